@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Starts and stops the real infrastructure the system runs on, without Docker:
+#   - Apache Kafka (KRaft, single node), jars resolved from Maven Central by infra/kafka/pom.xml;
+#   - Redis from Debian's redis-server.
+# Usage: scripts/infra.sh up|down|status
+# Everything lives under $RUN_DIR (default .run/); `down` stops only what `up` started here.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUN_DIR=${RUN_DIR:-$ROOT/.run}
+KAFKA_LIB=${KAFKA_LIB:-$ROOT/.cache/kafka-lib}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+REDIS_PORT=${REDIS_PORT:-6379}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
+READY_TIMEOUT=${READY_TIMEOUT:-120}
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_until() { # wait_until DESCRIPTION COMMAND...: poll COMMAND until it succeeds or time runs out
+  local what=$1; shift
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then log "timed out waiting for $what"; return 1; fi
+    sleep 0.2
+  done
+}
+
+ensure_redis_installed() {
+  command -v redis-server >/dev/null && return
+  log "installing Debian's redis-server"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+}
+
+ensure_kafka_jars() {
+  [ -f "$KAFKA_LIB/.complete" ] && return
+  command -v java >/dev/null || { log "java is required to run Kafka"; exit 1; }
+  command -v mvn >/dev/null || { log "Maven (mvn) is required to resolve Kafka's jars"; exit 1; }
+  log "resolving Kafka's jars from Maven Central into $KAFKA_LIB"
+  rm -rf "$KAFKA_LIB" && mkdir -p "$KAFKA_LIB"
+  mvn -q -B -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$KAFKA_LIB" -DincludeScope=runtime
+  touch "$KAFKA_LIB/.complete"
+}
+
+redis_ready() { redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+
+start_redis() {
+  if redis_ready; then log "redis already answering on $REDIS_PORT"; return; fi
+  ensure_redis_installed
+  mkdir -p "$RUN_DIR/redis"
+  log "starting redis on 127.0.0.1:$REDIS_PORT"
+  # AOF on, so a restart keeps the services' working state, as in production.
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$RUN_DIR/redis" \
+    --appendonly yes --save "" --daemonize yes \
+    --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log"
+  wait_until "redis" redis_ready
+}
+
+kafka_cp() { echo "$KAFKA_LIB/*"; }
+
+start_kafka() {
+  if port_open "$KAFKA_PORT"; then log "something already listens on $KAFKA_PORT; using it as Kafka"; return; fi
+  ensure_kafka_jars
+  mkdir -p "$RUN_DIR/kafka-logs"
+  local props=$RUN_DIR/server.properties
+  sed -e "s#@RUN_DIR@#$RUN_DIR#g" -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" \
+      -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+      "$ROOT/infra/kafka/server.properties.in" >"$props"
+  local jvm_log=(-Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" -Dkafka.logs.dir="$RUN_DIR/kafka-logs")
+  if [ ! -f "$RUN_DIR/kafka-data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+    log "formatting Kafka storage (cluster $cluster_id)"
+    java "${jvm_log[@]}" -cp "$(kafka_cp)" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" >/dev/null
+  fi
+  log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
+  # shellcheck disable=SC2086
+  nohup java $KAFKA_HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true "${jvm_log[@]}" \
+    -cp "$(kafka_cp)" kafka.Kafka "$props" >"$RUN_DIR/kafka.out" 2>&1 &
+  echo $! >"$RUN_DIR/kafka.pid"
+  wait_until "Kafka's port" port_open "$KAFKA_PORT"
+}
+
+stop_pidfile() { # stop_pidfile NAME FILE: TERM, wait, then KILL
+  local name=$1 file=$2
+  pid_alive "$file" || { rm -f "$file"; return 0; }
+  local pid; pid=$(cat "$file")
+  log "stopping $name (pid $pid)"
+  kill "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then kill -9 "$pid" 2>/dev/null || true; break; fi
+    sleep 0.2
+  done
+  rm -f "$file"
+}
+
+case "${1:-}" in
+  up)
+    mkdir -p "$RUN_DIR"
+    start_redis
+    start_kafka
+    ;;
+  down)
+    stop_pidfile kafka "$RUN_DIR/kafka.pid"
+    stop_pidfile redis "$RUN_DIR/redis.pid"
+    ;;
+  status)
+    redis_ready && echo "redis: up on $REDIS_PORT" || echo "redis: down"
+    port_open "$KAFKA_PORT" && echo "kafka: up on $KAFKA_PORT" || echo "kafka: down"
+    ;;
+  jars) ensure_kafka_jars ;;
+  *) echo "usage: $0 up|down|status|jars" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""The four services; each imports only `shared`, never another service."""

@@ -1,0 +1,7 @@
+from services.deadline.app import create_app
+from services.deadline.settings import DeadlineSettings
+from shared.service_main import serve
+
+if __name__ == "__main__":
+    settings = DeadlineSettings()
+    serve(create_app, settings.http_host, settings.port)

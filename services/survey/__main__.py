@@ -1,0 +1,7 @@
+from services.survey.app import create_app
+from services.survey.settings import SurveySettings
+from shared.service_main import serve
+
+if __name__ == "__main__":
+    settings = SurveySettings()
+    serve(create_app, settings.http_host, settings.port)

@@ -1,0 +1,38 @@
+"""Builds each service's Kafka broker with the project's delivery rules."""
+
+import logging
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.middlewares import AckPolicy
+
+from shared.delivery import DeliveryPolicy
+from shared.metrics import DeliveryMetrics
+
+
+def build_broker(
+    bootstrap_servers: str, client_id: str, consumer_group: str, metrics: DeliveryMetrics
+) -> KafkaBroker:
+    broker = KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        # An acknowledged write is on the log; retries never duplicate it.
+        acks="all",
+        enable_idempotence=True,
+        logger=logging.getLogger(f"{client_id}.broker"),
+        log_level=logging.DEBUG,
+        graceful_timeout=15.0,
+    )
+    broker.add_middleware(DeliveryPolicy(broker, consumer_group, metrics))
+    return broker
+
+
+def subscribe(broker: KafkaBroker, topic: str, consumer_group: str) -> DefaultSubscriber:
+    """A subscriber that commits after the handler returns, reading a new group from the start."""
+    return broker.subscriber(
+        topic,
+        group_id=consumer_group,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=10 * 60 * 1000,
+    )

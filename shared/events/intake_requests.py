@@ -1,0 +1,103 @@
+"""`intake.submissions.v1`: untrusted requests from one-stop frontends to intake.
+
+The HTTP API takes the same models: one validation for both doors.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, TypeAdapter
+
+from shared.events.envelope import AgencyCode, DossierCode, ProcedureCode, Request
+from shared.events.personal_data import Applicant
+from shared.events.vocabulary import Channel, Outcome, ReturnMethod
+
+Reason = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class ReceiveDossier(Request):
+    type: Literal["ReceiveDossier"] = "ReceiveDossier"
+    procedure_code: ProcedureCode
+    agency_code: AgencyCode
+    channel: Channel
+    clerk_id: str | None = Field(None, max_length=50)
+    applicant: Applicant
+    return_method: ReturnMethod
+    received_at: AwareDatetime | None = None
+
+
+class DossierStep(Request):
+    dossier_code: DossierCode
+    occurred_at: AwareDatetime | None = None
+
+
+class TransferDossier(DossierStep):
+    type: Literal["TransferDossier"] = "TransferDossier"
+    to_agency_code: AgencyCode
+
+
+class RequestSupplement(DossierStep):
+    type: Literal["RequestSupplement"] = "RequestSupplement"
+    reason: Reason
+
+
+class ReceiveSupplement(DossierStep):
+    type: Literal["ReceiveSupplement"] = "ReceiveSupplement"
+
+
+class RequestPayment(DossierStep):
+    type: Literal["RequestPayment"] = "RequestPayment"
+    amount_vnd: int = Field(ge=0)
+    reason: Reason
+
+
+class ReceivePayment(DossierStep):
+    type: Literal["ReceivePayment"] = "ReceivePayment"
+
+
+class DelayDossier(DossierStep):
+    type: Literal["DelayDossier"] = "DelayDossier"
+    reason: Reason
+    new_appointment_at: AwareDatetime
+
+
+class ResolveDossier(DossierStep):
+    type: Literal["ResolveDossier"] = "ResolveDossier"
+    outcome: Outcome
+    reason: str | None = Field(None, max_length=1000)
+
+
+class RefuseReceipt(DossierStep):
+    type: Literal["RefuseReceipt"] = "RefuseReceipt"
+    reason: Reason
+
+
+class StopDossier(DossierStep):
+    type: Literal["StopDossier"] = "StopDossier"
+    reason: Reason
+
+
+class WithdrawDossier(DossierStep):
+    type: Literal["WithdrawDossier"] = "WithdrawDossier"
+    reason: Reason
+
+
+class ReturnResult(DossierStep):
+    type: Literal["ReturnResult"] = "ReturnResult"
+
+
+IntakeRequest = Annotated[
+    ReceiveDossier
+    | TransferDossier
+    | RequestSupplement
+    | ReceiveSupplement
+    | RequestPayment
+    | ReceivePayment
+    | DelayDossier
+    | ResolveDossier
+    | RefuseReceipt
+    | StopDossier
+    | WithdrawDossier
+    | ReturnResult,
+    Field(discriminator="type"),
+]
+INTAKE_REQUEST: TypeAdapter[IntakeRequest] = TypeAdapter(IntakeRequest)
