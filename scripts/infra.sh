@@ -81,7 +81,7 @@ start_kafka() {
   log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
   # shellcheck disable=SC2086
   nohup java $KAFKA_HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true "${jvm_log[@]}" \
-    -cp "$(kafka_cp)" kafka.Kafka "$props" >"$RUN_DIR/kafka.out" 2>&1 &
+    -cp "$(kafka_cp)" kafka.Kafka "$props" </dev/null >"$RUN_DIR/kafka.out" 2>&1 &
   echo $! >"$RUN_DIR/kafka.pid"
   wait_until "Kafka's port" port_open "$KAFKA_PORT"
 }

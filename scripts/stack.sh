@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs the whole system as local processes: Kafka and Redis (scripts/infra.sh), the topics,
+# and the four services. Usage: scripts/stack.sh up|down|run|status
+#   up     start everything in the background; return when every service's /health is ok
+#   down   stop every process `up` started; nothing of the project is left running
+#   run    up, then stay in the foreground until Ctrl-C, then down
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export RUN_DIR=${RUN_DIR:-$ROOT/.run}
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+READY_TIMEOUT=${READY_TIMEOUT:-180}
+SERVICES=(intake deadline survey reporting)
+cd "$ROOT"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+
+service_port() {
+  case $1 in
+    intake) echo "${INTAKE_PORT:-8001}" ;;
+    deadline) echo "${DEADLINE_PORT:-8002}" ;;
+    survey) echo "${SURVEY_PORT:-8003}" ;;
+    reporting) echo "${REPORTING_PORT:-8004}" ;;
+  esac
+}
+
+healthy() { curl -fs -o /dev/null "http://127.0.0.1:$(service_port "$1")/health"; }
+
+start_service() {
+  local name=$1 pidfile=$RUN_DIR/$1.pid
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    log "$name already running (pid $(cat "$pidfile"))"; return
+  fi
+  if healthy "$name" || (exec 3<>"/dev/tcp/127.0.0.1/$(service_port "$name")") 2>/dev/null; then
+    log "port $(service_port "$name") for $name is taken by a process this script did not start"
+    return 1
+  fi
+  log "starting $name on port $(service_port "$name")"
+  nohup "$PYTHON" -m "services.$name" </dev/null >>"$RUN_DIR/$name.log" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+wait_healthy() {
+  local deadline=$((SECONDS + READY_TIMEOUT)) name
+  for name in "${SERVICES[@]}"; do
+    until healthy "$name"; do
+      if ! kill -0 "$(cat "$RUN_DIR/$name.pid")" 2>/dev/null; then
+        log "$name exited; last lines of $RUN_DIR/$name.log:"; tail -20 "$RUN_DIR/$name.log" >&2; return 1
+      fi
+      if [ $SECONDS -ge $deadline ]; then log "timed out waiting for $name to be healthy"; return 1; fi
+      sleep 0.5
+    done
+    log "$name healthy: http://127.0.0.1:$(service_port "$name")/health"
+  done
+}
+
+stop_service() {
+  local name=$1 pidfile=$RUN_DIR/$1.pid
+  [ -f "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 20))
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ $SECONDS -ge $deadline ]; then kill -9 "$pid" 2>/dev/null || true; break; fi
+      sleep 0.2
+    done
+  fi
+  rm -f "$pidfile"
+}
+
+up() {
+  mkdir -p "$RUN_DIR"
+  "$ROOT/scripts/infra.sh" up
+  "$PYTHON" -m shared.topic_admin
+  for name in "${SERVICES[@]}"; do start_service "$name"; done
+  wait_healthy
+}
+
+down() {
+  for name in "${SERVICES[@]}"; do stop_service "$name"; done
+  "$ROOT/scripts/infra.sh" down
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  run)
+    trap 'down; exit 0' INT TERM
+    up
+    log "running; OpenAPI docs at http://127.0.0.1:8001/docs (intake), :8002, :8003, :8004; Ctrl-C stops all"
+    while true; do sleep 1; done
+    ;;
+  status)
+    "$ROOT/scripts/infra.sh" status
+    for name in "${SERVICES[@]}"; do
+      if healthy "$name"; then echo "$name: healthy"; else echo "$name: down"; fi
+    done
+    ;;
+  *) echo "usage: $0 up|down|run|status" >&2; exit 2 ;;
+esac
