@@ -1,0 +1,23 @@
+"""Runs a service's real app in-process (its real broker and Redis clients) for a test."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from tests.waiting import wait_for
+
+
+@asynccontextmanager
+async def running(app: FastAPI, *, healthy_within: float = 60.0) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan (broker, consumers), wait until /health is ok, yield a client."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+
+            async def healthy() -> bool:
+                return (await client.get("/health")).status_code == 200
+
+            await wait_for(healthy, timeout=healthy_within, what=f"{app.title} healthy")
+            yield client
