@@ -35,4 +35,5 @@ def subscribe(broker: KafkaBroker, topic: str, consumer_group: str) -> DefaultSu
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         max_poll_interval_ms=10 * 60 * 1000,
+        title=f"{topic} ({consumer_group})",
     )

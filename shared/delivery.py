@@ -66,10 +66,17 @@ def backoff_seconds(attempt: int, base: float = 0.1, cap: float = 5.0) -> float:
 class DeliveryPolicy:
     """Middleware factory given to the broker: `broker.add_middleware(DeliveryPolicy(...))`."""
 
-    def __init__(self, broker: KafkaBroker, consumer_group: str, metrics: DeliveryMetrics) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        consumer_group: str,
+        metrics: DeliveryMetrics,
+        backoff: Callable[[int], float] = backoff_seconds,
+    ) -> None:
         self.broker = broker
         self.consumer_group = consumer_group
         self.metrics = metrics
+        self.backoff = backoff
 
     def __call__(self, msg: Any, /, *, context: ContextRepo) -> "DeliveryMiddleware":
         return DeliveryMiddleware(msg, context=context, policy=self)
@@ -97,7 +104,7 @@ class DeliveryPolicy:
             except TRANSIENT_ERRORS as error:
                 attempt += 1
                 self.metrics.retries.labels(topic).inc()
-                delay = backoff_seconds(attempt)
+                delay = self.backoff(attempt)
                 log.warning(
                     "transient failure, retrying in %.1fs",
                     delay,

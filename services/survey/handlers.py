@@ -8,11 +8,12 @@ from faststream.kafka import KafkaBroker
 from shared import topics
 from shared.broker_factory import subscribe
 from shared.events.dossier import DossierEvent
-from shared.events.survey import SurveySubmission
+from shared.events.survey import SurveyEvent, SurveySubmission
 from shared.last_seen import LastSeenStore
 
 
 def register_handlers(broker: KafkaBroker, group: str, store: LastSeenStore) -> list[Any]:
+    broker.publisher(topics.SURVEY_EVENTS, schema=SurveyEvent, title="survey-events")
     dossier_events = subscribe(broker, topics.DOSSIER_EVENTS, group)
     submissions = subscribe(broker, topics.SURVEY_SUBMISSIONS, group)
 
@@ -21,7 +22,7 @@ def register_handlers(broker: KafkaBroker, group: str, store: LastSeenStore) -> 
         await store.record(event.body.dossier_code, event.type, event.event_id)
 
     @submissions
-    async def on_submission(submission: SurveySubmission) -> None:
+    async def on_survey_submission(submission: SurveySubmission) -> None:
         if submission.dossier_code is not None:
             await store.record(submission.dossier_code, submission.type, submission.submission_id)
 

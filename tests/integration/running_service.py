@@ -10,7 +10,9 @@ from tests.waiting import wait_for
 
 
 @asynccontextmanager
-async def running(app: FastAPI, *, healthy_within: float = 60.0) -> AsyncIterator[httpx.AsyncClient]:
+async def running(
+    app: FastAPI, *, healthy_within: float = 60.0
+) -> AsyncIterator[httpx.AsyncClient]:
     """Start the app's lifespan (broker, consumers), wait until /health is ok, yield a client."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -91,9 +91,7 @@ async def test_every_reader_consumes_and_commits_a_good_event(
 ) -> None:
     code = f"UBND.Q1-260302-{int(unique, 16) % 10000:04d}"
     event = dossier_received(code)
-    [(partition, offset)] = await produce(
-        kafka_topics, code, [event.model_dump_json().encode()]
-    )
+    [(partition, offset)] = await produce(kafka_topics, code, [event.model_dump_json().encode()])
     for group in dossier_readers.values():
         await wait_committed(kafka_topics, group, partition, offset)
 

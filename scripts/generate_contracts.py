@@ -1,0 +1,69 @@
+"""Writes the committed contracts: one JSON Schema per topic and the AsyncAPI document.
+
+python scripts/generate_contracts.py          # regenerate contracts/
+python scripts/generate_contracts.py --check  # exit 1 if contracts/ is stale (CI, tests)
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from faststream.specification import AsyncAPI
+
+from services.deadline.app import create_app as create_deadline
+from services.intake.app import create_app as create_intake
+from services.reporting.app import create_app as create_reporting
+from services.survey.app import create_app as create_survey
+from shared.contracts import TOPIC_CONTRACTS, json_schema_of
+
+CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
+
+
+def render() -> dict[Path, str]:
+    files = {
+        CONTRACTS / "schemas" / f"{topic}.json": json.dumps(
+            json_schema_of(topic), indent=2, ensure_ascii=False, sort_keys=True
+        )
+        + "\n"
+        for topic in TOPIC_CONTRACTS
+    }
+    # Building an app connects to nothing; its broker carries the subscribers and publishers.
+    brokers = [app.state.runtime.broker for app in (
+        create_intake(), create_deadline(), create_survey(), create_reporting()
+    )]  # fmt: skip
+    spec = AsyncAPI(
+        *brokers,
+        title="Một cửa: dossier event backbone",
+        version="1",
+        description="Kafka topics of the one-stop desk system; generated, do not edit.",
+    ).to_specification()
+    files[CONTRACTS / "asyncapi.json"] = (
+        json.dumps(spec.to_jsonable(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    )
+    return files
+
+
+def stale_files() -> list[Path]:
+    return [
+        path
+        for path, text in render().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+
+
+def main() -> int:
+    if "--check" in sys.argv:
+        stale = stale_files()
+        for path in stale:
+            print(f"stale: {path.relative_to(CONTRACTS.parent)}", file=sys.stderr)
+        if stale:
+            print("run `make contracts` and commit the result", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in render().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

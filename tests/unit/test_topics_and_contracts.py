@@ -1,0 +1,37 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from shared.contracts import TOPIC_CONTRACTS, json_schema_of
+from shared.topics import DOSSIER_EVENTS, FOREVER, TOPICS, dead_letter_topic, topic_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_dossier_events_are_kept_forever() -> None:
+    assert topic_spec(DOSSIER_EVENTS).retention_ms == FOREVER
+
+
+def test_every_source_topic_has_a_dead_letter_topic_and_a_contract() -> None:
+    names = {spec.name for spec in TOPICS}
+    for topic in TOPIC_CONTRACTS:
+        assert dead_letter_topic(topic) in names
+    sources = {name for name in names if not name.endswith(".dlq")}
+    assert sources == set(TOPIC_CONTRACTS)
+
+
+def test_every_topic_contract_is_a_union_discriminated_on_type() -> None:
+    for topic in TOPIC_CONTRACTS:
+        schema = json_schema_of(topic)
+        assert schema["discriminator"]["propertyName"] == "type", topic
+
+
+def test_committed_json_schemas_and_asyncapi_match_the_code() -> None:
+    check = subprocess.run(
+        [sys.executable, "scripts/generate_contracts.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr[-2000:]
