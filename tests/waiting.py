@@ -9,14 +9,14 @@ T = TypeVar("T")
 
 
 async def wait_for(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, what: str = "condition"
+    probe: Callable[[], Awaitable[T | None]], *, within: float = 30.0, what: str = "condition"
 ) -> T:
-    """Poll `probe` until it returns something other than None/False; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
+    """Poll `probe` until it returns something other than None or False; fail after `within` s."""
+    deadline = time.monotonic() + within
     last: T | None = None
     while time.monotonic() < deadline:
         last = await probe()
         if last is not None and last is not False:
             return last
         await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+    raise AssertionError(f"timed out after {within}s waiting for {what}; last value: {last!r}")

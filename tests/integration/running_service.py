@@ -21,5 +21,5 @@ async def running(
             async def healthy() -> bool:
                 return (await client.get("/health")).status_code == 200
 
-            await wait_for(healthy, timeout=healthy_within, what=f"{app.title} healthy")
+            await wait_for(healthy, within=healthy_within, what=f"{app.title} healthy")
             yield client

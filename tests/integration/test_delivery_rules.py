@@ -58,9 +58,13 @@ async def dossier_readers(
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url}
     groups = {name: f"test-{unique}-{name}" for name in ("deadline", "survey", "reporting")}
     apps: list[FastAPI] = [
-        create_deadline(DeadlineSettings(**env, CONSUMER_GROUP=groups["deadline"])),
-        create_survey(SurveySettings(**env, CONSUMER_GROUP=groups["survey"])),
-        create_reporting(ReportingSettings(**env, CONSUMER_GROUP=groups["reporting"])),
+        create_deadline(
+            DeadlineSettings.model_validate(env | {"CONSUMER_GROUP": groups["deadline"]})
+        ),
+        create_survey(SurveySettings.model_validate(env | {"CONSUMER_GROUP": groups["survey"]})),
+        create_reporting(
+            ReportingSettings.model_validate(env | {"CONSUMER_GROUP": groups["reporting"]})
+        ),
     ]
     async with AsyncExitStack() as stack:
         for app in apps:
@@ -83,7 +87,7 @@ async def wait_committed(bootstrap: str, group: str, partition: int, past_offset
         offset = await committed_offset(bootstrap, group, DOSSIER_EVENTS, partition)
         return offset > past_offset
 
-    await wait_for(committed, timeout=60, what=f"group {group} to commit past {past_offset}")
+    await wait_for(committed, within=60, what=f"group {group} to commit past {past_offset}")
 
 
 async def test_every_reader_consumes_and_commits_a_good_event(

@@ -52,7 +52,7 @@ async def test_idempotent_transactional_producer_commits_and_aborts(
             seen.extend(record.value for records in batch.values() for record in records)
             return len(seen) >= 3
 
-        await wait_for(three_committed, timeout=30, what="the committed records")
+        await wait_for(three_committed, within=30, what="the committed records")
     finally:
         await consumer.stop()
     assert seen == [b"committed-1", b"committed-2", b"committed-3"]
