@@ -36,6 +36,12 @@ ensure_redis_installed() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 }
 
+ensure_promtool() { # the tests validate the Prometheus config and alert rules with promtool
+  command -v promtool >/dev/null && return
+  log "installing Debian's prometheus package (for promtool)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+}
+
 ensure_kafka_jars() {
   [ -f "$KAFKA_LIB/.complete" ] && return
   command -v java >/dev/null || { log "java is required to run Kafka"; exit 1; }
@@ -105,6 +111,7 @@ case "${1:-}" in
     mkdir -p "$RUN_DIR"
     start_redis
     start_kafka
+    ensure_promtool
     ;;
   down)
     stop_pidfile kafka "$RUN_DIR/kafka.pid"
