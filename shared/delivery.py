@@ -27,7 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.metrics import DeliveryMetrics
-from shared.topics import dead_letter_topic
+from shared.publishing import EventPublisher
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class DeliveryPolicy:
         metrics: DeliveryMetrics,
         backoff: Callable[[int], float] = backoff_seconds,
     ) -> None:
-        self.broker = broker
+        self.publisher = EventPublisher(broker)
         self.consumer_group = consumer_group
         self.metrics = metrics
         self.backoff = backoff
@@ -83,18 +83,16 @@ class DeliveryPolicy:
 
     async def dead_letter(self, message: StreamMessage[Any], reason: str) -> None:
         record = message.raw_message
-        headers = {
-            "x-dlq-reason": reason[:2000],
-            "x-dlq-source-topic": record.topic,
-            "x-dlq-source-partition": str(record.partition),
-            "x-dlq-source-offset": str(record.offset),
-            "x-dlq-consumer-group": self.consumer_group,
-            "x-dlq-failed-at": datetime.now(UTC).isoformat(),
-        }
-        await self.broker.publish(
-            record.value or b"", topic=dead_letter_topic(record.topic), key=record.key,
-            headers=headers,
-        )  # fmt: skip
+        await self.publisher.dead_letter(
+            record.topic,
+            record.key,
+            record.value or b"",
+            reason,
+            consumer_group=self.consumer_group,
+            failed_at=datetime.now(UTC),
+            partition=record.partition,
+            offset=record.offset,
+        )
 
     async def retrying(self, topic: str, attempt_once: Callable[[], Awaitable[Any]]) -> Any:
         attempt = 0

@@ -1,11 +1,13 @@
-"""What every service's HTTP app has: lifespan that runs the broker, `/health` and `/metrics`."""
+"""What every service's HTTP app has: a lifespan that runs the broker and background tasks,
+`/health` and `/metrics`; and `wire_service`, the one place a service's parts are built."""
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -21,16 +23,23 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+Hook = Callable[[], Awaitable[None]]
+
 
 @dataclass
 class ServiceRuntime:
     """The wired parts of one running service."""
 
     name: str
+    consumer_group: str
+    key_prefix: str
     broker: KafkaBroker
     redis: "Redis"
     registry: CollectorRegistry
     subscribers: list[Any] = field(default_factory=list)
+    background: list[Hook] = field(default_factory=list)  # long-running loops, e.g. timers
+    before_scrape: list[Hook] = field(default_factory=list)  # refresh gauges from Redis
+    state: Any = None  # the service's own layer (e.g. the deadline tracker), for tests and ops
 
 
 async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
@@ -43,10 +52,8 @@ async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
     consumers = {}
     for subscriber in runtime.subscribers:
         consumer = subscriber.consumer
-        assigned = (
-            sorted(f"{tp.topic}:{tp.partition}" for tp in consumer.assignment()) if consumer else []
-        )
-        consumers[",".join(subscriber.topic_names)] = {"assigned_partitions": len(assigned)}
+        assigned = len(consumer.assignment()) if consumer is not None else 0
+        consumers[",".join(subscriber.topic_names)] = {"assigned_partitions": assigned}
     consumers_ok = all(info["assigned_partitions"] > 0 for info in consumers.values())
     return {
         "service": runtime.name,
@@ -67,9 +74,24 @@ def observability_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
+        for refresh in runtime.before_scrape:
+            await refresh()
         return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+async def _supervised(name: str, loop: Hook) -> None:
+    """Run a background loop; a crash is logged and the loop restarted, never silently lost."""
+    while True:
+        try:
+            await loop()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task failed; restarting", extra={"task": name})
+            await asyncio.sleep(1.0)
 
 
 def build_http_app(
@@ -78,10 +100,19 @@ def build_http_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.broker.start()
+        tasks = [
+            asyncio.create_task(_supervised(getattr(loop, "__name__", "task"), loop))
+            for loop in runtime.background
+        ]
         log.info("service started", extra={"service": runtime.name})
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.broker.stop()
             await runtime.redis.aclose()
             log.info("service stopped", extra={"service": runtime.name})
@@ -94,23 +125,14 @@ def build_http_app(
     return app
 
 
-class HandlerRegistrar(Protocol):
-    def __call__(self, broker: KafkaBroker, group: str, redis: "Redis") -> list[Any]: ...
-
-
-class RouterFactory(Protocol):
-    def __call__(self, runtime: ServiceRuntime) -> Sequence[APIRouter]: ...
+Assembler = Callable[[ServiceRuntime], Sequence[APIRouter]]
 
 
 def wire_service(
-    name: str,
-    settings: ServiceSettings,
-    *,
-    description: str,
-    register_handlers: HandlerRegistrar,
-    routers: RouterFactory = lambda runtime: (),
+    name: str, settings: ServiceSettings, *, description: str, assemble: Assembler
 ) -> FastAPI:
-    """The one place a service's parts are built from its settings."""
+    """Build the broker, Redis client and registry from settings; `assemble` adds the
+    service's own stores, handlers, background loops and routes, and returns its routers."""
     configure_logging(name, settings.log_level)
     group = settings.consumer_group or name
     registry = CollectorRegistry()
@@ -120,7 +142,7 @@ def wire_service(
         group,
         DeliveryMetrics.register(registry),
     )
-    redis = build_redis(settings.redis_url)
-    runtime = ServiceRuntime(name, broker, redis, registry)
-    runtime.subscribers = register_handlers(broker, group, redis)
-    return build_http_app(runtime, description=description, routers=routers(runtime))
+    prefix = settings.redis_key_prefix or name
+    runtime = ServiceRuntime(name, group, prefix, broker, build_redis(settings.redis_url), registry)
+    routers = assemble(runtime)
+    return build_http_app(runtime, description=description, routers=routers)

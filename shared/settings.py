@@ -16,3 +16,5 @@ class ServiceSettings(BaseSettings):
     # Overridable so that tests (and blue/green rebuilds) can use a fresh consumer group.
     consumer_group: str | None = Field(None, alias="CONSUMER_GROUP")
     instance_id: str = Field("0", alias="INSTANCE_ID")
+    # Every Redis key a service writes starts with this (default: the service name).
+    redis_key_prefix: str | None = Field(None, alias="REDIS_KEY_PREFIX")

@@ -1,23 +1,27 @@
-"""The deadline service's Kafka adapter. Timers and due dates arrive with the deadline issue;
-for now each dossier event is validated and its arrival recorded."""
+"""The deadline service's Kafka adapter: lifecycle events in, deadline events out."""
 
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 
+from services.deadline.store import Parked
+from services.deadline.tracker import DeadlineTracker
 from shared import topics
 from shared.broker_factory import subscribe
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DossierEvent
-from shared.last_seen import LastSeenStore
 
 
-def register_handlers(broker: KafkaBroker, group: str, store: LastSeenStore) -> list[Any]:
+def register_handlers(broker: KafkaBroker, group: str, tracker: DeadlineTracker) -> list[Any]:
     broker.publisher(topics.DEADLINE_EVENTS, schema=DeadlineEvent, title="deadline-events")
     dossier_events = subscribe(broker, topics.DOSSIER_EVENTS, group)
 
     @dossier_events
-    async def on_dossier_event(event: DossierEvent) -> None:
-        await store.record(event.body.dossier_code, event.type, event.event_id)
+    async def on_dossier_event(event: DossierEvent, message: KafkaMessage) -> None:
+        record = message.raw_message
+        assert not isinstance(record, tuple), "deadline consumes one record at a time"
+        origin = Parked(raw=message.body.decode(), partition=record.partition, offset=record.offset)
+        await tracker.apply(event, origin)
 
     return [dossier_events]

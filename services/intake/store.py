@@ -14,12 +14,12 @@ class IntakeStore(Protocol):
 
 
 class RedisIntakeStore:
-    def __init__(self, redis: "Redis") -> None:
+    def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
         self.redis = redis
+        self.prefix = prefix
 
-    @staticmethod
-    def submission_key(submission_id: str) -> str:
-        return f"{PREFIX}:submission:{submission_id}"
+    def submission_key(self, submission_id: str) -> str:
+        return f"{self.prefix}:submission:{submission_id}"
 
     async def record_submission(self, submission_id: str, request_type: str) -> None:
         await self.redis.set(self.submission_key(submission_id), request_type, nx=True)

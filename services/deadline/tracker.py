@@ -1,0 +1,192 @@
+"""The deadline service layer: applies lifecycle events, fires due timers, expires parked events.
+
+Handlers stay short: they call `apply`; the sweeper loop calls `sweep`.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import TypeAdapter
+
+from services.deadline.metrics import DeadlineMetrics
+from services.deadline.store import Parked, RedisDeadlineStore
+from services.deadline.tracking import (
+    OutOfOrderError,
+    Timer,
+    TimerKind,
+    TrackedDossier,
+    Windows,
+    decide,
+    fire,
+    state_of,
+    timers_for,
+)
+from shared.business_calendar import BusinessCalendar
+from shared.clock import Clock
+from shared.events.deadline import DeadlineEvent
+from shared.events.dossier import DOSSIER_EVENT, DossierEvent, DossierReceived
+from shared.publishing import EventPublisher
+from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
+
+log = logging.getLogger(__name__)
+_EVENTS: TypeAdapter[list[DeadlineEvent]] = TypeAdapter(list[DeadlineEvent])
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    windows: Windows
+    park_for: timedelta
+    claim_batch: int
+    claim_lease: timedelta
+    consumer_group: str
+
+
+class DeadlineTracker:
+    def __init__(
+        self,
+        store: RedisDeadlineStore,
+        calendar: BusinessCalendar,
+        clock: Clock,
+        publisher: EventPublisher,
+        metrics: DeadlineMetrics,
+        config: TrackerConfig,
+    ) -> None:
+        self.store = store
+        self.calendar = calendar
+        self.clock = clock
+        self.publisher = publisher
+        self.metrics = metrics
+        self.config = config
+
+    # Lifecycle events ---------------------------------------------------------------------------
+
+    async def apply(self, event: DossierEvent, parked: Parked) -> None:
+        code = event.body.dossier_code
+        before = await self.store.load(code)
+        try:
+            decision = decide(before, event, self.calendar)
+        except OutOfOrderError:
+            await self.store.park(code, parked, self.clock.now() + self.config.park_for)
+            return
+        if decision is not None:
+            await self._save(before, decision.dossier, decision.events)
+        await self._flush_outbox(code)
+        if isinstance(event, DossierReceived):
+            await self._replay_parked(code)
+
+    async def _save(
+        self,
+        before: TrackedDossier | None,
+        after: TrackedDossier,
+        events: tuple[DeadlineEvent, ...],
+    ) -> None:
+        old = (
+            {t.member for t in timers_for(before, self.calendar, self.config.windows)}
+            if before
+            else set()
+        )
+        new_timers = timers_for(after, self.calendar, self.config.windows)
+        await self.store.save(
+            after,
+            bucket=self._bucket(after),
+            remove_timers=sorted(old - {t.member for t in new_timers}),
+            add_timers=new_timers,
+            outbox=[event.model_dump_json() for event in events],
+        )
+        if not after.open:
+            await self.store.forget_fired(sorted(old))
+
+    def _bucket(self, dossier: TrackedDossier) -> str:
+        state = state_of(dossier, self.clock.now(), self.calendar, self.config.windows)
+        return "" if state == "resolved" else f"{dossier.agency_code}|{state}"
+
+    async def _flush_outbox(self, code: str) -> None:
+        pending = await self.store.outbox(code)
+        if not pending:
+            return
+        events = _EVENTS.validate_json("[" + ",".join(pending) + "]")
+        await self.publisher.publish_many(DEADLINE_EVENTS, [(code, event) for event in events])
+        await self.store.clear_outbox(code, len(pending))
+
+    async def _replay_parked(self, code: str) -> None:
+        waiting = await self.store.parked(code)
+        for parked in waiting:
+            await self.apply(DOSSIER_EVENT.validate_json(parked.raw), parked)
+        if waiting:
+            await self.store.drop_parked(code)
+
+    # Timers -------------------------------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """One pass: return expired claims, fire what is due, dead-letter stale parked events."""
+        now = self.clock.now()
+        await self.store.reclaim_expired(now)
+        fired = 0
+        while True:
+            timers = await self.store.claim_due(
+                now, self.config.claim_batch, now + self.config.claim_lease
+            )
+            if not timers:
+                break
+            fired += await self._fire(timers)
+            if len(timers) < self.config.claim_batch:
+                break
+        await self._expire_parked()
+        return fired
+
+    async def _fire(self, timers: list[Timer]) -> int:
+        now = self.clock.now()
+        dossiers = await self.store.load_many(sorted({timer.code for timer in timers}))
+        outgoing: list[tuple[str, DeadlineEvent]] = []
+        confirmed: list[tuple[Timer, str]] = []
+        for timer in timers:
+            dossier = dossiers.get(timer.code)
+            event = fire(dossier, timer, now)
+            bucket = ""
+            if event is not None and dossier is not None:
+                outgoing.append((timer.code, event))
+                if timer.kind is not TimerKind.APOLOGY_REMINDER:
+                    bucket = f"{dossier.agency_code}|{timer.kind}"
+                self.metrics.timers_fired.labels(timer.kind.value).inc()
+                self.metrics.timer_lag.observe(max(0.0, (now - timer.fire_at).total_seconds()))
+            confirmed.append((timer, bucket))
+        await self.publisher.publish_many(DEADLINE_EVENTS, outgoing)
+        await self.store.confirm_fired(confirmed)
+        return len(outgoing)
+
+    async def _expire_parked(self) -> None:
+        now = self.clock.now()
+        for code in await self.store.expired_parked(now):
+            for parked in await self.store.parked(code):
+                reason = (
+                    f"out of order: no DossierReceived for {code} arrived within "
+                    f"{self.config.park_for.total_seconds():.0f}s of this event"
+                )
+                await self.publisher.dead_letter(
+                    DOSSIER_EVENTS,
+                    code.encode(),
+                    parked.raw.encode(),
+                    reason,
+                    consumer_group=self.config.consumer_group,
+                    failed_at=now,
+                    partition=parked.partition,
+                    offset=parked.offset,
+                )
+                self.metrics.parked_dead_lettered.inc()
+            await self.store.drop_parked(code)
+
+    async def run_sweeper(self, interval_seconds: float) -> None:
+        while True:
+            fired = await self.sweep()
+            if fired:
+                log.info("timers fired", extra={"count": fired})
+            await asyncio.sleep(interval_seconds)
+
+    # Queries and metrics ------------------------------------------------------------------------
+
+    async def refresh_gauges(self) -> None:
+        self.metrics.open_dossiers.clear()
+        for (agency, state), count in (await self.store.census()).items():
+            self.metrics.open_dossiers.labels(agency, state).set(count)

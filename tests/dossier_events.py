@@ -1,0 +1,96 @@
+"""Builders of lifecycle events for tests (no personal data; codes are made up)."""
+
+from datetime import datetime
+from typing import Any
+
+from shared.events import dossier as de
+from shared.events.vocabulary import (
+    Channel,
+    Level,
+    Outcome,
+    ReturnMethod,
+    SupplementPolicy,
+    TimeUnit,
+)
+
+AGENCY = "UBND.Q1"
+
+
+def _envelope(event_id: str, at: datetime) -> dict[str, Any]:
+    return {"event_id": event_id, "occurred_at": at, "recorded_at": at, "source": "test"}
+
+
+def received(
+    code: str,
+    at: datetime,
+    *,
+    amount: int = 3,
+    unit: TimeUnit = TimeUnit.WORKING_DAYS,
+    policy: SupplementPolicy = SupplementPolicy.RESTART,
+    appointment_at: datetime | None = None,
+    steps: tuple[de.ProcessingStep, ...] = (),
+    agency: str = AGENCY,
+) -> de.DossierReceived:
+    return de.DossierReceived(
+        **_envelope(f"{code}/received", at),
+        body=de.DossierReceivedBody(
+            dossier_code=code,
+            agency_code=agency,
+            procedure_code="1.001",
+            procedure_version="2026-01-01",
+            level=Level.DISTRICT,
+            field="civil_status",
+            channel=Channel.COUNTER,
+            clerk_id="clerk-7",
+            return_method=ReturnMethod.COUNTER,
+            time_limit=de.TimeLimit(amount=amount, unit=unit),
+            supplement_policy=policy,
+            steps=steps,
+            appointment_at=appointment_at or at,
+        ),
+    )
+
+
+def supplement_requested(code: str, at: datetime) -> de.SupplementRequested:
+    return de.SupplementRequested(
+        **_envelope(f"{code}/supplement-requested/{at.isoformat()}", at),
+        body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="missing form"),
+    )
+
+
+def supplement_received(
+    code: str, at: datetime, policy: SupplementPolicy = SupplementPolicy.RESTART
+) -> de.SupplementReceived:
+    return de.SupplementReceived(
+        **_envelope(f"{code}/supplement-received/{at.isoformat()}", at),
+        body=de.SupplementReceivedBody(dossier_code=code, agency_code=AGENCY, policy=policy),
+    )
+
+
+def delayed(code: str, at: datetime, previous: datetime, new: datetime) -> de.DossierDelayed:
+    return de.DossierDelayed(
+        **_envelope(f"{code}/delayed/{at.isoformat()}", at),
+        body=de.DossierDelayedBody(
+            dossier_code=code,
+            agency_code=AGENCY,
+            reason="site inspection needed",
+            previous_appointment_at=previous,
+            new_appointment_at=new,
+        ),
+    )
+
+
+def resolved(code: str, at: datetime) -> de.DossierResolved:
+    return de.DossierResolved(
+        **_envelope(f"{code}/resolved", at),
+        body=de.DossierResolvedBody(
+            dossier_code=code, agency_code=AGENCY, outcome=Outcome.APPROVED
+        ),
+    )
+
+
+def withdrawn(code: str, at: datetime) -> de.DossierWithdrawn:
+    return de.DossierWithdrawn(
+        **_envelope(f"{code}/withdrawn", at),
+        body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="citizen request"),
+    )
