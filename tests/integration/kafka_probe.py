@@ -35,3 +35,35 @@ async def read_all(bootstrap: str, topic: str) -> list[ConsumerRecord[Any, Any]]
         return records
     finally:
         await consumer.stop()
+
+
+class TopicTail:
+    """Collects what is written to a topic from the moment it starts (no consumer group)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", enable_auto_commit=False
+        )
+        self.records: list[ConsumerRecord[Any, Any]] = []
+
+    async def __aenter__(self) -> "TopicTail":
+        await self.consumer.start()
+        partitions = list(self.consumer.assignment())
+        # Pin the starting positions now, so nothing written after this line is missed.
+        for partition, offset in (await self.consumer.end_offsets(partitions)).items():
+            self.consumer.seek(partition, offset)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+
+    async def poll(self) -> list[ConsumerRecord[Any, Any]]:
+        batch = await self.consumer.getmany(timeout_ms=100)
+        for records in batch.values():
+            self.records.extend(records)
+        return self.records
+
+    def values_for(self, key: str) -> list[Any]:
+        import json
+
+        return [json.loads(r.value) for r in self.records if r.key == key.encode()]
