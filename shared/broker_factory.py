@@ -8,10 +8,15 @@ from faststream.middlewares import AckPolicy
 
 from shared.delivery import DeliveryPolicy
 from shared.metrics import DeliveryMetrics
+from shared.offset_commits import OffsetCommitter
 
 
 def build_broker(
-    bootstrap_servers: str, client_id: str, consumer_group: str, metrics: DeliveryMetrics
+    bootstrap_servers: str,
+    client_id: str,
+    consumer_group: str,
+    metrics: DeliveryMetrics,
+    committer: OffsetCommitter,
 ) -> KafkaBroker:
     broker = KafkaBroker(
         bootstrap_servers,
@@ -23,16 +28,17 @@ def build_broker(
         log_level=logging.DEBUG,
         graceful_timeout=15.0,
     )
-    broker.add_middleware(DeliveryPolicy(broker, consumer_group, metrics))
+    broker.add_middleware(DeliveryPolicy(broker, consumer_group, metrics, committer=committer))
     return broker
 
 
 def subscribe(broker: KafkaBroker, topic: str, consumer_group: str) -> DefaultSubscriber:
-    """A subscriber that commits after the handler returns, reading a new group from the start."""
+    """A subscriber whose offsets the delivery middleware commits after the handler returned
+    (in batches); a new consumer group reads its topic from the start."""
     return broker.subscriber(
         topic,
         group_id=consumer_group,
-        ack_policy=AckPolicy.ACK,
+        ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         max_poll_interval_ms=10 * 60 * 1000,
         title=f"{topic} ({consumer_group})",

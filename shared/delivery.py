@@ -1,7 +1,8 @@
 """The project's delivery rules, applied to every consumed message as a FastStream middleware.
 
-- The offset is committed only after the handler returned (subscribers use AckPolicy.ACK and
-  the handler stores its effect before returning).
+- The offset is committed only after the handler returned (the handler stores its effect
+  before returning); commits are batched by `OffsetCommitter` (subscribers use AckPolicy.MANUAL,
+  so FastStream itself never commits).
 - A message that can never be accepted (bad JSON, schema violation, a domain rejection) goes
   to `<topic>.dlq` with a readable reason in its headers, and is then acknowledged, so it
   never blocks its partition.
@@ -27,6 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.metrics import DeliveryMetrics
+from shared.offset_commits import OffsetCommitter
 from shared.publishing import EventPublisher
 
 log = logging.getLogger(__name__)
@@ -72,11 +74,13 @@ class DeliveryPolicy:
         consumer_group: str,
         metrics: DeliveryMetrics,
         backoff: Callable[[int], float] = backoff_seconds,
+        committer: OffsetCommitter | None = None,
     ) -> None:
         self.publisher = EventPublisher(broker)
         self.consumer_group = consumer_group
         self.metrics = metrics
         self.backoff = backoff
+        self.committer = committer or OffsetCommitter()
 
     def __call__(self, msg: Any, /, *, context: ContextRepo) -> "DeliveryMiddleware":
         return DeliveryMiddleware(msg, context=context, policy=self)
@@ -126,6 +130,9 @@ class DeliveryMiddleware(BaseMiddleware):
         if reason is not None:
             log.warning("message dead-lettered: %s", reason, extra=where)
             await self.policy.retrying(record.topic, lambda: self.policy.dead_letter(msg, reason))
+        await self.policy.committer.processed(
+            getattr(msg, "consumer", None), record.topic, record.partition, record.offset
+        )
         outcome = "handled" if reason is None else "dead_lettered"
         self.policy.metrics.messages.labels(record.topic, outcome).inc()
         self.policy.metrics.handle_seconds.labels(record.topic).observe(

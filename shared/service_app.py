@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from shared.broker_factory import build_broker
 from shared.log_setup import configure_logging
 from shared.metrics import DeliveryMetrics
+from shared.offset_commits import OffsetCommitter
 from shared.redis_factory import build_redis
 from shared.settings import ServiceSettings
 
@@ -39,6 +40,7 @@ class ServiceRuntime:
     subscribers: list[Any] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)  # long-running loops, e.g. timers
     before_scrape: list[Hook] = field(default_factory=list)  # refresh gauges from Redis
+    committer: OffsetCommitter = field(default_factory=OffsetCommitter)
     state: Any = None  # the service's own layer (e.g. the deadline tracker), for tests and ops
 
 
@@ -113,6 +115,7 @@ def build_http_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await runtime.committer.flush_all()
             await runtime.broker.stop()
             await runtime.redis.aclose()
             log.info("service stopped", extra={"service": runtime.name})
@@ -136,13 +139,17 @@ def wire_service(
     configure_logging(name, settings.log_level)
     group = settings.consumer_group or name
     registry = CollectorRegistry()
+    committer = OffsetCommitter()
     broker = build_broker(
         settings.kafka_bootstrap_servers,
         f"{name}-{settings.instance_id}",
         group,
         DeliveryMetrics.register(registry),
+        committer,
     )
     prefix = settings.redis_key_prefix or name
-    runtime = ServiceRuntime(name, group, prefix, broker, build_redis(settings.redis_url), registry)
+    runtime = ServiceRuntime(
+        name, group, prefix, broker, build_redis(settings.redis_url), registry, committer=committer
+    )
     routers = assemble(runtime)
     return build_http_app(runtime, description=description, routers=routers)

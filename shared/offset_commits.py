@@ -1,0 +1,76 @@
+"""Batched offset commits: a consumer's offset is committed only for messages whose handler
+returned (at-least-once), but in batches, not one round trip per message.
+
+A batch is committed after `max_pending` processed messages or `max_delay` seconds, whichever
+comes first. A crash loses at most the uncommitted batch's commits, never its effects: those
+messages are delivered again and the idempotent handlers change nothing.
+"""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    consumer: Any
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    count: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    timer: asyncio.Task[None] | None = None
+
+
+class OffsetCommitter:
+    def __init__(self, max_pending: int = 500, max_delay: float = 0.2) -> None:
+        self.max_pending = max_pending
+        self.max_delay = max_delay
+        self._by_consumer: dict[int, _Pending] = {}
+
+    async def processed(self, consumer: Any, topic: str, partition: int, offset: int) -> None:
+        if not hasattr(consumer, "assignment"):
+            return  # FastStream's in-memory test consumer has no offsets to commit
+        pending = self._by_consumer.setdefault(id(consumer), _Pending(consumer))
+        pending.offsets[TopicPartition(topic, partition)] = offset + 1
+        pending.count += 1
+        if pending.count >= self.max_pending:
+            await self._flush(pending)
+        elif pending.timer is None or pending.timer.done():
+            pending.timer = asyncio.create_task(self._flush_later(pending))
+
+    async def _flush_later(self, pending: _Pending) -> None:
+        await asyncio.sleep(self.max_delay)
+        await self._flush(pending)
+
+    async def _flush(self, pending: _Pending) -> None:
+        async with pending.lock:
+            offsets, pending.offsets, pending.count = pending.offsets, {}, 0
+            if not offsets:
+                return
+            assigned = pending.consumer.assignment()
+            # After a rebalance, a partition may belong to another member now: its messages
+            # will be delivered there again, so its offsets are not ours to commit.
+            mine = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+            if not mine:
+                return
+            try:
+                await pending.consumer.commit(mine)
+            except KafkaError as error:
+                log.warning(
+                    "offset commit failed; those messages will be redelivered",
+                    extra={"error": repr(error), "partitions": len(mine)},
+                )
+
+    async def flush_all(self) -> None:
+        for pending in list(self._by_consumer.values()):
+            if pending.timer is not None and not pending.timer.done():
+                pending.timer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending.timer
+            await self._flush(pending)

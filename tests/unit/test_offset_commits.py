@@ -1,0 +1,47 @@
+from aiokafka import TopicPartition
+
+from shared.offset_commits import OffsetCommitter
+from tests.waiting import wait_for
+
+
+class RecordingConsumer:
+    def __init__(self, assigned: set[TopicPartition]) -> None:
+        self.assigned = assigned
+        self.commits: list[dict[TopicPartition, int]] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.assigned
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.commits.append(dict(offsets))
+
+
+async def test_commits_the_next_offset_after_a_batch_of_processed_messages() -> None:
+    consumer = RecordingConsumer({TopicPartition("t", 0), TopicPartition("t", 1)})
+    committer = OffsetCommitter(max_pending=3, max_delay=60)
+    await committer.processed(consumer, "t", 0, 10)
+    await committer.processed(consumer, "t", 1, 4)
+    assert consumer.commits == []
+    await committer.processed(consumer, "t", 0, 11)
+    assert consumer.commits == [{TopicPartition("t", 0): 12, TopicPartition("t", 1): 5}]
+    await committer.flush_all()
+
+
+async def test_a_quiet_partition_is_committed_after_the_delay() -> None:
+    consumer = RecordingConsumer({TopicPartition("t", 0)})
+    committer = OffsetCommitter(max_pending=100, max_delay=0.05)
+    await committer.processed(consumer, "t", 0, 41)
+
+    async def committed() -> bool:
+        return consumer.commits == [{TopicPartition("t", 0): 42}]
+
+    await wait_for(committed, within=5, what="the delayed commit")
+
+
+async def test_partitions_lost_in_a_rebalance_are_not_committed() -> None:
+    consumer = RecordingConsumer({TopicPartition("t", 0)})
+    committer = OffsetCommitter(max_pending=100, max_delay=60)
+    await committer.processed(consumer, "t", 0, 1)
+    await committer.processed(consumer, "t", 5, 9)
+    await committer.flush_all()
+    assert consumer.commits == [{TopicPartition("t", 0): 2}]
