@@ -9,6 +9,7 @@ from faststream.middlewares import AckPolicy
 from shared.delivery import DeliveryPolicy
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
+from shared.publishing import EventPublisher
 
 
 def build_broker(
@@ -17,6 +18,7 @@ def build_broker(
     consumer_group: str,
     metrics: DeliveryMetrics,
     committer: OffsetCommitter,
+    publisher: EventPublisher,
 ) -> KafkaBroker:
     broker = KafkaBroker(
         bootstrap_servers,
@@ -28,7 +30,7 @@ def build_broker(
         log_level=logging.DEBUG,
         graceful_timeout=15.0,
     )
-    broker.add_middleware(DeliveryPolicy(broker, consumer_group, metrics, committer=committer))
+    broker.add_middleware(DeliveryPolicy(publisher, consumer_group, metrics, committer=committer))
     return broker
 
 

@@ -21,7 +21,6 @@ from typing import Any
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from faststream import BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
-from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -29,7 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
-from shared.publishing import EventPublisher
+from shared.publishing import EventPublisher, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +69,13 @@ class DeliveryPolicy:
 
     def __init__(
         self,
-        broker: KafkaBroker,
+        publisher: EventPublisher,
         consumer_group: str,
         metrics: DeliveryMetrics,
         backoff: Callable[[int], float] = backoff_seconds,
         committer: OffsetCommitter | None = None,
     ) -> None:
-        self.publisher = EventPublisher(broker)
+        self.publisher = publisher
         self.consumer_group = consumer_group
         self.metrics = metrics
         self.backoff = backoff
@@ -87,7 +86,8 @@ class DeliveryPolicy:
 
     async def dead_letter(self, message: StreamMessage[Any], reason: str) -> None:
         record = message.raw_message
-        await self.publisher.dead_letter(
+        await dead_letter(
+            self.publisher,
             record.topic,
             record.key,
             record.value or b"",

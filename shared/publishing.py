@@ -1,62 +1,186 @@
-"""Publishing events and dead letters with the broker the service already runs."""
+"""Publishing events and dead letters.
+
+`KafkaEventPublisher` is what services use: its own idempotent aiokafka producer, which sends
+about three times faster than a publish through FastStream's middleware chain (measured in
+bench/deadline_timers.py). `BrokerEventPublisher` publishes through a FastStream broker, so
+tests on FastStream's in-memory `TestKafkaBroker` see what is published.
+"""
 
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel
 
 from shared.topics import dead_letter_topic
 
+JSON_HEADERS = [("content-type", b"application/json")]
 
-class EventPublisher:
+
+def dead_letter_headers(
+    reason: str,
+    source_topic: str,
+    *,
+    consumer_group: str,
+    failed_at: datetime,
+    partition: int | None,
+    offset: int | None,
+) -> dict[str, str]:
+    return {
+        "x-dlq-reason": reason[:2000],
+        "x-dlq-source-topic": source_topic,
+        "x-dlq-source-partition": "" if partition is None else str(partition),
+        "x-dlq-source-offset": "" if offset is None else str(offset),
+        "x-dlq-consumer-group": consumer_group,
+        "x-dlq-failed-at": failed_at.isoformat(),
+    }
+
+
+class EventPublisher(Protocol):
+    async def publish(self, topic: str, key: str, event: BaseModel) -> None: ...
+
+    async def publish_many(
+        self, topic: str, keyed_events: Sequence[tuple[str, BaseModel]]
+    ) -> None: ...
+
+    async def enqueue_many(
+        self, topic: str, keyed_events: Sequence[tuple[str, BaseModel]]
+    ) -> "asyncio.Future[Any]": ...
+
+    async def publish_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
+    ) -> None: ...
+
+
+class KafkaEventPublisher:
+    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._partitioner = DefaultPartitioner()
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("KafkaEventPublisher used before start()")
+        return self._producer
+
+    async def start(self) -> None:
+        # aiokafka binds a producer to the running loop, so it is built here, not in __init__.
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            client_id=self.client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
+            max_batch_size=256 * 1024,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, topic: str, key: str, event: BaseModel) -> None:
+        await self.producer.send_and_wait(
+            topic, event.model_dump_json().encode(), key=key.encode(), headers=JSON_HEADERS
+        )
+
+    async def publish_many(self, topic: str, keyed_events: Sequence[tuple[str, BaseModel]]) -> None:
+        await (await self.enqueue_many(topic, keyed_events))
+
+    async def enqueue_many(
+        self, topic: str, keyed_events: Sequence[tuple[str, BaseModel]]
+    ) -> "asyncio.Future[Any]":
+        """Hand every event to the producer, one batch per partition (keys hashed as Kafka's
+        default partitioner does, order kept per key); return a future of all their
+        acknowledgements. Events enqueued by an earlier call are ordered before this call's."""
+        if not keyed_events:
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            done.set_result([])
+            return done
+        partitions = sorted(await self.producer.partitions_for(topic))
+        batches: dict[int, Any] = {}
+        pending: list[asyncio.Future[Any]] = []
+        for key, event in keyed_events:
+            encoded_key = key.encode()
+            partition = self._partitioner(encoded_key, partitions, partitions)
+            value = event.model_dump_json().encode()
+            batch = batches.get(partition)
+            if batch is not None and self._append(batch, encoded_key, value):
+                continue
+            if batch is not None:
+                pending.append(await self.producer.send_batch(batch, topic, partition=partition))
+            batch = batches[partition] = self.producer.create_batch()
+            self._append(batch, encoded_key, value)
+        for partition, batch in batches.items():
+            pending.append(await self.producer.send_batch(batch, topic, partition=partition))
+        return asyncio.gather(*pending)
+
+    @staticmethod
+    def _append(batch: Any, key: bytes, value: bytes) -> bool:
+        return batch.append(key=key, value=value, timestamp=None, headers=JSON_HEADERS) is not None
+
+    async def publish_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
+    ) -> None:
+        encoded = [(name, text.encode()) for name, text in headers.items()]
+        await self.producer.send_and_wait(topic, value, key=key, headers=encoded)
+
+
+class BrokerEventPublisher:
     def __init__(self, broker: KafkaBroker) -> None:
         self.broker = broker
 
     async def publish(self, topic: str, key: str, event: BaseModel) -> None:
-        await self.broker.publish(
+        await self.publish_raw(
+            topic,
+            key.encode(),
             event.model_dump_json().encode(),
-            topic=topic,
-            key=key.encode(),
-            headers={"content-type": "application/json"},
+            {"content-type": "application/json"},
         )
 
     async def publish_many(self, topic: str, keyed_events: Sequence[tuple[str, BaseModel]]) -> None:
-        """Send all, then wait for every acknowledgement: one round trip, not one per event."""
-        pending: list[asyncio.Future[Any]] = [
-            await self.broker.publish(
-                event.model_dump_json().encode(),
-                topic=topic,
-                key=key.encode(),
-                headers={"content-type": "application/json"},
-                no_confirm=True,
-            )
-            for key, event in keyed_events
-        ]
-        await asyncio.gather(*pending)
+        for key, event in keyed_events:
+            await self.publish(topic, key, event)
 
-    async def dead_letter(
-        self,
-        source_topic: str,
-        key: bytes | None,
-        value: bytes,
-        reason: str,
-        *,
-        consumer_group: str,
-        failed_at: datetime,
-        partition: int | None = None,
-        offset: int | None = None,
+    async def enqueue_many(
+        self, topic: str, keyed_events: Sequence[tuple[str, BaseModel]]
+    ) -> "asyncio.Future[Any]":
+        await self.publish_many(topic, keyed_events)
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    async def publish_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
     ) -> None:
-        headers = {
-            "x-dlq-reason": reason[:2000],
-            "x-dlq-source-topic": source_topic,
-            "x-dlq-source-partition": "" if partition is None else str(partition),
-            "x-dlq-source-offset": "" if offset is None else str(offset),
-            "x-dlq-consumer-group": consumer_group,
-            "x-dlq-failed-at": failed_at.isoformat(),
-        }
-        await self.broker.publish(
-            value, topic=dead_letter_topic(source_topic), key=key, headers=headers
-        )
+        await self.broker.publish(value, topic=topic, key=key, headers=headers)
+
+
+async def dead_letter(
+    publisher: EventPublisher,
+    source_topic: str,
+    key: bytes | None,
+    value: bytes,
+    reason: str,
+    *,
+    consumer_group: str,
+    failed_at: datetime,
+    partition: int | None = None,
+    offset: int | None = None,
+) -> None:
+    headers = dead_letter_headers(
+        reason,
+        source_topic,
+        consumer_group=consumer_group,
+        failed_at=failed_at,
+        partition=partition,
+        offset=offset,
+    )
+    await publisher.publish_raw(dead_letter_topic(source_topic), key, value, headers)

@@ -19,6 +19,7 @@ from shared.broker_factory import build_broker
 from shared.log_setup import configure_logging
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
+from shared.publishing import KafkaEventPublisher
 from shared.redis_factory import build_redis
 from shared.settings import ServiceSettings
 
@@ -37,6 +38,7 @@ class ServiceRuntime:
     broker: KafkaBroker
     redis: "Redis"
     registry: CollectorRegistry
+    publisher: KafkaEventPublisher
     subscribers: list[Any] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)  # long-running loops, e.g. timers
     before_scrape: list[Hook] = field(default_factory=list)  # refresh gauges from Redis
@@ -101,6 +103,7 @@ def build_http_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.publisher.start()
         await runtime.broker.start()
         tasks = [
             asyncio.create_task(_supervised(getattr(loop, "__name__", "task"), loop))
@@ -117,6 +120,7 @@ def build_http_app(
                     await task
             await runtime.committer.flush_all()
             await runtime.broker.stop()
+            await runtime.publisher.stop()
             await runtime.redis.aclose()
             log.info("service stopped", extra={"service": runtime.name})
 
@@ -139,17 +143,27 @@ def wire_service(
     configure_logging(name, settings.log_level)
     group = settings.consumer_group or name
     registry = CollectorRegistry()
+    client_id = f"{name}-{settings.instance_id}"
     committer = OffsetCommitter()
+    publisher = KafkaEventPublisher(settings.kafka_bootstrap_servers, f"{client_id}-publisher")
     broker = build_broker(
         settings.kafka_bootstrap_servers,
-        f"{name}-{settings.instance_id}",
+        client_id,
         group,
         DeliveryMetrics.register(registry),
         committer,
+        publisher,
     )
     prefix = settings.redis_key_prefix or name
     runtime = ServiceRuntime(
-        name, group, prefix, broker, build_redis(settings.redis_url), registry, committer=committer
+        name,
+        group,
+        prefix,
+        broker,
+        build_redis(settings.redis_url),
+        registry,
+        publisher,
+        committer=committer,
     )
     routers = assemble(runtime)
     return build_http_app(runtime, description=description, routers=routers)

@@ -14,7 +14,6 @@ from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import Windows
 from shared.business_calendar import BusinessCalendar, CalendarOverrides
 from shared.clock import Clock, SystemClock
-from shared.publishing import EventPublisher
 from shared.service_app import ServiceRuntime, wire_service
 
 NAME = "deadline"
@@ -39,7 +38,7 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
             RedisDeadlineStore(runtime.redis, runtime.key_prefix),
             BusinessCalendar(overrides=overrides),
             clock or SystemClock(),
-            EventPublisher(runtime.broker),
+            runtime.publisher,
             DeadlineMetrics.register(runtime.registry),
             config,
         )

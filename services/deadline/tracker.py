@@ -27,7 +27,7 @@ from shared.business_calendar import BusinessCalendar
 from shared.clock import Clock
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent, DossierReceived
-from shared.publishing import EventPublisher
+from shared.publishing import EventPublisher, dead_letter
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class DeadlineTracker:
         self.publisher = publisher
         self.metrics = metrics
         self.config = config
+        self._fired_counters = {kind: metrics.timers_fired.labels(kind.value) for kind in TimerKind}
 
     # Lifecycle events ---------------------------------------------------------------------------
 
@@ -120,23 +121,42 @@ class DeadlineTracker:
     # Timers -------------------------------------------------------------------------------------
 
     async def sweep(self) -> int:
-        """One pass: return expired claims, fire what is due, dead-letter stale parked events."""
+        """One pass: return expired claims, fire what is due, dead-letter stale parked events.
+
+        Batches are pipelined: while Kafka acknowledges one batch, the next is claimed and
+        decided. A batch's claims are confirmed only after its events are acknowledged."""
         now = self.clock.now()
         await self.store.reclaim_expired(now)
         fired = 0
+        acknowledging: list[asyncio.Task[None]] = []
         while True:
             timers = await self.store.claim_due(
                 now, self.config.claim_batch, now + self.config.claim_lease
             )
             if not timers:
                 break
-            fired += await self._fire(timers)
+            events, confirmed = await self._decide_fired(timers)
+            fired += len(events)
+            acknowledged = await self.publisher.enqueue_many(DEADLINE_EVENTS, events)
+            acknowledging.append(asyncio.create_task(self._confirm_after(acknowledged, confirmed)))
+            if len(acknowledging) >= 4:
+                await acknowledging.pop(0)
             if len(timers) < self.config.claim_batch:
                 break
+        for task in acknowledging:
+            await task
         await self._expire_parked()
         return fired
 
-    async def _fire(self, timers: list[Timer]) -> int:
+    async def _confirm_after(
+        self, acknowledged: "asyncio.Future[object]", confirmed: list[tuple[Timer, str]]
+    ) -> None:
+        await acknowledged
+        await self.store.confirm_fired(confirmed)
+
+    async def _decide_fired(
+        self, timers: list[Timer]
+    ) -> tuple[list[tuple[str, DeadlineEvent]], list[tuple[Timer, str]]]:
         now = self.clock.now()
         dossiers = await self.store.load_many(sorted({timer.code for timer in timers}))
         outgoing: list[tuple[str, DeadlineEvent]] = []
@@ -149,12 +169,10 @@ class DeadlineTracker:
                 outgoing.append((timer.code, event))
                 if timer.kind is not TimerKind.APOLOGY_REMINDER:
                     bucket = f"{dossier.agency_code}|{timer.kind}"
-                self.metrics.timers_fired.labels(timer.kind.value).inc()
+                self._fired_counters[timer.kind].inc()
                 self.metrics.timer_lag.observe(max(0.0, (now - timer.fire_at).total_seconds()))
             confirmed.append((timer, bucket))
-        await self.publisher.publish_many(DEADLINE_EVENTS, outgoing)
-        await self.store.confirm_fired(confirmed)
-        return len(outgoing)
+        return outgoing, confirmed
 
     async def _expire_parked(self) -> None:
         now = self.clock.now()
@@ -164,7 +182,8 @@ class DeadlineTracker:
                     f"out of order: no DossierReceived for {code} arrived within "
                     f"{self.config.park_for.total_seconds():.0f}s of this event"
                 )
-                await self.publisher.dead_letter(
+                await dead_letter(
+                    self.publisher,
                     DOSSIER_EVENTS,
                     code.encode(),
                     parked.raw.encode(),

@@ -67,3 +67,29 @@ class TopicTail:
         import json
 
         return [json.loads(r.value) for r in self.records if r.key == key.encode()]
+
+
+async def start_group_at_end(bootstrap: str, group: str, *topics: str) -> None:
+    """Commit the current end of `topics` for a new consumer group, so a test's service reads
+    only what the test writes (a new group would otherwise replay the topics' whole history)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    ]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()

@@ -18,7 +18,7 @@ from shared.events import dossier as de
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
 from tests import dossier_events as ev
-from tests.integration.kafka_probe import TopicTail
+from tests.integration.kafka_probe import TopicTail, start_group_at_end
 from tests.integration.running_service import running
 from tests.waiting import wait_for
 
@@ -37,7 +37,8 @@ class Deadline:
 
 
 @pytest.fixture
-def deadline_env(kafka_topics: str, redis_url: str, unique: str) -> dict[str, Any]:
+async def deadline_env(kafka_topics: str, redis_url: str, unique: str) -> dict[str, Any]:
+    await start_group_at_end(kafka_topics, f"test-{unique}-deadline", DOSSIER_EVENTS)
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_topics,
         "REDIS_URL": redis_url,

@@ -19,7 +19,7 @@ from services.survey.settings import SurveySettings
 from shared.events.dossier import DossierReceived, DossierReceivedBody, TimeLimit
 from shared.events.vocabulary import Channel, Level, ReturnMethod, SupplementPolicy, TimeUnit
 from shared.topics import DOSSIER_EVENTS, dead_letter_topic
-from tests.integration.kafka_probe import committed_offset, read_all
+from tests.integration.kafka_probe import committed_offset, read_all, start_group_at_end
 from tests.integration.running_service import running
 from tests.waiting import wait_for
 
@@ -57,6 +57,8 @@ async def dossier_readers(
     """deadline, survey and reporting running in-process, each in a fresh consumer group."""
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url}
     groups = {name: f"test-{unique}-{name}" for name in ("deadline", "survey", "reporting")}
+    for group in groups.values():
+        await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS)
     apps: list[FastAPI] = [
         create_deadline(
             DeadlineSettings.model_validate(env | {"CONSUMER_GROUP": groups["deadline"]})

@@ -13,6 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from shared.broker_factory import subscribe
 from shared.delivery import DeliveryPolicy, RejectedMessageError, backoff_seconds
 from shared.metrics import DeliveryMetrics
+from shared.publishing import BrokerEventPublisher
 
 
 class Ping(BaseModel):
@@ -23,7 +24,12 @@ def broker_with_policy() -> tuple[KafkaBroker, list[Any]]:
     broker = KafkaBroker()
     registry = CollectorRegistry()
     broker.add_middleware(
-        DeliveryPolicy(broker, "unit", DeliveryMetrics.register(registry), backoff=lambda _: 0.0)
+        DeliveryPolicy(
+            BrokerEventPublisher(broker),
+            "unit",
+            DeliveryMetrics.register(registry),
+            backoff=lambda _: 0.0,
+        )
     )
     letters: list[Any] = []
 
