@@ -5,6 +5,7 @@ WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY shared ./shared
 COPY services ./services
+COPY config ./config
 RUN pip install --no-cache-dir -c constraints.txt . \
  && useradd --uid 10001 --no-create-home app
 USER app

@@ -122,3 +122,12 @@ def test_prometheus_config_is_valid_for_promtool() -> None:
         check=False,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_image_carries_the_code_and_the_operator_data() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for folder in ("shared", "services", "config"):
+        assert f"COPY {folder} ./{folder}" in dockerfile
+    from services.deadline.settings import DEFAULT_OVERRIDES
+
+    assert DEFAULT_OVERRIDES.relative_to(ROOT).parts[0] == "config"
