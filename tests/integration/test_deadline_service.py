@@ -120,6 +120,10 @@ async def test_due_soon_and_overdue_fire_once_each(
         assert kinds.count("DossierOverdue") == 1
         assert kinds.count("ApologyReminder") == 1
         assert (await view(svc.client, code))["state"] == "overdue"
+        metrics = (await svc.client.get("/metrics")).text
+        assert 'deadline_open_dossiers{agency="UBND.Q1",state="overdue"} 1.0' in metrics
+        assert 'deadline_timers_fired_total{kind="overdue"} 1.0' in metrics
+        assert "deadline_timer_lag_seconds_count 3.0" in metrics
 
 
 @pytest.mark.parametrize(
