@@ -56,7 +56,9 @@ async def load(store: RedisDeadlineStore, count: int, start: datetime, days: int
         async with store.redis.pipeline(transaction=False) as pipe:
             timers: dict[str, float] = {}
             for n in range(first, min(first + batch, count)):
-                received_at = start + timedelta(minutes=n % 480)
+                # Filings spread evenly over the working hours of one day, as desks receive them.
+                offset = timedelta(seconds=n * 8 * 3600 // count)
+                received_at = CALENDAR.add_working_time(start, offset)
                 item = dossier(n, received_at, days)
                 pipe.set(store.state_key(item.code), item.model_dump_json())
                 for timer in timers_for(item, CALENDAR, WINDOWS):

@@ -57,11 +57,22 @@ return 1
 )
 
 # KEYS: schedule, claimed   ARGV: now, limit, lease_until
+# Variadic ZREM/HSET: a few Redis calls per claim instead of two per timer.
 _CLAIM_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+if #due == 0 then return due end
+local members, claims = {}, {}
 for i = 1, #due, 2 do
-  redis.call('ZREM', KEYS[1], due[i])
-  redis.call('HSET', KEYS[2], due[i], due[i + 1] .. '|' .. ARGV[3])
+  members[#members + 1] = due[i]
+  claims[#claims + 1] = due[i]
+  claims[#claims + 1] = due[i + 1] .. '|' .. ARGV[3]
+end
+-- unpack() is limited to a few thousand values: call in even-sized chunks
+for i = 1, #members, 4000 do
+  redis.call('ZREM', KEYS[1], unpack(members, i, math.min(i + 3999, #members)))
+end
+for i = 1, #claims, 4000 do
+  redis.call('HSET', KEYS[2], unpack(claims, i, math.min(i + 3999, #claims)))
 end
 return due
 """
