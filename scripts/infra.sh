@@ -82,7 +82,7 @@ start_kafka() {
     local cluster_id
     cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
     log "formatting Kafka storage (cluster $cluster_id)"
-    java "${jvm_log[@]}" -cp "$(kafka_cp)" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" >/dev/null
+    java "${jvm_log[@]}" -cp "$(kafka_cp)" kafka.tools.StorageTool format --cluster-id="$cluster_id" --config "$props" >/dev/null
   fi
   log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
   # shellcheck disable=SC2086
