@@ -83,6 +83,7 @@ class WithdrawDossier(DossierStep):
 
 class ReturnResult(DossierStep):
     type: Literal["ReturnResult"] = "ReturnResult"
+    cash_on_delivery_vnd: int = Field(0, ge=0, description="Collected by the postman, if any")
 
 
 IntakeRequest = Annotated[

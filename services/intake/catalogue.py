@@ -1,0 +1,130 @@
+"""The catalogue: agencies and versioned procedures, loaded from operator-edited data.
+
+Pure: parsing and lookups only; the file is read by the caller (`app.py`, the reload route).
+"""
+
+import tomllib
+from collections.abc import Sequence
+from datetime import date
+from itertools import pairwise
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shared.events.dossier import ProcessingStep, TimeLimit
+from shared.events.vocabulary import Level, SupplementPolicy
+
+
+class CatalogueError(ValueError):
+    """The catalogue file cannot be used as it is; the message says where."""
+
+
+class UnknownInCatalogueError(LookupError):
+    """A request names an agency or procedure the catalogue does not have (or not then)."""
+
+
+class Agency(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Z0-9.]{2,20}$")
+    name: str
+    level: Level
+
+
+class StepSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agency: str
+    time_limit: TimeLimit
+
+
+class Procedure(BaseModel):
+    """One version of a procedure, in force from `effective_from` until `effective_to`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Za-z0-9.\-_]{1,40}$")
+    name: str
+    field: str
+    level: Level
+    time_limit: TimeLimit
+    online_time_limit: TimeLimit | None = None
+    postal_allowed: bool = True
+    supplement_policy: SupplementPolicy = SupplementPolicy.RESTART
+    agencies: tuple[str, ...] = ()
+    steps: tuple[StepSpec, ...] = ()
+    effective_from: date
+    effective_to: date | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "Procedure":
+        if self.effective_to is not None and self.effective_to <= self.effective_from:
+            raise ValueError(f"{self.code}: effective_to must be after effective_from")
+        return self
+
+    @property
+    def version(self) -> str:
+        return self.effective_from.isoformat()
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+    def processing_steps(self) -> tuple[ProcessingStep, ...]:
+        return tuple(
+            ProcessingStep(agency_code=s.agency, time_limit=s.time_limit) for s in self.steps
+        )
+
+
+class Catalogue:
+    def __init__(self, agencies: Sequence[Agency], procedures: Sequence[Procedure]) -> None:
+        self.agencies = {agency.code: agency for agency in agencies}
+        self.procedures = tuple(procedures)
+        self._check()
+
+    @classmethod
+    def from_toml(cls, text: str) -> "Catalogue":
+        try:
+            data = tomllib.loads(text)
+            agencies = [Agency.model_validate(item) for item in data.get("agency", [])]
+            procedures = [Procedure.model_validate(item) for item in data.get("procedure", [])]
+        except (tomllib.TOMLDecodeError, ValidationError) as error:
+            raise CatalogueError(f"catalogue is invalid: {error}") from error
+        return cls(agencies, procedures)
+
+    def _check(self) -> None:
+        for procedure in self.procedures:
+            named = set(procedure.agencies) | {step.agency for step in procedure.steps}
+            unknown = named - set(self.agencies)
+            if unknown:
+                raise CatalogueError(f"procedure {procedure.code} names unknown {sorted(unknown)}")
+        by_code: dict[str, list[Procedure]] = {}
+        for procedure in self.procedures:
+            by_code.setdefault(procedure.code, []).append(procedure)
+        for code, versions in by_code.items():
+            ordered = sorted(versions, key=lambda p: p.effective_from)
+            for earlier, later in pairwise(ordered):
+                if earlier.effective_to is None or earlier.effective_to > later.effective_from:
+                    raise CatalogueError(f"procedure {code}: versions overlap")
+
+    def agency(self, code: str) -> Agency:
+        try:
+            return self.agencies[code]
+        except KeyError:
+            raise UnknownInCatalogueError(f"unknown agency {code!r}") from None
+
+    def procedure(self, code: str, on: date) -> Procedure:
+        """The version of `code` in force on `on`."""
+        versions = [p for p in self.procedures if p.code == code]
+        if not versions:
+            raise UnknownInCatalogueError(f"unknown procedure {code!r}")
+        for version in versions:
+            if version.in_force_on(on):
+                return version
+        raise UnknownInCatalogueError(f"procedure {code!r} is not in force on {on.isoformat()}")
+
+    def receivable_by(self, procedure: Procedure, agency: Agency) -> bool:
+        if procedure.agencies:
+            return agency.code in procedure.agencies
+        return agency.level is procedure.level
+
+    def current(self, on: date) -> list[Procedure]:
+        return [p for p in self.procedures if p.in_force_on(on)]

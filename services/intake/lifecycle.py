@@ -1,0 +1,359 @@
+"""A dossier's life at the desk, pure: which step is legal in which state, and the events each
+step publishes. No I/O, no clock: `now`, the catalogue and the calendar are passed in.
+"""
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from services.intake.catalogue import Catalogue, UnknownInCatalogueError
+from shared.business_calendar import BusinessCalendar
+from shared.events import dossier as de
+from shared.events import intake_requests as rq
+from shared.events.envelope import derived_event_id
+from shared.events.postal import ReportDeliveryStatus
+from shared.events.vocabulary import (
+    Channel,
+    DeliveryStatus,
+    Level,
+    Outcome,
+    ReturnMethod,
+    SupplementPolicy,
+)
+
+SOURCE = "intake"
+# A new dossier's code until the store allocates the real one, atomically with storing it.
+CODE_PLACEHOLDER = "X.PENDING-000000-0000"
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class Status(StrEnum):
+    PROCESSING = "processing"
+    AWAITING_SUPPLEMENT = "awaiting_supplement"
+    AWAITING_PAYMENT = "awaiting_payment"
+    RESOLVED = "resolved"  # result ready at the desk, not yet returned
+    RETURNING_BY_POST = "returning_by_post"
+    RETURNED = "returned"
+    REFUSED_AT_RECEIPT = "refused_at_receipt"
+    STOPPED = "stopped"
+    WITHDRAWN = "withdrawn"
+
+
+class RequestRejectedError(ValueError):
+    """A request that can never be accepted as it is (HTTP 422, or a dead letter)."""
+
+
+class IllegalStepError(ValueError):
+    """A step the dossier's state does not allow (HTTP 409, or a dead letter)."""
+
+    def __init__(self, action: str, status: Status, allowed: list[str]) -> None:
+        self.action, self.status, self.allowed = action, status, allowed
+        super().__init__(
+            f"'{action}' is not allowed while the dossier is {status.value}; "
+            f"allowed: {', '.join(allowed) or 'none'}"
+        )
+
+
+class LogEntry(BaseModel):
+    """One line of the processing log (phiếu kiểm soát): no personal data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    agency_code: str
+    at: AwareDatetime
+
+
+class DossierRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    status: Status
+    procedure_code: str
+    procedure_version: str
+    procedure_name: str
+    field: str
+    level: Level
+    receiving_agency_code: str
+    agency_code: str  # the agency handling it now
+    channel: Channel
+    clerk_id: str | None
+    return_method: ReturnMethod
+    received_at: AwareDatetime
+    appointment_at: AwareDatetime
+    supplement_policy: SupplementPolicy
+    steps: tuple[de.ProcessingStep, ...] = ()
+    step_index: int = 0
+    outcome: Outcome | None = None
+    log: tuple[LogEntry, ...] = ()
+
+
+# The actions of `POST /v1/dossiers/{code}/{action}` and the states that allow each.
+_OPEN = (Status.PROCESSING, Status.AWAITING_SUPPLEMENT, Status.AWAITING_PAYMENT)
+ALLOWED_FROM: dict[str, tuple[Status, ...]] = {
+    "transfer": (Status.PROCESSING,),
+    "request-supplement": (Status.PROCESSING,),
+    "receive-supplement": (Status.AWAITING_SUPPLEMENT,),
+    "request-payment": (Status.PROCESSING,),
+    "receive-payment": (Status.AWAITING_PAYMENT,),
+    "delay": _OPEN,
+    "resolve": (Status.PROCESSING,),
+    "refuse-receipt": (Status.PROCESSING,),
+    "stop": _OPEN,
+    "withdraw": _OPEN,
+    "return": (Status.RESOLVED,),
+}
+ACTION_OF: dict[type[rq.DossierStep], str] = {
+    rq.TransferDossier: "transfer",
+    rq.RequestSupplement: "request-supplement",
+    rq.ReceiveSupplement: "receive-supplement",
+    rq.RequestPayment: "request-payment",
+    rq.ReceivePayment: "receive-payment",
+    rq.DelayDossier: "delay",
+    rq.ResolveDossier: "resolve",
+    rq.RefuseReceipt: "refuse-receipt",
+    rq.StopDossier: "stop",
+    rq.WithdrawDossier: "withdraw",
+    rq.ReturnResult: "return",
+}
+
+
+def allowed_actions(status: Status) -> list[str]:
+    return [action for action, states in ALLOWED_FROM.items() if status in states]
+
+
+def effective_time(requested: datetime | None, now: datetime, *, may_backdate: bool) -> datetime:
+    """When a step happened: now by default; a given time within 5 minutes of now, or any past
+    time for a client migrating history (the `import` scope)."""
+    if requested is None:
+        return now
+    if requested > now + CLOCK_SKEW:
+        raise RequestRejectedError("occurred_at/received_at is in the future")
+    if requested < now - CLOCK_SKEW and not may_backdate:
+        raise RequestRejectedError(
+            "occurred_at/received_at more than 5 minutes in the past needs the 'import' scope"
+        )
+    return requested
+
+
+def _envelope(submission_id: str, at: datetime, now: datetime) -> dict[str, object]:
+    return {
+        "event_id": derived_event_id(SOURCE, submission_id),
+        "occurred_at": at,
+        "recorded_at": now,
+        "source": SOURCE,
+    }
+
+
+def receive(
+    request: rq.ReceiveDossier,
+    catalogue: Catalogue,
+    calendar: BusinessCalendar,
+    now: datetime,
+    *,
+    may_backdate: bool,
+) -> tuple[DossierRecord, de.DossierReceived]:
+    """A new dossier, its code still `CODE_PLACEHOLDER` (the store allocates it)."""
+    at = effective_time(request.received_at, now, may_backdate=may_backdate)
+    local_day = calendar.local(at).date()
+    try:
+        agency = catalogue.agency(request.agency_code)
+        procedure = catalogue.procedure(request.procedure_code, local_day)
+    except UnknownInCatalogueError as error:
+        raise RequestRejectedError(str(error)) from error
+    if not catalogue.receivable_by(procedure, agency):
+        raise RequestRejectedError(f"agency {agency.code} does not receive {procedure.code}")
+    postal = request.channel is Channel.POSTAL or request.return_method is ReturnMethod.POSTAL
+    if postal and not procedure.postal_allowed:
+        raise RequestRejectedError(
+            f"procedure {procedure.code} cannot be filed or returned by post"
+        )
+    if request.channel is Channel.COUNTER and not request.clerk_id:
+        raise RequestRejectedError("clerk_id is required for a counter filing")
+    limit = procedure.time_limit
+    if request.channel is Channel.ONLINE and procedure.online_time_limit is not None:
+        limit = procedure.online_time_limit
+    appointment_at = calendar.due_at(at, limit.amount, limit.unit)
+    record = DossierRecord(
+        code=CODE_PLACEHOLDER,
+        status=Status.PROCESSING,
+        procedure_code=procedure.code,
+        procedure_version=procedure.version,
+        procedure_name=procedure.name,
+        field=procedure.field,
+        level=procedure.level,
+        receiving_agency_code=agency.code,
+        agency_code=agency.code,
+        channel=request.channel,
+        clerk_id=request.clerk_id,
+        return_method=request.return_method,
+        received_at=at,
+        appointment_at=appointment_at,
+        supplement_policy=procedure.supplement_policy,
+        steps=procedure.processing_steps(),
+        log=(LogEntry(step="receive", agency_code=agency.code, at=at),),
+    )
+    event = de.DossierReceived(
+        **_envelope(request.submission_id, at, now),
+        body=de.DossierReceivedBody(
+            dossier_code=CODE_PLACEHOLDER,
+            agency_code=agency.code,
+            procedure_code=procedure.code,
+            procedure_version=procedure.version,
+            level=procedure.level,
+            field=procedure.field,
+            channel=request.channel,
+            clerk_id=request.clerk_id,
+            return_method=request.return_method,
+            time_limit=limit,
+            supplement_policy=procedure.supplement_policy,
+            steps=record.steps,
+            appointment_at=appointment_at,
+        ),
+    )
+    return record, event
+
+
+def step(
+    record: DossierRecord,
+    request: rq.DossierStep,
+    now: datetime,
+    *,
+    may_backdate: bool,
+) -> tuple[DossierRecord, list[de.DossierEvent]]:
+    """Apply one lifecycle step; raises IllegalStepError or RequestRejectedError."""
+    action = ACTION_OF[type(request)]
+    if record.status not in ALLOWED_FROM[action]:
+        raise IllegalStepError(action, record.status, allowed_actions(record.status))
+    at = effective_time(request.occurred_at, now, may_backdate=may_backdate)
+    if at < record.log[-1].at:
+        raise RequestRejectedError("occurred_at is before the dossier's previous step")
+    envelope = _envelope(request.submission_id, at, now)
+    ids = {"dossier_code": record.code, "agency_code": record.agency_code}
+    changes: dict[str, object] = {}
+    events: list[de.DossierEvent] = []
+    body: de.Body
+    match request:
+        case rq.TransferDossier(to_agency_code=to_agency):
+            changes, event = _transfer(record, to_agency, envelope)
+            events.append(event)
+        case rq.RequestSupplement(reason=reason):
+            changes = {"status": Status.AWAITING_SUPPLEMENT}
+            events.append(
+                de.SupplementRequested(**envelope, body=de.ReasonBody(**ids, reason=reason))
+            )
+        case rq.ReceiveSupplement():
+            changes = {"status": Status.PROCESSING}
+            body = de.SupplementReceivedBody(**ids, policy=record.supplement_policy)
+            events.append(de.SupplementReceived(**envelope, body=body))
+        case rq.RequestPayment(amount_vnd=amount, reason=reason):
+            changes = {"status": Status.AWAITING_PAYMENT}
+            body = de.PaymentRequestedBody(**ids, amount_vnd=amount, reason=reason)
+            events.append(de.PaymentRequested(**envelope, body=body))
+        case rq.ReceivePayment():
+            changes = {"status": Status.PROCESSING}
+            events.append(de.PaymentReceived(**envelope, body=de.Body(**ids)))
+        case rq.DelayDossier(reason=reason, new_appointment_at=new_appointment):
+            changes, event = _delay(record, reason, new_appointment, at, envelope)
+            events.append(event)
+        case rq.ResolveDossier(outcome=outcome, reason=reason):
+            if outcome is Outcome.REFUSED and not reason:
+                raise RequestRejectedError("a refusal needs a reason")
+            changes = {"status": Status.RESOLVED, "outcome": outcome}
+            body = de.DossierResolvedBody(**ids, outcome=outcome, reason=reason)
+            events.append(de.DossierResolved(**envelope, body=body))
+        case rq.RefuseReceipt(reason=reason):
+            if len(record.log) > 1:
+                raise RequestRejectedError("receipt can be refused only before any other step")
+            changes = {"status": Status.REFUSED_AT_RECEIPT}
+            events.append(
+                de.DossierReceiptRefused(**envelope, body=de.ReasonBody(**ids, reason=reason))
+            )
+        case rq.StopDossier(reason=reason):
+            changes = {"status": Status.STOPPED}
+            events.append(de.DossierStopped(**envelope, body=de.ReasonBody(**ids, reason=reason)))
+        case rq.WithdrawDossier(reason=reason):
+            changes = {"status": Status.WITHDRAWN}
+            events.append(de.DossierWithdrawn(**envelope, body=de.ReasonBody(**ids, reason=reason)))
+        case rq.ReturnResult():
+            if record.return_method is ReturnMethod.POSTAL:
+                changes = {"status": Status.RETURNING_BY_POST}  # the postal request goes out
+            else:
+                changes = {"status": Status.RETURNED}
+                body = de.ResultReturnedBody(**ids, method=record.return_method)
+                events.append(de.ResultReturned(**envelope, body=body))
+    entry = LogEntry(
+        step=action, agency_code=str(changes.get("agency_code", record.agency_code)), at=at
+    )
+    changes["log"] = (*record.log, entry)
+    return record.model_copy(update=changes), events
+
+
+def _transfer(
+    record: DossierRecord, to_agency: str, envelope: dict[str, object]
+) -> tuple[dict[str, object], de.DossierEvent]:
+    next_index = record.step_index + 1
+    if next_index >= len(record.steps):
+        raise RequestRejectedError("this dossier has no further interconnected step")
+    expected = record.steps[next_index].agency_code
+    if to_agency != expected:
+        raise RequestRejectedError(f"the next step is at {expected}, not {to_agency}")
+    body = de.DossierTransferredBody(
+        dossier_code=record.code,
+        agency_code=to_agency,
+        from_agency_code=record.agency_code,
+        step_index=next_index,
+    )
+    changes: dict[str, object] = {"agency_code": to_agency, "step_index": next_index}
+    return changes, de.DossierTransferred(**envelope, body=body)
+
+
+def _delay(
+    record: DossierRecord,
+    reason: str,
+    new_appointment: datetime,
+    at: datetime,
+    envelope: dict[str, object],
+) -> tuple[dict[str, object], de.DossierEvent]:
+    if at >= record.appointment_at:
+        raise RequestRejectedError("an apology must be sent before the current appointment passes")
+    if new_appointment <= record.appointment_at:
+        raise RequestRejectedError("new_appointment_at must be after the current appointment")
+    body = de.DossierDelayedBody(
+        dossier_code=record.code,
+        agency_code=record.agency_code,
+        reason=reason,
+        previous_appointment_at=record.appointment_at,
+        new_appointment_at=new_appointment,
+    )
+    return {"appointment_at": new_appointment}, de.DossierDelayed(**envelope, body=body)
+
+
+def delivery_reported(
+    record: DossierRecord, report: ReportDeliveryStatus, now: datetime
+) -> tuple[DossierRecord, list[de.DossierEvent]]:
+    """A postal partner's report: delivered counts as returned; failed sends the result back
+    to the desk, to be returned again."""
+    if record.status is not Status.RETURNING_BY_POST:
+        raise IllegalStepError(
+            f"postal {report.status.value}", record.status, allowed_actions(record.status)
+        )
+    envelope = _envelope(report.submission_id, report.occurred_at, now)
+    ids = {"dossier_code": record.code, "agency_code": record.agency_code}
+    update = de.PostalDeliveryUpdatedBody(**ids, status=report.status, reason=report.reason)
+    events: list[de.DossierEvent] = [de.PostalDeliveryUpdated(**envelope, body=update)]
+    status: Status = record.status
+    if report.status is DeliveryStatus.DELIVERED:
+        status = Status.RETURNED
+        returned_envelope = envelope | {
+            "event_id": derived_event_id(SOURCE, report.submission_id, "returned")
+        }
+        body = de.ResultReturnedBody(**ids, method=ReturnMethod.POSTAL)
+        events.append(de.ResultReturned(**returned_envelope, body=body))
+    elif report.status is DeliveryStatus.FAILED:
+        status = Status.RESOLVED
+    entry = LogEntry(
+        step=f"postal-{report.status.value}", agency_code=record.agency_code, at=report.occurred_at
+    )
+    return record.model_copy(update={"status": status, "log": (*record.log, entry)}), events
