@@ -70,8 +70,25 @@ stop_service() {
   rm -f "$pidfile"
 }
 
+DEV_API_KEY=${DEV_API_KEY:-dev-local-key}
+
+provision_dev_key() { # a development client with every scope, for local use only
+  local hash
+  hash=$(printf '%s' "$DEV_API_KEY" | sha256sum | cut -d' ' -f1)
+  cat >"$RUN_DIR/api_keys.toml" <<KEYS
+# Written by scripts/stack.sh for local development; never used by compose.yaml.
+[[client]]
+id = "dev"
+key_sha256 = "$hash"
+scopes = ["frontend", "postal", "import", "admin"]
+agencies = ["*"]
+KEYS
+  export API_KEYS_FILE="$RUN_DIR/api_keys.toml"
+}
+
 up() {
   mkdir -p "$RUN_DIR"
+  provision_dev_key
   "$ROOT/scripts/infra.sh" up
   "$PYTHON" -m shared.topic_admin
   for name in "${SERVICES[@]}"; do start_service "$name"; done

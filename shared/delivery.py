@@ -32,7 +32,7 @@ from shared.publishing import EventPublisher, dead_letter
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
     KafkaConnectionError,

@@ -5,22 +5,50 @@ from collections.abc import Sequence
 from fastapi import APIRouter, FastAPI
 
 from services.intake import handlers
+from services.intake.access import ApiKeys
+from services.intake.api import error_handlers, intake_router
+from services.intake.catalogue import Catalogue
+from services.intake.desk import CatalogueHolder, Desk
 from services.intake.settings import IntakeSettings
 from services.intake.store import RedisIntakeStore
+from shared.business_calendar import BusinessCalendar, CalendarOverrides
+from shared.clock import Clock, SystemClock
 from shared.service_app import ServiceRuntime, wire_service
 
 
-def create_app(settings: IntakeSettings | None = None) -> FastAPI:
-    def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-        store = RedisIntakeStore(runtime.redis, runtime.key_prefix)
-        runtime.subscribers = handlers.register_handlers(
-            runtime.broker, runtime.consumer_group, store
-        )
-        return ()
+def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    keys = ApiKeys.from_toml(settings.api_keys_file.read_text("utf-8"))
+    overrides = CalendarOverrides.from_toml(settings.calendar_overrides.read_text("utf-8"))
 
-    return wire_service(
+    def load_catalogue() -> Catalogue:
+        return Catalogue.from_toml(settings.catalogue_file.read_text("utf-8"))
+
+    def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
+        desk = Desk(
+            RedisIntakeStore(runtime.redis, runtime.key_prefix),
+            CatalogueHolder(load_catalogue()),
+            BusinessCalendar(overrides=overrides),
+            clock or SystemClock(),
+            runtime.publisher,
+        )
+        runtime.subscribers = handlers.register_handlers(
+            runtime.broker, runtime.consumer_group, desk, keys
+        )
+
+        async def outbox_relay() -> None:
+            await desk.relay_outboxes(settings.outbox_relay_seconds)
+
+        runtime.background.append(outbox_relay)
+        runtime.state = desk
+        return (intake_router(desk, load_catalogue),)
+
+    app = wire_service(
         "intake",
-        settings or IntakeSettings(),
+        settings,
         description="Receives dossiers on every channel and drives their lifecycle.",
         assemble=assemble,
     )
+    app.state.api_keys = keys
+    error_handlers(app)
+    return app

@@ -1,37 +1,59 @@
 """Intake's Kafka adapter: requests from frontends, delivery reports from postal partners.
 
-The decision logic (catalogue, lifecycle) arrives with the intake issue; for now a request is
-validated against its contract and recorded, so bad input is dead-lettered with its reason.
+Each message must carry its client's API key in the `x-api-key` header; a request that fails
+goes to `<topic>.dlq` with the same reason text the HTTP API would give.
 """
 
-import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 
-from services.intake.store import IntakeStore
+from services.intake.access import AccessDeniedError, ApiKeys, UnauthenticatedError
+from services.intake.desk import Desk, DossierNotFoundError
+from services.intake.lifecycle import IllegalStepError, RequestRejectedError
 from shared import topics
 from shared.broker_factory import subscribe
+from shared.delivery import RejectedMessageError
 from shared.events.dossier import DossierEvent
-from shared.events.intake_requests import IntakeRequest
+from shared.events.intake_requests import IntakeRequest, ReceiveDossier
 from shared.events.postal import PostalReturn, PostalStatus
 
-log = logging.getLogger(__name__)
 
-
-def register_handlers(broker: KafkaBroker, group: str, store: IntakeStore) -> list[Any]:
-    # Declared here so the AsyncAPI document shows what intake writes; used by the intake issue.
+def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys) -> list[Any]:
     broker.publisher(topics.DOSSIER_EVENTS, schema=DossierEvent, title="dossier-events")
     broker.publisher(topics.POSTAL_RETURNS, schema=PostalReturn, title="postal-returns")
     submissions = subscribe(broker, topics.INTAKE_SUBMISSIONS, group)
     postal_status = subscribe(broker, topics.POSTAL_STATUS, group)
 
     @submissions
-    async def on_intake_request(request: IntakeRequest) -> None:
-        await store.record_submission(request.submission_id, request.type)
+    async def on_intake_request(request: IntakeRequest, message: KafkaMessage) -> None:
+        with rejections_as_dead_letters():
+            client = keys.authenticate(message.headers.get("x-api-key"))
+            if isinstance(request, ReceiveDossier):
+                await desk.receive(request, client)
+            else:
+                await desk.act(request, client, retry_conflicts=True)
 
     @postal_status
-    async def on_postal_status(report: PostalStatus) -> None:
-        await store.record_submission(report.submission_id, report.type)
+    async def on_postal_status(report: PostalStatus, message: KafkaMessage) -> None:
+        with rejections_as_dead_letters():
+            client = keys.authenticate(message.headers.get("x-api-key"))
+            await desk.report_delivery(report, client)
 
     return [submissions, postal_status]
+
+
+@contextmanager
+def rejections_as_dead_letters() -> Iterator[None]:
+    """Turn a request's rejection into a dead letter with the reason the HTTP API gives."""
+    try:
+        yield
+    except UnauthenticatedError as error:
+        raise RejectedMessageError(f"unauthenticated: {error}") from error
+    except AccessDeniedError as error:
+        raise RejectedMessageError(f"forbidden: {error}") from error
+    except (DossierNotFoundError, RequestRejectedError, IllegalStepError) as error:
+        raise RejectedMessageError(str(error)) from error

@@ -1,40 +1,198 @@
-"""Intake's Redis state. All key formats live here, prefixed `intake:`."""
+"""Intake's Redis state. All key formats live here, prefixed `intake:` by default.
 
-from typing import Protocol
+Two Lua scripts make each request's effect atomic:
+- `receive`: replay a known submission, or allocate the agency's next daily sequence number
+  and store the dossier, the applicant, the outbox and the submission's result together (so
+  codes have no gaps and a retried submission gets the same code);
+- `commit_step`: the same for a later step, refused if another request changed the dossier
+  since it was read (optimistic concurrency: one of two concurrent requests wins).
+The outbox holds the events to publish, in order; they leave it only once Kafka has them.
+"""
+
+import json
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from services.intake.lifecycle import CODE_PLACEHOLDER, DossierRecord
+
 PREFIX = "intake"
+_PLACEHOLDER_PATTERN = CODE_PLACEHOLDER.replace(".", "%.").replace("-", "%-")
+
+# KEYS: submission, sequence
+# ARGV: prefix, agency, yymmdd, record, applicant, result, outbox entries...
+_RECEIVE = f"""
+local existing = redis.call('GET', KEYS[1])
+if existing then return {{0, existing}} end
+local seq = redis.call('INCR', KEYS[2])
+if seq > 9999 then
+  redis.call('DECR', KEYS[2])
+  return redis.error_reply('the daily sequence of agency ' .. ARGV[2] .. ' is exhausted')
+end
+local code = ARGV[2] .. '-' .. ARGV[3] .. '-' .. string.format('%04d', seq)
+local function fill(text) return (string.gsub(text, '{_PLACEHOLDER_PATTERN}', code)) end
+local prefix = ARGV[1]
+redis.call('HSET', prefix .. ':dossier:' .. code, 'record', fill(ARGV[4]), 'version', 1)
+redis.call('SET', prefix .. ':applicant:' .. code, ARGV[5])
+for i = 7, #ARGV do redis.call('RPUSH', prefix .. ':outbox:' .. code, fill(ARGV[i])) end
+redis.call('SADD', prefix .. ':outbox:pending', code)
+local result = fill(ARGV[6])
+redis.call('SET', KEYS[1], result)
+return {{1, result}}
+"""
+
+# KEYS: submission, dossier, outbox, pending   ARGV: code, version, record, result, outbox...
+_COMMIT_STEP = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+local version = tonumber(redis.call('HGET', KEYS[2], 'version'))
+if version ~= tonumber(ARGV[2]) then return {-1, tostring(version)} end
+redis.call('HSET', KEYS[2], 'record', ARGV[3], 'version', version + 1)
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+if #ARGV >= 5 then redis.call('SADD', KEYS[4], ARGV[1]) end
+redis.call('SET', KEYS[1], ARGV[4])
+return {1, ARGV[4]}
+"""
 
 
-class IntakeStore(Protocol):
-    async def record_submission(self, submission_id: str, request_type: str) -> None: ...
+class ConflictError(Exception):
+    """Another request changed the dossier between read and write."""
 
-    async def submission_type(self, submission_id: str) -> str | None: ...
+
+@dataclass(frozen=True)
+class Stored:
+    """A dossier as read, with the version a write must match."""
+
+    record: DossierRecord
+    version: int
+
+
+@dataclass(frozen=True)
+class Committed:
+    result: str  # the stored response (JSON) for this submission
+    replayed: bool  # true when the submission had been handled before
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    topic: str
+    key: str
+    event: str  # JSON
+
+    def dumps(self) -> str:
+        return json.dumps({"topic": self.topic, "key": self.key, "event": self.event})
+
+    @staticmethod
+    def loads(text: str) -> "OutboxEntry":
+        data = json.loads(text)
+        return OutboxEntry(data["topic"], data["key"], data["event"])
 
 
 class RedisIntakeStore:
     def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
         self.redis = redis
         self.prefix = prefix
+        self._receive = redis.register_script(_RECEIVE)
+        self._commit = redis.register_script(_COMMIT_STEP)
 
-    def submission_key(self, submission_id: str) -> str:
-        return f"{self.prefix}:submission:{submission_id}"
+    def submission_key(self, client_id: str, submission_id: str) -> str:
+        return f"{self.prefix}:submission:{client_id}:{submission_id}"
 
-    async def record_submission(self, submission_id: str, request_type: str) -> None:
-        await self.redis.set(self.submission_key(submission_id), request_type, nx=True)
+    def dossier_key(self, code: str) -> str:
+        return f"{self.prefix}:dossier:{code}"
 
-    async def submission_type(self, submission_id: str) -> str | None:
-        value = await self.redis.get(self.submission_key(submission_id))
-        return None if value is None else str(value)
+    def applicant_key(self, code: str) -> str:
+        return f"{self.prefix}:applicant:{code}"
 
+    def outbox_key(self, code: str) -> str:
+        return f"{self.prefix}:outbox:{code}"
 
-class InMemoryIntakeStore:
-    def __init__(self) -> None:
-        self.submissions: dict[str, str] = {}
+    @property
+    def pending_key(self) -> str:
+        return f"{self.prefix}:outbox:pending"
 
-    async def record_submission(self, submission_id: str, request_type: str) -> None:
-        self.submissions.setdefault(submission_id, request_type)
+    def lock_key(self, code: str) -> str:
+        return f"{self.prefix}:outbox:lock:{code}"
 
-    async def submission_type(self, submission_id: str) -> str | None:
-        return self.submissions.get(submission_id)
+    async def replay(self, client_id: str, submission_id: str) -> str | None:
+        found = await self.redis.get(self.submission_key(client_id, submission_id))
+        return None if found is None else str(found)
+
+    async def receive(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        agency_code: str,
+        day: str,
+        record: DossierRecord,
+        applicant_json: str,
+        result_json: str,
+        outbox: list[OutboxEntry],
+    ) -> Committed:
+        keys = [
+            self.submission_key(client_id, submission_id),
+            f"{self.prefix}:seq:{agency_code}:{day}",
+        ]
+        args = [self.prefix, agency_code, day, record.model_dump_json(), applicant_json]
+        args += [result_json, *(entry.dumps() for entry in outbox)]
+        flag, result = await self._receive(keys=keys, args=args)
+        return Committed(str(result), replayed=int(flag) == 0)
+
+    async def load(self, code: str) -> Stored | None:
+        key = self.dossier_key(code)
+        record, version = await self.redis.hmget(key, ["record", "version"])
+        if record is None:
+            return None
+        return Stored(DossierRecord.model_validate_json(record), int(str(version)))
+
+    async def applicant(self, code: str) -> str | None:
+        found = await self.redis.get(self.applicant_key(code))
+        return None if found is None else str(found)
+
+    async def commit_step(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        stored: Stored,
+        record: DossierRecord,
+        result_json: str,
+        outbox: list[OutboxEntry],
+    ) -> Committed:
+        keys = [
+            self.submission_key(client_id, submission_id),
+            self.dossier_key(record.code),
+            self.outbox_key(record.code),
+            self.pending_key,
+        ]
+        args = [record.code, str(stored.version), record.model_dump_json(), result_json]
+        args += [entry.dumps() for entry in outbox]
+        flag, result = await self._commit(keys=keys, args=args)
+        if int(flag) == -1:
+            raise ConflictError(f"dossier {record.code} was changed by another request")
+        return Committed(str(result), replayed=int(flag) == 0)
+
+    # Outbox --------------------------------------------------------------------------------
+
+    async def lock_outbox(self, code: str, owner: str, seconds: int = 30) -> bool:
+        return bool(await self.redis.set(self.lock_key(code), owner, nx=True, ex=seconds))
+
+    async def unlock_outbox(self, code: str) -> None:
+        await self.redis.delete(self.lock_key(code))
+
+    async def outbox(self, code: str) -> list[OutboxEntry]:
+        entries = await self.redis.lrange(self.outbox_key(code), 0, -1)
+        return [OutboxEntry.loads(str(entry)) for entry in entries]
+
+    async def drop_from_outbox(self, code: str, published: int) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.ltrim(self.outbox_key(code), published, -1)
+            pipe.llen(self.outbox_key(code))
+            _, left = await pipe.execute()
+        if int(left) == 0:
+            await self.redis.srem(self.pending_key, code)
+
+    async def pending_codes(self, limit: int = 500) -> list[str]:
+        codes = await self.redis.srandmember(self.pending_key, limit)
+        return [str(code) for code in codes or []]

@@ -1,0 +1,89 @@
+"""Clients and their API keys. Keys are stored only as SHA-256 hashes, in a TOML file an
+operator edits (`API_KEYS_FILE`); `python -m services.intake.access hash KEY` prints a hash.
+
+Scopes: `frontend` (acts for the agencies listed, "*" for all), `postal` (postal partners),
+`import` (may give past times, to migrate history), `admin` (catalogue reload).
+"""
+
+import hashlib
+import hmac
+import sys
+import tomllib
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Scope(StrEnum):
+    FRONTEND = "frontend"
+    POSTAL = "postal"
+    IMPORT = "import"
+    ADMIN = "admin"
+
+
+class UnauthenticatedError(PermissionError):
+    """No key, or a key nobody holds (HTTP 401)."""
+
+
+class AccessDeniedError(PermissionError):
+    """A known client acting outside its scopes or agencies (HTTP 403)."""
+
+
+class Client(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64)
+    key_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: frozenset[Scope]
+    agencies: frozenset[str] = frozenset()
+
+    def require(self, scope: Scope) -> None:
+        if scope not in self.scopes:
+            raise AccessDeniedError(f"client {self.id} lacks the '{scope.value}' scope")
+
+    def require_agency(self, *agencies: str) -> None:
+        self.require(Scope.FRONTEND)
+        if "*" not in self.agencies and not set(agencies) & self.agencies:
+            raise AccessDeniedError(f"client {self.id} may not act for {', '.join(agencies)}")
+
+    @property
+    def may_backdate(self) -> bool:
+        return Scope.IMPORT in self.scopes
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKeys:
+    def __init__(self, clients: list[Client]) -> None:
+        self.clients = clients
+
+    @classmethod
+    def from_toml(cls, text: str) -> "ApiKeys":
+        try:
+            data = tomllib.loads(text)
+            return cls([Client.model_validate(entry) for entry in data.get("client", [])])
+        except (tomllib.TOMLDecodeError, ValidationError) as error:
+            raise ValueError(f"API keys file is invalid: {error}") from error
+
+    def authenticate(self, key: str | None) -> Client:
+        if not key:
+            raise UnauthenticatedError("missing API key (send it in the X-API-Key header)")
+        digest = hash_key(key)
+        for client in self.clients:
+            if hmac.compare_digest(client.key_sha256, digest):
+                return client
+        raise UnauthenticatedError("unknown API key")
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "hash":
+        print(hash_key(sys.argv[2]))
+        return
+    print("usage: python -m services.intake.access hash KEY", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Intake's HTTP API: catalogue, receipts, lifecycle steps, the public status lookup."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, ConfigDict, create_model
+
+from services.intake.access import AccessDeniedError, ApiKeys, Client, Scope, UnauthenticatedError
+from services.intake.catalogue import Agency, Catalogue, CatalogueError, Procedure
+from services.intake.desk import Desk, DossierNotFoundError
+from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
+from services.intake.store import ConflictError
+from services.intake.views import DossierView
+from shared.delivery import TRANSIENT_ERRORS
+from shared.events import intake_requests as rq
+from shared.events.envelope import DossierCode
+
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The client's API key")
+
+
+def _body_model(request_class: type[rq.DossierStep]) -> type[BaseModel]:
+    """The HTTP body of an action: the Kafka request without `type` and `dossier_code`."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info)
+        for name, info in request_class.model_fields.items()
+        if name not in {"type", "dossier_code"}
+    }
+    return create_model(
+        f"{request_class.__name__}Body",
+        __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
+        **fields,
+    )
+
+
+def error_handlers(app: FastAPI) -> None:
+    def answer(status: int, **body: Any) -> Callable[[Request, Exception], Any]:
+        async def handle(_: Request, error: Exception) -> JSONResponse:
+            return JSONResponse({"detail": str(error), **body}, status_code=status)
+
+        return handle
+
+    app.add_exception_handler(RequestRejectedError, answer(422))
+    app.add_exception_handler(DossierNotFoundError, answer(404))
+    app.add_exception_handler(ConflictError, answer(409))
+    app.add_exception_handler(UnauthenticatedError, answer(401))
+    app.add_exception_handler(AccessDeniedError, answer(403))
+    app.add_exception_handler(CatalogueError, answer(422))
+
+    async def illegal_step(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, IllegalStepError)
+        body = {"detail": str(error), "status": error.status, "allowed_steps": error.allowed}
+        return JSONResponse(body, status_code=409)
+
+    async def unavailable(_: Request, error: Exception) -> JSONResponse:
+        body = {"detail": "a backing service is unavailable; retry with the same submission_id"}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+
+    async def invalid_fields(_: Request, error: Exception) -> JSONResponse:
+        # FastAPI's default echoes each invalid input back: that could be an ID or phone number.
+        assert isinstance(error, RequestValidationError)
+        problems = [
+            {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
+            for item in error.errors()
+        ]
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, invalid_fields)
+    app.add_exception_handler(IllegalStepError, illegal_step)
+    for transient in TRANSIENT_ERRORS:
+        app.add_exception_handler(transient, unavailable)
+
+
+async def authenticated(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> Client:
+    keys: ApiKeys = request.app.state.api_keys
+    return keys.authenticate(key)
+
+
+Authenticated = Annotated[Client, Depends(authenticated)]
+
+
+def intake_router(desk: Desk, reload_catalogue: Callable[[], Catalogue]) -> APIRouter:
+    router = APIRouter(prefix="/v1")
+
+    @router.get("/agencies", tags=["catalogue"], response_model=list[Agency])
+    async def list_agencies() -> list[Agency]:
+        return list(desk.catalogue.current.agencies.values())
+
+    @router.get("/procedures", tags=["catalogue"], response_model=list[Procedure])
+    async def list_procedures() -> list[Procedure]:
+        return list(desk.catalogue.current.procedures)
+
+    @router.post(
+        "/dossiers",
+        tags=["dossiers"],
+        status_code=201,
+        response_model=DossierView,
+        responses={401: {}, 403: {}, 422: {}},
+    )
+    async def receive_dossier(request: rq.ReceiveDossier, caller: Authenticated) -> DossierView:
+        return (await desk.receive(request, caller)).view
+
+    @router.get("/dossiers/{code}", tags=["dossiers"], response_model=DossierView)
+    async def dossier_status(code: DossierCode) -> DossierView:
+        """The public status lookup: status, procedure, agency, dates and processing log."""
+        return await desk.lookup(code)
+
+    for request_class, action in ACTION_OF.items():
+        _add_action(router, desk, request_class, action)
+
+    @router.post("/admin/catalogue/reload", tags=["admin"])
+    async def reload(caller: Authenticated) -> dict[str, int]:
+        caller.require(Scope.ADMIN)
+        catalogue = reload_catalogue()
+        desk.catalogue.current = catalogue
+        return {"agencies": len(catalogue.agencies), "procedures": len(catalogue.procedures)}
+
+    return router
+
+
+def _add_action(
+    router: APIRouter, desk: Desk, request_class: type[rq.DossierStep], action: str
+) -> None:
+    async def act(code: DossierCode, body: BaseModel, caller: Authenticated) -> DossierView:
+        request = request_class(**body.model_dump(), dossier_code=code)
+        return (await desk.act(request, caller, retry_conflicts=False)).view
+
+    act.__annotations__["body"] = _body_model(request_class)  # the action's own body schema
+
+    router.add_api_route(
+        f"/dossiers/{{code}}/{action}",
+        act,
+        methods=["POST"],
+        response_model=DossierView,
+        tags=["dossier steps"],
+        name=action,
+        summary=f"{action.replace('-', ' ').capitalize()}",
+        responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}},
+    )

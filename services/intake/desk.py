@@ -1,0 +1,219 @@
+"""The intake service layer: one place where requests from HTTP and from Kafka are checked,
+decided, stored and published, so both doors give the same answers and the same reasons."""
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from services.intake.access import Client, Scope
+from services.intake.catalogue import Catalogue
+from services.intake.lifecycle import (
+    CODE_PLACEHOLDER,
+    DossierRecord,
+    RequestRejectedError,
+    delivery_reported,
+    receive,
+    step,
+)
+from services.intake.store import Committed, ConflictError, OutboxEntry, RedisIntakeStore, Stored
+from services.intake.views import DossierView, view_of
+from shared.business_calendar import BusinessCalendar
+from shared.clock import Clock
+from shared.events import intake_requests as rq
+from shared.events.dossier import DossierEvent
+from shared.events.envelope import derived_event_id
+from shared.events.personal_data import Applicant
+from shared.events.postal import (
+    PostalReturnRequested,
+    PostalReturnRequestedBody,
+    ReportDeliveryStatus,
+)
+from shared.publishing import EventPublisher
+from shared.topics import DOSSIER_EVENTS, POSTAL_RETURNS
+
+log = logging.getLogger(__name__)
+
+
+class DossierNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    view: DossierView
+    replayed: bool  # the submission had been handled before: this is the stored answer
+
+
+class CatalogueHolder:
+    """The catalogue in use; replaced whole on reload, so a request sees one version."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.current = catalogue
+
+
+class Desk:
+    def __init__(
+        self,
+        store: RedisIntakeStore,
+        catalogue: CatalogueHolder,
+        calendar: BusinessCalendar,
+        clock: Clock,
+        publisher: EventPublisher,
+    ) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.calendar = calendar
+        self.clock = clock
+        self.publisher = publisher
+        self.instance = uuid.uuid4().hex
+
+    async def receive(self, request: rq.ReceiveDossier, client: Client) -> Outcome:
+        client.require_agency(request.agency_code)
+        replayed = await self.store.replay(client.id, request.submission_id)
+        if replayed is not None:
+            return Outcome(DossierView.model_validate_json(replayed), replayed=True)
+        now = self.clock.now()
+        record, event = receive(
+            request, self.catalogue.current, self.calendar, now, may_backdate=client.may_backdate
+        )
+        committed = await self.store.receive(
+            client_id=client.id,
+            submission_id=request.submission_id,
+            agency_code=record.receiving_agency_code,
+            day=self.calendar.local(record.received_at).strftime("%y%m%d"),
+            record=record,
+            applicant_json=request.applicant.model_dump_json(),
+            result_json=view_of(record).model_dump_json(),
+            outbox=[OutboxEntry(DOSSIER_EVENTS, CODE_PLACEHOLDER, event.model_dump_json())],
+        )
+        view = DossierView.model_validate_json(committed.result)
+        await self.flush_outbox(view.code)
+        return Outcome(view, replayed=committed.replayed)
+
+    async def act(
+        self, request: rq.DossierStep, client: Client, *, retry_conflicts: bool
+    ) -> Outcome:
+        """A lifecycle step. Over HTTP a concurrent change is a conflict for the caller; from
+        Kafka (one writer per dossier) it is retried against the fresh state."""
+        while True:
+            stored = await self._load(request.dossier_code)
+            client.require_agency(stored.record.agency_code, stored.record.receiving_agency_code)
+            try:
+                return await self._act_once(stored, request, client)
+            except ConflictError:
+                if not retry_conflicts:
+                    raise
+
+    async def _act_once(self, stored: Stored, request: rq.DossierStep, client: Client) -> Outcome:
+        replayed = await self.store.replay(client.id, request.submission_id)
+        if replayed is not None:
+            return Outcome(DossierView.model_validate_json(replayed), replayed=True)
+        record, events = step(
+            stored.record, request, self.clock.now(), may_backdate=client.may_backdate
+        )
+        outbox = [_entry(record.code, event) for event in events]
+        if isinstance(request, rq.ReturnResult) and not events:
+            outbox.append(await self._postal_return(record, request))
+        committed = await self._commit(client, request.submission_id, stored, record, outbox)
+        await self.flush_outbox(record.code)
+        return Outcome(
+            DossierView.model_validate_json(committed.result), replayed=committed.replayed
+        )
+
+    async def report_delivery(self, report: ReportDeliveryStatus, client: Client) -> Outcome:
+        client.require(Scope.POSTAL)
+        while True:
+            stored = await self._load(report.dossier_code)
+            replayed = await self.store.replay(client.id, report.submission_id)
+            if replayed is not None:
+                return Outcome(DossierView.model_validate_json(replayed), replayed=True)
+            record, events = delivery_reported(stored.record, report, self.clock.now())
+            outbox = [_entry(record.code, event) for event in events]
+            try:
+                await self._commit(client, report.submission_id, stored, record, outbox)
+            except ConflictError:
+                continue
+            await self.flush_outbox(record.code)
+            return Outcome(view_of(record), replayed=False)
+
+    async def lookup(self, code: str) -> DossierView:
+        return view_of((await self._load(code)).record)
+
+    async def _load(self, code: str) -> Stored:
+        stored = await self.store.load(code)
+        if stored is None:
+            raise DossierNotFoundError(f"no dossier {code}")
+        return stored
+
+    async def _commit(
+        self,
+        client: Client,
+        submission_id: str,
+        stored: Stored,
+        record: DossierRecord,
+        outbox: list[OutboxEntry],
+    ) -> Committed:
+        return await self.store.commit_step(
+            client_id=client.id,
+            submission_id=submission_id,
+            stored=stored,
+            record=record,
+            result_json=view_of(record).model_dump_json(),
+            outbox=outbox,
+        )
+
+    async def _postal_return(self, record: DossierRecord, request: rq.ReturnResult) -> OutboxEntry:
+        """The partner's delivery order: the only event that carries the recipient."""
+        applicant_json = await self.store.applicant(record.code)
+        if applicant_json is None:
+            raise RequestRejectedError("no recipient is on file for this dossier")
+        applicant = Applicant.model_validate_json(applicant_json)
+        now = self.clock.now()
+        event = PostalReturnRequested(
+            event_id=derived_event_id("intake", request.submission_id, "postal-return"),
+            occurred_at=request.occurred_at or now,
+            recorded_at=now,
+            source="intake",
+            body=PostalReturnRequestedBody(
+                dossier_code=record.code,
+                agency_code=record.agency_code,
+                recipient=applicant.model_dump(include={"name", "phone", "address"}),
+                cash_on_delivery_vnd=request.cash_on_delivery_vnd,
+            ),
+        )
+        return OutboxEntry(POSTAL_RETURNS, record.code, event.model_dump_json())
+
+    # Outbox ------------------------------------------------------------------------------------
+
+    async def flush_outbox(self, code: str) -> None:
+        """Publish the dossier's pending events in order; they leave the outbox once Kafka has
+        them. A lock keeps two flushers from interleaving one dossier's events."""
+        if not await self.store.lock_outbox(code, self.instance):
+            return
+        try:
+            entries = await self.store.outbox(code)
+            for entry in entries:
+                await self.publisher.publish_raw(
+                    entry.topic,
+                    entry.key.encode(),
+                    entry.event.encode(),
+                    {"content-type": "application/json"},
+                )
+            if entries:
+                await self.store.drop_from_outbox(code, len(entries))
+        finally:
+            await self.store.unlock_outbox(code)
+
+    async def relay_outboxes(self, interval_seconds: float) -> None:
+        """Publish what a crash or a Kafka outage left in outboxes."""
+        while True:
+            for code in await self.store.pending_codes():
+                await self.flush_outbox(code)
+            await asyncio.sleep(interval_seconds)
+
+
+def _entry(code: str, event: DossierEvent | BaseModel) -> OutboxEntry:
+    return OutboxEntry(DOSSIER_EVENTS, code, event.model_dump_json())
