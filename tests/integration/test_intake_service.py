@@ -1,0 +1,252 @@
+"""Intake on real Kafka and Redis: receipts, every step, errors, access, idempotency."""
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.business_calendar import VIETNAM
+from shared.topics import DOSSIER_EVENTS
+from tests.integration.intake_fixtures import APPLICANT, NOW, Intake, intake
+from tests.integration.kafka_probe import TopicTail
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+__all__ = ["intake"]  # the fixture
+
+
+async def dossier_event_types(tail: TopicTail, code: str, count: int) -> list[str]:
+    async def arrived() -> list[str] | None:
+        await tail.poll()
+        types = [value["type"] for value in tail.values_for(code)]
+        return types if len(types) >= count else None
+
+    return await wait_for(arrived, within=30, what=f"{count} events of {code}")
+
+
+@pytest.mark.parametrize(
+    ("channel", "clerk"), [("counter", "clerk-7"), ("online", None), ("postal", None)]
+)
+async def test_full_life_of_a_dossier_on_each_channel(
+    kafka_topics: str, intake: Intake, channel: str, clerk: str | None
+) -> None:
+    async with TopicTail(kafka_topics, DOSSIER_EVENTS) as tail:
+        received = await intake.receive(
+            submission_id=f"life-{channel}", channel=channel, clerk_id=clerk,
+            procedure_code="1.009994", agency_code="UBND.Q1",
+        )  # fmt: skip
+        assert received.status_code == 201, received.text
+        code = received.json()["code"]
+        assert code == "UBND.Q1-260302-0001"
+        steps = [
+            ("request-supplement", {"reason": "thiếu bản vẽ"}),
+            ("receive-supplement", {}),
+            ("request-payment", {"amount_vnd": 100000, "reason": "lệ phí"}),
+            ("receive-payment", {}),
+            (
+                "delay",
+                {"reason": "cần khảo sát", "new_appointment_at": "2026-04-30T17:00:00+07:00"},
+            ),
+            ("resolve", {"outcome": "approved"}),
+            ("return", {}),
+        ]
+        for action, body in steps:
+            intake.clock.advance(timedelta(hours=1))
+            response = await intake.act(code, action, **body)
+            assert response.status_code == 200, (action, response.text)
+        assert response.json()["status"] == "returned"
+        types = await dossier_event_types(tail, code, 8)
+    assert types == [
+        "DossierReceived", "SupplementRequested", "SupplementReceived", "PaymentRequested",
+        "PaymentReceived", "DossierDelayed", "DossierResolved", "ResultReturned",
+    ]  # fmt: skip
+    received_event = tail.values_for(code)[0]["body"]
+    assert received_event["channel"] == channel
+    # building permit: 15 working days, 12 when filed online
+    assert received_event["time_limit"]["amount"] == (12 if channel == "online" else 15)
+
+
+async def test_interconnected_dossier_passes_three_agencies_in_order(intake: Intake) -> None:
+    received = await intake.receive(submission_id="lt-1", procedure_code="LT.KS-TT-BHYT")
+    assert received.status_code == 201, received.text
+    code = received.json()["code"]
+    wrong = await intake.act(code, "transfer", to_agency_code="BHXH.Q1")
+    assert wrong.status_code == 422
+    assert "the next step is at CA.Q1" in wrong.json()["detail"]
+    for agency in ("CA.Q1", "BHXH.Q1"):
+        moved = await intake.act(code, "transfer", to_agency_code=agency)
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["agency_code"] == agency
+    done = await intake.act(code, "resolve", outcome="approved")
+    assert done.status_code == 200
+    log = (await intake.client.get(f"/v1/dossiers/{code}")).json()["log"]
+    assert [(line["step"], line["agency_code"]) for line in log] == [
+        ("receive", "UBND.P.BN"), ("transfer", "CA.Q1"), ("transfer", "BHXH.Q1"),
+        ("resolve", "BHXH.Q1"),
+    ]  # fmt: skip
+
+
+async def test_same_submission_twice_gives_the_same_result_and_one_event(
+    kafka_topics: str, intake: Intake
+) -> None:
+    async with TopicTail(kafka_topics, DOSSIER_EVENTS) as tail:
+        first = await intake.receive(submission_id="twice")
+        second = await intake.receive(submission_id="twice")
+        assert first.status_code == second.status_code == 201
+        assert first.json() == second.json()
+        code = first.json()["code"]
+        step = {"submission_id": "resolve-twice", "outcome": "approved"}
+        again = [await intake.act(code, "resolve", **step) for _ in range(2)]
+        assert [r.status_code for r in again] == [200, 200]
+        await intake.receive(submission_id="after")  # a later dossier marks the end
+        await dossier_event_types(tail, code, 2)
+        await wait_for(lambda: _has(tail, "UBND.P.BN-260302-0002"), within=30, what="marker")
+    assert [v["type"] for v in tail.values_for(code)] == ["DossierReceived", "DossierResolved"]
+
+
+async def _has(tail: TopicTail, code: str) -> bool:
+    await tail.poll()
+    return bool(tail.values_for(code))
+
+
+async def test_100_concurrent_receipts_get_distinct_gap_free_codes(intake: Intake) -> None:
+    responses = await asyncio.gather(
+        *(intake.receive(submission_id=f"burst-{n}") for n in range(100))
+    )
+    assert all(r.status_code == 201 for r in responses)
+    codes = sorted(r.json()["code"] for r in responses)
+    assert codes == [f"UBND.P.BN-260302-{n:04d}" for n in range(1, 101)]
+
+
+async def test_concurrent_steps_on_one_dossier_one_wins_the_others_conflict(
+    intake: Intake,
+) -> None:
+    code = (await intake.receive(submission_id="contended")).json()["code"]
+    responses = await asyncio.gather(
+        *(intake.act(code, "resolve", submission_id=f"r{n}", outcome="approved") for n in range(10))
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 9
+    assert {r.json()["detail"] for r in responses if r.status_code == 409} <= {
+        f"dossier {code} was changed by another request",
+        "'resolve' is not allowed while the dossier is resolved; allowed: return",
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "detail"),
+    [
+        ({"procedure_code": "9.999999"}, "unknown procedure '9.999999'"),
+        ({"agency_code": "UBND.X"}, "unknown agency 'UBND.X'"),
+        ({"procedure_code": "1.012345", "agency_code": "SLDTBXH"}, "not in force on 2026-03-02"),
+        ({"procedure_code": "1.009994"}, "agency UBND.P.BN does not receive 1.009994"),
+        (
+            {"procedure_code": "2.000815", "return_method": "postal"},
+            "cannot be filed or returned by post",
+        ),
+        ({"clerk_id": None}, "clerk_id is required for a counter filing"),
+        ({"received_at": "2026-02-01T08:00:00+07:00"}, "needs the 'import' scope"),
+    ],
+)
+async def test_unacceptable_receipts_are_422_with_the_reason(
+    intake: Intake, fields: dict[str, Any], detail: str
+) -> None:
+    # an all-agencies client, so that access is not what refuses it (but no backdating there)
+    who = "desk" if "received_at" in fields else "importer"
+    response = await intake.receive(who=who, submission_id="bad", **fields)
+    assert response.status_code == 422
+    assert detail in response.json()["detail"]
+
+
+async def test_invalid_fields_are_named_and_never_echoed(intake: Intake) -> None:
+    applicant = APPLICANT | {"id_number": "12345", "phone": "0912"}
+    response = await intake.receive(submission_id="invalid", channel="fax", applicant=applicant)
+    assert response.status_code == 422
+    locations = {tuple(problem["loc"]) for problem in response.json()["detail"]}
+    assert {("body", "channel"), ("body", "applicant", "id_number"),
+            ("body", "applicant", "phone")} <= locations  # fmt: skip
+    assert "0912" not in response.text
+    assert "Nguyễn" not in response.text
+
+
+async def test_illegal_step_is_409_with_current_state_and_allowed_steps(intake: Intake) -> None:
+    code = (await intake.receive(submission_id="illegal")).json()["code"]
+    response = await intake.act(code, "receive-payment")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["status"] == "processing"
+    assert "resolve" in body["allowed_steps"]
+
+
+async def test_apology_only_before_the_appointment_passes(intake: Intake) -> None:
+    code = (await intake.receive(submission_id="late-apology")).json()["code"]
+    intake.clock.set(datetime(2026, 3, 3, 9, tzinfo=VIETNAM))  # after the same-day appointment
+    response = await intake.act(
+        code, "delay", reason="x", new_appointment_at="2026-03-10T17:00:00+07:00"
+    )
+    assert response.status_code == 422
+    assert "before the current appointment passes" in response.json()["detail"]
+
+
+async def test_access_needs_a_known_key_and_the_right_scope(intake: Intake) -> None:
+    no_key = await intake.client.post("/v1/dossiers", json={})
+    assert no_key.status_code == 401
+    unknown = await intake.client.post("/v1/dossiers", json={}, headers={"X-API-Key": "nope"})
+    assert unknown.status_code == 401
+    outsider = await intake.receive(who="outsider", submission_id="out")
+    assert outsider.status_code == 403
+    postal = await intake.receive(who="postal", submission_id="post")
+    assert postal.status_code == 403
+    code = (await intake.receive(submission_id="mine")).json()["code"]
+    assert (
+        await intake.act(code, "resolve", who="outsider", outcome="approved")
+    ).status_code == 403
+
+
+async def test_importer_may_backdate_and_the_catalogue_version_then_in_force_applies(
+    intake: Intake,
+) -> None:
+    old = await intake.receive(
+        who="importer", submission_id="hist-2025", procedure_code="1.001756", agency_code="STP",
+        received_at="2025-06-02T08:00:00+07:00",
+    )  # fmt: skip
+    new = await intake.receive(
+        who="importer", submission_id="hist-2026", procedure_code="1.001756", agency_code="STP"
+    )
+    assert old.status_code == new.status_code == 201
+    assert old.json()["procedure_version"] == "2020-01-01"
+    assert old.json()["code"].startswith("STP-250602-")
+    assert new.json()["procedure_version"] == "2026-01-01"
+    received_2025 = datetime.fromisoformat(old.json()["received_at"])
+    appointment_2025 = datetime.fromisoformat(old.json()["appointment_at"])
+    assert appointment_2025 - received_2025 > timedelta(days=20)  # 15 working days then
+
+
+async def test_public_lookup_shows_no_personal_data(intake: Intake) -> None:
+    code = (await intake.receive(submission_id="private")).json()["code"]
+    response = await intake.client.get(f"/v1/dossiers/{code}")
+    assert response.status_code == 200
+    for secret in ("Nguyễn", "079190001234", "0903123456", "Nguyễn Huệ"):
+        assert secret not in response.text
+    assert (await intake.client.get("/v1/dossiers/UBND.Q1-260302-9999")).status_code == 404
+
+
+async def test_catalogue_lists_and_reload_needs_admin(intake: Intake) -> None:
+    procedures = (await intake.client.get("/v1/procedures")).json()
+    agencies = (await intake.client.get("/v1/agencies")).json()
+    assert len({p["code"] for p in procedures}) >= 20
+    assert {a["level"] for a in agencies} == {"province", "district", "commune"}
+    denied = await intake.client.post("/v1/admin/catalogue/reload", headers=intake.headers())
+    assert denied.status_code == 403
+    reloaded = await intake.client.post(
+        "/v1/admin/catalogue/reload", headers=intake.headers("admin")
+    )
+    assert reloaded.status_code == 200
+    assert reloaded.json()["procedures"] == len(procedures)
+
+
+def test_now_is_a_working_monday() -> None:
+    assert NOW.weekday() == 0
+    assert json.dumps(APPLICANT, ensure_ascii=False)
