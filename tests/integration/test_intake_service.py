@@ -40,7 +40,7 @@ async def test_full_life_of_a_dossier_on_each_channel(
         assert received.status_code == 201, received.text
         code = received.json()["code"]
         assert code == "UBND.Q1-260302-0001"
-        steps = [
+        steps: list[tuple[str, dict[str, Any]]] = [
             ("request-supplement", {"reason": "thiếu bản vẽ"}),
             ("receive-supplement", {}),
             ("request-payment", {"amount_vnd": 100000, "reason": "lệ phí"}),
