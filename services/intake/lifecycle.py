@@ -339,6 +339,8 @@ def delivery_reported(
         raise IllegalStepError(
             f"postal {report.status.value}", record.status, allowed_actions(record.status)
         )
+    if report.occurred_at > now + CLOCK_SKEW:
+        raise RequestRejectedError("occurred_at is in the future")
     envelope = _envelope(report.submission_id, report.occurred_at, now)
     ids = {"dossier_code": record.code, "agency_code": record.agency_code}
     update = de.PostalDeliveryUpdatedBody(**ids, status=report.status, reason=report.reason)

@@ -71,7 +71,7 @@ class Intake:
         )
 
 
-APPLICANT = {
+APPLICANT: dict[str, Any] = {
     "name": "Nguyễn Thị Bình",
     "id_number": "079190001234",
     "phone": "0903123456",
