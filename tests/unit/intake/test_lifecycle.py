@@ -1,0 +1,129 @@
+"""The desk's lifecycle and catalogue rules, pure (no Redis, no Kafka)."""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.intake.catalogue import Catalogue, CatalogueError
+from services.intake.lifecycle import (
+    ALLOWED_FROM,
+    DossierRecord,
+    IllegalStepError,
+    RequestRejectedError,
+    Status,
+    allowed_actions,
+    effective_time,
+    receive,
+    step,
+)
+from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.events import intake_requests as rq
+from shared.events.vocabulary import Outcome, TimeUnit
+from tests.integration.intake_fixtures import receipt
+
+CATALOGUE = Catalogue.from_toml(
+    (Path(__file__).resolve().parents[3] / "config/catalogue.toml").read_text()
+)
+CALENDAR = BusinessCalendar()
+NOW = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)
+
+
+def new_dossier(**fields: object) -> DossierRecord:
+    request = rq.ReceiveDossier.model_validate(receipt(**fields))
+    record, _ = receive(request, CATALOGUE, CALENDAR, NOW, may_backdate=False)
+    return record.model_copy(update={"code": "UBND.P.BN-260302-0001"})
+
+
+def test_sample_catalogue_has_the_promised_breadth() -> None:
+    codes = {p.code for p in CATALOGUE.procedures}
+    assert len(codes) >= 20
+    assert len(CATALOGUE.agencies) >= 8
+    units = {p.time_limit.unit for p in CATALOGUE.procedures}
+    assert {"same_day", "working_days", "working_hours", "calendar_days"} <= set(units)
+    bundle = CATALOGUE.procedure("LT.KS-TT-BHYT", date(2026, 3, 2))
+    assert [s.agency for s in bundle.steps] == ["UBND.P.BN", "CA.Q1", "BHXH.Q1"]
+    assert sum(s.time_limit.amount for s in bundle.steps) == bundle.time_limit.amount == 15
+
+
+def test_receipt_sets_the_appointment_from_the_catalogue_and_calendar() -> None:
+    record = new_dossier(procedure_code="1.004227", agency_code="UBND.Q1")
+    assert record.appointment_at == CALENDAR.due_at(NOW, 30, TimeUnit.WORKING_DAYS)
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        (Status.PROCESSING, {"transfer", "request-supplement", "request-payment", "delay",
+                             "resolve", "refuse-receipt", "stop", "withdraw"}),
+        (Status.AWAITING_SUPPLEMENT, {"receive-supplement", "delay", "stop", "withdraw"}),
+        (Status.RESOLVED, {"return"}),
+        (Status.RETURNED, set()),
+        (Status.WITHDRAWN, set()),
+    ],
+)  # fmt: skip
+def test_allowed_steps_by_state(status: Status, actions: set[str]) -> None:
+    assert set(allowed_actions(status)) == actions
+
+
+def test_every_action_has_its_states() -> None:
+    assert all(ALLOWED_FROM.values())
+
+
+def test_an_illegal_step_names_the_state_and_the_allowed_steps() -> None:
+    record = new_dossier()
+    request = rq.ReceivePayment(submission_id="p", dossier_code="UBND.P.BN-260302-0001")
+    with pytest.raises(IllegalStepError) as raised:
+        step(record, request, NOW, may_backdate=False)
+    assert raised.value.status is Status.PROCESSING
+    assert "resolve" in raised.value.allowed
+
+
+def test_refusal_needs_a_reason() -> None:
+    request = rq.ResolveDossier(
+        submission_id="r", dossier_code="UBND.P.BN-260302-0001", outcome=Outcome.REFUSED
+    )
+    with pytest.raises(RequestRejectedError, match="needs a reason"):
+        step(new_dossier(), request, NOW, may_backdate=False)
+
+
+@pytest.mark.parametrize(
+    ("offset", "may_backdate", "accepted"),
+    [
+        (timedelta(minutes=-4), False, True),
+        (timedelta(minutes=-6), False, False),
+        (timedelta(days=-400), True, True),
+        (timedelta(minutes=6), True, False),
+    ],
+)
+def test_time_of_a_step(offset: timedelta, may_backdate: bool, accepted: bool) -> None:
+    if accepted:
+        assert effective_time(NOW + offset, NOW, may_backdate=may_backdate) == NOW + offset
+    else:
+        with pytest.raises(RequestRejectedError):
+            effective_time(NOW + offset, NOW, may_backdate=may_backdate)
+
+
+def test_overlapping_versions_are_refused() -> None:
+    text = """
+[[agency]]
+code = "STP"
+name = "Sở Tư pháp"
+level = "province"
+[[procedure]]
+code = "P1"
+name = "x"
+field = "f"
+level = "province"
+time_limit = { amount = 1, unit = "working_days" }
+effective_from = 2020-01-01
+[[procedure]]
+code = "P1"
+name = "x"
+field = "f"
+level = "province"
+time_limit = { amount = 2, unit = "working_days" }
+effective_from = 2021-01-01
+"""
+    with pytest.raises(CatalogueError, match="versions overlap"):
+        Catalogue.from_toml(text)
