@@ -26,6 +26,7 @@ SOURCE = "intake"
 # A new dossier's code until the store allocates the real one, atomically with storing it.
 CODE_PLACEHOLDER = "X.PENDING-000000-0000"
 CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_YEAR = 2000  # the calendar's holiday data and dossier codes (yyMMdd) start there
 
 
 class Status(StrEnum):
@@ -128,6 +129,8 @@ def effective_time(requested: datetime | None, now: datetime, *, may_backdate: b
     time for a client migrating history (the `import` scope)."""
     if requested is None:
         return now
+    if requested.year < EARLIEST_YEAR:
+        raise RequestRejectedError(f"times before {EARLIEST_YEAR} are not accepted")
     if requested > now + CLOCK_SKEW:
         raise RequestRejectedError("occurred_at/received_at is in the future")
     if requested < now - CLOCK_SKEW and not may_backdate:
