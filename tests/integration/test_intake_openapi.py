@@ -18,6 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.core.result import Ok
 
 from services.intake.access import hash_key
 
@@ -78,7 +79,7 @@ def test_intake_never_answers_with_a_server_error(intake_url: str, mode: Generat
     failures: list[str] = []
     exercised = 0
     statuses: dict[int, int] = {}
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(operations) >= 15
     for operation in operations:
 
