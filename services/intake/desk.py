@@ -13,6 +13,7 @@ from services.intake.catalogue import Catalogue
 from services.intake.lifecycle import (
     CODE_PLACEHOLDER,
     DossierRecord,
+    IllegalStepError,
     RequestRejectedError,
     delivery_reported,
     receive,
@@ -35,6 +36,7 @@ from shared.publishing import EventPublisher
 from shared.topics import DOSSIER_EVENTS, POSTAL_RETURNS
 
 log = logging.getLogger(__name__)
+JSON_HEADER = {"content-type": "application/json"}
 
 
 class DossierNotFoundError(LookupError):
@@ -72,13 +74,17 @@ class Desk:
 
     async def receive(self, request: rq.ReceiveDossier, client: Client) -> Outcome:
         client.require_agency(request.agency_code)
-        replayed = await self.store.replay(client.id, request.submission_id)
-        if replayed is not None:
-            return Outcome(DossierView.model_validate_json(replayed), replayed=True)
         now = self.clock.now()
-        record, event = receive(
-            request, self.catalogue.current, self.calendar, now, may_backdate=client.may_backdate
-        )
+        try:
+            record, event = receive(
+                request,
+                self.catalogue.current,
+                self.calendar,
+                now,
+                may_backdate=client.may_backdate,
+            )
+        except RequestRejectedError as rejection:
+            return await self._replayed_or_raise(client, request.submission_id, rejection)
         committed = await self.store.receive(
             client_id=client.id,
             submission_id=request.submission_id,
@@ -88,10 +94,20 @@ class Desk:
             applicant_json=request.applicant.model_dump_json(),
             result_json=view_of(record).model_dump_json(),
             outbox=[OutboxEntry(DOSSIER_EVENTS, CODE_PLACEHOLDER, event.model_dump_json())],
+            owner=self.instance,
         )
-        view = DossierView.model_validate_json(committed.result)
-        await self.flush_outbox(view.code)
-        return Outcome(view, replayed=committed.replayed)
+        await self._publish_outbox(committed)
+        return Outcome(DossierView.model_validate_json(committed.result), committed.replayed)
+
+    async def _replayed_or_raise(
+        self, client: Client, submission_id: str, rejection: Exception
+    ) -> Outcome:
+        """A request the state no longer allows may be a retry of one that was handled: then
+        its stored answer is the answer. Otherwise the rejection stands."""
+        replayed = await self.store.replay(client.id, submission_id)
+        if replayed is None:
+            raise
+        return Outcome(DossierView.model_validate_json(replayed), replayed=True)
 
     async def act(
         self, request: rq.DossierStep, client: Client, *, retry_conflicts: bool
@@ -108,17 +124,17 @@ class Desk:
                     raise
 
     async def _act_once(self, stored: Stored, request: rq.DossierStep, client: Client) -> Outcome:
-        replayed = await self.store.replay(client.id, request.submission_id)
-        if replayed is not None:
-            return Outcome(DossierView.model_validate_json(replayed), replayed=True)
-        record, events = step(
-            stored.record, request, self.clock.now(), may_backdate=client.may_backdate
-        )
+        try:
+            record, events = step(
+                stored.record, request, self.clock.now(), may_backdate=client.may_backdate
+            )
+        except (RequestRejectedError, IllegalStepError) as rejection:
+            return await self._replayed_or_raise(client, request.submission_id, rejection)
         outbox = [_entry(record.code, event) for event in events]
         if isinstance(request, rq.ReturnResult) and not events:
             outbox.append(await self._postal_return(record, request))
         committed = await self._commit(client, request.submission_id, stored, record, outbox)
-        await self.flush_outbox(record.code)
+        await self._publish_outbox(committed)
         return Outcome(
             DossierView.model_validate_json(committed.result), replayed=committed.replayed
         )
@@ -133,10 +149,10 @@ class Desk:
             record, events = delivery_reported(stored.record, report, self.clock.now())
             outbox = [_entry(record.code, event) for event in events]
             try:
-                await self._commit(client, report.submission_id, stored, record, outbox)
+                committed = await self._commit(client, report.submission_id, stored, record, outbox)
             except ConflictError:
                 continue
-            await self.flush_outbox(record.code)
+            await self._publish_outbox(committed)
             return Outcome(view_of(record), replayed=False)
 
     async def lookup(self, code: str) -> DossierView:
@@ -163,6 +179,7 @@ class Desk:
             record=record,
             result_json=view_of(record).model_dump_json(),
             outbox=outbox,
+            owner=self.instance,
         )
 
     async def _postal_return(self, record: DossierRecord, request: rq.ReturnResult) -> OutboxEntry:
@@ -188,24 +205,29 @@ class Desk:
 
     # Outbox ------------------------------------------------------------------------------------
 
+    async def _publish_outbox(self, committed: Committed) -> None:
+        """Publish what the commit handed us (the dossier's outbox, in order, with its lock)."""
+        if committed.outbox:
+            await self._publish(committed.code, list(committed.outbox))
+
+    async def _publish(self, code: str, entries: list[OutboxEntry]) -> None:
+        for entry in entries:
+            await self.publisher.publish_raw(
+                entry.topic, entry.key.encode(), entry.event.encode(), JSON_HEADER
+            )
+        await self.store.acknowledge_outbox(code, len(entries), self.instance)
+
     async def flush_outbox(self, code: str) -> None:
-        """Publish the dossier's pending events in order; they leave the outbox once Kafka has
-        them. A lock keeps two flushers from interleaving one dossier's events."""
+        """Publish a dossier's pending events in order (the relay's path, after a crash or a
+        Kafka outage). The lock keeps two publishers from interleaving one dossier's events."""
         if not await self.store.lock_outbox(code, self.instance):
             return
+        entries = await self.store.outbox(code)
         try:
-            entries = await self.store.outbox(code)
-            for entry in entries:
-                await self.publisher.publish_raw(
-                    entry.topic,
-                    entry.key.encode(),
-                    entry.event.encode(),
-                    {"content-type": "application/json"},
-                )
-            if entries:
-                await self.store.drop_from_outbox(code, len(entries))
-        finally:
+            await self._publish(code, entries)
+        except BaseException:
             await self.store.unlock_outbox(code)
+            raise
 
     async def relay_outboxes(self, interval_seconds: float) -> None:
         """Publish what a crash or a Kafka outage left in outboxes."""

@@ -20,7 +20,8 @@ PREFIX = "intake"
 _PLACEHOLDER_PATTERN = CODE_PLACEHOLDER.replace(".", "%.").replace("-", "%-")
 
 # KEYS: submission, sequence
-# ARGV: prefix, agency, yymmdd, record, applicant, result, outbox entries...
+# ARGV: prefix, agency, yymmdd, record, applicant, result, owner, outbox entries...
+# Returns {1, result, code, outbox if this caller now holds the outbox lock} or {0, result}.
 _RECEIVE = f"""
 local existing = redis.call('GET', KEYS[1])
 if existing then return {{0, existing}} end
@@ -34,24 +35,42 @@ local function fill(text) return (string.gsub(text, '{_PLACEHOLDER_PATTERN}', co
 local prefix = ARGV[1]
 redis.call('HSET', prefix .. ':dossier:' .. code, 'record', fill(ARGV[4]), 'version', 1)
 redis.call('SET', prefix .. ':applicant:' .. code, ARGV[5])
-for i = 7, #ARGV do redis.call('RPUSH', prefix .. ':outbox:' .. code, fill(ARGV[i])) end
+local outbox_key = prefix .. ':outbox:' .. code
+for i = 8, #ARGV do redis.call('RPUSH', outbox_key, fill(ARGV[i])) end
 redis.call('SADD', prefix .. ':outbox:pending', code)
 local result = fill(ARGV[6])
 redis.call('SET', KEYS[1], result)
-return {{1, result}}
+local entries = {{}}
+if redis.call('SET', prefix .. ':outbox:lock:' .. code, ARGV[7], 'NX', 'PX', 30000) then
+  entries = redis.call('LRANGE', outbox_key, 0, -1)
+end
+return {{1, result, code, entries}}
 """
 
-# KEYS: submission, dossier, outbox, pending   ARGV: code, version, record, result, outbox...
+# KEYS: submission, dossier, outbox, pending, lock
+# ARGV: code, version, record, result, owner, outbox...
 _COMMIT_STEP = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {0, existing} end
 local version = tonumber(redis.call('HGET', KEYS[2], 'version'))
 if version ~= tonumber(ARGV[2]) then return {-1, tostring(version)} end
 redis.call('HSET', KEYS[2], 'record', ARGV[3], 'version', version + 1)
-for i = 5, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
-if #ARGV >= 5 then redis.call('SADD', KEYS[4], ARGV[1]) end
+for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+if #ARGV >= 6 then redis.call('SADD', KEYS[4], ARGV[1]) end
 redis.call('SET', KEYS[1], ARGV[4])
-return {1, ARGV[4]}
+local entries = {}
+if #ARGV >= 6 and redis.call('SET', KEYS[5], ARGV[5], 'NX', 'PX', 30000) then
+  entries = redis.call('LRANGE', KEYS[3], 0, -1)
+end
+return {1, ARGV[4], ARGV[1], entries}
+"""
+
+# KEYS: outbox, pending, lock   ARGV: code, published, owner
+_ACK_OUTBOX = """
+redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
+if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+return 1
 """
 
 
@@ -71,6 +90,9 @@ class Stored:
 class Committed:
     result: str  # the stored response (JSON) for this submission
     replayed: bool  # true when the submission had been handled before
+    code: str = ""
+    # The dossier's whole outbox, when this caller took its lock (and so must publish it).
+    outbox: tuple["OutboxEntry", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,7 @@ class RedisIntakeStore:
         self.prefix = prefix
         self._receive = redis.register_script(_RECEIVE)
         self._commit = redis.register_script(_COMMIT_STEP)
+        self._ack = redis.register_script(_ACK_OUTBOX)
 
     def submission_key(self, client_id: str, submission_id: str) -> str:
         return f"{self.prefix}:submission:{client_id}:{submission_id}"
@@ -129,15 +152,15 @@ class RedisIntakeStore:
         applicant_json: str,
         result_json: str,
         outbox: list[OutboxEntry],
+        owner: str,
     ) -> Committed:
         keys = [
             self.submission_key(client_id, submission_id),
             f"{self.prefix}:seq:{agency_code}:{day}",
         ]
         args = [self.prefix, agency_code, day, record.model_dump_json(), applicant_json]
-        args += [result_json, *(entry.dumps() for entry in outbox)]
-        flag, result = await self._receive(keys=keys, args=args)
-        return Committed(str(result), replayed=int(flag) == 0)
+        args += [result_json, owner, *(entry.dumps() for entry in outbox)]
+        return _committed(await self._receive(keys=keys, args=args))
 
     async def load(self, code: str) -> Stored | None:
         key = self.dossier_key(code)
@@ -159,19 +182,21 @@ class RedisIntakeStore:
         record: DossierRecord,
         result_json: str,
         outbox: list[OutboxEntry],
+        owner: str,
     ) -> Committed:
         keys = [
             self.submission_key(client_id, submission_id),
             self.dossier_key(record.code),
             self.outbox_key(record.code),
             self.pending_key,
+            self.lock_key(record.code),
         ]
-        args = [record.code, str(stored.version), record.model_dump_json(), result_json]
+        args = [record.code, str(stored.version), record.model_dump_json(), result_json, owner]
         args += [entry.dumps() for entry in outbox]
-        flag, result = await self._commit(keys=keys, args=args)
-        if int(flag) == -1:
+        reply = await self._commit(keys=keys, args=args)
+        if int(reply[0]) == -1:
             raise ConflictError(f"dossier {record.code} was changed by another request")
-        return Committed(str(result), replayed=int(flag) == 0)
+        return _committed(reply)
 
     # Outbox --------------------------------------------------------------------------------
 
@@ -185,14 +210,23 @@ class RedisIntakeStore:
         entries = await self.redis.lrange(self.outbox_key(code), 0, -1)
         return [OutboxEntry.loads(str(entry)) for entry in entries]
 
-    async def drop_from_outbox(self, code: str, published: int) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.ltrim(self.outbox_key(code), published, -1)
-            pipe.llen(self.outbox_key(code))
-            _, left = await pipe.execute()
-        if int(left) == 0:
-            await self.redis.srem(self.pending_key, code)
+    async def acknowledge_outbox(self, code: str, published: int, owner: str) -> None:
+        """Drop the first `published` entries, and release the lock if still ours."""
+        keys = [self.outbox_key(code), self.pending_key, self.lock_key(code)]
+        await self._ack(keys=keys, args=[code, published, owner])
 
     async def pending_codes(self, limit: int = 500) -> list[str]:
         codes = await self.redis.srandmember(self.pending_key, limit)
         return [str(code) for code in codes or []]
+
+
+def _committed(reply: list[object]) -> Committed:
+    if int(str(reply[0])) == 0:
+        return Committed(str(reply[1]), replayed=True)
+    entries = reply[3] if isinstance(reply[3], list) else []
+    return Committed(
+        str(reply[1]),
+        replayed=False,
+        code=str(reply[2]),
+        outbox=tuple(OutboxEntry.loads(str(entry)) for entry in entries),
+    )
