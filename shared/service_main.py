@@ -1,12 +1,18 @@
 """Runs a service's HTTP app (and with it, its consumers) under uvicorn."""
 
-from collections.abc import Callable
-
 import uvicorn
-from fastapi import FastAPI
 
 
-def serve(create_app: Callable[[], FastAPI], host: str, port: int) -> None:
-    # log_config=None keeps the JSON logging configured by the app; access logs off (paths
-    # carry dossier codes, which are not personal data, but the volume is noise).
-    uvicorn.run(create_app, factory=True, host=host, port=port, log_config=None, access_log=False)
+def serve(app_factory: str, host: str, port: int, workers: int = 1) -> None:
+    """`app_factory` is an import path such as "services.intake.app:create_app". With several
+    workers, each is a process with its own consumers in the service's consumer group."""
+    # log_config=None keeps the JSON logging the app configures; no access log (volume).
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )

@@ -13,6 +13,7 @@ class ServiceSettings(BaseSettings):
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     http_host: str = Field("127.0.0.1", alias="HTTP_HOST")
+    http_workers: int = Field(1, ge=1, alias="HTTP_WORKERS")
     # Overridable so that tests (and blue/green rebuilds) can use a fresh consumer group.
     consumer_group: str | None = Field(None, alias="CONSUMER_GROUP")
     instance_id: str = Field("0", alias="INSTANCE_ID")

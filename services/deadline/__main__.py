@@ -1,7 +1,8 @@
-from services.deadline.app import create_app
 from services.deadline.settings import DeadlineSettings
 from shared.service_main import serve
 
 if __name__ == "__main__":
     settings = DeadlineSettings()
-    serve(create_app, settings.http_host, settings.port)
+    serve(
+        "services.deadline.app:create_app", settings.http_host, settings.port, settings.http_workers
+    )

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
@@ -100,8 +100,9 @@ def intake_router(desk: Desk, reload_catalogue: Callable[[], Catalogue]) -> APIR
         response_model=DossierView,
         responses={401: {}, 403: {}, 422: {}},
     )
-    async def receive_dossier(request: rq.ReceiveDossier, caller: Authenticated) -> DossierView:
-        return (await desk.receive(request, caller)).view
+    async def receive_dossier(request: rq.ReceiveDossier, caller: Authenticated) -> Response:
+        outcome = await desk.receive(request, caller)
+        return Response(outcome.view_json, status_code=201, media_type="application/json")
 
     @router.get("/dossiers/{code}", tags=["dossiers"], response_model=DossierView)
     async def dossier_status(code: DossierCode) -> DossierView:
@@ -124,9 +125,10 @@ def intake_router(desk: Desk, reload_catalogue: Callable[[], Catalogue]) -> APIR
 def _add_action(
     router: APIRouter, desk: Desk, request_class: type[rq.DossierStep], action: str
 ) -> None:
-    async def act(code: DossierCode, body: BaseModel, caller: Authenticated) -> DossierView:
+    async def act(code: DossierCode, body: BaseModel, caller: Authenticated) -> Response:
         request = request_class(**body.model_dump(), dossier_code=code)
-        return (await desk.act(request, caller, retry_conflicts=False)).view
+        outcome = await desk.act(request, caller, retry_conflicts=False)
+        return Response(outcome.view_json, media_type="application/json")
 
     act.__annotations__["body"] = _body_model(request_class)  # the action's own body schema
 

@@ -45,8 +45,12 @@ class DossierNotFoundError(LookupError):
 
 @dataclass(frozen=True)
 class Outcome:
-    view: DossierView
+    view_json: str  # the public view, serialized once, as stored for replays
     replayed: bool  # the submission had been handled before: this is the stored answer
+
+    @property
+    def view(self) -> DossierView:
+        return DossierView.model_validate_json(self.view_json)
 
 
 class CatalogueHolder:
@@ -97,7 +101,7 @@ class Desk:
             owner=self.instance,
         )
         await self._publish_outbox(committed)
-        return Outcome(DossierView.model_validate_json(committed.result), committed.replayed)
+        return Outcome(committed.result, committed.replayed)
 
     async def _replayed_or_raise(
         self, client: Client, submission_id: str, rejection: Exception
@@ -107,7 +111,7 @@ class Desk:
         replayed = await self.store.replay(client.id, submission_id)
         if replayed is None:
             raise
-        return Outcome(DossierView.model_validate_json(replayed), replayed=True)
+        return Outcome(replayed, replayed=True)
 
     async def act(
         self, request: rq.DossierStep, client: Client, *, retry_conflicts: bool
@@ -135,9 +139,7 @@ class Desk:
             outbox.append(await self._postal_return(record, request))
         committed = await self._commit(client, request.submission_id, stored, record, outbox)
         await self._publish_outbox(committed)
-        return Outcome(
-            DossierView.model_validate_json(committed.result), replayed=committed.replayed
-        )
+        return Outcome(committed.result, replayed=committed.replayed)
 
     async def report_delivery(self, report: ReportDeliveryStatus, client: Client) -> Outcome:
         client.require(Scope.POSTAL)
@@ -145,7 +147,7 @@ class Desk:
             stored = await self._load(report.dossier_code)
             replayed = await self.store.replay(client.id, report.submission_id)
             if replayed is not None:
-                return Outcome(DossierView.model_validate_json(replayed), replayed=True)
+                return Outcome(replayed, replayed=True)
             record, events = delivery_reported(stored.record, report, self.clock.now())
             outbox = [_entry(record.code, event) for event in events]
             try:
@@ -153,7 +155,7 @@ class Desk:
             except ConflictError:
                 continue
             await self._publish_outbox(committed)
-            return Outcome(view_of(record), replayed=False)
+            return Outcome(view_of(record).model_dump_json(), replayed=False)
 
     async def lookup(self, code: str) -> DossierView:
         return view_of((await self._load(code)).record)

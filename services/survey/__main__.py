@@ -1,7 +1,8 @@
-from services.survey.app import create_app
 from services.survey.settings import SurveySettings
 from shared.service_main import serve
 
 if __name__ == "__main__":
     settings = SurveySettings()
-    serve(create_app, settings.http_host, settings.port)
+    serve(
+        "services.survey.app:create_app", settings.http_host, settings.port, settings.http_workers
+    )
