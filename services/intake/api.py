@@ -1,5 +1,6 @@
 """Intake's HTTP API: catalogue, receipts, lifecycle steps, the public status lookup."""
 
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from shared.delivery import TRANSIENT_ERRORS
 from shared.events import intake_requests as rq
 from shared.events.envelope import DossierCode
 
+log = logging.getLogger(__name__)
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The client's API key")
 
 
@@ -36,9 +38,18 @@ def _body_model(request_class: type[rq.DossierStep]) -> type[BaseModel]:
     )
 
 
+def refused(request: Request, status: int, reason: str) -> None:
+    """Operators see why requests are refused; reasons name codes and fields, never values."""
+    log.info(
+        "request refused",
+        extra={"path": request.url.path, "status": status, "reason": reason},
+    )
+
+
 def error_handlers(app: FastAPI) -> None:
     def answer(status: int, **body: Any) -> Callable[[Request, Exception], Any]:
-        async def handle(_: Request, error: Exception) -> JSONResponse:
+        async def handle(request: Request, error: Exception) -> JSONResponse:
+            refused(request, status, str(error))
             return JSONResponse({"detail": str(error), **body}, status_code=status)
 
         return handle
@@ -50,8 +61,9 @@ def error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AccessDeniedError, answer(403))
     app.add_exception_handler(CatalogueError, answer(422))
 
-    async def illegal_step(_: Request, error: Exception) -> JSONResponse:
+    async def illegal_step(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, IllegalStepError)
+        refused(request, 409, str(error))
         body = {"detail": str(error), "status": error.status, "allowed_steps": error.allowed}
         return JSONResponse(body, status_code=409)
 
@@ -59,13 +71,15 @@ def error_handlers(app: FastAPI) -> None:
         body = {"detail": "a backing service is unavailable; retry with the same submission_id"}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
 
-    async def invalid_fields(_: Request, error: Exception) -> JSONResponse:
+    async def invalid_fields(request: Request, error: Exception) -> JSONResponse:
         # FastAPI's default echoes each invalid input back: that could be an ID or phone number.
         assert isinstance(error, RequestValidationError)
         problems = [
             {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
             for item in error.errors()
         ]
+        fields = ", ".join(".".join(str(part) for part in p["loc"]) for p in problems)
+        refused(request, 422, f"invalid fields: {fields}")
         return JSONResponse({"detail": problems}, status_code=422)
 
     app.add_exception_handler(RequestValidationError, invalid_fields)

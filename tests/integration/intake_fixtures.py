@@ -27,6 +27,7 @@ KEYS = {
     "outsider": ("frontend", ["UBND.Q3"]),
 }
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=VIETNAM)  # a Monday
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def keys_file(folder: Path, unique: str) -> Path:
@@ -55,6 +56,7 @@ class Intake:
     desk: Desk
     clock: ManualClock
     unique: str
+    catalogue_file: Path
 
     def headers(self, who: str = "desk") -> dict[str, str]:
         return {"X-API-Key": api_key(who, self.unique)}
@@ -101,6 +103,8 @@ async def intake(
     group = f"test-{unique}-intake"
     await start_group_at_end(kafka_topics, group, "intake.submissions.v1", "postal.status.v1")
     clock = ManualClock(NOW)
+    catalogue = tmp_path / "catalogue.toml"  # a copy the test may edit
+    catalogue.write_text((ROOT / "config" / "catalogue.toml").read_text(encoding="utf-8"))
     settings = IntakeSettings.model_validate(
         {
             "KAFKA_BOOTSTRAP_SERVERS": kafka_topics,
@@ -109,8 +113,9 @@ async def intake(
             "REDIS_KEY_PREFIX": f"test-{unique}-intake",
             "API_KEYS_FILE": str(keys_file(tmp_path, unique)),
             "OUTBOX_RELAY_SECONDS": 0.2,
+            "CATALOGUE_FILE": str(catalogue),
         }
     )
     app = create_app(settings, clock)
     async with running(app) as client:
-        yield Intake(client, app.state.runtime.state, clock, unique)
+        yield Intake(client, app.state.runtime.state, clock, unique, catalogue)

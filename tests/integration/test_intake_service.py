@@ -2,12 +2,14 @@
 
 import asyncio
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from shared.business_calendar import VIETNAM
+from shared.log_setup import JsonFormatter
 from shared.topics import DOSSIER_EVENTS
 from tests.integration.intake_fixtures import APPLICANT, NOW, Intake, intake
 from tests.integration.kafka_probe import TopicTail
@@ -250,3 +252,56 @@ async def test_catalogue_lists_and_reload_needs_admin(intake: Intake) -> None:
 def test_now_is_a_working_monday() -> None:
     assert NOW.weekday() == 0
     assert json.dumps(APPLICANT, ensure_ascii=False)
+
+
+async def test_a_catalogue_edit_changes_nothing_for_dossiers_already_received(
+    intake: Intake,
+) -> None:
+    before = (await intake.receive(submission_id="before-edit", procedure_code="1.004873")).json()
+    text = intake.catalogue_file.read_text(encoding="utf-8")
+    marriage_status = 'code = "1.004873"'
+    head, tail = text.split(marriage_status)
+    edited = tail.replace("amount = 3, unit", "amount = 10, unit", 1)
+    intake.catalogue_file.write_text(head + marriage_status + edited, encoding="utf-8")
+    reload = await intake.client.post("/v1/admin/catalogue/reload", headers=intake.headers("admin"))
+    assert reload.status_code == 200
+    after = (await intake.receive(submission_id="after-edit", procedure_code="1.004873")).json()
+    unchanged = (await intake.client.get(f"/v1/dossiers/{before['code']}")).json()
+    assert unchanged["appointment_at"] == before["appointment_at"]
+    assert datetime.fromisoformat(after["appointment_at"]) > datetime.fromisoformat(
+        before["appointment_at"]
+    )
+
+
+class Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter("intake"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def test_personal_data_never_reaches_the_logs(intake: Intake) -> None:
+    collected = Collected()
+    root = logging.getLogger()
+    root.addHandler(collected)
+    root.setLevel(logging.DEBUG)
+    try:
+        await _a_life_with_refusals(intake)
+    finally:
+        root.removeHandler(collected)
+    logged = "\n".join(collected.lines)
+    assert "request refused" in logged  # the service does log what it refuses, and why
+    for secret in ("Nguyễn Thị Bình", "079190001234", "0903123456", "12 Nguyễn Huệ", "0791900012"):
+        assert secret not in logged
+
+
+async def _a_life_with_refusals(intake: Intake) -> None:
+    code = (await intake.receive(submission_id="logged", return_method="postal")).json()["code"]
+    await intake.act(code, "resolve", outcome="approved")
+    await intake.act(code, "return")
+    bad_applicant = APPLICANT | {"id_number": "0791900012"}
+    await intake.receive(submission_id="bad-id", applicant=bad_applicant)
+    await intake.receive(who="outsider", submission_id="denied", agency_code="UBND.P.BN")
