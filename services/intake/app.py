@@ -37,7 +37,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         )
 
         async def outbox_relay() -> None:
-            await desk.relay_outboxes(settings.outbox_relay_seconds)
+            await desk.outbox.relay(settings.outbox_relay_seconds)
 
         runtime.background.append(outbox_relay)
         runtime.state = desk

@@ -1,9 +1,7 @@
 """The intake service layer: one place where requests from HTTP and from Kafka are checked,
 decided, stored and published, so both doors give the same answers and the same reasons."""
 
-import asyncio
 import logging
-import uuid
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -19,7 +17,7 @@ from services.intake.lifecycle import (
     receive,
     step,
 )
-from services.intake.store import Committed, ConflictError, OutboxEntry, RedisIntakeStore, Stored
+from services.intake.store import Committed, ConflictError, RedisIntakeStore, Stored
 from services.intake.views import DossierView, view_of
 from shared.business_calendar import BusinessCalendar
 from shared.clock import Clock
@@ -32,11 +30,11 @@ from shared.events.postal import (
     PostalReturnRequestedBody,
     ReportDeliveryStatus,
 )
+from shared.outbox import OutboxEntry, OutboxPublisher
 from shared.publishing import EventPublisher
 from shared.topics import DOSSIER_EVENTS, POSTAL_RETURNS
 
 log = logging.getLogger(__name__)
-JSON_HEADER = {"content-type": "application/json"}
 
 
 class DossierNotFoundError(LookupError):
@@ -74,7 +72,7 @@ class Desk:
         self.calendar = calendar
         self.clock = clock
         self.publisher = publisher
-        self.instance = uuid.uuid4().hex
+        self.outbox = OutboxPublisher(store.outbox, publisher)
 
     async def receive(self, request: rq.ReceiveDossier, client: Client) -> Outcome:
         client.require_agency(request.agency_code)
@@ -98,7 +96,6 @@ class Desk:
             applicant_json=request.applicant.model_dump_json(),
             result_json=view_of(record).model_dump_json(),
             outbox=[OutboxEntry(DOSSIER_EVENTS, CODE_PLACEHOLDER, event.model_dump_json())],
-            owner=self.instance,
         )
         await self._publish_outbox(committed)
         return Outcome(committed.result, committed.replayed)
@@ -181,7 +178,6 @@ class Desk:
             record=record,
             result_json=view_of(record).model_dump_json(),
             outbox=outbox,
-            owner=self.instance,
         )
 
     async def _postal_return(self, record: DossierRecord, request: rq.ReturnResult) -> OutboxEntry:
@@ -210,33 +206,7 @@ class Desk:
     async def _publish_outbox(self, committed: Committed) -> None:
         """Publish what the commit handed us (the dossier's outbox, in order, with its lock)."""
         if committed.outbox:
-            await self._publish(committed.code, list(committed.outbox))
-
-    async def _publish(self, code: str, entries: list[OutboxEntry]) -> None:
-        for entry in entries:
-            await self.publisher.publish_raw(
-                entry.topic, entry.key.encode(), entry.event.encode(), JSON_HEADER
-            )
-        await self.store.acknowledge_outbox(code, len(entries), self.instance)
-
-    async def flush_outbox(self, code: str) -> None:
-        """Publish a dossier's pending events in order (the relay's path, after a crash or a
-        Kafka outage). The lock keeps two publishers from interleaving one dossier's events."""
-        if not await self.store.lock_outbox(code, self.instance):
-            return
-        entries = await self.store.outbox(code)
-        try:
-            await self._publish(code, entries)
-        except BaseException:
-            await self.store.unlock_outbox(code)
-            raise
-
-    async def relay_outboxes(self, interval_seconds: float) -> None:
-        """Publish what a crash or a Kafka outage left in outboxes."""
-        while True:
-            for code in await self.store.pending_codes():
-                await self.flush_outbox(code)
-            await asyncio.sleep(interval_seconds)
+            await self.outbox.publish_locked(committed.code, list(committed.outbox))
 
 
 def _entry(code: str, event: DossierEvent | BaseModel) -> OutboxEntry:

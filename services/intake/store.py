@@ -9,12 +9,12 @@ Two Lua scripts make each request's effect atomic:
 The outbox holds the events to publish, in order; they leave it only once Kafka has them.
 """
 
-import json
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from services.intake.lifecycle import CODE_PLACEHOLDER, DossierRecord
+from shared.outbox import LOCK_AND_READ, OutboxEntry, RedisOutbox
 
 PREFIX = "intake"
 _PLACEHOLDER_PATTERN = CODE_PLACEHOLDER.replace(".", "%.").replace("-", "%-")
@@ -22,7 +22,9 @@ _PLACEHOLDER_PATTERN = CODE_PLACEHOLDER.replace(".", "%.").replace("-", "%-")
 # KEYS: submission, sequence
 # ARGV: prefix, agency, yymmdd, record, applicant, result, owner, outbox entries...
 # Returns {1, result, code, outbox if this caller now holds the outbox lock} or {0, result}.
-_RECEIVE = f"""
+_RECEIVE = (
+    LOCK_AND_READ
+    + f"""
 local existing = redis.call('GET', KEYS[1])
 if existing then return {{0, existing}} end
 local seq = redis.call('INCR', KEYS[2])
@@ -40,16 +42,16 @@ for i = 8, #ARGV do redis.call('RPUSH', outbox_key, fill(ARGV[i])) end
 redis.call('SADD', prefix .. ':outbox:pending', code)
 local result = fill(ARGV[6])
 redis.call('SET', KEYS[1], result)
-local entries = {{}}
-if redis.call('SET', prefix .. ':outbox:lock:' .. code, ARGV[7], 'NX', 'PX', 30000) then
-  entries = redis.call('LRANGE', outbox_key, 0, -1)
-end
+local entries = lock_and_read(outbox_key, prefix .. ':outbox:lock:' .. code, ARGV[7])
 return {{1, result, code, entries}}
 """
+)
 
 # KEYS: submission, dossier, outbox, pending, lock
 # ARGV: code, version, record, result, owner, outbox...
-_COMMIT_STEP = """
+_COMMIT_STEP = (
+    LOCK_AND_READ
+    + """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {0, existing} end
 local version = tonumber(redis.call('HGET', KEYS[2], 'version'))
@@ -59,19 +61,10 @@ for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
 if #ARGV >= 6 then redis.call('SADD', KEYS[4], ARGV[1]) end
 redis.call('SET', KEYS[1], ARGV[4])
 local entries = {}
-if #ARGV >= 6 and redis.call('SET', KEYS[5], ARGV[5], 'NX', 'PX', 30000) then
-  entries = redis.call('LRANGE', KEYS[3], 0, -1)
-end
+if #ARGV >= 6 then entries = lock_and_read(KEYS[3], KEYS[5], ARGV[5]) end
 return {1, ARGV[4], ARGV[1], entries}
 """
-
-# KEYS: outbox, pending, lock   ARGV: code, published, owner
-_ACK_OUTBOX = """
-redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
-if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
-if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
-return 1
-"""
+)
 
 
 class ConflictError(Exception):
@@ -95,28 +88,13 @@ class Committed:
     outbox: tuple["OutboxEntry", ...] = ()
 
 
-@dataclass(frozen=True)
-class OutboxEntry:
-    topic: str
-    key: str
-    event: str  # JSON
-
-    def dumps(self) -> str:
-        return json.dumps({"topic": self.topic, "key": self.key, "event": self.event})
-
-    @staticmethod
-    def loads(text: str) -> "OutboxEntry":
-        data = json.loads(text)
-        return OutboxEntry(data["topic"], data["key"], data["event"])
-
-
 class RedisIntakeStore:
     def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
         self.redis = redis
         self.prefix = prefix
         self._receive = redis.register_script(_RECEIVE)
         self._commit = redis.register_script(_COMMIT_STEP)
-        self._ack = redis.register_script(_ACK_OUTBOX)
+        self.outbox = RedisOutbox(redis, prefix)
 
     def submission_key(self, client_id: str, submission_id: str) -> str:
         return f"{self.prefix}:submission:{client_id}:{submission_id}"
@@ -126,16 +104,6 @@ class RedisIntakeStore:
 
     def applicant_key(self, code: str) -> str:
         return f"{self.prefix}:applicant:{code}"
-
-    def outbox_key(self, code: str) -> str:
-        return f"{self.prefix}:outbox:{code}"
-
-    @property
-    def pending_key(self) -> str:
-        return f"{self.prefix}:outbox:pending"
-
-    def lock_key(self, code: str) -> str:
-        return f"{self.prefix}:outbox:lock:{code}"
 
     async def replay(self, client_id: str, submission_id: str) -> str | None:
         found = await self.redis.get(self.submission_key(client_id, submission_id))
@@ -152,14 +120,13 @@ class RedisIntakeStore:
         applicant_json: str,
         result_json: str,
         outbox: list[OutboxEntry],
-        owner: str,
     ) -> Committed:
         keys = [
             self.submission_key(client_id, submission_id),
             f"{self.prefix}:seq:{agency_code}:{day}",
         ]
         args = [self.prefix, agency_code, day, record.model_dump_json(), applicant_json]
-        args += [result_json, owner, *(entry.dumps() for entry in outbox)]
+        args += [result_json, self.outbox.owner, *(entry.dumps() for entry in outbox)]
         return _committed(await self._receive(keys=keys, args=args))
 
     async def load(self, code: str) -> Stored | None:
@@ -182,42 +149,21 @@ class RedisIntakeStore:
         record: DossierRecord,
         result_json: str,
         outbox: list[OutboxEntry],
-        owner: str,
     ) -> Committed:
         keys = [
             self.submission_key(client_id, submission_id),
             self.dossier_key(record.code),
-            self.outbox_key(record.code),
-            self.pending_key,
-            self.lock_key(record.code),
+            self.outbox.list_key(record.code),
+            self.outbox.pending_key,
+            self.outbox.lock_key(record.code),
         ]
-        args = [record.code, str(stored.version), record.model_dump_json(), result_json, owner]
+        args = [record.code, str(stored.version), record.model_dump_json(), result_json]
+        args.append(self.outbox.owner)
         args += [entry.dumps() for entry in outbox]
         reply = await self._commit(keys=keys, args=args)
         if int(reply[0]) == -1:
             raise ConflictError(f"dossier {record.code} was changed by another request")
         return _committed(reply)
-
-    # Outbox --------------------------------------------------------------------------------
-
-    async def lock_outbox(self, code: str, owner: str, seconds: int = 30) -> bool:
-        return bool(await self.redis.set(self.lock_key(code), owner, nx=True, ex=seconds))
-
-    async def unlock_outbox(self, code: str) -> None:
-        await self.redis.delete(self.lock_key(code))
-
-    async def outbox(self, code: str) -> list[OutboxEntry]:
-        entries = await self.redis.lrange(self.outbox_key(code), 0, -1)
-        return [OutboxEntry.loads(str(entry)) for entry in entries]
-
-    async def acknowledge_outbox(self, code: str, published: int, owner: str) -> None:
-        """Drop the first `published` entries, and release the lock if still ours."""
-        keys = [self.outbox_key(code), self.pending_key, self.lock_key(code)]
-        await self._ack(keys=keys, args=[code, published, owner])
-
-    async def pending_codes(self, limit: int = 500) -> list[str]:
-        codes = await self.redis.srandmember(self.pending_key, limit)
-        return [str(code) for code in codes or []]
 
 
 def _committed(reply: list[object]) -> Committed:
