@@ -1,28 +1,52 @@
 """Wiring only: the survey service's parts, built from its settings."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
 from services.survey import handlers
+from services.survey.api import error_handlers, survey_router
+from services.survey.rating_rules import Windows
+from services.survey.satisfaction import Satisfaction
 from services.survey.settings import SurveySettings
-from shared.last_seen import RedisLastSeenStore
+from services.survey.store import RedisSurveyStore
+from shared.clock import Clock, SystemClock
 from shared.service_app import ServiceRuntime, wire_service
 
-NAME = "survey"
 
+def create_app(settings: SurveySettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or SurveySettings()
 
-def create_app(settings: SurveySettings | None = None) -> FastAPI:
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-        store = RedisLastSeenStore(runtime.redis, runtime.key_prefix)
-        runtime.subscribers = handlers.register_handlers(
-            runtime.broker, runtime.consumer_group, store
+        satisfaction = Satisfaction(
+            RedisSurveyStore(runtime.redis, runtime.key_prefix),
+            clock or SystemClock(),
+            runtime.publisher,
+            runtime.registry,
+            Windows(kiosk=timedelta(minutes=settings.kiosk_window_minutes)),
+            timedelta(seconds=settings.hold_seconds),
+            runtime.consumer_group,
         )
-        return ()
+        runtime.subscribers = handlers.register_handlers(
+            runtime.broker, runtime.consumer_group, satisfaction
+        )
 
-    return wire_service(
-        NAME,
-        settings or SurveySettings(),
+        async def outbox_relay() -> None:
+            await satisfaction.outbox.relay(settings.outbox_relay_seconds)
+
+        async def held_ratings_expiry() -> None:
+            await satisfaction.expire_held(1.0)
+
+        runtime.background += [outbox_relay, held_ratings_expiry]
+        runtime.state = satisfaction
+        return (survey_router(satisfaction, settings.http_wait_seconds),)
+
+    app = wire_service(
+        "survey",
+        settings,
         description="Collects citizens' satisfaction ratings and periodic surveys.",
         assemble=assemble,
     )
+    error_handlers(app)
+    return app

@@ -1,7 +1,8 @@
-"""schemathesis against intake's OpenAPI document: whatever it sends, never a 5xx.
+"""schemathesis against the OpenAPI documents of intake and survey: whatever it sends, never
+a 5xx.
 
-Runs a real intake process (uvicorn, real Kafka and Redis) with a key that has every scope, so
-that generated requests reach the decision code rather than stopping at 401/403."""
+Runs each service as a real process (uvicorn, real Kafka and Redis); intake with a key that has
+every scope, so that generated requests reach the decision code rather than stopping at 403."""
 
 import os
 import socket
@@ -33,9 +34,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def intake_url(tmp_path_factory: pytest.TempPathFactory, kafka_topics: str) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("intake-openapi")
+@pytest.fixture(scope="module", params=["intake", "survey"])
+def service_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, kafka_topics: str
+) -> Iterator[str]:
+    service: str = request.param
+    folder = tmp_path_factory.mktemp(f"{service}-openapi")
     keys = folder / "api_keys.toml"
     keys.write_text(
         f'[[client]]\nid = "fuzz"\nkey_sha256 = "{hash_key(KEY)}"\n'
@@ -44,16 +48,17 @@ def intake_url(tmp_path_factory: pytest.TempPathFactory, kafka_topics: str) -> I
     port = free_port()
     suffix = os.urandom(4).hex()
     env = os.environ | {
-        "INTAKE_PORT": str(port),
+        f"{service.upper()}_PORT": str(port),
+        "RATING_HTTP_WAIT_SECONDS": "0",
         "API_KEYS_FILE": str(keys),
         "REDIS_KEY_PREFIX": f"test-openapi-{suffix}",
         "CONSUMER_GROUP": f"test-openapi-{suffix}",
         "KAFKA_BOOTSTRAP_SERVERS": kafka_topics,
         "LOG_LEVEL": "WARNING",
     }
-    log = (folder / "intake.log").open("w")
+    log = (folder / "service.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.intake"], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "-m", f"services.{service}"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -63,8 +68,8 @@ def intake_url(tmp_path_factory: pytest.TempPathFactory, kafka_topics: str) -> I
                 break
         except httpx.HTTPError:
             pass
-        assert process.poll() is None, (folder / "intake.log").read_text()[-2000:]
-        assert time.monotonic() < deadline, "intake did not become healthy"
+        assert process.poll() is None, (folder / "service.log").read_text()[-2000:]
+        assert time.monotonic() < deadline, f"{service} did not become healthy"
         time.sleep(0.2)
     yield url
     process.terminate()
@@ -72,15 +77,15 @@ def intake_url(tmp_path_factory: pytest.TempPathFactory, kafka_topics: str) -> I
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_intake_never_answers_with_a_server_error(intake_url: str, mode: GenerationMode) -> None:
+def test_never_a_server_error(service_url: str, mode: GenerationMode) -> None:
     # schemathesis' pytest plugin does not run under pytest 9, so its strategies are driven
     # with hypothesis directly: every operation, valid (positive) and invalid (negative) input.
-    schema = schemathesis.openapi.from_url(f"{intake_url}/openapi.json")
+    schema = schemathesis.openapi.from_url(f"{service_url}/openapi.json")
     failures: list[str] = []
     exercised = 0
     statuses: dict[int, int] = {}
     operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
-    assert len(operations) >= 15
+    assert len(operations) >= 4
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
@@ -91,7 +96,7 @@ def test_intake_never_answers_with_a_server_error(intake_url: str, mode: Generat
             suppress_health_check=list(HealthCheck),
         )
         def never_5xx(case: Any) -> None:
-            response = case.call(base_url=intake_url, headers={"X-API-Key": KEY})
+            response = case.call(base_url=service_url, headers={"X-API-Key": KEY})
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path}: {response.text[:300]}")
@@ -101,6 +106,6 @@ def test_intake_never_answers_with_a_server_error(intake_url: str, mode: Generat
             exercised += 1
         except Unsatisfiable:
             continue  # nothing invalid can be sent to it (e.g. no parameters, no body)
-    assert exercised >= 10
-    assert sum(statuses.values()) >= 100, statuses
+    assert exercised >= 2
+    assert sum(statuses.values()) >= 10 * len(operations), statuses
     assert failures == [], statuses

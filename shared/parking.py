@@ -1,0 +1,43 @@
+"""A parking lot in Redis for messages that arrived before what they depend on (a rating
+before its dossier's receipt, say): held per key until released, or until they expire and
+are dead-lettered by their owner.
+
+  {prefix}:parked:{key}   list of entries (strings)
+  {prefix}:parked         sorted set: key -> expiry (epoch seconds) of its oldest entry
+"""
+
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+
+class ParkingLot:
+    def __init__(self, redis: "Redis", prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    def list_key(self, key: str) -> str:
+        return f"{self.prefix}:parked:{key}"
+
+    @property
+    def index_key(self) -> str:
+        return f"{self.prefix}:parked"
+
+    async def park(self, key: str, entry: str, expires_at: datetime) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(self.list_key(key), entry)
+            pipe.zadd(self.index_key, {key: expires_at.timestamp()}, nx=True)
+            await pipe.execute()
+
+    async def waiting(self, key: str) -> list[str]:
+        return [str(entry) for entry in await self.redis.lrange(self.list_key(key), 0, -1)]
+
+    async def release(self, key: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.list_key(key))
+            pipe.zrem(self.index_key, key)
+            await pipe.execute()
+
+    async def expired(self, now: datetime, limit: int = 100) -> list[str]:
+        keys = await self.redis.zrangebyscore(self.index_key, "-inf", now.timestamp(), 0, limit)
+        return [str(key) for key in keys]
