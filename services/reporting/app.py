@@ -5,24 +5,29 @@ from collections.abc import Sequence
 from fastapi import APIRouter, FastAPI
 
 from services.reporting import handlers
+from services.reporting.api import reports_router
+from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
-from shared.last_seen import RedisLastSeenStore
+from services.reporting.store import RedisReportingStore
+from shared.clock import Clock, SystemClock
 from shared.service_app import ServiceRuntime, wire_service
 
-NAME = "reporting"
 
+def create_app(settings: ReportingSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or ReportingSettings()
 
-def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-        store = RedisLastSeenStore(runtime.redis, runtime.key_prefix)
+        store = RedisReportingStore(runtime.redis, runtime.key_prefix)
+        projector = Projector(store, clock or SystemClock(), runtime.registry)
         runtime.subscribers = handlers.register_handlers(
-            runtime.broker, runtime.consumer_group, store
+            runtime.broker, runtime.consumer_group, projector
         )
-        return ()
+        runtime.state = store
+        return (reports_router(store, settings.minimum_ratings_for_ranking),)
 
     return wire_service(
-        NAME,
-        settings or ReportingSettings(),
+        "reporting",
+        settings,
         description="On-time and satisfaction reports, exports and Prometheus metrics.",
         assemble=assemble,
     )

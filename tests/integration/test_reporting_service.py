@@ -1,0 +1,136 @@
+"""Reporting on real Kafka and Redis: from events to each report, against hand-computed
+tables, with a late event, a redelivered event, and two instances."""
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from openpyxl import load_workbook
+
+from services.reporting.app import create_app
+from services.reporting.settings import ReportingSettings
+from shared.events import deadline as dl
+from shared.events.envelope import Event
+from shared.events.survey import RatingAccepted
+from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
+from tests.integration.kafka_probe import start_group_at_end
+from tests.integration.running_service import running
+from tests.report_scenario import (
+    MARCH_SATISFACTION_TOTAL,
+    MARCH_TOTAL,
+    MARCH_TOTAL_AFTER_LATE_EVENT,
+    late_events,
+    march_events,
+)
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+MARCH = "/v1/reports/processing?period=2026-M03&group_by=agency"
+
+
+def topic_of(event: Event) -> str:
+    if isinstance(event, RatingAccepted):
+        return SURVEY_EVENTS
+    if isinstance(event, dl.DeadlineSet | dl.DossierClassified):
+        return DEADLINE_EVENTS
+    return DOSSIER_EVENTS
+
+
+async def publish(bootstrap: str, events: list[Event]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for event in events:
+            key = event.body.dossier_code.encode()  # type: ignore[attr-defined]
+            await producer.send_and_wait(topic_of(event), event.model_dump_json().encode(), key=key)
+    finally:
+        await producer.stop()
+
+
+@pytest.fixture
+async def reporting_pair(
+    kafka_topics: str, redis_url: str, unique: str
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """Two reporting instances in one consumer group, sharing one read model."""
+    group = f"test-{unique}-reporting"
+    await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
+           "CONSUMER_GROUP": group, "REDIS_KEY_PREFIX": f"test-{unique}-reporting",
+           "MINIMUM_RATINGS_FOR_RANKING": 2}  # fmt: skip
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                running(create_app(ReportingSettings.model_validate(env | {"INSTANCE_ID": n})))
+            )
+            for n in ("a", "b")
+        ]
+        yield clients
+
+
+async def total_becomes(client: httpx.AsyncClient, path: str, expected: dict[str, Any]) -> None:
+    async def matches() -> bool:
+        return bool((await client.get(path)).json()["total"] == expected)
+
+    try:
+        await wait_for(matches, within=60, what=f"{path} to reach the expected total")
+    except AssertionError:
+        assert (await client.get(path)).json()["total"] == expected  # show the difference
+        raise
+
+
+async def test_events_to_reports_with_late_and_redelivered_events_on_two_instances(
+    kafka_topics: str, reporting_pair: list[httpx.AsyncClient], unique: str
+) -> None:
+    first, second = reporting_pair
+    events, codes = march_events(f"R{unique[:6].upper()}")
+    await publish(kafka_topics, events + events[6:9])  # C's events delivered twice
+    await total_becomes(first, MARCH, MARCH_TOTAL)
+    assert (await second.get(MARCH)).json() == (await first.get(MARCH)).json()
+
+    await publish(kafka_topics, late_events(codes))
+    await total_becomes(second, MARCH, MARCH_TOTAL_AFTER_LATE_EVENT)
+
+    satisfaction = "/v1/reports/satisfaction?period=2026-M03&group_by=agency"
+    await total_becomes(first, satisfaction, MARCH_SATISFACTION_TOTAL)
+    body = (await first.get(satisfaction)).json()
+    assert body["rows"][0]["rank"] == 1
+    assert body["minimum_for_ranking"] == 2
+    unranked = (await first.get(satisfaction + "&minimum=30")).json()
+    assert unranked["not_ranked"] == ["UBND.Q1"]
+
+    index = (await first.get("/v1/reports/index766?period=2026-M03")).json()
+    [score] = index["scores"]
+    # (early 1 + on time 1 + pending within 1) / received 8 x 20; satisfied 3/3 x 18
+    assert score == {"group": "UBND.Q1", "processing_progress": 7.5, "satisfaction": 18.0}
+    assert "digitisation (22)" in index["not_measured"]
+
+
+async def test_csv_and_xlsx_exports_carry_vietnamese_headings(
+    kafka_topics: str, reporting_pair: list[httpx.AsyncClient], unique: str
+) -> None:
+    client = reporting_pair[0]
+    events, _ = march_events(f"X{unique[:6].upper()}")
+    await publish(kafka_topics, events)
+    await total_becomes(client, MARCH, MARCH_TOTAL)
+    exported = await client.get(MARCH + "&format=csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert table[0][:3] == ["Đơn vị / nhóm", "Tổng số hồ sơ tiếp nhận", "Kỳ trước chuyển qua"]
+    assert table[-1][:3] == ["total", "8", "2"]
+    workbook = load_workbook(io.BytesIO((await client.get(MARCH + "&format=xlsx")).content))
+    sheet = workbook.active
+    assert sheet.cell(1, 8).value == "Giải quyết trước hạn"
+    assert sheet.cell(sheet.max_row, 2).value == 8
+
+
+async def test_bad_periods_are_422(reporting_pair: list[httpx.AsyncClient]) -> None:
+    client = reporting_pair[0]
+    assert (await client.get("/v1/reports/processing?period=2026-M13")).status_code == 422
+    assert (await client.get("/v1/reports/processing?from=2026-03-01")).status_code == 422
+    regime = await client.get("/v1/reports/processing?period=2026-Y&regime=true")
+    assert regime.json()["period"] == "2025-12-15..2026-12-14"
