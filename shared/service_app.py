@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from redis.asyncio import Redis
 
 from shared.broker_factory import build_broker
@@ -98,6 +98,33 @@ async def _supervised(name: str, loop: Hook) -> None:
             await asyncio.sleep(1.0)
 
 
+class ConsumerLag:
+    """Records behind the end of each assigned partition, per topic and partition."""
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+        self.gauge = Gauge(
+            "kafka_consumer_lag",
+            "Records between the consumer's position and the partition's end",
+            ["topic", "partition"],
+            registry=runtime.registry,
+        )
+
+    async def refresh(self) -> None:
+        self.gauge.clear()
+        for subscriber in self.runtime.subscribers:
+            consumer = subscriber.consumer
+            if consumer is None:
+                continue
+            for partition in consumer.assignment():
+                end = consumer.highwater(partition)
+                if end is None:
+                    continue  # nothing fetched yet from this partition
+                position = await consumer.position(partition)
+                lag = max(0, end - position)
+                self.gauge.labels(partition.topic, str(partition.partition)).set(lag)
+
+
 def build_http_app(
     runtime: ServiceRuntime, *, description: str, routers: Sequence[APIRouter] = ()
 ) -> FastAPI:
@@ -165,5 +192,6 @@ def wire_service(
         publisher,
         committer=committer,
     )
+    runtime.before_scrape.append(ConsumerLag(runtime).refresh)
     routers = assemble(runtime)
     return build_http_app(runtime, description=description, routers=routers)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from services.reporting import handlers
 from services.reporting.api import reports_router
+from services.reporting.month_gauges import MonthGauges
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import RedisReportingStore
@@ -19,6 +20,8 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
         store = RedisReportingStore(runtime.redis, runtime.key_prefix)
         projector = Projector(store, clock or SystemClock(), runtime.registry)
+        gauges = MonthGauges(store, clock or SystemClock(), runtime.registry)
+        runtime.before_scrape.append(gauges.refresh)
         runtime.subscribers = handlers.register_handlers(
             runtime.broker, runtime.consumer_group, projector
         )

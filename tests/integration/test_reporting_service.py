@@ -5,6 +5,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -14,6 +15,8 @@ from openpyxl import load_workbook
 
 from services.reporting.app import create_app
 from services.reporting.settings import ReportingSettings
+from shared.business_calendar import VIETNAM
+from shared.clock import ManualClock
 from shared.events import deadline as dl
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted
@@ -65,7 +68,12 @@ async def reporting_pair(
     async with AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(
-                running(create_app(ReportingSettings.model_validate(env | {"INSTANCE_ID": n})))
+                running(
+                    create_app(
+                        ReportingSettings.model_validate(env | {"INSTANCE_ID": n}),
+                        ManualClock(datetime(2026, 3, 31, 12, tzinfo=VIETNAM)),  # "this month"
+                    )
+                )
             )
             for n in ("a", "b")
         ]
@@ -108,6 +116,14 @@ async def test_events_to_reports_with_late_and_redelivered_events_on_two_instanc
     # (early 1 + on time 1 + pending within 1) / received 8 x 20; satisfied 3/3 x 18
     assert score == {"group": "UBND.Q1", "processing_progress": 7.5, "satisfaction": 18.0}
     assert "digitisation (22)" in index["not_measured"]
+
+    metrics = (await first.get("/metrics")).text
+    assert 'reporting_month_on_time_rate{agency="UBND.Q1"} 0.5' in metrics
+    assert 'reporting_open_dossiers{agency="UBND.Q1",state="paused"} 1.0' in metrics
+    assert 'reporting_month_received{agency="UBND.Q1",channel="online"} 2.0' in metrics
+    assert 'reporting_month_satisfied_rate{agency="UBND.Q1"} 1.0' in metrics
+    assert 'kafka_consumer_lag{partition="' in metrics
+    assert "reporting_projection_lag_seconds_count" in metrics
 
 
 async def test_csv_and_xlsx_exports_carry_vietnamese_headings(

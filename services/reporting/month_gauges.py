@@ -1,0 +1,59 @@
+"""Gauges of the current month for Prometheus, computed from the read model at scrape time
+(so they are exact, whatever the delivery did): labels are bounded (agency, channel, state,
+classification)."""
+
+from collections import Counter as Tally
+from datetime import date
+
+from prometheus_client import CollectorRegistry, Gauge
+
+from services.reporting.periods import Period, named_period
+from services.reporting.projections import processing_report, satisfaction_report
+from services.reporting.store import RedisReportingStore
+from shared.clock import Clock
+
+
+class MonthGauges:
+    def __init__(self, store: RedisReportingStore, clock: Clock, registry: CollectorRegistry):
+        self.store = store
+        self.clock = clock
+        self._registry = registry
+        self.received = self._gauge("month_received", "received this month", "channel")
+        self.resolved = self._gauge("month_resolved", "resolved this month", "classification")
+        self.open = self._gauge("open_dossiers", "open now (within, overdue, paused)", "state")
+        self.on_time = self._gauge("month_on_time_rate", "early or on time over resolved", None)
+        self.satisfied = self._gauge("month_satisfied_rate", "satisfied over ratings", None)
+
+    def _gauge(self, name: str, what: str, label: str | None) -> Gauge:
+        labels = ["agency"] if label is None else ["agency", label]
+        return Gauge(f"reporting_{name}", f"Dossiers {what}, by {', '.join(labels)}", labels,
+                     registry=self._registry)  # fmt: skip
+
+    def _month(self) -> Period:
+        today: date = self.clock.now().date()
+        return named_period(f"{today.year}-M{today.month:02d}")
+
+    async def refresh(self) -> None:
+        month = self._month()
+        dossiers = await self.store.dossiers_relevant_to(month.start)
+        rows, _ = processing_report(dossiers, month, "agency")
+        for gauge in (self.received, self.resolved, self.open, self.on_time, self.satisfied):
+            gauge.clear()
+        channels = Tally(
+            (facts.agency, facts.channel.value) for facts in dossiers
+            if month.start <= facts.received_at < month.end
+        )  # fmt: skip
+        for (agency, channel), count in channels.items():
+            self.received.labels(agency, channel).set(count)
+        for row in rows:
+            for kind in ("early", "on_time", "late"):
+                self.resolved.labels(row.group, kind).set(getattr(row, f"resolved_{kind}"))
+            self.open.labels(row.group, "within").set(row.pending_within)
+            self.open.labels(row.group, "overdue").set(row.pending_overdue)
+            self.open.labels(row.group, "paused").set(row.paused)
+            if row.on_time_rate is not None:
+                self.on_time.labels(row.group).set(row.on_time_rate)
+        ratings = await self.store.ratings_between(month.start, month.end)
+        for rated in satisfaction_report(ratings, month, "agency", 0).rows:
+            if rated.satisfied_rate is not None:
+                self.satisfied.labels(rated.group).set(rated.satisfied_rate)
