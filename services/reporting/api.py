@@ -5,6 +5,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.responses import HTMLResponse
 
 from services.reporting.exports import (
     PROCESSING_HEADINGS,
@@ -12,6 +13,7 @@ from services.reporting.exports import (
     to_csv,
     to_xlsx,
 )
+from services.reporting.page import report_page
 from services.reporting.periods import Period, PeriodError, period_from
 from services.reporting.projections import processing_report, satisfaction_report
 from services.reporting.store import RedisReportingStore
@@ -96,6 +98,25 @@ def reports_router(store: RedisReportingStore, minimum_ratings: int) -> APIRoute
         return _answer(
             body, [*table, asdict(report.total)], SATISFACTION_HEADINGS, "hai-long", format
         )
+
+    @router.get("/page", response_class=HTMLResponse)
+    async def page(
+        from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, group_by: Literal["agency", "level", "field", "procedure"] = "agency",
+    ) -> HTMLResponse:  # fmt: skip
+        """The processing and satisfaction reports as a page for people, with a chart."""
+        chosen = _period(from_day, to_day, period, regime)
+        rows, total = processing_report(await store.dossiers_relevant_to(chosen.start), chosen,
+                                        group_by)  # fmt: skip
+        grouping = group_by if group_by in ("agency", "procedure") else "agency"
+        ratings = satisfaction_report(
+            await store.ratings_between(chosen.start, chosen.end), chosen, grouping,
+            minimum_ratings,
+        )  # fmt: skip
+        processing_rows = [*(asdict(row) for row in rows), asdict(total)]
+        satisfaction_rows = [*(asdict(row) for row in ratings.rows), asdict(ratings.total)]
+        html = report_page(chosen, rows, total, ratings, processing_rows, satisfaction_rows)
+        return HTMLResponse(html)
 
     @router.get("/index766")
     async def index766(

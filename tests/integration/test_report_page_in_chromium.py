@@ -1,0 +1,62 @@
+"""The report page, rendered by a real headless Chromium (Debian's), shows the figures."""
+
+import asyncio
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
+from tests.integration.kafka_probe import start_group_at_end
+from tests.integration.service_process import service_process
+from tests.integration.test_reporting_service import publish
+from tests.report_scenario import MARCH_TOTAL, march_events
+
+pytestmark = pytest.mark.integration
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--window-size=1400,1000",
+]  # fmt: skip
+
+
+def chromium(*arguments: str, profile: Path) -> str:
+    binary = shutil.which("chromium")
+    assert binary, "chromium missing: .ci/run installs Debian's chromium package"
+    done = subprocess.run(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *arguments],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_report_page_shows_the_figures_in_a_real_browser(tmp_path: Path, kafka_topics: str) -> None:
+    unique = os.urandom(3).hex().upper()
+    group = f"test-page-{unique}"
+    asyncio.run(
+        start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
+    )
+    env = {"CONSUMER_GROUP": group, "REDIS_KEY_PREFIX": f"test-page-{unique}"}
+    with service_process("reporting", tmp_path, env) as url:
+        events, _ = march_events(f"W{unique}")
+        asyncio.run(publish(kafka_topics, events))
+        report = f"{url}/v1/reports/processing?period=2026-M03"
+        deadline = time.monotonic() + 60
+        while httpx.get(report, timeout=5).json()["total"] != MARCH_TOTAL:
+            assert time.monotonic() < deadline, "the report never reached the expected figures"
+            time.sleep(0.3)
+        page = f"{url}/v1/reports/page?period=2026-M03"
+        dom = chromium("--dump-dom", page, profile=tmp_path / "profile-dom")
+        screenshot = tmp_path / "report-page.png"
+        chromium(f"--screenshot={screenshot}", page, profile=tmp_path / "profile-shot")
+    for figure in ("Tổng số hồ sơ tiếp nhận", "Giải quyết trước hạn", "66.67%", "33.33%",
+                   "Tỷ lệ giải quyết đúng hạn", "<svg"):  # fmt: skip
+        assert figure in dom
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one
+    shutil.copy(screenshot, Path(os.environ.get("REPORT_SCREENSHOT", tmp_path / "copy.png")))
