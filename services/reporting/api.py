@@ -16,7 +16,7 @@ from services.reporting.exports import (
 from services.reporting.page import report_page
 from services.reporting.periods import Period, PeriodError, period_from
 from services.reporting.projections import processing_report, satisfaction_report
-from services.reporting.store import RedisReportingStore
+from services.reporting.store import ActiveKeyspace
 
 Format = Literal["json", "csv", "xlsx"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,7 +52,7 @@ def _answer(
     return body  # fmt: skip
 
 
-def reports_router(store: RedisReportingStore, minimum_ratings: int) -> APIRouter:
+def reports_router(keyspace: ActiveKeyspace, minimum_ratings: int) -> APIRouter:
     router = APIRouter(prefix="/v1/reports", tags=["reports"])
     From = Annotated[date | None, Query(alias="from")]  # noqa: N806
     To = Annotated[date | None, Query(alias="to")]  # noqa: N806
@@ -64,6 +64,7 @@ def reports_router(store: RedisReportingStore, minimum_ratings: int) -> APIRoute
         agency: str | None = None, level: str | None = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         """The statistics table of dossier processing for a period (by event time)."""
+        store = await keyspace.current()
         chosen = _period(from_day, to_day, period, regime)
         dossiers = [
             facts
@@ -83,6 +84,7 @@ def reports_router(store: RedisReportingStore, minimum_ratings: int) -> APIRoute
     ) -> Any:  # fmt: skip
         """Ratings by agency, clerk or procedure; the ranking leaves out groups with fewer
         ratings than `minimum` (default from settings)."""
+        store = await keyspace.current()
         chosen = _period(from_day, to_day, period, regime)
         floor = minimum_ratings if minimum is None else minimum
         report = satisfaction_report(
@@ -105,6 +107,7 @@ def reports_router(store: RedisReportingStore, minimum_ratings: int) -> APIRoute
         regime: bool = False, group_by: Literal["agency", "level", "field", "procedure"] = "agency",
     ) -> HTMLResponse:  # fmt: skip
         """The processing and satisfaction reports as a page for people, with a chart."""
+        store = await keyspace.current()
         chosen = _period(from_day, to_day, period, regime)
         rows, total = processing_report(await store.dossiers_relevant_to(chosen.start), chosen,
                                         group_by)  # fmt: skip
@@ -123,6 +126,7 @@ def reports_router(store: RedisReportingStore, minimum_ratings: int) -> APIRoute
         period: str, regime: bool = False, group_by: Literal["agency"] = "agency"
     ) -> dict[str, Any]:
         """Two of the six groups of the national service index (Decision 766/QĐ-TTg)."""
+        store = await keyspace.current()
         chosen = _period(None, None, period, regime)
         rows, _ = processing_report(
             await store.dossiers_relevant_to(chosen.start), chosen, group_by

@@ -9,7 +9,7 @@ from services.reporting.api import reports_router
 from services.reporting.month_gauges import MonthGauges
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import RedisReportingStore
+from services.reporting.store import ActiveKeyspace
 from shared.clock import Clock, SystemClock
 from shared.service_app import ServiceRuntime, wire_service
 
@@ -18,15 +18,15 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
     settings = settings or ReportingSettings()
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-        store = RedisReportingStore(runtime.redis, runtime.key_prefix)
-        projector = Projector(store, clock or SystemClock(), runtime.registry)
-        gauges = MonthGauges(store, clock or SystemClock(), runtime.registry)
+        keyspace = ActiveKeyspace(runtime.redis, runtime.key_prefix)
+        projector = Projector(keyspace, clock or SystemClock(), runtime.registry)
+        gauges = MonthGauges(keyspace, clock or SystemClock(), runtime.registry)
         runtime.before_scrape.append(gauges.refresh)
         runtime.subscribers = handlers.register_handlers(
             runtime.broker, runtime.consumer_group, projector
         )
-        runtime.state = store
-        return (reports_router(store, settings.minimum_ratings_for_ranking),)
+        runtime.state = keyspace
+        return (reports_router(keyspace, settings.minimum_ratings_for_ranking),)
 
     return wire_service(
         "reporting",

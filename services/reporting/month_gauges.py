@@ -9,13 +9,13 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from services.reporting.periods import Period, named_period
 from services.reporting.projections import processing_report, satisfaction_report
-from services.reporting.store import RedisReportingStore
+from services.reporting.store import ActiveKeyspace
 from shared.clock import Clock
 
 
 class MonthGauges:
-    def __init__(self, store: RedisReportingStore, clock: Clock, registry: CollectorRegistry):
-        self.store = store
+    def __init__(self, keyspace: ActiveKeyspace, clock: Clock, registry: CollectorRegistry):
+        self.keyspace = keyspace
         self.clock = clock
         self._registry = registry
         self.received = self._gauge("month_received", "received this month", "channel")
@@ -35,7 +35,8 @@ class MonthGauges:
 
     async def refresh(self) -> None:
         month = self._month()
-        dossiers = await self.store.dossiers_relevant_to(month.start)
+        store = await self.keyspace.current()
+        dossiers = await store.dossiers_relevant_to(month.start)
         rows, _ = processing_report(dossiers, month, "agency")
         for gauge in (self.received, self.resolved, self.open, self.on_time, self.satisfied):
             gauge.clear()
@@ -53,7 +54,7 @@ class MonthGauges:
             self.open.labels(row.group, "paused").set(row.paused)
             if row.on_time_rate is not None:
                 self.on_time.labels(row.group).set(row.on_time_rate)
-        ratings = await self.store.ratings_between(month.start, month.end)
+        ratings = await store.ratings_between(month.start, month.end)
         for rated in satisfaction_report(ratings, month, "agency", 0).rows:
             if rated.satisfied_rate is not None:
                 self.satisfied.labels(rated.group).set(rated.satisfied_rate)

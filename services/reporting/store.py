@@ -160,3 +160,29 @@ def _dossier(code: str, row: dict[str, str]) -> DossierFacts | None:
 
 def _tz(row: dict[str, str]) -> Any:
     return datetime.fromisoformat(row["received_at"]).tzinfo
+
+
+class ActiveKeyspace:
+    """Which keyspace the reports are read from and written to. A rebuild fills a fresh one
+    and then switches this pointer (`{base}:active`) to it."""
+
+    def __init__(self, redis: "Redis", base: str = PREFIX) -> None:
+        self.redis = redis
+        self.base = base
+        self._stores: dict[str, RedisReportingStore] = {}
+
+    @property
+    def pointer_key(self) -> str:
+        return f"{self.base}:active"
+
+    def store(self, prefix: str) -> RedisReportingStore:
+        if prefix not in self._stores:
+            self._stores[prefix] = RedisReportingStore(self.redis, prefix)
+        return self._stores[prefix]
+
+    async def current(self) -> RedisReportingStore:
+        prefix = await self.redis.get(self.pointer_key)
+        return self.store(str(prefix) if prefix else self.base)
+
+    async def switch(self, prefix: str) -> None:
+        await self.redis.set(self.pointer_key, prefix)

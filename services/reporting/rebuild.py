@@ -1,0 +1,111 @@
+"""Rebuild the reports from Kafka: replay every event from the start of the topics into a fresh
+keyspace, switch the service to it once caught up, then catch up once more (events the live
+service applied to the old keyspace meanwhile). The old keyspace is left for the operator.
+
+    python -m services.reporting.rebuild
+
+Safe to run while the service runs: every update is an order-free merge.
+"""
+
+import asyncio
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from services.reporting.projector import Projector
+from services.reporting.settings import ReportingSettings
+from services.reporting.store import ActiveKeyspace, RedisReportingStore
+from shared.clock import SystemClock
+from shared.events.deadline import DEADLINE_EVENT
+from shared.events.dossier import DOSSIER_EVENT
+from shared.events.survey import SURVEY_EVENT
+from shared.log_setup import configure_logging
+from shared.redis_factory import build_redis
+from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
+
+log = logging.getLogger(__name__)
+TOPICS = (DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
+
+
+@dataclass
+class Replay:
+    consumer: AIOKafkaConsumer
+    projector: Projector
+    store: RedisReportingStore
+    applied: int = 0
+    skipped: int = 0
+
+    async def until(self, ends: dict[TopicPartition, int]) -> None:
+        while [tp for tp, end in ends.items() if await self.consumer.position(tp) < end]:
+            batches = await self.consumer.getmany(timeout_ms=500, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    if record.offset < ends.get(TopicPartition(record.topic, record.partition), 0):
+                        await self._apply(record.topic, record.value or b"")
+
+    async def _apply(self, topic: str, value: bytes) -> None:
+        try:
+            if topic == DOSSIER_EVENTS:
+                await self.projector.apply_dossier_event(
+                    self.store, DOSSIER_EVENT.validate_json(value)
+                )
+            elif topic == DEADLINE_EVENTS:
+                await self.projector.apply_deadline_event(
+                    self.store, DEADLINE_EVENT.validate_json(value)
+                )
+            else:
+                await self.projector.apply_survey_event(
+                    self.store, SURVEY_EVENT.validate_json(value)
+                )
+            self.applied += 1
+        except ValidationError:
+            self.skipped += 1  # the live consumers dead-lettered it; so does nobody here
+
+
+async def rebuild(settings: ReportingSettings) -> dict[str, Any]:
+    redis = build_redis(settings.redis_url)
+    keyspace = ActiveKeyspace(redis, settings.redis_key_prefix or "reporting")
+    fresh = f"{keyspace.base}-rebuilt-{int(time.time())}"
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                enable_auto_commit=False)  # fmt: skip
+    await consumer.start()
+    started = time.monotonic()
+    try:
+        partitions = [
+            TopicPartition(topic, p) for topic in TOPICS
+            for p in sorted(await _partitions(consumer, topic))
+        ]  # fmt: skip
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        replay = Replay(consumer, Projector(keyspace, SystemClock(), None), keyspace.store(fresh))
+        await replay.until(await consumer.end_offsets(partitions))
+        await keyspace.switch(fresh)
+        await replay.until(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+        await redis.aclose()
+    seconds = time.monotonic() - started
+    return {"keyspace": fresh, "events": replay.applied, "skipped": replay.skipped,
+            "seconds": round(seconds, 2)}  # fmt: skip
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()
+    return consumer.partitions_for_topic(topic) or set()
+
+
+def main() -> None:
+    settings = ReportingSettings()
+    configure_logging("reporting-rebuild", settings.log_level)
+    summary = asyncio.run(rebuild(settings))
+    log.info("rebuild finished", extra=summary)
+    print(summary, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
