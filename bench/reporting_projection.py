@@ -1,0 +1,120 @@
+"""Benchmark: reporting's projection throughput, and a rebuild from Kafka.
+
+    .venv/bin/python -m bench.reporting_projection [--dossiers 100000]
+
+1. Projection: applies `--dossiers` x 4 lifecycle events (received, deadline set, resolved,
+   classified) straight to the read model in Redis, as the handlers do; events per second.
+2. Rebuild: publishes the same events to the real topics, then runs
+   `services.reporting.rebuild` over the topics from the start; events per second and time.
+Needs `scripts/infra.sh up`. Uses a bench-only Redis prefix (removed afterwards); the events
+it publishes stay in the topics (they are kept forever), so run it on a scratch broker.
+"""
+
+import argparse
+import asyncio
+import os
+import time
+from datetime import datetime, timedelta
+
+from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
+
+from services.reporting.projector import Projector
+from services.reporting.rebuild import rebuild
+from services.reporting.settings import ReportingSettings
+from services.reporting.store import ActiveKeyspace
+from shared.business_calendar import VIETNAM
+from shared.clock import SystemClock
+from shared.events.envelope import Event
+from shared.events.vocabulary import Classification
+from shared.redis_factory import build_redis
+from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
+from tests import dossier_events as ev
+from tests.report_scenario import classified, deadline_set
+
+START = datetime(2026, 1, 5, 8, tzinfo=VIETNAM)
+
+
+def lifecycle(n: int) -> list[tuple[str, Event]]:
+    code = f"B{n % 1000:03d}-260105-{n // 1000:04d}"
+    received_at = START + timedelta(minutes=n % 20000)
+    resolved_at = received_at + timedelta(days=2)
+    kind = (Classification.EARLY, Classification.ON_TIME, Classification.LATE)[n % 3]
+    return [
+        (DOSSIER_EVENTS, ev.received(code, received_at)),
+        (DEADLINE_EVENTS, deadline_set(code, received_at + timedelta(days=3), received_at)),
+        (DOSSIER_EVENTS, ev.resolved(code, resolved_at)),
+        (DEADLINE_EVENTS, classified(code, resolved_at, kind)),
+    ]
+
+
+async def project(dossiers: int, prefix: str) -> tuple[int, float]:
+    redis = build_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    keyspace = ActiveKeyspace(redis, prefix)
+    projector = Projector(keyspace, SystemClock(), None)
+    store = keyspace.store(prefix)
+    applied = 0
+    began = time.perf_counter()
+    for n in range(dossiers):
+        for topic, event in lifecycle(n):
+            if topic == DOSSIER_EVENTS:
+                await projector.apply_dossier_event(store, event)  # type: ignore[arg-type]
+            else:
+                await projector.apply_deadline_event(store, event)  # type: ignore[arg-type]
+            applied += 1
+    seconds = time.perf_counter() - began
+    await _clear(redis, prefix)
+    await redis.aclose()
+    return applied, seconds
+
+
+async def _clear(redis: "Redis", prefix: str) -> None:
+    cursor = 0
+    while True:
+        cursor, keys = await redis.scan(cursor, match=f"{prefix}*", count=10000)
+        if keys:
+            await redis.unlink(*keys)
+        if cursor == 0:
+            return
+
+
+async def publish(dossiers: int) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        linger_ms=5, max_batch_size=256 * 1024,
+    )  # fmt: skip
+    await producer.start()
+    try:
+        pending = []
+        for n in range(dossiers):
+            for topic, event in lifecycle(n):
+                key = event.body.dossier_code.encode()  # type: ignore[attr-defined]
+                pending.append(
+                    await producer.send(topic, event.model_dump_json().encode(), key=key)
+                )
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dossiers", type=int, default=100_000)
+    parser.add_argument("--skip-rebuild", action="store_true")
+    args = parser.parse_args()
+    applied, seconds = asyncio.run(project(args.dossiers, f"bench-reporting-{os.getpid()}"))
+    print(f"events projected            {applied:>12,}")
+    print(f"projection events/s         {applied / seconds:>12,.0f}   target >= 10,000")
+    if args.skip_rebuild:
+        return
+    asyncio.run(publish(args.dossiers))
+    prefix = f"bench-rebuild-{os.getpid()}"
+    settings = ReportingSettings.model_validate({"REDIS_KEY_PREFIX": prefix})
+    summary = asyncio.run(rebuild(settings))
+    print(f"rebuild: events replayed    {summary['events']:>12,}  (all of the topics)")
+    print(f"rebuild seconds             {summary['seconds']:>12,.1f}")
+    print(f"rebuild events/s            {summary['events'] / summary['seconds']:>12,.0f}")
+
+
+if __name__ == "__main__":
+    main()
