@@ -97,10 +97,13 @@ def scraped(tmp_path_factory: pytest.TempPathFactory, kafka_topics: str) -> Iter
         asyncio.run(
             start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
         )
-    env = {"REDIS_KEY_PREFIX": f"test-prom-{unique}"}
+    env = {
+        service: {"REDIS_KEY_PREFIX": group, "CONSUMER_GROUP": group}
+        for service, group in groups.items()
+    }
     with (
-        service_process("reporting", folder, env | {"CONSUMER_GROUP": groups["reporting"]}) as rep,
-        service_process("deadline", folder, env | {"CONSUMER_GROUP": groups["deadline"]}) as dead,
+        service_process("reporting", folder, env["reporting"]) as rep,
+        service_process("deadline", folder, env["deadline"]) as dead,
     ):
         asyncio.run(seed_current_month(kafka_topics, f"P{unique}"))
         config = prometheus_config(folder, {"reporting": rep, "deadline": dead})
