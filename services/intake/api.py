@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, Security
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, create_model
@@ -16,9 +15,9 @@ from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
 from services.intake.store import ConflictError
 from services.intake.views import DossierView
-from shared.delivery import TRANSIENT_ERRORS
 from shared.events import intake_requests as rq
 from shared.events.envelope import DossierCode
+from shared.http_errors import answer_with, install_common_handlers, refused
 
 log = logging.getLogger(__name__)
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The client's API key")
@@ -38,28 +37,14 @@ def _body_model(request_class: type[rq.DossierStep]) -> type[BaseModel]:
     )
 
 
-def refused(request: Request, status: int, reason: str) -> None:
-    """Operators see why requests are refused; reasons name codes and fields, never values."""
-    log.info(
-        "request refused",
-        extra={"path": request.url.path, "status": status, "reason": reason},
-    )
-
-
 def error_handlers(app: FastAPI) -> None:
-    def answer(status: int, **body: Any) -> Callable[[Request, Exception], Any]:
-        async def handle(request: Request, error: Exception) -> JSONResponse:
-            refused(request, status, str(error))
-            return JSONResponse({"detail": str(error), **body}, status_code=status)
-
-        return handle
-
-    app.add_exception_handler(RequestRejectedError, answer(422))
-    app.add_exception_handler(DossierNotFoundError, answer(404))
-    app.add_exception_handler(ConflictError, answer(409))
-    app.add_exception_handler(UnauthenticatedError, answer(401))
-    app.add_exception_handler(AccessDeniedError, answer(403))
-    app.add_exception_handler(CatalogueError, answer(422))
+    install_common_handlers(app)
+    app.add_exception_handler(RequestRejectedError, answer_with(422))
+    app.add_exception_handler(DossierNotFoundError, answer_with(404))
+    app.add_exception_handler(ConflictError, answer_with(409))
+    app.add_exception_handler(UnauthenticatedError, answer_with(401))
+    app.add_exception_handler(AccessDeniedError, answer_with(403))
+    app.add_exception_handler(CatalogueError, answer_with(422))
 
     async def illegal_step(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, IllegalStepError)
@@ -67,25 +52,7 @@ def error_handlers(app: FastAPI) -> None:
         body = {"detail": str(error), "status": error.status, "allowed_steps": error.allowed}
         return JSONResponse(body, status_code=409)
 
-    async def unavailable(_: Request, error: Exception) -> JSONResponse:
-        body = {"detail": "a backing service is unavailable; retry with the same submission_id"}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
-
-    async def invalid_fields(request: Request, error: Exception) -> JSONResponse:
-        # FastAPI's default echoes each invalid input back: that could be an ID or phone number.
-        assert isinstance(error, RequestValidationError)
-        problems = [
-            {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
-            for item in error.errors()
-        ]
-        fields = ", ".join(".".join(str(part) for part in p["loc"]) for p in problems)
-        refused(request, 422, f"invalid fields: {fields}")
-        return JSONResponse({"detail": problems}, status_code=422)
-
-    app.add_exception_handler(RequestValidationError, invalid_fields)
     app.add_exception_handler(IllegalStepError, illegal_step)
-    for transient in TRANSIENT_ERRORS:
-        app.add_exception_handler(transient, unavailable)
 
 
 async def authenticated(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> Client:

@@ -1,12 +1,8 @@
 """Survey's HTTP API: ratings at the counter, kiosk or online, and periodic surveys."""
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Response
 
 from services.survey.rating_rules import (
     RatingConflictError,
@@ -14,8 +10,8 @@ from services.survey.rating_rules import (
     UnknownDossierError,
 )
 from services.survey.satisfaction import Satisfaction
-from shared.delivery import TRANSIENT_ERRORS
 from shared.events.survey import RatingAccepted, SubmitRating, SubmitSurvey, SurveyAnswered
+from shared.http_errors import answer_with, install_common_handlers
 
 log = logging.getLogger(__name__)
 
@@ -44,30 +40,7 @@ def survey_router(satisfaction: Satisfaction, http_wait_seconds: float) -> APIRo
 
 
 def error_handlers(app: FastAPI) -> None:
-    def answer(status: int) -> Callable[[Request, Exception], Any]:
-        async def handle(request: Request, error: Exception) -> JSONResponse:
-            log.info("request refused", extra={"path": request.url.path, "status": status,
-                                               "reason": str(error)})  # fmt: skip
-            return JSONResponse({"detail": str(error)}, status_code=status)
-
-        return handle
-
-    async def invalid_fields(_: Request, error: Exception) -> JSONResponse:
-        # Never echo inputs back: a comment may hold a phone number.
-        assert isinstance(error, RequestValidationError)
-        problems = [
-            {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
-            for item in error.errors()
-        ]
-        return JSONResponse({"detail": problems}, status_code=422)
-
-    async def unavailable(_: Request, __: Exception) -> JSONResponse:
-        body = {"detail": "a backing service is unavailable; retry with the same submission_id"}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
-
-    app.add_exception_handler(RatingRejectedError, answer(422))
-    app.add_exception_handler(RatingConflictError, answer(409))
-    app.add_exception_handler(UnknownDossierError, answer(404))
-    app.add_exception_handler(RequestValidationError, invalid_fields)
-    for transient in TRANSIENT_ERRORS:
-        app.add_exception_handler(transient, unavailable)
+    install_common_handlers(app)
+    app.add_exception_handler(RatingRejectedError, answer_with(422))
+    app.add_exception_handler(RatingConflictError, answer_with(409))
+    app.add_exception_handler(UnknownDossierError, answer_with(404))
