@@ -1,5 +1,6 @@
 """Reading the real broker from tests: committed offsets, and records of a topic."""
 
+import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -47,11 +48,12 @@ class TopicTail:
         self.records: list[ConsumerRecord[Any, Any]] = []
 
     async def __aenter__(self) -> "TopicTail":
-        await self.consumer.start()
-        partitions = list(self.consumer.assignment())
-        # Pin the starting positions now, so nothing written after this line is missed.
-        for partition, offset in (await self.consumer.end_offsets(partitions)).items():
-            self.consumer.seek(partition, offset)
+        async with asyncio.timeout(60):  # a stuck broker connection: TimeoutError, not a hang
+            await self.consumer.start()
+            partitions = list(self.consumer.assignment())
+            # Pin the starting positions now, so nothing written after this line is missed.
+            for partition, offset in (await self.consumer.end_offsets(partitions)).items():
+                self.consumer.seek(partition, offset)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -72,6 +74,11 @@ class TopicTail:
 async def start_group_at_end(bootstrap: str, group: str, *topics: str) -> None:
     """Commit the current end of `topics` for a new consumer group, so a test's service reads
     only what the test writes (a new group would otherwise replay the topics' whole history)."""
+    async with asyncio.timeout(60):  # a stuck coordinator: TimeoutError, not a hang
+        await _start_group_at_end(bootstrap, group, *topics)
+
+
+async def _start_group_at_end(bootstrap: str, group: str, *topics: str) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

@@ -1,5 +1,6 @@
 """Runs a service's real app in-process (its real broker and Redis clients) for a test."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,8 +14,14 @@ from tests.waiting import wait_for
 async def running(
     app: FastAPI, *, healthy_within: float = 60.0
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """Start the app's lifespan (broker, consumers), wait until /health is ok, yield a client."""
-    async with app.router.lifespan_context(app):
+    """Start the app's lifespan (broker, consumers), wait until /health is ok, yield a client.
+
+    Start and stop are bounded: a stuck broker connection fails the test with TimeoutError
+    (which the test run retries once) instead of hanging it."""
+    lifespan = app.router.lifespan_context(app)
+    async with asyncio.timeout(healthy_within):
+        await lifespan.__aenter__()
+    try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
 
@@ -23,3 +30,6 @@ async def running(
 
             await wait_for(healthy, within=healthy_within, what=f"{app.title} healthy")
             yield client
+    finally:
+        async with asyncio.timeout(60):
+            await lifespan.__aexit__(None, None, None)
