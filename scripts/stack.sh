@@ -106,7 +106,10 @@ case "${1:-}" in
   run)
     trap 'down; exit 0' INT TERM
     up
-    log "running; OpenAPI docs at http://127.0.0.1:8001/docs (intake), :8002, :8003, :8004; Ctrl-C stops all"
+    log "running: OpenAPI docs at http://127.0.0.1:8001/docs (intake), :8002, :8003, :8004/docs"
+    log "report page: http://127.0.0.1:8004/v1/reports/page?period=$(date +%Y-M%m); metrics: /metrics"
+    log "demo traffic starts now (python -m demo.traffic); Ctrl-C stops everything"
+    "$PYTHON" -m demo.traffic --rate "${DEMO_RATE:-2}" || true
     while true; do sleep 1; done
     ;;
   status)

@@ -1,0 +1,1 @@
+"""Demo traffic for a locally running system (`make run`)."""
