@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from services.deadline.tracking import Timer, TrackedDossier
+from shared.parking import ParkingLot
 
 PREFIX = "deadline"
 
@@ -130,6 +131,7 @@ class RedisDeadlineStore:
         self._claim = redis.register_script(_CLAIM_DUE)
         self._reclaim = redis.register_script(_RECLAIM_EXPIRED)
         self._confirm = redis.register_script(_CONFIRM_FIRED)
+        self.parking = ParkingLot(redis, prefix)
 
     # keys
     def state_key(self, code: str) -> str:
@@ -137,9 +139,6 @@ class RedisDeadlineStore:
 
     def outbox_key(self, code: str) -> str:
         return f"{self.prefix}:outbox:{code}"
-
-    def parked_key(self, code: str) -> str:
-        return f"{self.prefix}:parked:{code}"
 
     @property
     def schedule_key(self) -> str:
@@ -160,10 +159,6 @@ class RedisDeadlineStore:
     @property
     def census_key(self) -> str:
         return f"{self.prefix}:census"
-
-    @property
-    def parked_index_key(self) -> str:
-        return f"{self.prefix}:parked"
 
     # dossiers
     async def load(self, code: str) -> TrackedDossier | None:
@@ -244,29 +239,21 @@ class RedisDeadlineStore:
     async def scheduled_count(self) -> int:
         return int(await self.redis.zcard(self.schedule_key))
 
-    # parked (out-of-order) events
+    # parked (out-of-order) events: the shared parking lot, entries as JSON
     async def park(self, code: str, parked: Parked, expires_at: datetime) -> None:
         entry = json.dumps(
             {"raw": parked.raw, "partition": parked.partition, "offset": parked.offset}
         )
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(self.parked_key(code), entry)
-            pipe.zadd(self.parked_index_key, {code: _epoch(expires_at)}, nx=True)
-            await pipe.execute()
+        await self.parking.park(code, entry, expires_at)
 
     async def parked(self, code: str) -> list[Parked]:
-        entries = await self.redis.lrange(self.parked_key(code), 0, -1)
-        return [Parked(**json.loads(entry)) for entry in entries]
+        return [Parked(**json.loads(entry)) for entry in await self.parking.waiting(code)]
 
     async def drop_parked(self, code: str) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.parked_key(code))
-            pipe.zrem(self.parked_index_key, code)
-            await pipe.execute()
+        await self.parking.release(code)
 
     async def expired_parked(self, now: datetime, limit: int = 100) -> list[str]:
-        codes = await self.redis.zrangebyscore(self.parked_index_key, "-inf", _epoch(now), 0, limit)
-        return [str(code) for code in codes]
+        return await self.parking.expired(now, limit)
 
     # metrics
     async def census(self) -> dict[tuple[str, str], int]:
