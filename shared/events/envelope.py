@@ -6,7 +6,6 @@ new `.v2` topic. Events ignore unknown fields so that older consumers read newer
 """
 
 import hashlib
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -47,9 +46,3 @@ def derived_event_id(*parts: str) -> str:
     """A deterministic event id: the same cause always yields the same id."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
     return digest[:32]
-
-
-def ensure_aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("a timezone-aware datetime is required")
-    return moment
