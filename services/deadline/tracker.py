@@ -24,7 +24,7 @@ from services.deadline.tracking import (
     timers_for,
 )
 from shared.business_calendar import BusinessCalendar
-from shared.clock import Clock
+from shared.clock import Clock, SystemClock
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent, DossierReceived
 from shared.publishing import EventPublisher, dead_letter
@@ -52,10 +52,14 @@ class DeadlineTracker:
         publisher: EventPublisher,
         metrics: DeadlineMetrics,
         config: TrackerConfig,
+        lease_clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.calendar = calendar
         self.clock = clock
+        # Claim leases measure how long this process has held a claim: real time, never the
+        # domain clock, which tests (and a replay) move by days at a time.
+        self.lease_clock = lease_clock or SystemClock()
         self.publisher = publisher
         self.metrics = metrics
         self.config = config
@@ -126,13 +130,12 @@ class DeadlineTracker:
         Batches are pipelined: while Kafka acknowledges one batch, the next is claimed and
         decided. A batch's claims are confirmed only after its events are acknowledged."""
         now = self.clock.now()
-        await self.store.reclaim_expired(now)
+        await self.store.reclaim_expired(self.lease_clock.now())
         fired = 0
         acknowledging: list[asyncio.Task[None]] = []
         while True:
-            timers = await self.store.claim_due(
-                now, self.config.claim_batch, now + self.config.claim_lease
-            )
+            lease_until = self.lease_clock.now() + self.config.claim_lease
+            timers = await self.store.claim_due(now, self.config.claim_batch, lease_until)
             if not timers:
                 break
             events, confirmed = await self._decide_fired(timers)
