@@ -13,14 +13,17 @@ it publishes stay in the topics (they are kept forever), so run it on a scratch 
 import argparse
 import asyncio
 import os
+import sys
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
 from services.reporting.projector import Projector
-from services.reporting.rebuild import rebuild
+from services.reporting.rebuild import TOPICS, partitions_of, rebuild
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
 from shared.business_calendar import VIETNAM
@@ -31,7 +34,9 @@ from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 from tests import dossier_events as ev
 from tests.report_scenario import classified, deadline_set
+from tests.waiting import wait_for
 
+BATCH = 5000  # events per pipeline, as the rebuild's fetches
 START = datetime(2026, 1, 5, 8, tzinfo=VIETNAM)
 
 
@@ -55,13 +60,13 @@ async def project(dossiers: int, prefix: str) -> tuple[int, float]:
     store = keyspace.store(prefix)
     applied = 0
     began = time.perf_counter()
+    batch: list[Event] = []
     for n in range(dossiers):
-        for topic, event in lifecycle(n):
-            if topic == DOSSIER_EVENTS:
-                await projector.apply_dossier_event(store, event)  # type: ignore[arg-type]
-            else:
-                await projector.apply_deadline_event(store, event)  # type: ignore[arg-type]
-            applied += 1
+        batch += [event for _, event in lifecycle(n)]
+        if len(batch) >= BATCH or n == dossiers - 1:
+            await projector.apply(store, batch)
+            applied += len(batch)
+            batch = []
     seconds = time.perf_counter() - began
     await _clear(redis, prefix)
     await redis.aclose()
@@ -97,6 +102,60 @@ async def publish(dossiers: int) -> None:
         await producer.stop()
 
 
+async def _group_progress(admin: AIOKafkaAdminClient, group: str, ends: dict[Any, int]) -> int:
+    committed = await admin.list_consumer_group_offsets(group)
+    return sum(min(meta.offset, ends[tp]) for tp, meta in committed.items() if tp in ends)
+
+
+async def live_service() -> tuple[int, float]:
+    """The running service (`python -m services.reporting`, one process, per-message
+    FastStream consumers) reading the topics from the start with a fresh group: committed
+    events per second."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    tag = f"bench-live-{os.getpid()}"
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p) for topic in TOPICS
+            for p in await partitions_of(consumer, topic)
+        ]  # fmt: skip
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    env = os.environ | {"CONSUMER_GROUP": tag, "REDIS_KEY_PREFIX": tag, "LOG_LEVEL": "WARNING",
+                        "REPORTING_PORT": "18904"}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.reporting", env=env
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    total = sum(ends.values())
+
+    async def progress() -> int | None:
+        assert process.returncode is None, "the reporting service exited"
+        done = await _group_progress(admin, tag, ends)
+        return done or None
+
+    try:
+        first = await wait_for(progress, within=120, what="the service's first commit")
+        began = time.perf_counter()
+
+        async def finished() -> int | None:
+            done = await progress()
+            return done if done is not None and done >= total else None
+
+        done = await wait_for(finished, within=3600, what="the service caught up")
+        return done - first, time.perf_counter() - began
+    finally:
+        process.terminate()
+        await process.wait()
+        await admin.close()
+        redis = build_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        await _clear(redis, tag)
+        await redis.aclose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dossiers", type=int, default=100_000)
@@ -114,6 +173,9 @@ def main() -> None:
     print(f"rebuild: events replayed    {summary['events']:>12,}  (all of the topics)")
     print(f"rebuild seconds             {summary['seconds']:>12,.1f}")
     print(f"rebuild events/s            {summary['events'] / summary['seconds']:>12,.0f}")
+    consumed, seconds = asyncio.run(live_service())
+    print(f"live service: events        {consumed:>12,}")
+    print(f"live service events/s       {consumed / seconds:>12,.0f}   (one process)")
 
 
 if __name__ == "__main__":

@@ -20,14 +20,14 @@ def register_handlers(broker: KafkaBroker, group: str, projector: Projector) -> 
 
     @dossier_events
     async def on_dossier_event(event: DossierEvent) -> None:
-        await projector.on_dossier_event(event)
+        await projector.on_event(event)
 
     @deadline_events
     async def on_deadline_event(event: DeadlineEvent) -> None:
-        await projector.on_deadline_event(event)
+        await projector.on_event(event)
 
     @survey_events
     async def on_survey_event(event: SurveyEvent) -> None:
-        await projector.on_survey_event(event)
+        await projector.on_event(event)
 
     return [dossier_events, deadline_events, survey_events]

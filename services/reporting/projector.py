@@ -1,13 +1,16 @@
 """Applies events to the read model: each event sets the facts it knows, by event time."""
 
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Histogram
+from redis.asyncio.client import Pipeline
 
 from services.reporting.store import ActiveKeyspace, RedisReportingStore
 from shared.clock import Clock
 from shared.events import deadline as dl
 from shared.events import dossier as de
 from shared.events.envelope import Event
-from shared.events.survey import RatingAccepted, SurveyEvent
+from shared.events.survey import RatingAccepted
 
 
 class Projector:
@@ -21,63 +24,60 @@ class Projector:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400),
         )
 
-    def _applied(self, event: Event) -> None:
-        self.lag.observe(max(0.0, (self.clock.now() - event.occurred_at).total_seconds()))
+    async def on_event(self, event: Event) -> None:
+        """A live handler's event: applied to the keyspace the reports are written to."""
+        await self.apply(await self.keyspace.writing_to(), [event])
 
-    async def on_dossier_event(self, event: de.DossierEvent) -> None:
-        await self.apply_dossier_event(await self.keyspace.current(), event)
+    async def apply(self, store: RedisReportingStore, events: Sequence[Event]) -> None:
+        """Applies a batch of events in one pipeline (one round trip). Every write is an
+        order-free merge, so the batch's order, or a batch applied twice, changes nothing."""
+        async with store.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                await self._stage(pipe, store, event)
+            await pipe.execute()
+        now = self.clock.now()
+        for event in events:
+            self.lag.observe(max(0.0, (now - event.occurred_at).total_seconds()))
 
-    async def on_deadline_event(self, event: dl.DeadlineEvent) -> None:
-        await self.apply_deadline_event(await self.keyspace.current(), event)
-
-    async def on_survey_event(self, event: SurveyEvent) -> None:
-        await self.apply_survey_event(await self.keyspace.current(), event)
-
-    async def apply_dossier_event(self, store: RedisReportingStore, event: de.DossierEvent) -> None:
-        code, at = event.body.dossier_code, event.occurred_at
+    @staticmethod
+    async def _stage(pipe: Pipeline, store: RedisReportingStore, event: Event) -> None:
+        at = event.occurred_at
         match event:
             case de.DossierReceived(body=body):
                 await store.set_facts(
-                    code,
+                    pipe, body.dossier_code,
                     agency=body.agency_code, level=body.level.value, field=body.field,
                     procedure=body.procedure_code, channel=body.channel.value,
                     received_at=at.isoformat(),
                 )  # fmt: skip
-                await store.opened(code)
-            case de.DossierResolved():
-                await store.set_facts(code, resolved_at=at.isoformat())
-                await store.closed(code, at)
+                await store.opened(pipe, body.dossier_code)
+            case de.DossierResolved(body=body):
+                await store.set_facts(pipe, body.dossier_code, resolved_at=at.isoformat())
+                await store.closed(pipe, body.dossier_code, at)
             case de.DossierStopped() | de.DossierWithdrawn() | de.DossierReceiptRefused():
-                await store.closed(code, at)
+                await store.closed(pipe, event.body.dossier_code, at)
             case de.SupplementRequested() | de.PaymentRequested():
-                await store.set_facts(code, **{f"pause:{at.timestamp()}": "p"})
+                await store.set_facts(
+                    pipe, event.body.dossier_code, **{f"pause:{at.timestamp()}": "p"}
+                )
             case de.SupplementReceived() | de.PaymentReceived():
-                await store.set_facts(code, **{f"pause:{at.timestamp()}": "r"})
-            case de.DossierDelayed():
-                await store.set_facts(code, apology="1")
-        self._applied(event)
-
-    async def apply_deadline_event(
-        self, store: RedisReportingStore, event: dl.DeadlineEvent
-    ) -> None:
-        code = event.body.dossier_code
-        match event:
+                await store.set_facts(
+                    pipe, event.body.dossier_code, **{f"pause:{at.timestamp()}": "r"}
+                )
+            case de.DossierDelayed(body=body):
+                await store.set_facts(pipe, body.dossier_code, apology="1")
             case dl.DeadlineSet(body=body):
-                due = body.due_at.isoformat()
-                await store.set_if_newer(code, "due_set_epoch", event.occurred_at, due_at=due)
+                await store.set_if_newer(
+                    pipe, body.dossier_code, "due_set_epoch", at, due_at=body.due_at.isoformat()
+                )
             case dl.DossierClassified(body=body):
                 fields = {"classification": body.classification.value}
                 if body.apology_sent:
                     fields["apology"] = "1"
-                await store.set_facts(code, **fields)
-        self._applied(event)
-
-    async def apply_survey_event(self, store: RedisReportingStore, event: SurveyEvent) -> None:
-        if isinstance(event, RatingAccepted):
-            body = event.body
-            await store.rated(
-                body.dossier_code, event.occurred_at,
-                agency=body.agency_code, clerk=body.clerk_id or "", procedure=body.procedure_code,
-                rating=body.rating.value,
-            )  # fmt: skip
-        self._applied(event)
+                await store.set_facts(pipe, body.dossier_code, **fields)
+            case RatingAccepted(body=body):
+                await store.rated(
+                    pipe, body.dossier_code, at,
+                    agency=body.agency_code, clerk=body.clerk_id or "",
+                    procedure=body.procedure_code, rating=body.rating.value,
+                )  # fmt: skip

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ActiveKeyspace, RedisReportingStore
+from services.reporting.store import POINTER_REFRESH_SECONDS, ActiveKeyspace, RedisReportingStore
 from shared.clock import SystemClock
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
+from shared.events.envelope import Event
 from shared.events.survey import SURVEY_EVENT
 from shared.log_setup import configure_logging
 from shared.redis_factory import build_redis
@@ -30,6 +31,11 @@ from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 
 log = logging.getLogger(__name__)
 TOPICS = (DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
+PARSERS: dict[str, TypeAdapter[Any]] = {
+    DOSSIER_EVENTS: DOSSIER_EVENT,
+    DEADLINE_EVENTS: DEADLINE_EVENT,
+    SURVEY_EVENTS: SURVEY_EVENT,
+}
 
 
 @dataclass
@@ -43,28 +49,23 @@ class Replay:
     async def until(self, ends: dict[TopicPartition, int]) -> None:
         while [tp for tp, end in ends.items() if await self.consumer.position(tp) < end]:
             batches = await self.consumer.getmany(timeout_ms=500, max_records=5000)
-            for records in batches.values():
-                for record in records:
-                    if record.offset < ends.get(TopicPartition(record.topic, record.partition), 0):
-                        await self._apply(record.topic, record.value or b"")
+            events = [
+                event
+                for records in batches.values()
+                for record in records
+                if record.offset < ends.get(TopicPartition(record.topic, record.partition), 0)
+                and (event := self._parse(record.topic, record.value or b"")) is not None
+            ]
+            if events:
+                await self.projector.apply(self.store, events)
+                self.applied += len(events)
 
-    async def _apply(self, topic: str, value: bytes) -> None:
+    def _parse(self, topic: str, value: bytes) -> Event | None:
         try:
-            if topic == DOSSIER_EVENTS:
-                await self.projector.apply_dossier_event(
-                    self.store, DOSSIER_EVENT.validate_json(value)
-                )
-            elif topic == DEADLINE_EVENTS:
-                await self.projector.apply_deadline_event(
-                    self.store, DEADLINE_EVENT.validate_json(value)
-                )
-            else:
-                await self.projector.apply_survey_event(
-                    self.store, SURVEY_EVENT.validate_json(value)
-                )
-            self.applied += 1
+            return PARSERS[topic].validate_json(value)  # type: ignore[no-any-return]
         except ValidationError:
             self.skipped += 1  # the live consumers dead-lettered it; so does nobody here
+            return None
 
 
 async def rebuild(settings: ReportingSettings) -> dict[str, Any]:
@@ -78,13 +79,16 @@ async def rebuild(settings: ReportingSettings) -> dict[str, Any]:
     try:
         partitions = [
             TopicPartition(topic, p) for topic in TOPICS
-            for p in sorted(await _partitions(consumer, topic))
+            for p in sorted(await partitions_of(consumer, topic))
         ]  # fmt: skip
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         replay = Replay(consumer, Projector(keyspace, SystemClock(), None), keyspace.store(fresh))
         await replay.until(await consumer.end_offsets(partitions))
         await keyspace.switch(fresh)
+        # Live instances re-read the pointer at most this long after the switch; the last
+        # catch-up starts after that, so it covers whatever they applied to the old keyspace.
+        await asyncio.sleep(2 * POINTER_REFRESH_SECONDS)
         await replay.until(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
@@ -94,7 +98,7 @@ async def rebuild(settings: ReportingSettings) -> dict[str, Any]:
             "seconds": round(seconds, 2)}  # fmt: skip
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     await consumer._client.force_metadata_update()
     return consumer.partitions_for_topic(topic) or set()
 

@@ -10,15 +10,18 @@ late events and several instances leave exactly the facts one pass in order woul
   {p}:rating:{code}    hash of the dossier's current rating;  {p}:rated  zset code -> rated at
 """
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from services.reporting.projections import DossierFacts, RatingFacts
 
 PREFIX = "reporting"
+POINTER_REFRESH_SECONDS = 1.0
 OPEN = 1e12  # the "closed at" score of an open dossier
 
 # KEYS: hash   ARGV: stamp field, stamp (epoch), field, value, ...
@@ -26,6 +29,15 @@ _SET_IF_NEWER = """
 local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
 if tonumber(ARGV[2]) < current then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 3))
+return 1
+"""
+
+# KEYS: rating hash, rated zset   ARGV: code, stamp (epoch), field, value, ...
+_RATED = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'rated_epoch') or '-1')
+if tonumber(ARGV[2]) < current then return 0 end
+redis.call('HSET', KEYS[1], 'rated_epoch', ARGV[2], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 """
 
@@ -46,6 +58,7 @@ class RedisReportingStore:
         self.prefix = prefix
         self._set_if_newer = redis.register_script(_SET_IF_NEWER)
         self._opened = redis.register_script(_OPENED)
+        self._rated = redis.register_script(_RATED)
 
     def dossier_key(self, code: str) -> str:
         return f"{self.prefix}:dossier:{code}"
@@ -61,34 +74,34 @@ class RedisReportingStore:
     def rated_key(self) -> str:
         return f"{self.prefix}:rated"
 
-    # updates ---------------------------------------------------------------------------------
+    # updates: queued on a pipeline, so a batch of events costs one round trip ---------------
 
-    async def set_facts(self, code: str, **fields: str) -> None:
+    async def set_facts(self, pipe: "Pipeline", code: str, **fields: str) -> None:
         flat: list[Any] = [item for pair in fields.items() for item in pair]
-        await self.redis.hset(self.dossier_key(code), items=flat)
+        pipe.hset(self.dossier_key(code), items=flat)
 
-    async def set_if_newer(self, code: str, stamp_field: str, at: datetime, **fields: str) -> None:
+    async def set_if_newer(
+        self, pipe: "Pipeline", code: str, stamp_field: str, at: datetime, **fields: str
+    ) -> None:
         flat: list[Any] = [stamp_field, _epoch(at)]
         for name, value in fields.items():
             flat += [name, value]
-        await self._set_if_newer(keys=[self.dossier_key(code)], args=flat)
+        await self._set_if_newer(keys=[self.dossier_key(code)], args=flat, client=pipe)
 
-    async def opened(self, code: str) -> None:
-        await self._opened(keys=[self.relevant_key], args=[code, OPEN])
+    async def opened(self, pipe: "Pipeline", code: str) -> None:
+        await self._opened(keys=[self.relevant_key], args=[code, OPEN], client=pipe)
 
-    async def closed(self, code: str, at: datetime) -> None:
+    async def closed(self, pipe: "Pipeline", code: str, at: datetime) -> None:
         """The earliest closing instant wins (a resolution, a stop, a withdrawal)."""
-        await self.redis.zadd(self.relevant_key, {code: _epoch(at)}, lt=True)
-        await self.redis.hset(self.dossier_key(code), "closed_at", at.isoformat())
+        pipe.zadd(self.relevant_key, {code: _epoch(at)}, lt=True)
+        pipe.hset(self.dossier_key(code), "closed_at", at.isoformat())
 
-    async def rated(self, code: str, at: datetime, **fields: str) -> None:
-        key = self.rating_key(code)
-        flat: list[Any] = ["rated_epoch", _epoch(at), "rated_at", at.isoformat()]
+    async def rated(self, pipe: "Pipeline", code: str, at: datetime, **fields: str) -> None:
+        """The latest rating of a dossier wins."""
+        flat: list[Any] = [code, _epoch(at), "rated_at", at.isoformat()]
         for name, value in fields.items():
             flat += [name, value]
-        if await self._set_if_newer(keys=[key], args=flat):
-            stamp = await self.redis.hget(key, "rated_epoch")
-            await self.redis.zadd(self.rated_key, {code: float(stamp or _epoch(at))})
+        await self._rated(keys=[self.rating_key(code), self.rated_key], args=flat, client=pipe)
 
     # reads -----------------------------------------------------------------------------------
 
@@ -170,6 +183,8 @@ class ActiveKeyspace:
         self.redis = redis
         self.base = base
         self._stores: dict[str, RedisReportingStore] = {}
+        self._writer: RedisReportingStore | None = None
+        self._writer_read_at = 0.0
 
     @property
     def pointer_key(self) -> str:
@@ -183,6 +198,15 @@ class ActiveKeyspace:
     async def current(self) -> RedisReportingStore:
         prefix = await self.redis.get(self.pointer_key)
         return self.store(str(prefix) if prefix else self.base)
+
+    async def writing_to(self) -> RedisReportingStore:
+        """The keyspace events are applied to: the pointer, read at most once per
+        `POINTER_REFRESH_SECONDS` (a rebuild waits that long after switching before its
+        last catch-up, so no event is applied only to the old keyspace)."""
+        now = time.monotonic()
+        if self._writer is None or now - self._writer_read_at >= POINTER_REFRESH_SECONDS:
+            self._writer, self._writer_read_at = await self.current(), now
+        return self._writer
 
     async def switch(self, prefix: str) -> None:
         await self.redis.set(self.pointer_key, prefix)
