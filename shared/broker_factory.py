@@ -1,9 +1,11 @@
 """Builds each service's Kafka broker with the project's delivery rules."""
 
 import logging
+from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.kafka.subscriber.usecase import BatchSubscriber, DefaultSubscriber
+from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
 from shared.delivery import DeliveryPolicy
@@ -40,6 +42,33 @@ def subscribe(broker: KafkaBroker, topic: str, consumer_group: str) -> DefaultSu
     return broker.subscriber(
         topic,
         group_id=consumer_group,
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=10 * 60 * 1000,
+        title=f"{topic} ({consumer_group})",
+    )
+
+
+async def _raw_values(message: StreamMessage[Any]) -> list[bytes]:
+    """A batch's bodies left as bytes: the handler parses each record itself, so one bad
+    record is dead-lettered alone instead of failing its whole batch."""
+    return list(message.body)
+
+
+def subscribe_batches(
+    broker: KafkaBroker, topic: str, consumer_group: str, max_records: int = 1000
+) -> BatchSubscriber:
+    """A batch subscriber for handlers whose writes are order-free merges (one round trip per
+    batch). The handler takes the `KafkaMessage` (its `raw_message` is the records) and returns
+    the `delivery.Rejection`s; the delivery middleware dead-letters them and commits the
+    batch's offsets after the handler returned."""
+    return broker.subscriber(
+        topic,
+        group_id=consumer_group,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=50,
+        decoder=_raw_values,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         max_poll_interval_ms=10 * 60 * 1000,

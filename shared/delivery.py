@@ -8,21 +8,27 @@
   never blocks its partition.
 - A transient failure (Redis or Kafka unreachable) is retried in place with capped exponential
   backoff, never dropped: the partition waits, and order is kept.
+- Batch subscribers (`broker_factory.subscribe_batches`) get the same rules per record: their
+  handler parses each record itself and returns the `Rejection`s, which are dead-lettered; the
+  batch's offsets are committed after the handler returned.
 """
 
 import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
+from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from faststream import BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
 from faststream.message import StreamMessage
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -31,6 +37,7 @@ from shared.offset_commits import OffsetCommitter
 from shared.publishing import EventPublisher, dead_letter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     RedisConnectionError,
@@ -47,17 +54,44 @@ class RejectedMessageError(Exception):
     """A message that can never be accepted; its text is the reason put on the dead letter."""
 
 
-def describe_validation_error(raw_body: bytes, error: ValidationError) -> str:
-    """A reason an operator can act on, naming fields but never echoing their values."""
+def describe_validation_error(
+    raw_body: bytes, error: ValidationError, *, skip_parameter: bool = True
+) -> str:
+    """A reason an operator can act on, naming fields but never echoing their values.
+    (FastStream's errors start their locations with the handler's parameter name, skipped.)"""
     try:
         json.loads(raw_body)
     except (ValueError, UnicodeDecodeError) as bad_json:
         return f"invalid JSON: {bad_json}"
     problems = []
     for item in error.errors(include_input=False, include_url=False):
-        location = ".".join(str(part) for part in item["loc"][1:]) or "message"
+        location = ".".join(str(part) for part in item["loc"][skip_parameter:]) or "message"
         problems.append(f"{location}: {item['msg']}")
     return "schema violation: " + "; ".join(problems)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record of a batch that can never be accepted, and why (dead-lettered)."""
+
+    record: "ConsumerRecord[Any, Any]"
+    reason: str
+
+
+def parse_records(
+    records: Sequence["ConsumerRecord[Any, Any]"], adapter: TypeAdapter[T]
+) -> tuple[list[T], list[Rejection]]:
+    """A batch's records as events, and the records that are not valid events."""
+    events: list[T] = []
+    rejections: list[Rejection] = []
+    for record in records:
+        value = record.value or b""
+        try:
+            events.append(adapter.validate_json(value))
+        except ValidationError as error:
+            reason = describe_validation_error(value, error, skip_parameter=False)
+            rejections.append(Rejection(record, reason))
+    return events, rejections
 
 
 def backoff_seconds(attempt: int, base: float = 0.1, cap: float = 5.0) -> float:
@@ -84,8 +118,7 @@ class DeliveryPolicy:
     def __call__(self, msg: Any, /, *, context: ContextRepo) -> "DeliveryMiddleware":
         return DeliveryMiddleware(msg, context=context, policy=self)
 
-    async def dead_letter(self, message: StreamMessage[Any], reason: str) -> None:
-        record = message.raw_message
+    async def dead_letter(self, record: "ConsumerRecord[Any, Any]", reason: str) -> None:
         await dead_letter(
             self.publisher,
             record.topic,
@@ -123,13 +156,17 @@ class DeliveryMiddleware(BaseMiddleware):
     async def consume_scope(
         self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
+        if isinstance(msg.raw_message, tuple):
+            return await self._consume_batch(call_next, msg)
         record = msg.raw_message
         where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
         started = time.perf_counter()
         reason = await self.policy.retrying(record.topic, lambda: self._handle(call_next, msg))
         if reason is not None:
             log.warning("message dead-lettered: %s", reason, extra=where)
-            await self.policy.retrying(record.topic, lambda: self.policy.dead_letter(msg, reason))
+            await self.policy.retrying(
+                record.topic, lambda: self.policy.dead_letter(record, reason)
+            )
         await self.policy.committer.processed(
             getattr(msg, "consumer", None), record.topic, record.partition, record.offset
         )
@@ -139,6 +176,41 @@ class DeliveryMiddleware(BaseMiddleware):
             time.perf_counter() - started
         )
         return None
+
+    async def _consume_batch(
+        self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> None:
+        records: tuple[ConsumerRecord[Any, Any], ...] = msg.raw_message
+        topic = records[0].topic
+        started = time.perf_counter()
+        try:
+            rejections: list[Rejection] = await self.policy.retrying(topic, lambda: call_next(msg))
+        except Exception as error:
+            # A bug must not wedge the partitions: park the whole batch for an operator.
+            log.exception("batch handler failed unexpectedly", extra={"topic": topic})
+            reason = f"unexpected handler error: {type(error).__name__}"
+            rejections = [Rejection(record, reason) for record in records]
+        for rejection in rejections:
+            log.warning(
+                "message dead-lettered: %s", rejection.reason,
+                extra={"topic": topic, "partition": rejection.record.partition,
+                       "offset": rejection.record.offset},
+            )  # fmt: skip
+            await self.policy.retrying(
+                topic, partial(self.policy.dead_letter, rejection.record, rejection.reason)
+            )
+        last_offsets: dict[int, int] = {}
+        for record in records:
+            last_offsets[record.partition] = max(
+                record.offset, last_offsets.get(record.partition, -1)
+            )
+        consumer = getattr(msg, "consumer", None)
+        for partition, offset in last_offsets.items():
+            await self.policy.committer.processed(consumer, topic, partition, offset)
+        metrics = self.policy.metrics
+        metrics.messages.labels(topic, "handled").inc(len(records) - len(rejections))
+        metrics.messages.labels(topic, "dead_lettered").inc(len(rejections))
+        metrics.handle_seconds.labels(topic).observe(time.perf_counter() - started)
 
     async def _handle(
         self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]

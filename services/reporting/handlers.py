@@ -1,33 +1,42 @@
 """The reporting service's Kafka adapter: dossier, deadline and survey events into the read
-model."""
+model, a batch at a time (every write is an order-free merge, so a batch is one Redis round
+trip)."""
 
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 
 from services.reporting.projector import Projector
 from shared import topics
-from shared.broker_factory import subscribe
-from shared.events.deadline import DeadlineEvent
-from shared.events.dossier import DossierEvent
-from shared.events.survey import SurveyEvent
+from shared.broker_factory import subscribe_batches
+from shared.delivery import Rejection, parse_records
+from shared.events.deadline import DEADLINE_EVENT
+from shared.events.dossier import DOSSIER_EVENT
+from shared.events.survey import SURVEY_EVENT
 
 
 def register_handlers(broker: KafkaBroker, group: str, projector: Projector) -> list[Any]:
-    dossier_events = subscribe(broker, topics.DOSSIER_EVENTS, group)
-    deadline_events = subscribe(broker, topics.DEADLINE_EVENTS, group)
-    survey_events = subscribe(broker, topics.SURVEY_EVENTS, group)
+    dossier_events = subscribe_batches(broker, topics.DOSSIER_EVENTS, group)
+    deadline_events = subscribe_batches(broker, topics.DEADLINE_EVENTS, group)
+    survey_events = subscribe_batches(broker, topics.SURVEY_EVENTS, group)
 
     @dossier_events
-    async def on_dossier_event(event: DossierEvent) -> None:
-        await projector.on_event(event)
+    async def on_dossier_events(message: KafkaMessage) -> list[Rejection]:
+        events, rejections = parse_records(message.raw_message, DOSSIER_EVENT)
+        await projector.on_events(events)
+        return rejections
 
     @deadline_events
-    async def on_deadline_event(event: DeadlineEvent) -> None:
-        await projector.on_event(event)
+    async def on_deadline_events(message: KafkaMessage) -> list[Rejection]:
+        events, rejections = parse_records(message.raw_message, DEADLINE_EVENT)
+        await projector.on_events(events)
+        return rejections
 
     @survey_events
-    async def on_survey_event(event: SurveyEvent) -> None:
-        await projector.on_event(event)
+    async def on_survey_events(message: KafkaMessage) -> list[Rejection]:
+        events, rejections = parse_records(message.raw_message, SURVEY_EVENT)
+        await projector.on_events(events)
+        return rejections
 
     return [dossier_events, deadline_events, survey_events]

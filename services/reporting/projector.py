@@ -24,9 +24,10 @@ class Projector:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400),
         )
 
-    async def on_event(self, event: Event) -> None:
-        """A live handler's event: applied to the keyspace the reports are written to."""
-        await self.apply(await self.keyspace.writing_to(), [event])
+    async def on_events(self, events: Sequence[Event]) -> None:
+        """Live handlers' events: applied to the keyspace the reports are written to."""
+        if events:
+            await self.apply(await self.keyspace.writing_to(), events)
 
     async def apply(self, store: RedisReportingStore, events: Sequence[Event]) -> None:
         """Applies a batch of events in one pipeline (one round trip). Every write is an
