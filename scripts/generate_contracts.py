@@ -7,7 +7,10 @@ python scripts/generate_contracts.py --check  # exit 1 if contracts/ is stale (C
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.specification import AsyncAPI
 
 from services.deadline.app import create_app as create_deadline
@@ -37,10 +40,29 @@ def render() -> dict[Path, str]:
         version="1",
         description="Kafka topics of the one-stop desk system; generated, do not edit.",
     ).to_specification()
+    document = spec.to_jsonable()
+    _describe_batch_payloads(document, brokers)
     files[CONTRACTS / "asyncapi.json"] = (
-        json.dumps(spec.to_jsonable(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     )
     return files
+
+
+def _describe_batch_payloads(document: dict[str, Any], brokers: list[KafkaBroker]) -> None:
+    """A batch subscriber parses its records itself (one bad record is dead-lettered alone), so
+    FastStream sees no payload type: point it at the topic's JSON Schema (one event a record)."""
+    batch_titles = {
+        f"{subscriber.topic_names[0]} ({subscriber.group_id}):SubscribeMessage": subscriber.topic_names[
+            0
+        ]
+        for broker in brokers
+        for subscriber in broker.subscribers
+        if isinstance(subscriber, BatchSubscriber)
+    }
+    for message in document["components"]["messages"].values():
+        if (topic := batch_titles.get(message.get("title", ""))) is not None:
+            message["payload"] = {"$ref": f"schemas/{topic}.json"}
+            message["description"] = "One event per record; this consumer reads them in batches."
 
 
 def stale_files() -> list[Path]:
