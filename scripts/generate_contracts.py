@@ -52,12 +52,11 @@ def _describe_batch_payloads(document: dict[str, Any], brokers: list[KafkaBroker
     """A batch subscriber parses its records itself (one bad record is dead-lettered alone), so
     FastStream sees no payload type: point it at the topic's JSON Schema (one event a record)."""
     batch_titles = {
-        f"{subscriber.topic_names[0]} ({subscriber.group_id}):SubscribeMessage": subscriber.topic_names[
-            0
-        ]
+        f"{topic} ({subscriber.group_id}):SubscribeMessage": topic
         for broker in brokers
         for subscriber in broker.subscribers
         if isinstance(subscriber, BatchSubscriber)
+        for topic in subscriber.topic_names
     }
     for message in document["components"]["messages"].values():
         if (topic := batch_titles.get(message.get("title", ""))) is not None:
