@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
 # Runs the whole system as local processes: Kafka and Redis (scripts/infra.sh), the topics,
-# and the four services. Usage: scripts/stack.sh up|down|run|status
-#   up     start everything in the background; return when every service's /health is ok
-#   down   stop every process `up` started; nothing of the project is left running
-#   run    up, then stay in the foreground until Ctrl-C, then down
+# and the four services. Usage: scripts/stack.sh up|down|run|status|services-up|services-down
+#   up             start everything in the background; return when every /health is ok
+#   down           stop every process `up` started; nothing of the project is left running
+#   run            up, then stay in the foreground until Ctrl-C, then down
+#   services-up    start the services that are not running (Kafka and Redis must be up)
+#   services-down  stop the services, leave Kafka and Redis running
+# Environment: INSTANCES=2 runs two instances of each consuming service (deadline, survey,
+# reporting; the second on port + 100, same consumer group); STACK_NAMESPACE=x gives every
+# service the consumer group and Redis key prefix "x-<service>" (a stack beside another);
+# INTAKE_PORT, DEADLINE_PORT, SURVEY_PORT, REPORTING_PORT; RUN_DIR (pids, logs, dev key).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export RUN_DIR=${RUN_DIR:-$ROOT/.run}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 READY_TIMEOUT=${READY_TIMEOUT:-180}
+INSTANCES=${INSTANCES:-1}
 SERVICES=(intake deadline survey reporting)
+if [ "$INSTANCES" -ge 2 ]; then SERVICES+=(deadline-2 survey-2 reporting-2); fi
 cd "$ROOT"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 
 service_port() {
   case $1 in
+    *-2) echo $(($(service_port "${1%-2}") + 100)) ;;
     intake) echo "${INTAKE_PORT:-8001}" ;;
     deadline) echo "${DEADLINE_PORT:-8002}" ;;
     survey) echo "${SURVEY_PORT:-8003}" ;;
@@ -36,7 +45,15 @@ start_service() {
     return 1
   fi
   log "starting $name on port $(service_port "$name")"
-  nohup "$PYTHON" -m "services.$name" </dev/null >>"$RUN_DIR/$name.log" 2>&1 &
+  local module=${name%-2} instance=1
+  [ "$module" != "$name" ] && instance=2
+  (
+    if [ -n "${STACK_NAMESPACE:-}" ]; then
+      export CONSUMER_GROUP="$STACK_NAMESPACE-$module" REDIS_KEY_PREFIX="$STACK_NAMESPACE-$module"
+    fi
+    export INSTANCE_ID=$instance "${module^^}_PORT=$(service_port "$name")"
+    exec nohup "$PYTHON" -m "services.$module" </dev/null >>"$RUN_DIR/$name.log" 2>&1
+  ) &
   echo $! >"$pidfile"
 }
 
@@ -88,21 +105,32 @@ KEYS
 
 up() {
   mkdir -p "$RUN_DIR"
-  provision_dev_key
   "$ROOT/scripts/infra.sh" up
   "$PYTHON" -m shared.topic_admin
+  services_up
+}
+
+services_up() {
+  mkdir -p "$RUN_DIR"
+  provision_dev_key
   for name in "${SERVICES[@]}"; do start_service "$name"; done
   wait_healthy
 }
 
+services_down() {
+  for name in "${SERVICES[@]}" deadline-2 survey-2 reporting-2; do stop_service "$name"; done
+}
+
 down() {
-  for name in "${SERVICES[@]}"; do stop_service "$name"; done
+  services_down
   "$ROOT/scripts/infra.sh" down
 }
 
 case "${1:-}" in
   up) up ;;
   down) down ;;
+  services-up) services_up ;;
+  services-down) services_down ;;
   run)
     trap 'down; exit 0' INT TERM
     up
@@ -118,5 +146,5 @@ case "${1:-}" in
       if healthy "$name"; then echo "$name: healthy"; else echo "$name: down"; fi
     done
     ;;
-  *) echo "usage: $0 up|down|run|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|run|status|services-up|services-down" >&2; exit 2 ;;
 esac

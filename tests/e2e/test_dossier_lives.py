@@ -1,0 +1,172 @@
+"""A dossier's full life through all four services, on each channel, on the stack the launcher
+started: a counter desk over HTTP, the online portal over Kafka, a postal filing with the
+return delivered by the postal partner over Kafka; a kiosk rating; the reports."""
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from demo.postal_partner import PostalPartner
+from shared.events.envelope import derived_event_id
+from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS
+from tests.e2e.conftest import Stack
+from tests.integration.kafka_probe import TopicTail
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+APPLICANT = {
+    "name": "Nguyễn Văn Mẫu", "id_number": "079123456789", "phone": "0912345678",
+    "address": {"province": "TP. Hồ Chí Minh", "district": "Quận 1", "commune": "Bến Nghé",
+                "street": "1 Lê Lợi"},
+}  # fmt: skip
+
+
+def filing(channel: str, return_method: str, clerk: str | None = None) -> dict[str, Any]:
+    return {
+        "submission_id": uuid.uuid4().hex, "procedure_code": "1.001756", "agency_code": "STP",
+        "channel": channel, "clerk_id": clerk, "applicant": APPLICANT,
+        "return_method": return_method,
+    }  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def postal_partner(stack: Stack) -> AsyncIterator[PostalPartner]:
+    partner = PostalPartner(stack.bootstrap, stack.key, group=f"{stack.namespace}-postal",
+                            failure_rate=0.0)  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(partner.run(stop))
+    try:
+        yield partner
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def send(stack: Stack, request: dict[str, Any]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            INTAKE_SUBMISSIONS, json.dumps(request).encode(),
+            key=str(request.get("dossier_code") or request["submission_id"]).encode(),
+            headers=[("x-api-key", stack.key.encode())],
+        )  # fmt: skip
+    finally:
+        await producer.stop()
+
+
+async def status_becomes(client: httpx.AsyncClient, stack: Stack, code: str, wanted: str) -> None:
+    async def reached() -> bool:
+        answer = await client.get(f"{stack.url('intake')}/v1/dossiers/{code}", headers=auth(stack))
+        return answer.status_code == 200 and answer.json()["status"] == wanted
+
+    await wait_for(reached, within=60, what=f"{code} to be {wanted}")
+
+
+def auth(stack: Stack) -> dict[str, str]:
+    return {"X-API-Key": stack.key}
+
+
+async def test_a_dossier_lives_through_all_four_services_on_each_channel(stack: Stack) -> None:
+    intake, deadline = stack.url("intake"), stack.url("deadline")
+    async with httpx.AsyncClient(timeout=30) as client, postal_partner(stack) as partner:
+        # The counter desk, over HTTP.
+        answer = await client.post(
+            f"{intake}/v1/dossiers", json=filing("counter", "counter", "GDV-07"),
+            headers=auth(stack),
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        counter = answer.json()["code"]
+        # The online portal, over Kafka: its receipt's code comes back on dossier.events.v1.
+        online_filing = filing("online", "online")
+        async with TopicTail(stack.bootstrap, DOSSIER_EVENTS) as events:
+            await send(stack, {"type": "ReceiveDossier", **online_filing})
+            receipt_id = derived_event_id("intake", online_filing["submission_id"])
+
+            async def online_code() -> str | None:
+                await events.poll()
+                for record in events.records:
+                    event = json.loads(record.value)
+                    if event["event_id"] == receipt_id:
+                        return str(event["body"]["dossier_code"])
+                return None
+
+            online = await wait_for(online_code, within=60, what="the portal's receipt")
+        # A postal filing, its result returned by post.
+        answer = await client.post(
+            f"{intake}/v1/dossiers", json=filing("postal", "postal"), headers=auth(stack)
+        )
+        postal = answer.json()["code"]
+
+        for code in (counter, postal):
+            step = await client.post(
+                f"{intake}/v1/dossiers/{code}/resolve", headers=auth(stack),
+                json={"submission_id": uuid.uuid4().hex, "outcome": "approved"},
+            )  # fmt: skip
+            assert step.status_code == 200, step.text
+            step = await client.post(
+                f"{intake}/v1/dossiers/{code}/return", headers=auth(stack),
+                json={"submission_id": uuid.uuid4().hex},
+            )  # fmt: skip
+            assert step.status_code == 200, step.text
+        for kind in ("ResolveDossier", "ReturnResult"):
+            body = {"type": kind, "submission_id": uuid.uuid4().hex, "dossier_code": online}
+            await status_becomes(client, stack, online, "processing" if kind == "ResolveDossier"
+                                 else "resolved")  # fmt: skip
+            await send(stack, body | ({"outcome": "approved"} if kind == "ResolveDossier" else {}))
+
+        for code in (counter, online, postal):
+            await status_becomes(client, stack, code, "returned")
+        assert partner.delivered == 1  # the postal return went through the partner
+
+        # Deadline tracked each one and classified it.
+        for code in (counter, online, postal):
+
+            async def classified(code: str = code) -> dict[str, Any] | None:
+                answer = await client.get(f"{deadline}/v1/deadlines/{code}")
+                view = answer.json() if answer.status_code == 200 else {}
+                return view if view.get("classification") else None
+
+            view = await wait_for(classified, within=60, what=f"{code} classified")
+            assert view["classification"] == "early"
+
+        # A kiosk rating of the counter dossier.
+        rating = await client.post(f"{stack.url('survey')}/v1/ratings", json={
+            "submission_id": uuid.uuid4().hex, "dossier_code": counter,
+            "level": "very_satisfied", "channel": "kiosk",
+        })  # fmt: skip
+        assert rating.status_code == 201, rating.text
+
+        # The reports of this month count the three lives and the rating.
+        month = time.strftime("%Y-M%m")
+        reporting = stack.url("reporting")
+        expected = {"received_total": 3, "new_counter": 1, "new_online": 1, "new_postal": 1,
+                    "resolved_total": 3, "resolved_early": 3, "pending_total": 0}  # fmt: skip
+
+        async def processing() -> dict[str, Any] | None:
+            url = f"{reporting}/v1/reports/processing?period={month}&group_by=agency"
+            total = (await client.get(url)).json()["total"]
+            return total if {k: total[k] for k in expected} == expected else None
+
+        total = await wait_for(processing, within=60, what="the processing report")
+        assert total["on_time_rate"] == 1.0
+
+        async def satisfaction() -> dict[str, Any] | None:
+            url = f"{reporting}/v1/reports/satisfaction?period={month}&group_by=clerk"
+            body = (await client.get(url)).json()
+            return body if body["total"]["ratings_total"] == 1 else None
+
+        report = await wait_for(satisfaction, within=60, what="the satisfaction report")
+        assert report["rows"][0]["group"] == "GDV-07"
+        assert report["rows"][0]["very_satisfied"] == 1
+        page = await client.get(f"{reporting}/v1/reports/page?period={month}")
+        assert page.status_code == 200
+        assert "STP" in page.text

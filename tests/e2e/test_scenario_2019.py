@@ -1,0 +1,30 @@
+"""The province service centre's 2019 figures, played through the public interfaces of the
+stack the launcher started: the reports reproduce the published table (counts exactly, each
+published percentage within 0.1 percentage point)."""
+
+from pathlib import Path
+
+import pytest
+
+from demo.scenario import Scenario, derive_targets, play_and_check, print_checks
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.integration
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "province-2019.toml"
+
+
+async def test_the_2019_scenario_reproduces_the_published_table(stack: Stack) -> None:
+    scenario = Scenario.load(SCENARIO)
+    results = await play_and_check(
+        scenario, stack.key, name=f"{stack.namespace}-2019", within=240,
+        intake=stack.url("intake"), survey=stack.url("survey"),
+        reporting=stack.url("reporting"),
+    )  # fmt: skip
+    print_checks(results)
+    assert [check.figure for check in results if not check.ok] == []
+    by_name = {check.figure: check.reproduced for check in results}
+    targets = derive_targets(scenario)
+    assert by_name["resolved early"] == targets.early == 7034
+    assert by_name["due in the period"] == 8483
+    assert by_name["agencies rated"] == 18
+    assert by_name["clerks rated"] == 32
