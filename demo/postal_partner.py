@@ -63,10 +63,12 @@ class PostalPartner:
             return
         code = str(body["dossier_code"])
         outcome = "failed" if rng.random() < self.failure_rate else "delivered"
-        picked_up = max(self.now(), datetime.fromisoformat(str(order["occurred_at"])))
-        for n, (status, at) in enumerate(
-            (("picked_up", picked_up), (outcome, picked_up + timedelta(hours=4)))
-        ):
+        # A return ordered in the past (history being imported) is delivered within 4 hours of
+        # its order; a live one now. Statuses are never in the future.
+        ordered = datetime.fromisoformat(str(order["occurred_at"]))
+        picked_up = min(ordered + timedelta(hours=1), self.now())
+        finished = min(ordered + timedelta(hours=4), self.now())
+        for n, (status, at) in enumerate((("picked_up", picked_up), (outcome, finished))):
             report = {
                 "type": "ReportDeliveryStatus", "submission_id": f"{order['event_id']}-{n}",
                 "dossier_code": code, "status": status, "occurred_at": at.isoformat(),

@@ -16,9 +16,9 @@ from aiokafka import AIOKafkaProducer
 
 from demo.postal_partner import PostalPartner
 from shared.events.envelope import derived_event_id
-from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS
+from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS, POSTAL_RETURNS
 from tests.e2e.conftest import Stack
-from tests.integration.kafka_probe import TopicTail
+from tests.integration.kafka_probe import TopicTail, start_group_at_end
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -39,8 +39,9 @@ def filing(channel: str, return_method: str, clerk: str | None = None) -> dict[s
 
 @contextlib.asynccontextmanager
 async def postal_partner(stack: Stack) -> AsyncIterator[PostalPartner]:
-    partner = PostalPartner(stack.bootstrap, stack.key, group=f"{stack.namespace}-postal",
-                            failure_rate=0.0)  # fmt: skip
+    group = f"{stack.namespace}-postal"
+    await start_group_at_end(stack.bootstrap, group, POSTAL_RETURNS)
+    partner = PostalPartner(stack.bootstrap, stack.key, group=group, failure_rate=0.0)
     stop = asyncio.Event()
     task = asyncio.create_task(partner.run(stop))
     try:
