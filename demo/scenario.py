@@ -16,6 +16,7 @@ import math
 import random
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ INTAKE, SURVEY, REPORTING = (
     "http://127.0.0.1:8004",
 )
 OVERRIDES = Path(__file__).resolve().parents[1] / "config" / "calendar_overrides.toml"
+RETRY_FOR_SECONDS = 120.0
 TOLERANCE_PP = 0.1  # each published percentage is reproduced within 0.1 percentage point
 
 
@@ -298,20 +300,36 @@ class Player:
                 "level": plan.rating, "channel": "kiosk" if plan.clerk else "online",
                 "reason": "chờ lâu" if plan.rating == "dissatisfied" else None,
                 "occurred_at": (resolved_at + timedelta(hours=1)).isoformat(),
-            }, authenticated=False)  # fmt: skip
+            }, authenticated=False, retry_on=(404, 409))  # fmt: skip
+            # 404: survey has not seen the dossier yet (it may be catching up after a restart)
 
     async def _post(
-        self, url: str, body: dict[str, Any], *, authenticated: bool = True
+        self,
+        url: str,
+        body: dict[str, Any],
+        *,
+        authenticated: bool = True,
+        retry_on: tuple[int, ...] = (409,),
     ) -> dict[str, Any]:
+        """POST, retried while the service is unreachable, restarting or answers 5xx or a
+        status in `retry_on` (the submission id makes a retry safe: the service answers it
+        with the first outcome)."""
         headers = {"X-API-Key": self.key} if authenticated else {}
-        for attempt in range(5):
-            answer = await self.client.post(url, json=body, headers=headers)
-            if answer.status_code in (200, 201):
-                return dict(answer.json())
-            if answer.status_code < 500 and answer.status_code != 409:
-                break
-            await asyncio.sleep(0.2 * (attempt + 1))  # a service restarting, or a conflict
-        raise RuntimeError(f"POST {url}: {answer.status_code} {answer.text[:300]}")
+        give_up = asyncio.get_running_loop().time() + RETRY_FOR_SECONDS
+        problem = ""
+        while asyncio.get_running_loop().time() < give_up:
+            try:
+                answer = await self.client.post(url, json=body, headers=headers)
+            except httpx.TransportError as error:
+                problem = repr(error)
+            else:
+                if answer.status_code in (200, 201):
+                    return dict(answer.json())
+                problem = f"{answer.status_code} {answer.text[:300]}"
+                if answer.status_code < 500 and answer.status_code not in retry_on:
+                    break
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"POST {url}: {problem}")
 
 
 def _applicant(index: int) -> dict[str, Any]:
@@ -436,12 +454,16 @@ def print_checks(results: list[Check]) -> None:
 async def play_and_check(
     scenario: Scenario, key: str, *, name: str, within: float = 300.0,
     intake: str = INTAKE, survey: str = SURVEY, reporting: str = REPORTING,
+    watch: Callable[[Player], None] | None = None,
 ) -> list[Check]:  # fmt: skip
-    """Play the scenario, then wait (up to `within` s) for the reports to match; the checks."""
+    """Play the scenario, then wait (up to `within` s) for the reports to match; the checks.
+    `watch` is handed the player (its `done` counts the dossiers played so far)."""
     targets = derive_targets(scenario)
     history = plan_history(scenario, targets, calendar())
     async with httpx.AsyncClient(timeout=60) as client:
         player = Player(client, key, name, intake=intake, survey=survey)
+        if watch is not None:
+            watch(player)
         progress = asyncio.create_task(_show_progress(player, len(history.dossiers)))
         try:
             await player.play(history)
@@ -450,9 +472,11 @@ async def play_and_check(
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
-            results = checks(
-                scenario, targets, await reproduced_figures(client, scenario, reporting)
-            )
+            try:
+                got = await reproduced_figures(client, scenario, reporting)
+            except httpx.HTTPError:
+                got = {}  # reporting restarting: the checks fail until it answers again
+            results = checks(scenario, targets, got)
             if all(check.ok for check in results) or loop.time() > deadline:
                 return results
             await asyncio.sleep(1)

@@ -33,11 +33,14 @@ service_port() {
   esac
 }
 
+# A process killed while no parent reaps it stays a zombie: `kill -0` alone would call it alive.
+alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
+
 healthy() { curl -fs -o /dev/null "http://127.0.0.1:$(service_port "$1")/health"; }
 
 start_service() {
   local name=$1 pidfile=$RUN_DIR/$1.pid
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
     log "$name already running (pid $(cat "$pidfile"))"; return
   fi
   if healthy "$name" || (exec 3<>"/dev/tcp/127.0.0.1/$(service_port "$name")") 2>/dev/null; then
@@ -61,7 +64,7 @@ wait_healthy() {
   local deadline=$((SECONDS + READY_TIMEOUT)) name
   for name in "${SERVICES[@]}"; do
     until healthy "$name"; do
-      if ! kill -0 "$(cat "$RUN_DIR/$name.pid")" 2>/dev/null; then
+      if ! alive "$(cat "$RUN_DIR/$name.pid")"; then
         log "$name exited; last lines of $RUN_DIR/$name.log:"; tail -20 "$RUN_DIR/$name.log" >&2; return 1
       fi
       if [ $SECONDS -ge $deadline ]; then log "timed out waiting for $name to be healthy"; return 1; fi
@@ -75,11 +78,11 @@ stop_service() {
   local name=$1 pidfile=$RUN_DIR/$1.pid
   [ -f "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     log "stopping $name (pid $pid)"
     kill "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 20))
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
       if [ $SECONDS -ge $deadline ]; then kill -9 "$pid" 2>/dev/null || true; break; fi
       sleep 0.2
     done
