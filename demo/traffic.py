@@ -1,31 +1,56 @@
-"""Demo traffic: counter and online frontends file dossiers, clerks move them through their
-lives, kiosks rate them; progress and the month's report are printed every few seconds.
+"""Demo traffic: the users of the system, emulated. Agencies' counter frontends (HTTP) and the
+online portal (Kafka, `intake.submissions.v1`) file dossiers; clerks move them through their
+lives (interconnected transfers, supplements, delays with apology, resolutions, returns);
+kiosks and the portal rate them; a postal partner on Kafka delivers postal returns (and
+sometimes fails, and the desk sends them again). Progress and the month's report every 5 s.
 
-    python -m demo.traffic [--rate 2] [--duration 0] [--key dev-local-key]
+    python -m demo.traffic [--rate 2] [--duration 0] [--online 0.3] [--postal 0.15]
+                           [--supplement 0.15] [--delay 0.1] [--postal-failures 0.1]
 
-Talks to the services over HTTP only, as the frontends would (intake 8001, survey 8003,
-reporting 8004). `--duration 0` runs until Ctrl-C. Names, phones and ID numbers are made up.
+`--duration 0` runs until Ctrl-C. Names, phones and ID numbers are made up. Services are found
+at INTAKE_URL, SURVEY_URL, REPORTING_URL (default: the launcher's ports 8001, 8003, 8004) and
+Kafka at KAFKA_BOOTSTRAP_SERVERS.
 """
 
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from demo.postal_partner import PostalPartner
+from shared.events.envelope import derived_event_id
+from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS
 
 DESKS = [  # (agency, procedure it files)
     ("UBND.P.BN", "1.001193"), ("UBND.P.BN", "2.000908"), ("UBND.P.DK", "1.004873"),
     ("UBND.Q1", "1.001612"), ("UBND.Q1", "2.000889"), ("UBND.Q3", "1.009994"),
     ("STP", "1.001756"), ("SKHDT", "2.001610"),
 ]  # fmt: skip
+INTERCONNECTED = ("UBND.P.BN", "LT.KS-TT-BHYT", ["CA.Q1", "BHXH.Q1"])  # liên thông steps
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
 GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Hùng", "Lan", "Minh", "Nam", "Thảo"]
+
+
+@dataclass(frozen=True)
+class Mix:
+    online: float = 0.3  # share of filings from the online portal (over Kafka)
+    postal: float = 0.15  # share filed by post (returned by post)
+    interconnected: float = 0.05
+    supplement: float = 0.15
+    delay: float = 0.1
+    rated: float = 0.8
+    step_pause: tuple[float, float] = (0.5, 3.0)  # seconds between a dossier's steps
 
 
 @dataclass
@@ -46,94 +71,233 @@ def applicant(rng: random.Random) -> dict[str, object]:
     }  # fmt: skip
 
 
-INTAKE, SURVEY, REPORTING = (
-    "http://127.0.0.1:8001",
-    "http://127.0.0.1:8003",
-    "http://127.0.0.1:8004",
-)
+class Portal:
+    """The online portal: files and steps dossiers on Kafka, and learns a filing's dossier code
+    from its `DossierReceived` on dossier.events.v1 (its event id derives from the filing's
+    submission id)."""
+
+    def __init__(self, bootstrap: str, key: str) -> None:
+        self.bootstrap, self.key = bootstrap, key
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+        self.receipts = AIOKafkaConsumer(DOSSIER_EVENTS, bootstrap_servers=bootstrap)
+        self.waiting: dict[str, asyncio.Future[str]] = {}
+        self._listening: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> "Portal":
+        await self.producer.start()
+        await self.receipts.start()  # no group: from the end, only what is filed from now on
+        for partition in self.receipts.assignment():
+            await self.receipts.position(partition)  # fixes "the end" before anything is filed
+        self._listening = asyncio.create_task(self._listen())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._listening is not None:
+            self._listening.cancel()
+        await self.receipts.stop()
+        await self.producer.stop()
+
+    async def _listen(self) -> None:
+        while True:
+            batches = await self.receipts.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    with contextlib.suppress(ValueError, KeyError, TypeError):
+                        event = json.loads(record.value or b"")
+                        future = self.waiting.pop(event["event_id"], None)
+                        if future is not None and not future.done():
+                            future.set_result(event["body"]["dossier_code"])
+
+    async def send(self, request: dict[str, Any]) -> None:
+        key = request.get("dossier_code") or request["submission_id"]
+        await self.producer.send_and_wait(
+            INTAKE_SUBMISSIONS, json.dumps(request).encode(), key=str(key).encode(),
+            headers=[("x-api-key", self.key.encode())],
+        )  # fmt: skip
+
+    async def file(self, filing: dict[str, Any], within: float = 30) -> str | None:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.waiting[derived_event_id("intake", filing["submission_id"])] = future
+        await self.send({"type": "ReceiveDossier", **filing})
+        try:
+            return await asyncio.wait_for(future, within)
+        except TimeoutError:
+            return None  # refused (dead-lettered with its reason) or intake is behind
 
 
-async def one_dossier(
-    client: httpx.AsyncClient, key: str, rng: random.Random, tally: Tally
-) -> None:
-    agency, procedure = rng.choice(DESKS)
-    channel = rng.choice(["counter", "counter", "online", "postal"])
-    clerk = f"clerk-{rng.randrange(1, 9)}" if channel == "counter" else None
-    filing = {
-        "submission_id": uuid.uuid4().hex,
-        "procedure_code": procedure,
-        "agency_code": agency,
-        "channel": channel,
-        "clerk_id": clerk,
-        "applicant": applicant(rng),
-        "return_method": "counter",
-    }
-    headers = {"X-API-Key": key}
-    received = await client.post(f"{INTAKE}/v1/dossiers", json=filing, headers=headers)
-    if received.status_code != 201:
-        tally.add(f"refused {received.status_code}")
-        return
-    tally.add("received")
-    code = received.json()["code"]
-    steps: list[tuple[str, dict[str, object]]] = []
-    if rng.random() < 0.15:
-        steps += [("request-supplement", {"reason": "thiếu giấy tờ"}), ("receive-supplement", {})]
-    steps += [("resolve", {"outcome": "approved"}), ("return", {})]
-    for action, body in steps:
-        await asyncio.sleep(rng.uniform(0.5, 3))
-        step = {"submission_id": uuid.uuid4().hex, **body}
-        url = f"{INTAKE}/v1/dossiers/{code}/{action}"
-        if (await client.post(url, json=step, headers=headers)).status_code == 200:
-            tally.add(action)
-    level = rng.choices(["very_satisfied", "satisfied", "dissatisfied"], [5, 4, 1])[0]
-    rating = {
-        "submission_id": uuid.uuid4().hex,
-        "dossier_code": code,
-        "level": level,
-        "channel": "kiosk",
-        "reason": "chờ lâu" if level == "dissatisfied" else None,
-    }
-    if (await client.post(f"{SURVEY}/v1/ratings", json=rating)).status_code == 201:
-        tally.add("rated")
+@dataclass
+class Simulator:
+    client: httpx.AsyncClient
+    portal: Portal
+    key: str
+    mix: Mix
+    rng: random.Random
+    tally: Tally = field(default_factory=Tally)
+    intake: str = os.environ.get("INTAKE_URL", "http://127.0.0.1:8001")
+    survey: str = os.environ.get("SURVEY_URL", "http://127.0.0.1:8003")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.key}
+
+    async def one_dossier(self) -> None:
+        rng, mix = self.rng, self.mix
+        online = rng.random() < mix.online
+        postal = not online and rng.random() < mix.postal / max(1e-9, 1 - mix.online)
+        transfers: list[str] = []
+        if not online and rng.random() < mix.interconnected:
+            agency, procedure, transfers = INTERCONNECTED
+        else:
+            agency, procedure = rng.choice(DESKS)
+        channel = "online" if online else "postal" if postal else "counter"
+        clerk = f"clerk-{rng.randrange(1, 9)}" if channel == "counter" else None
+        filing = {
+            "submission_id": uuid.uuid4().hex, "procedure_code": procedure,
+            "agency_code": agency, "channel": channel, "clerk_id": clerk,
+            "applicant": applicant(rng), "return_method": channel if channel != "counter"
+            else "counter",
+        }  # fmt: skip
+        code = await (self.portal.file(filing) if online else self._file_at_counter(filing))
+        if code is None:
+            self.tally.add("refused")
+            return
+        self.tally.add(f"received {channel}")
+        steps: list[tuple[str, dict[str, Any]]] = [
+            ("transfer", {"to_agency_code": to}) for to in transfers
+        ]
+        if rng.random() < mix.supplement:
+            steps += [
+                ("request-supplement", {"reason": "thiếu giấy tờ"}),
+                ("receive-supplement", {}),
+            ]
+        if rng.random() < mix.delay:
+            steps.append(("delay", {"reason": "cần xác minh thêm"}))
+        steps += [("resolve", {"outcome": "approved"}), ("return", {})]
+        for action, body in steps:
+            await asyncio.sleep(rng.uniform(*mix.step_pause))
+            if action == "delay":
+                body = body | {"new_appointment_at": await self._later_appointment(code)}
+            if await self._step(code, action, body, over_kafka=online):
+                self.tally.add(action)
+        if postal:
+            await self._resend_until_delivered(code)
+        if rng.random() < mix.rated:
+            await self._rate(code, "online" if online or postal else "kiosk")
+
+    async def _file_at_counter(self, filing: dict[str, Any]) -> str | None:
+        answer = await self.client.post(f"{self.intake}/v1/dossiers", json=filing,
+                                        headers=self.headers)  # fmt: skip
+        return str(answer.json()["code"]) if answer.status_code == 201 else None
+
+    async def _later_appointment(self, code: str) -> str:
+        view = (await self.client.get(f"{self.intake}/v1/dossiers/{code}",
+                                      headers=self.headers)).json()  # fmt: skip
+        return (datetime.fromisoformat(view["appointment_at"]) + timedelta(days=3)).isoformat()
+
+    async def _step(
+        self, code: str, action: str, body: dict[str, Any], *, over_kafka: bool
+    ) -> bool:
+        submission = uuid.uuid4().hex
+        if over_kafka:
+            kind = "".join(part.title() for part in action.split("-"))
+            kinds = {"Resolve": "ResolveDossier", "Return": "ReturnResult",
+                     "Delay": "DelayDossier", "Transfer": "TransferDossier"}  # fmt: skip
+            request = {"type": kinds.get(kind, kind), "submission_id": submission,
+                       "dossier_code": code, **body}  # fmt: skip
+            await self.portal.send(request)
+            return True
+        answer = await self.client.post(
+            f"{self.intake}/v1/dossiers/{code}/{action}",
+            json={"submission_id": submission, **body}, headers=self.headers,
+        )  # fmt: skip
+        return answer.status_code == 200
+
+    async def _resend_until_delivered(self, code: str, within: float = 120) -> None:
+        """A failed delivery comes back to the desk (status `resolved`): send it again."""
+        give_up = time.monotonic() + within
+        while time.monotonic() < give_up:
+            await asyncio.sleep(1)
+            view = await self.client.get(f"{self.intake}/v1/dossiers/{code}",
+                                         headers=self.headers)  # fmt: skip
+            status = view.json().get("status") if view.status_code == 200 else None
+            if status == "returned":
+                self.tally.add("delivered by post")
+                return
+            if status == "resolved":
+                self.tally.add("postal failure, resent")
+                await self._step(code, "return", {}, over_kafka=False)
+
+    async def _rate(self, code: str, channel: str) -> None:
+        level = self.rng.choices(["very_satisfied", "satisfied", "dissatisfied"], [5, 4, 1])[0]
+        rating = {
+            "submission_id": uuid.uuid4().hex, "dossier_code": code, "level": level,
+            "channel": channel, "reason": "chờ lâu" if level == "dissatisfied" else None,
+        }  # fmt: skip
+        answer = await self.client.post(f"{self.survey}/v1/ratings", json=rating)
+        if answer.status_code == 201:
+            self.tally.add(f"rated {channel}")
 
 
 async def report_progress(client: httpx.AsyncClient, tally: Tally, started: float) -> None:
+    reporting = os.environ.get("REPORTING_URL", "http://127.0.0.1:8004")
     while True:
         await asyncio.sleep(5)
         month = time.strftime("%Y-M%m")
         try:
-            url = f"{REPORTING}/v1/reports/processing?period={month}"
+            url = f"{reporting}/v1/reports/processing?period={month}"
             total = (await client.get(url)).json()["total"]
-            received, resolved = total["received_total"], total["resolved_total"]
-            figures = f"report {month}: received {received}, resolved {resolved}"
+            figures = (
+                f"report {month}: received {total['received_total']}, "
+                f"resolved {total['resolved_total']}, pending {total['pending_total']}"
+            )
         except (httpx.HTTPError, KeyError, ValueError):
             figures = "report: not available yet"
         done = ", ".join(f"{name} {count}" for name, count in sorted(tally.counts.items()))
         print(f"[demo {time.monotonic() - started:5.0f}s] {done} | {figures}", flush=True)
 
 
-async def main(rate: float, duration: float, key: str, seed: int) -> None:
-    rng = random.Random(seed)
-    tally = Tally()
+async def main(arguments: argparse.Namespace) -> None:
+    rng = random.Random(arguments.seed)
+    mix = Mix(online=arguments.online, postal=arguments.postal,
+              supplement=arguments.supplement, delay=arguments.delay)  # fmt: skip
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    partner = PostalPartner(bootstrap, arguments.key, group="demo-postal-partner",
+                            failure_rate=arguments.postal_failures)  # fmt: skip
     started = time.monotonic()
-    async with httpx.AsyncClient(timeout=30) as client:
-        progress = asyncio.create_task(report_progress(client, tally, started))
+    async with httpx.AsyncClient(timeout=30) as client, Portal(bootstrap, arguments.key) as portal:
+        simulator = Simulator(client, portal, arguments.key, mix, rng)
+        progress = asyncio.create_task(report_progress(client, simulator.tally, started))
+        partner_stop = asyncio.Event()
+        delivering = asyncio.create_task(partner.run(partner_stop))
         lives: set[asyncio.Task[None]] = set()
-        while duration <= 0 or time.monotonic() - started < duration:
-            life = asyncio.create_task(one_dossier(client, key, rng, tally))
+        while arguments.duration <= 0 or time.monotonic() - started < arguments.duration:
+            life = asyncio.create_task(simulator.one_dossier())
             lives.add(life)
             life.add_done_callback(lives.discard)
-            await asyncio.sleep(rng.expovariate(rate))
+            await asyncio.sleep(rng.expovariate(arguments.rate))
         await asyncio.gather(*lives, return_exceptions=True)
         progress.cancel()
+        partner_stop.set()
+        await delivering
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=2.0, help="new dossiers per second")
+    parser.add_argument("--duration", type=float, default=0, help="seconds; 0 = until Ctrl-C")
+    parser.add_argument("--online", type=float, default=0.3, help="share filed online (Kafka)")
+    parser.add_argument("--postal", type=float, default=0.15, help="share filed by post")
+    parser.add_argument("--supplement", type=float, default=0.15, help="share asked to supplement")
+    parser.add_argument("--delay", type=float, default=0.1, help="share delayed with apology")
+    parser.add_argument("--postal-failures", type=float, default=0.1,
+                        help="share of postal deliveries that fail (sent again)")  # fmt: skip
+    parser.add_argument("--key", default=os.environ.get("DEV_API_KEY", "dev-local-key"))
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rate", type=float, default=2.0, help="new dossiers per second")
-    parser.add_argument("--duration", type=float, default=0, help="seconds; 0 = until Ctrl-C")
-    parser.add_argument("--key", default=os.environ.get("DEV_API_KEY", "dev-local-key"))
-    parser.add_argument("--seed", type=int, default=7)
-    arguments = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(arguments.rate, arguments.duration, arguments.key, arguments.seed))
+        asyncio.run(main(parse_arguments()))
