@@ -171,3 +171,34 @@ async def test_a_dossier_lives_through_all_four_services_on_each_channel(stack: 
         page = await client.get(f"{reporting}/v1/reports/page?period={month}")
         assert page.status_code == 200
         assert "STP" in page.text
+
+
+async def test_the_demo_traffic_flows_through_the_stack(stack: Stack) -> None:
+    """`python -m demo.traffic` (what `make run` starts) against the launcher's stack: every
+    kind of user shows up in its progress, and the month's report grows."""
+    month = time.strftime("%Y-M%m")
+    url = f"{stack.url('reporting')}/v1/reports/processing?period={month}"
+    async with httpx.AsyncClient(timeout=30) as client:
+        before = (await client.get(url)).json()["total"]["received_total"]
+        env = stack.env | {
+            "INTAKE_URL": stack.url("intake"), "SURVEY_URL": stack.url("survey"),
+            "REPORTING_URL": stack.url("reporting"), "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap,
+        }  # fmt: skip
+        process = await asyncio.create_subprocess_exec(
+            stack.env["PYTHON"], "-m", "demo.traffic", "--rate", "4", "--duration", "12",
+            "--key", stack.key, "--postal", "0.3", "--online", "0.3",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        async with asyncio.timeout(240):
+            output = (await process.communicate())[0].decode()
+        assert process.returncode == 0, output[-3000:]
+        last = output.strip().splitlines()[-1]
+        for kind in ("received counter", "received online", "received postal", "resolve",
+                     "rated"):  # fmt: skip
+            assert kind in last, last
+
+        async def grown() -> int | None:
+            received = int((await client.get(url)).json()["total"]["received_total"])
+            return received if received >= before + 20 else None
+
+        await wait_for(grown, within=60, what="the month's report to count the demo's dossiers")
