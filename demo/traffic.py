@@ -108,10 +108,10 @@ class Portal:
                         if future is not None and not future.done():
                             future.set_result(event["body"]["dossier_code"])
 
-    async def send(self, request: dict[str, Any]) -> None:
+    async def send(self, request: dict[str, Any], topic: str = INTAKE_SUBMISSIONS) -> None:
         key = request.get("dossier_code") or request["submission_id"]
         await self.producer.send_and_wait(
-            INTAKE_SUBMISSIONS, json.dumps(request).encode(), key=str(key).encode(),
+            topic, json.dumps(request).encode(), key=str(key).encode(),
             headers=[("x-api-key", self.key.encode())],
         )  # fmt: skip
 

@@ -36,12 +36,23 @@ def build_broker(
     return broker
 
 
-def subscribe(broker: KafkaBroker, topic: str, consumer_group: str) -> DefaultSubscriber:
+PARTITION_WORKERS = 4  # consumers per subscriber and process, each with its own partitions
+
+
+def subscribe(
+    broker: KafkaBroker, topic: str, consumer_group: str, workers: int = PARTITION_WORKERS
+) -> DefaultSubscriber:
     """A subscriber whose offsets the delivery middleware commits after the handler returned
-    (in batches); a new consumer group reads its topic from the start."""
+    (in batches); a new consumer group reads its topic from the start.
+
+    With `workers` > 1, FastStream runs that many consumers of the group in this process, each
+    handling its own partitions one message at a time: partitions are handled concurrently
+    (a handler waiting for Redis or Kafka no longer holds up the other partitions), and the
+    order within a partition, hence within a dossier, is kept."""
     return broker.subscriber(
         topic,
         group_id=consumer_group,
+        max_workers=workers,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         max_poll_interval_ms=10 * 60 * 1000,

@@ -55,8 +55,7 @@ async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
         redis_ok = False
     consumers = {}
     for subscriber in runtime.subscribers:
-        consumer = subscriber.consumer
-        assigned = len(consumer.assignment()) if consumer is not None else 0
+        assigned = sum(len(consumer.assignment()) for consumer in kafka_consumers(subscriber))
         consumers[",".join(subscriber.topic_names)] = {"assigned_partitions": assigned}
     consumers_ok = all(info["assigned_partitions"] > 0 for info in consumers.values())
     return {
@@ -98,6 +97,15 @@ async def _supervised(name: str, loop: Hook) -> None:
             await asyncio.sleep(1.0)
 
 
+def kafka_consumers(subscriber: Any) -> list[Any]:
+    """A subscriber's aiokafka consumers: one, or one per worker of a subscriber that handles
+    its partitions concurrently (`broker_factory.subscribe(workers=...)`)."""
+    group = getattr(subscriber, "consumer_subgroup", None)
+    if group:
+        return list(group)
+    return [subscriber.consumer] if subscriber.consumer is not None else []
+
+
 class ConsumerLag:
     """Records behind the end of each assigned partition, per topic and partition."""
 
@@ -113,16 +121,17 @@ class ConsumerLag:
     async def refresh(self) -> None:
         self.gauge.clear()
         for subscriber in self.runtime.subscribers:
-            consumer = subscriber.consumer
-            if consumer is None:
-                continue
-            for partition in consumer.assignment():
-                end = consumer.highwater(partition)
-                if end is None:
-                    continue  # nothing fetched yet from this partition
-                position = await consumer.position(partition)
-                lag = max(0, end - position)
-                self.gauge.labels(partition.topic, str(partition.partition)).set(lag)
+            for consumer in kafka_consumers(subscriber):
+                await self._refresh(consumer)
+
+    async def _refresh(self, consumer: Any) -> None:
+        for partition in consumer.assignment():
+            end = consumer.highwater(partition)
+            if end is None:
+                continue  # nothing fetched yet from this partition
+            position = await consumer.position(partition)
+            lag = max(0, end - position)
+            self.gauge.labels(partition.topic, str(partition.partition)).set(lag)
 
 
 def build_http_app(

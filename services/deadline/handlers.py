@@ -3,12 +3,12 @@
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
 from services.deadline.store import Parked
 from services.deadline.tracker import DeadlineTracker
 from shared import topics
 from shared.broker_factory import subscribe
+from shared.delivery import current_message
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DossierEvent
 
@@ -18,7 +18,8 @@ def register_handlers(broker: KafkaBroker, group: str, tracker: DeadlineTracker)
     dossier_events = subscribe(broker, topics.DOSSIER_EVENTS, group)
 
     @dossier_events
-    async def on_dossier_event(event: DossierEvent, message: KafkaMessage) -> None:
+    async def on_dossier_event(event: DossierEvent) -> None:
+        message = current_message()
         record = message.raw_message
         assert not isinstance(record, tuple), "deadline consumes one record at a time"
         origin = Parked(raw=message.body.decode(), partition=record.partition, offset=record.offset)

@@ -9,14 +9,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
 from services.intake.access import AccessDeniedError, ApiKeys, UnauthenticatedError
 from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import IllegalStepError, RequestRejectedError
 from shared import topics
 from shared.broker_factory import subscribe
-from shared.delivery import RejectedMessageError
+from shared.delivery import RejectedMessageError, current_message
 from shared.events.dossier import DossierEvent
 from shared.events.intake_requests import IntakeRequest, ReceiveDossier
 from shared.events.postal import PostalReturn, PostalStatus
@@ -29,18 +28,18 @@ def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys
     postal_status = subscribe(broker, topics.POSTAL_STATUS, group)
 
     @submissions
-    async def on_intake_request(request: IntakeRequest, message: KafkaMessage) -> None:
+    async def on_intake_request(request: IntakeRequest) -> None:
         with rejections_as_dead_letters():
-            client = keys.authenticate(message.headers.get("x-api-key"))
+            client = keys.authenticate(current_message().headers.get("x-api-key"))
             if isinstance(request, ReceiveDossier):
                 await desk.receive(request, client)
             else:
                 await desk.act(request, client, retry_conflicts=True)
 
     @postal_status
-    async def on_postal_status(report: PostalStatus, message: KafkaMessage) -> None:
+    async def on_postal_status(report: PostalStatus) -> None:
         with rejections_as_dead_letters():
-            client = keys.authenticate(message.headers.get("x-api-key"))
+            client = keys.authenticate(current_message().headers.get("x-api-key"))
             await desk.report_delivery(report, client)
 
     return [submissions, postal_status]

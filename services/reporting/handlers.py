@@ -5,12 +5,11 @@ trip)."""
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
 from services.reporting.projector import Projector
 from shared import topics
 from shared.broker_factory import subscribe_batches
-from shared.delivery import Rejection, parse_records
+from shared.delivery import Rejection, current_message, parse_records
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.survey import SURVEY_EVENT
@@ -22,20 +21,20 @@ def register_handlers(broker: KafkaBroker, group: str, projector: Projector) -> 
     survey_events = subscribe_batches(broker, topics.SURVEY_EVENTS, group)
 
     @dossier_events
-    async def on_dossier_events(message: KafkaMessage) -> list[Rejection]:
-        events, rejections = parse_records(message.raw_message, DOSSIER_EVENT)
+    async def on_dossier_events() -> list[Rejection]:
+        events, rejections = parse_records(current_message().raw_message, DOSSIER_EVENT)
         await projector.on_events(events)
         return rejections
 
     @deadline_events
-    async def on_deadline_events(message: KafkaMessage) -> list[Rejection]:
-        events, rejections = parse_records(message.raw_message, DEADLINE_EVENT)
+    async def on_deadline_events() -> list[Rejection]:
+        events, rejections = parse_records(current_message().raw_message, DEADLINE_EVENT)
         await projector.on_events(events)
         return rejections
 
     @survey_events
-    async def on_survey_events(message: KafkaMessage) -> list[Rejection]:
-        events, rejections = parse_records(message.raw_message, SURVEY_EVENT)
+    async def on_survey_events() -> list[Rejection]:
+        events, rejections = parse_records(current_message().raw_message, SURVEY_EVENT)
         await projector.on_events(events)
         return rejections
 

@@ -4,7 +4,6 @@ untrusted ratings and surveys (refused ones go to survey.submissions.v1.dlq with
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
 from services.survey.rating_rules import (
     RatingConflictError,
@@ -14,7 +13,7 @@ from services.survey.rating_rules import (
 from services.survey.satisfaction import Satisfaction
 from shared import topics
 from shared.broker_factory import subscribe
-from shared.delivery import RejectedMessageError
+from shared.delivery import RejectedMessageError, current_message
 from shared.events.dossier import DossierEvent
 from shared.events.survey import SubmitRating, SurveyEvent, SurveySubmission
 
@@ -29,7 +28,7 @@ def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfactio
         await satisfaction.on_dossier_event(event)
 
     @submissions
-    async def on_survey_submission(submission: SurveySubmission, message: KafkaMessage) -> None:
+    async def on_survey_submission(submission: SurveySubmission) -> None:
         try:
             if isinstance(submission, SubmitRating):
                 await satisfaction.rate(submission)
@@ -37,7 +36,7 @@ def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfactio
                 await satisfaction.survey(submission)
         except UnknownDossierError as unknown:
             if isinstance(submission, SubmitRating) and submission.dossier_code is not None:
-                await satisfaction.hold(submission, message.body.decode())
+                await satisfaction.hold(submission, current_message().body.decode())
             else:
                 raise RejectedMessageError(str(unknown)) from unknown
         except (RatingRejectedError, RatingConflictError) as error:
