@@ -90,11 +90,11 @@ async def launched_stack(
     stack = Stack(namespace, run_dir, bootstrap, instances, base_port)
     for service in SERVICES:
         await start_group_at_end(bootstrap, f"{namespace}-{service}", *SOURCE_TOPICS)
-    await stack.launcher("services-up")
     try:
+        await stack.launcher("services-up")
         yield stack
     finally:
-        await stack.launcher("services-down")
+        await stack.launcher("services-down")  # also when start-up failed half way
 
 
 @pytest.fixture(scope="module")
