@@ -85,3 +85,12 @@ def subscribe_batches(
         max_poll_interval_ms=10 * 60 * 1000,
         title=f"{topic} ({consumer_group})",
     )
+
+
+def kafka_consumers(subscriber: Any) -> list[Any]:
+    """A subscriber's aiokafka consumers: one, or one per worker of a subscriber that handles
+    its partitions concurrently (`broker_factory.subscribe(workers=...)`)."""
+    group = getattr(subscriber, "consumer_subgroup", None)
+    if group:
+        return list(group)
+    return [subscriber.consumer] if subscriber.consumer is not None else []

@@ -15,13 +15,14 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from redis.asyncio import Redis
 
-from shared.broker_factory import build_broker
+from shared.broker_factory import build_broker, kafka_consumers
 from shared.log_setup import configure_logging
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
 from shared.publishing import KafkaEventPublisher
 from shared.redis_factory import build_redis
 from shared.settings import ServiceSettings
+from shared.state_guard import StateGuard
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +98,6 @@ async def _supervised(name: str, loop: Hook) -> None:
             await asyncio.sleep(1.0)
 
 
-def kafka_consumers(subscriber: Any) -> list[Any]:
-    """A subscriber's aiokafka consumers: one, or one per worker of a subscriber that handles
-    its partitions concurrently (`broker_factory.subscribe(workers=...)`)."""
-    group = getattr(subscriber, "consumer_subgroup", None)
-    if group:
-        return list(group)
-    return [subscriber.consumer] if subscriber.consumer is not None else []
-
-
 class ConsumerLag:
     """Records behind the end of each assigned partition, per topic and partition."""
 
@@ -172,10 +164,17 @@ Assembler = Callable[[ServiceRuntime], Sequence[APIRouter]]
 
 
 def wire_service(
-    name: str, settings: ServiceSettings, *, description: str, assemble: Assembler
+    name: str,
+    settings: ServiceSettings,
+    *,
+    description: str,
+    assemble: Assembler,
+    rebuilt_from_kafka: bool = False,
 ) -> FastAPI:
     """Build the broker, Redis client and registry from settings; `assemble` adds the
-    service's own stores, handlers, background loops and routes, and returns its routers."""
+    service's own stores, handlers, background loops and routes, and returns its routers.
+    `rebuilt_from_kafka`: the service's Redis state derives from its topics only, so a
+    `StateGuard` replays them if Redis comes back empty."""
     configure_logging(name, settings.log_level)
     group = settings.consumer_group or name
     registry = CollectorRegistry()
@@ -203,4 +202,10 @@ def wire_service(
     )
     runtime.before_scrape.append(ConsumerLag(runtime).refresh)
     routers = assemble(runtime)
+    if rebuilt_from_kafka:
+        guard = StateGuard(
+            runtime.redis, f"{prefix}:alive:{settings.instance_id}", runtime.subscribers,
+            settings.replay_from,
+        )  # fmt: skip
+        runtime.background.append(guard.run)
     return build_http_app(runtime, description=description, routers=routers)

@@ -1,6 +1,6 @@
 """The settings base every service extends (pydantic-settings: environment variables)."""
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,3 +19,6 @@ class ServiceSettings(BaseSettings):
     instance_id: str = Field("0", alias="INSTANCE_ID")
     # Every Redis key a service writes starts with this (default: the service name).
     redis_key_prefix: str | None = Field(None, alias="REDIS_KEY_PREFIX")
+    # Where this deployment's history starts in its topics (default: their start): what a
+    # consuming service replays if Redis comes back empty (`shared/state_guard.py`).
+    replay_from: AwareDatetime | None = Field(None, alias="REPLAY_FROM")

@@ -59,4 +59,5 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
         settings,
         description="Due dates on Vietnam's working-time calendar; due-soon and overdue tracking.",
         assemble=assemble,
+        rebuilt_from_kafka=True,
     )

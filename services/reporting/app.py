@@ -33,4 +33,5 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
         settings,
         description="On-time and satisfaction reports, exports and Prometheus metrics.",
         assemble=assemble,
+        rebuilt_from_kafka=True,
     )

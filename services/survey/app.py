@@ -47,6 +47,7 @@ def create_app(settings: SurveySettings | None = None, clock: Clock | None = Non
         settings,
         description="Collects citizens' satisfaction ratings and periodic surveys.",
         assemble=assemble,
+        rebuilt_from_kafka=True,
     )
     error_handlers(app)
     return app

@@ -8,6 +8,7 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -69,9 +70,9 @@ class Stack:
 
         await wait_for(gone, within=30, what=f"{name} (pid {pid}) to exit")
 
-    def log_tail(self, name: str) -> str:
+    def log_tail(self, name: str, characters: int = 3000) -> str:
         path = self.run_dir / f"{name}.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+        return path.read_text(errors="replace")[-characters:] if path.exists() else ""
 
 
 def _alive(pid: int) -> bool:
@@ -88,6 +89,9 @@ async def launched_stack(
     bootstrap: str, namespace: str, run_dir: Path, *, instances: int = 1, base_port: int = 18000
 ) -> AsyncIterator[Stack]:
     stack = Stack(namespace, run_dir, bootstrap, instances, base_port)
+    # The stack's history starts now: its groups start at the topics' end, and a service that
+    # finds Redis empty replays from here (shared/state_guard.py), not others' history.
+    stack.env["REPLAY_FROM"] = datetime.now(UTC).isoformat()
     for service in SERVICES:
         await start_group_at_end(bootstrap, f"{namespace}-{service}", *SOURCE_TOPICS)
     try:

@@ -1,0 +1,77 @@
+"""Rebuilding a consuming service's Redis state from Kafka when Redis comes back empty.
+
+deadline, survey and reporting keep in Redis only what they derived from their topics, which
+keep the events (dossier, deadline and survey events are kept forever). Each instance keeps a
+marker key, `{prefix}:alive:{instance}`. If the marker is gone while the service runs (Redis
+restarted without its data, or was flushed), the instance seeks its assigned partitions back
+to the start of the deployment's history (`REPLAY_FROM`, or the start of the topics) and
+consumes them again: the handlers are idempotent, so the state is rebuilt, and the events they
+publish again carry the same derived ids. Its consumer group's committed offsets move back
+as the replay commits.
+
+intake is not guarded: its Redis is the system of record for dossiers (with the applicants'
+personal data, which no topic carries); protect it with Redis persistence and replicas.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiokafka import TopicPartition
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from shared.broker_factory import kafka_consumers
+
+log = logging.getLogger(__name__)
+
+
+class StateGuard:
+    def __init__(
+        self,
+        redis: "Redis",
+        marker_key: str,
+        subscribers: list[Any],
+        replay_from: datetime | None,
+        interval: float = 1.0,
+    ) -> None:
+        self.redis = redis
+        self.marker_key = marker_key
+        self.subscribers = subscribers
+        self.replay_from = replay_from
+        self.interval = interval
+        self.replays = 0
+
+    async def run(self) -> None:
+        await self.redis.set(self.marker_key, "1")
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                present = bool(await self.redis.exists(self.marker_key))
+            except (RedisError, OSError):
+                continue  # Redis unreachable: the handlers wait and retry; check again later
+            if not present:
+                await self.replay()
+                await self.redis.set(self.marker_key, "1")
+
+    async def replay(self) -> None:
+        start = self.replay_from.isoformat() if self.replay_from else "the start of the topics"
+        log.warning("Redis lost this service's state; replaying its topics from %s", start)
+        self.replays += 1
+        for subscriber in self.subscribers:
+            for consumer in kafka_consumers(subscriber):
+                await self._rewind(consumer, sorted(consumer.assignment()))
+
+    async def _rewind(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        if not partitions:
+            return
+        if self.replay_from is None:
+            await consumer.seek_to_beginning(*partitions)
+            return
+        millis = int(self.replay_from.timestamp() * 1000)
+        found = await consumer.offsets_for_times(dict.fromkeys(partitions, millis))
+        ends = await consumer.end_offsets(partitions)
+        for partition in partitions:
+            at = found.get(partition)
+            consumer.seek(partition, at.offset if at is not None else ends[partition])
