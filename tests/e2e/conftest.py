@@ -105,8 +105,8 @@ async def launched_stack(
 async def stack(
     kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
-    namespace = f"e2e{os.getpid()}{tmp_path_factory.getbasetemp().name[-4:]}"
-    run_dir = tmp_path_factory.mktemp("stack")
+    run_dir = tmp_path_factory.mktemp("stack")  # stack0, stack1, ...: one per test module
+    namespace = f"e2e{os.getpid()}-{run_dir.name}"
     async for launched in launched_stack(kafka_topics, namespace, run_dir):
         yield launched
 

@@ -2,6 +2,7 @@
 reporting) in one consumer group each; both instances hold partitions, and the reports
 equal the history's derived counts, as with one instance."""
 
+import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -18,8 +19,8 @@ pytestmark = pytest.mark.integration
 async def stack_of_two(
     kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
-    namespace = f"two{tmp_path_factory.getbasetemp().name[-6:]}"
     run_dir = tmp_path_factory.mktemp("stack-of-two")
+    namespace = f"two{os.getpid()}-{run_dir.name}"
     async for launched in launched_stack(
         kafka_topics, namespace, run_dir, instances=2, base_port=18200
     ):
