@@ -260,14 +260,23 @@ class Player:
     survey: str = SURVEY
     done: int = 0
 
-    async def play(self, history: History, concurrency: int = 24) -> None:
+    async def play(
+        self, history: History, concurrency: int = 24, pace: float | None = None
+    ) -> None:
+        """Play every dossier's life, `concurrency` at a time; with `pace`, start at most that
+        many dossiers per second."""
         queue: asyncio.Queue[DossierPlan] = asyncio.Queue()
         for dossier in history.dossiers:
             queue.put_nowait(dossier)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
 
         async def worker() -> None:
             while not queue.empty():
-                await self.one(queue.get_nowait())
+                plan = queue.get_nowait()
+                if pace is not None:
+                    await asyncio.sleep(max(0.0, started + plan.index / pace - loop.time()))
+                await self.one(plan)
                 self.done += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -454,10 +463,11 @@ def print_checks(results: list[Check]) -> None:
 async def play_and_check(
     scenario: Scenario, key: str, *, name: str, within: float = 300.0,
     intake: str = INTAKE, survey: str = SURVEY, reporting: str = REPORTING,
-    watch: Callable[[Player], None] | None = None,
+    watch: Callable[[Player], None] | None = None, pace: float | None = None,
 ) -> list[Check]:  # fmt: skip
     """Play the scenario, then wait (up to `within` s) for the reports to match; the checks.
-    `watch` is handed the player (its `done` counts the dossiers played so far)."""
+    `watch` is handed the player (its `done` counts the dossiers played so far); `pace`
+    limits the dossiers started per second."""
     targets = derive_targets(scenario)
     history = plan_history(scenario, targets, calendar())
     async with httpx.AsyncClient(timeout=60) as client:
@@ -466,7 +476,7 @@ async def play_and_check(
             watch(player)
         progress = asyncio.create_task(_show_progress(player, len(history.dossiers)))
         try:
-            await player.play(history)
+            await player.play(history, pace=pace)
         finally:
             progress.cancel()
         loop = asyncio.get_running_loop()

@@ -29,15 +29,16 @@ async def test_killing_each_service_mid_traffic_loses_and_doubles_nothing(stack:
             survey=stack.url("survey"),
             reporting=stack.url("reporting"),
             watch=players.append,
+            pace=12,  # about two minutes of traffic: time for four kills and restarts
         )
     )
     killed = []
     for n, service in enumerate(SERVICES, start=1):
 
-        async def progressed(enough: int = 150 * n) -> bool:
+        async def progressed(enough: int = 100 * n) -> bool:
             return bool(players) and players[0].done >= enough
 
-        await wait_for(progressed, within=120, what=f"{150 * n} dossiers played")
+        await wait_for(progressed, within=120, what=f"{100 * n} dossiers played")
         assert not played.done(), "the history finished before every service was killed"
         await stack.kill(service)
         killed.append(service)
