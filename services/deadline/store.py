@@ -33,8 +33,9 @@ local function move_bucket(bucket_key, census_key, code, new)
 end
 """
 
-# KEYS: state, outbox, schedule, fired, bucket, census
+# KEYS: state, outbox, schedule, fired, bucket, census, claimed
 # ARGV: code, state_json, bucket, n_remove, removes..., n_add, (member, score)..., outbox...
+# A timer already fired, or claimed by a sweeper right now, is never added again.
 _SAVE = (
     _MOVE_BUCKET
     + """
@@ -46,7 +47,8 @@ i = i + n_remove + 1
 local n_add = tonumber(ARGV[i])
 for j = 0, n_add - 1 do
   local member = ARGV[i + 1 + 2 * j]
-  if redis.call('SISMEMBER', KEYS[4], member) == 0 then
+  local fired = redis.call('SISMEMBER', KEYS[4], member) == 1
+  if not fired and redis.call('HEXISTS', KEYS[7], member) == 0 then
     redis.call('ZADD', KEYS[3], ARGV[i + 2 + 2 * j], member)
   end
 end
@@ -184,7 +186,8 @@ class RedisDeadlineStore:
         add_timers: list[Timer],
         outbox: list[str],
     ) -> None:
-        """Atomically: state, timer changes (never re-adding a fired one), outbox, bucket."""
+        """Atomically: state, timer changes (never re-adding one fired or being fired), outbox,
+        bucket."""
         args: list[str | float] = [dossier.code, dossier.model_dump_json(), bucket]
         args += [len(remove_timers), *remove_timers, len(add_timers)]
         for timer in add_timers:
@@ -197,6 +200,7 @@ class RedisDeadlineStore:
             self.fired_key,
             self.bucket_key,
             self.census_key,
+            self.claimed_key,
         ]
         await self._save(keys=keys, args=args)
 

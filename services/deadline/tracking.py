@@ -110,6 +110,8 @@ def decide(
 ) -> Decision | None:
     """Fold one lifecycle event in; None when it changes nothing for deadlines."""
     if isinstance(event, de.DossierReceived):
+        if dossier is not None and event.event_id in dossier.applied:
+            return None  # a redelivered receipt: starting over would re-arm fired timers
         return _received(event, calendar)
     if dossier is None:
         if isinstance(event, de.DossierReceiptRefused):

@@ -117,6 +117,13 @@ def test_duplicate_event_changes_nothing() -> None:
     assert decide(dossier, ev.supplement_requested(CODE, vn(3, 3, 9)), CALENDAR) is None
 
 
+def test_a_redelivered_receipt_changes_nothing() -> None:
+    """Starting over on a redelivered receipt would re-arm timers that already fired."""
+    receipt = ev.received(CODE, vn(3, 2, 9))
+    dossier, _ = fold(receipt, ev.supplement_requested(CODE, vn(3, 3, 9)))
+    assert decide(dossier, receipt, CALENDAR) is None
+
+
 def test_events_after_the_end_change_nothing() -> None:
     dossier, _ = fold(ev.received(CODE, vn(3, 2, 9)), ev.withdrawn(CODE, vn(3, 3, 9)))
     assert decide(dossier, ev.resolved(CODE, vn(3, 4, 9)), CALENDAR) is None
