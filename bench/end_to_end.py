@@ -24,6 +24,7 @@ topic and consumed by a plain aiokafka consumer.
 import argparse
 import asyncio
 import os
+import random
 import tempfile
 import time
 import uuid
@@ -35,7 +36,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from demo.traffic import Portal
+from demo.traffic import Portal, applicant
 from services.reporting.rebuild import partitions_of
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS, SURVEY_SUBMISSIONS
 from tests.e2e.conftest import Stack, launched_stack
@@ -43,11 +44,7 @@ from tests.waiting import wait_for
 
 EVENTS_PER_DOSSIER = 6
 RAW_TOPIC = "bench.raw.v1"
-APPLICANT = {
-    "name": "Nguyễn Văn Mẫu", "id_number": "079123456789", "phone": "0912345678",
-    "address": {"province": "TP. Hồ Chí Minh", "district": "Quận 1", "commune": "Bến Nghé",
-                "street": "1 Lê Lợi"},
-}  # fmt: skip
+APPLICANT = applicant(random.Random(0))  # made up
 
 
 @dataclass
@@ -157,7 +154,11 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int]) -> tup
     await consumer.start()
     await producer.start()
     try:
-        await wait_for(_assigned(consumer), within=60, what="the raw consumer's partitions")
+
+        async def assigned() -> bool:
+            return bool(consumer.assignment())
+
+        await wait_for(assigned, within=60, what="the raw consumer's partitions")
         for partition in consumer.assignment():
             await consumer.position(partition)
         began = time.monotonic()
@@ -173,13 +174,6 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int]) -> tup
     finally:
         await producer.stop()
         await consumer.stop()
-
-
-def _assigned(consumer: AIOKafkaConsumer):  # type: ignore[no-untyped-def]
-    async def probe() -> bool:
-        return bool(consumer.assignment())
-
-    return probe
 
 
 async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:

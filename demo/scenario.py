@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from demo.traffic import applicant
 from shared.business_calendar import VIETNAM, BusinessCalendar, CalendarOverrides
 
 INTAKE, SURVEY, REPORTING = (
@@ -283,12 +284,12 @@ class Player:
 
     async def one(self, plan: DossierPlan) -> None:
         submission = f"{self.name}-{plan.index}"
-        return_method = {"counter": "counter", "online": "online", "postal": "postal"}
         receipt = await self._post(f"{self.intake}/v1/dossiers", {
             "submission_id": f"{submission}-receive",
             "procedure_code": plan.procedure, "agency_code": plan.agency,
             "channel": plan.channel, "clerk_id": plan.clerk,
-            "applicant": _applicant(plan.index), "return_method": return_method[plan.channel],
+            "applicant": applicant(random.Random(plan.index)),  # made up, the same each time
+            "return_method": plan.channel,  # returned the way it came
             "received_at": plan.received_at.isoformat(),
         })  # fmt: skip
         code, due_at = receipt["code"], datetime.fromisoformat(receipt["appointment_at"])
@@ -339,17 +340,6 @@ class Player:
                     break
             await asyncio.sleep(0.5)
         raise RuntimeError(f"POST {url}: {problem}")
-
-
-def _applicant(index: int) -> dict[str, Any]:
-    """Made-up personal data (postal returns need an address and a phone)."""
-    return {
-        "name": f"Công dân {index:05d}",
-        "id_number": f"0{79_000_000_000 + index:011d}",
-        "phone": f"09{10_000_000 + index:08d}",
-        "address": {"province": "Tỉnh Mẫu", "district": "Thành phố Mẫu",
-                    "commune": "Phường 1", "street": f"{index % 300 + 1} Đường Chính"},
-    }  # fmt: skip
 
 
 # Checking the reports ---------------------------------------------------------------------

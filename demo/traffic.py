@@ -154,8 +154,7 @@ class Simulator:
         filing = {
             "submission_id": uuid.uuid4().hex, "procedure_code": procedure,
             "agency_code": agency, "channel": channel, "clerk_id": clerk,
-            "applicant": applicant(rng), "return_method": channel if channel != "counter"
-            else "counter",
+            "applicant": applicant(rng), "return_method": channel,
         }  # fmt: skip
         code = await (self.portal.file(filing) if online else self._file_at_counter(filing))
         if code is None:

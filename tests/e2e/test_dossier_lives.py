@@ -5,6 +5,7 @@ return delivered by the postal partner over Kafka; a kiosk rating; the reports."
 import asyncio
 import contextlib
 import json
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from demo.postal_partner import PostalPartner
+from demo.traffic import applicant
 from shared.events.envelope import derived_event_id
 from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS, POSTAL_RETURNS
 from tests.e2e.conftest import Stack
@@ -22,11 +24,7 @@ from tests.integration.kafka_probe import TopicTail, start_group_at_end
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-APPLICANT = {
-    "name": "Nguyễn Văn Mẫu", "id_number": "079123456789", "phone": "0912345678",
-    "address": {"province": "TP. Hồ Chí Minh", "district": "Quận 1", "commune": "Bến Nghé",
-                "street": "1 Lê Lợi"},
-}  # fmt: skip
+APPLICANT = applicant(random.Random(0))  # made up
 
 
 def filing(channel: str, return_method: str, clerk: str | None = None) -> dict[str, Any]:
