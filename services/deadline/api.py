@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.deadline.tracker import DeadlineTracker
 from services.deadline.tracking import state_of
@@ -17,6 +17,9 @@ class DeadlineView(BaseModel):
     agency_code: str
     due_at: datetime
     appointment_at: datetime
+    late_due_at: datetime | None = Field(
+        description="The due instant it passed while running, if it did: it stays late"
+    )
     state: Literal["within", "due_soon", "overdue", "paused", "resolved"]
     classification: Classification | None
     paused: bool
@@ -44,6 +47,7 @@ def deadline_router(tracker: DeadlineTracker) -> APIRouter:
             agency_code=dossier.agency_code,
             due_at=dossier.due_at,
             appointment_at=dossier.appointment_at,
+            late_due_at=dossier.clock.late_due_at,
             state=state,
             classification=dossier.classification,
             paused=dossier.paused,

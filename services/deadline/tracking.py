@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.business_calendar import BusinessCalendar, DeadlineState
+from shared.dossier_clock import DossierClock
 from shared.events import dossier as de
 from shared.events.deadline import (
     ApologyReminder,
@@ -63,11 +64,8 @@ class TrackedDossier(BaseModel):
     steps: tuple[de.ProcessingStep, ...] = ()
     step_index: int = 0
     step_due_at: AwareDatetime | None = None
-    due_at: AwareDatetime
-    appointment_at: AwareDatetime
+    clock: DossierClock
     apology_sent: bool = False
-    paused_since: AwareDatetime | None = None
-    remaining: timedelta | None = None  # working time left when the clock was paused
     ended: Ending | None = None
     classification: Classification | None = None
     resolved_at: AwareDatetime | None = None
@@ -75,7 +73,15 @@ class TrackedDossier(BaseModel):
 
     @property
     def paused(self) -> bool:
-        return self.paused_since is not None
+        return self.clock.paused
+
+    @property
+    def due_at(self) -> datetime:
+        return self.clock.due_at
+
+    @property
+    def appointment_at(self) -> datetime:
+        return self.clock.appointment_at
 
     @property
     def open(self) -> bool:
@@ -134,7 +140,7 @@ def _apply(
     at = event.occurred_at
     match event:
         case de.SupplementRequested() | de.PaymentRequested():
-            return _paused(dossier, at, calendar), ()
+            return dossier.model_copy(update={"clock": dossier.clock.pause(at, calendar)}), ()
         case de.SupplementReceived(body=body):
             restart = body.policy is SupplementPolicy.RESTART
             return _resumed(dossier, event, calendar, restart=restart)
@@ -142,7 +148,7 @@ def _apply(
             return _resumed(dossier, event, calendar, restart=False)
         case de.DossierDelayed(body=body):
             moved = dossier.model_copy(
-                update={"appointment_at": body.new_appointment_at, "apology_sent": True}
+                update={"clock": dossier.clock.delay(body.new_appointment_at), "apology_sent": True}
             )
             return moved, (_deadline_set(moved, event, "apology"),)
         case de.DossierTransferred(body=body):
@@ -160,7 +166,6 @@ def _apply(
 
 def _received(event: de.DossierReceived, calendar: BusinessCalendar) -> Decision:
     body = event.body
-    due_at = calendar.due_at(event.occurred_at, body.time_limit.amount, body.time_limit.unit)
     first_step = body.steps[0].time_limit if body.steps else None
     dossier = TrackedDossier(
         code=body.dossier_code,
@@ -170,8 +175,7 @@ def _received(event: de.DossierReceived, calendar: BusinessCalendar) -> Decision
         supplement_policy=body.supplement_policy,
         steps=body.steps,
         step_due_at=_step_due(event.occurred_at, first_step, calendar),
-        due_at=due_at,
-        appointment_at=body.appointment_at,
+        clock=DossierClock.start(event.occurred_at, body.time_limit, calendar),
         applied=(event.event_id,),
     )
     return Decision(dossier, (_deadline_set(dossier, event, "received"),))
@@ -183,32 +187,13 @@ def _step_due(
     return None if limit is None else calendar.due_at(start, limit.amount, limit.unit)
 
 
-def _paused(dossier: TrackedDossier, at: datetime, calendar: BusinessCalendar) -> TrackedDossier:
-    if dossier.paused:
-        return dossier
-    left = max(calendar.working_time_between(at, dossier.due_at), timedelta())
-    return dossier.model_copy(update={"paused_since": at, "remaining": left})
-
-
 def _resumed(
     dossier: TrackedDossier, event: de.DossierEvent, calendar: BusinessCalendar, *, restart: bool
 ) -> tuple[TrackedDossier, tuple[DeadlineEvent, ...]] | None:
     if not dossier.paused:
         return None
-    at = event.occurred_at
-    if restart:
-        limit = dossier.time_limit
-        due_at = calendar.due_at(at, limit.amount, limit.unit)
-    else:
-        due_at = calendar.add_working_time(at, dossier.remaining or timedelta())
-    resumed = dossier.model_copy(
-        update={
-            "due_at": due_at,
-            "appointment_at": max(dossier.appointment_at, due_at),
-            "paused_since": None,
-            "remaining": None,
-        }
-    )
+    clock = dossier.clock.resume(event.occurred_at, calendar, restart=restart)
+    resumed = dossier.model_copy(update={"clock": clock})
     reason: Literal["supplement_restart", "resumed"] = (
         "supplement_restart" if restart else "resumed"
     )
@@ -234,14 +219,12 @@ def _transferred(
 def _resolved(
     dossier: TrackedDossier, event: de.DossierResolved, calendar: BusinessCalendar
 ) -> tuple[TrackedDossier, tuple[DeadlineEvent, ...]]:
-    # A dossier resolved while paused is judged against the due date it had when paused.
-    classification = calendar.classify(event.occurred_at, dossier.due_at)
+    classification = dossier.clock.classify(event.occurred_at, calendar)
     resolved = dossier.model_copy(
         update={
             "ended": "resolved",
             "classification": classification,
             "resolved_at": event.occurred_at,
-            "paused_since": None,
         }
     )
     classified = DossierClassified(
@@ -253,7 +236,7 @@ def _resolved(
             dossier_code=dossier.code,
             agency_code=dossier.agency_code,
             classification=classification,
-            due_at=dossier.due_at,
+            due_at=dossier.clock.judged_due_at,
             resolved_at=event.occurred_at,
             apology_sent=dossier.apology_sent,
         ),
@@ -277,6 +260,7 @@ def _deadline_set(
             due_at=dossier.due_at,
             appointment_at=dossier.appointment_at,
             reason=reason,
+            late_due_at=dossier.clock.late_due_at,
         ),
     )
 
@@ -287,14 +271,17 @@ def _deadline_set(
 def timers_for(
     dossier: TrackedDossier, calendar: BusinessCalendar, windows: Windows
 ) -> list[Timer]:
-    """The timers an open, running dossier needs; none when paused or ended."""
+    """The timers an open, running dossier needs; none when paused or ended, and no due
+    warnings for one already late for good (its overdue fired at the due instant it passed)."""
     if not dossier.open or dossier.paused:
         return []
-    due_soon_at = calendar.subtract_working_time(dossier.due_at, windows.due_soon)
-    timers = [
-        Timer(TimerKind.DUE_SOON, dossier.code, dossier.due_at, due_soon_at),
-        Timer(TimerKind.OVERDUE, dossier.code, dossier.due_at, dossier.due_at),
-    ]
+    timers: list[Timer] = []
+    if dossier.clock.late_due_at is None:
+        due_soon_at = calendar.subtract_working_time(dossier.due_at, windows.due_soon)
+        timers += [
+            Timer(TimerKind.DUE_SOON, dossier.code, dossier.due_at, due_soon_at),
+            Timer(TimerKind.OVERDUE, dossier.code, dossier.due_at, dossier.due_at),
+        ]
     if not dossier.apology_sent:
         remind_at = calendar.subtract_working_time(dossier.appointment_at, windows.apology_reminder)
         timers.append(
@@ -336,6 +323,8 @@ def state_of(
 ) -> DeadlineState | Literal["resolved"]:
     if not dossier.open:
         return "resolved"
+    if dossier.clock.late_due_at is not None:
+        return DeadlineState.OVERDUE  # lateness cannot be undone, paused or not
     return calendar.state_at(
         now, dossier.due_at, paused=dossier.paused, due_soon_window=windows.due_soon
     )

@@ -127,7 +127,11 @@ class Desk:
     async def _act_once(self, stored: Stored, request: rq.DossierStep, client: Client) -> Outcome:
         try:
             record, events = step(
-                stored.record, request, self.clock.now(), may_backdate=client.may_backdate
+                stored.record,
+                request,
+                self.clock.now(),
+                self.calendar,
+                may_backdate=client.may_backdate,
             )
         except (RequestRejectedError, IllegalStepError) as rejection:
             return await self._replayed_or_raise(client, request.submission_id, rejection)

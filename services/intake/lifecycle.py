@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from services.intake.catalogue import Catalogue, UnknownInCatalogueError
 from shared.business_calendar import BusinessCalendar
+from shared.dossier_clock import DossierClock
 from shared.events import dossier as de
 from shared.events import intake_requests as rq
 from shared.events.envelope import derived_event_id
@@ -82,12 +83,16 @@ class DossierRecord(BaseModel):
     clerk_id: str | None
     return_method: ReturnMethod
     received_at: AwareDatetime
-    appointment_at: AwareDatetime
+    clock: DossierClock  # due instant and appointment: the same rule deadline follows
     supplement_policy: SupplementPolicy
     steps: tuple[de.ProcessingStep, ...] = ()
     step_index: int = 0
     outcome: Outcome | None = None
     log: tuple[LogEntry, ...] = ()
+
+    @property
+    def appointment_at(self) -> datetime:
+        return self.clock.appointment_at
 
 
 # The actions of `POST /v1/dossiers/{code}/{action}` and the states that allow each.
@@ -177,7 +182,7 @@ def receive(
     limit = procedure.time_limit
     if request.channel is Channel.ONLINE and procedure.online_time_limit is not None:
         limit = procedure.online_time_limit
-    appointment_at = calendar.due_at(at, limit.amount, limit.unit)
+    clock = DossierClock.start(at, limit, calendar)
     record = DossierRecord(
         code=CODE_PLACEHOLDER,
         status=Status.PROCESSING,
@@ -192,7 +197,7 @@ def receive(
         clerk_id=request.clerk_id,
         return_method=request.return_method,
         received_at=at,
-        appointment_at=appointment_at,
+        clock=clock,
         supplement_policy=procedure.supplement_policy,
         steps=procedure.processing_steps(),
         log=(LogEntry(step="receive", agency_code=agency.code, at=at),),
@@ -212,7 +217,7 @@ def receive(
             time_limit=limit,
             supplement_policy=procedure.supplement_policy,
             steps=record.steps,
-            appointment_at=appointment_at,
+            appointment_at=clock.appointment_at,
         ),
     )
     return record, event
@@ -222,6 +227,7 @@ def step(
     record: DossierRecord,
     request: rq.DossierStep,
     now: datetime,
+    calendar: BusinessCalendar,
     *,
     may_backdate: bool,
 ) -> tuple[DossierRecord, list[de.DossierEvent]]:
@@ -242,20 +248,26 @@ def step(
             changes, event = _transfer(record, to_agency, envelope)
             events.append(event)
         case rq.RequestSupplement(reason=reason):
-            changes = {"status": Status.AWAITING_SUPPLEMENT}
+            changes = {
+                "status": Status.AWAITING_SUPPLEMENT,
+                "clock": record.clock.pause(at, calendar),
+            }
             events.append(
                 de.SupplementRequested(**envelope, body=de.ReasonBody(**ids, reason=reason))
             )
         case rq.ReceiveSupplement():
-            changes = {"status": Status.PROCESSING}
+            restart = record.supplement_policy is SupplementPolicy.RESTART
+            clock = record.clock.resume(at, calendar, restart=restart)
+            changes = {"status": Status.PROCESSING, "clock": clock}
             body = de.SupplementReceivedBody(**ids, policy=record.supplement_policy)
             events.append(de.SupplementReceived(**envelope, body=body))
         case rq.RequestPayment(amount_vnd=amount, reason=reason):
-            changes = {"status": Status.AWAITING_PAYMENT}
+            changes = {"status": Status.AWAITING_PAYMENT, "clock": record.clock.pause(at, calendar)}
             body = de.PaymentRequestedBody(**ids, amount_vnd=amount, reason=reason)
             events.append(de.PaymentRequested(**envelope, body=body))
         case rq.ReceivePayment():
-            changes = {"status": Status.PROCESSING}
+            clock = record.clock.resume(at, calendar, restart=False)
+            changes = {"status": Status.PROCESSING, "clock": clock}
             events.append(de.PaymentReceived(**envelope, body=de.Body(**ids)))
         case rq.DelayDossier(reason=reason, new_appointment_at=new_appointment):
             changes, event = _delay(record, reason, new_appointment, at, envelope)
@@ -267,8 +279,7 @@ def step(
             body = de.DossierResolvedBody(**ids, outcome=outcome, reason=reason)
             events.append(de.DossierResolved(**envelope, body=body))
         case rq.RefuseReceipt(reason=reason):
-            if len(record.log) > 1:
-                raise RequestRejectedError("receipt can be refused only before any other step")
+            _check_refusal_at_receipt(record, at, calendar)
             changes = {"status": Status.REFUSED_AT_RECEIPT}
             events.append(
                 de.DossierReceiptRefused(**envelope, body=de.ReasonBody(**ids, reason=reason))
@@ -330,7 +341,23 @@ def _delay(
         previous_appointment_at=record.appointment_at,
         new_appointment_at=new_appointment,
     )
-    return {"appointment_at": new_appointment}, de.DossierDelayed(**envelope, body=body)
+    changes: dict[str, object] = {"clock": record.clock.delay(new_appointment)}
+    return changes, de.DossierDelayed(**envelope, body=body)
+
+
+def _check_refusal_at_receipt(
+    record: DossierRecord, at: datetime, calendar: BusinessCalendar
+) -> None:
+    """A filing refused at receipt was never received, so the refusal must come before any
+    other step and on the day of the receipt: it then falls in the receipt's period, whatever
+    the period, and no closed period changes afterwards. Later, the dossier is stopped."""
+    if len(record.log) > 1:
+        raise RequestRejectedError("receipt can be refused only before any other step")
+    if calendar.local(at).date() != calendar.local(record.received_at).date():
+        raise RequestRejectedError(
+            "receipt can be refused only on the day of the receipt; "
+            "stop the dossier instead (POST .../stop with the reason)"
+        )
 
 
 def delivery_reported(

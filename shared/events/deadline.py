@@ -19,6 +19,9 @@ class DeadlineSetBody(Body):
     due_at: AwareDatetime = Field(description="Statutory due instant")
     appointment_at: AwareDatetime = Field(description="The appointment given to the citizen")
     reason: Literal["received", "supplement_restart", "resumed", "apology", "transfer"]
+    late_due_at: AwareDatetime | None = Field(
+        None, description="The due instant the dossier passed while running: it stays late"
+    )
 
 
 class DeadlineSet(Event):

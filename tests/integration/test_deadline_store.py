@@ -7,6 +7,7 @@ import pytest
 
 from services.deadline.store import RedisDeadlineStore
 from services.deadline.tracking import Timer, TimerKind, TrackedDossier
+from shared.dossier_clock import DossierClock
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
 from shared.redis_factory import build_redis
@@ -69,8 +70,11 @@ async def test_a_confirmed_timer_is_never_scheduled_again(store: RedisDeadlineSt
         received_at=NOW - timedelta(days=3),
         time_limit=TimeLimit(amount=1, unit=TimeUnit.WORKING_DAYS),
         supplement_policy=SupplementPolicy.RESTART,
-        due_at=NOW,
-        appointment_at=NOW,
+        clock=DossierClock(
+            time_limit=TimeLimit(amount=1, unit=TimeUnit.WORKING_DAYS),
+            due_at=NOW,
+            appointment_at=NOW,
+        ),
     )
     fresh = timer(2, NOW)
     await store.save(

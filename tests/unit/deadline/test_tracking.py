@@ -143,7 +143,8 @@ def test_running_dossier_has_due_soon_overdue_and_apology_timers() -> None:
 def test_a_timer_for_a_moved_due_date_fires_nothing() -> None:
     before, _ = fold(ev.received(CODE, vn(3, 2, 9)))
     [due_soon, *_] = timers_for(before, CALENDAR, WINDOWS)
-    moved = before.model_copy(update={"due_at": before.due_at + timedelta(days=1)})
+    later = before.clock.model_copy(update={"due_at": before.due_at + timedelta(days=1)})
+    moved = before.model_copy(update={"clock": later})
     assert fire(moved, due_soon, vn(3, 4, 9)) is None
     event = fire(before, due_soon, vn(3, 4, 9))
     assert isinstance(event, DossierDueSoon)
@@ -167,3 +168,19 @@ def test_timer_member_round_trips() -> None:
 def test_same_day_limit_tracks_to_the_end_of_the_day() -> None:
     dossier, _ = fold(ev.received(CODE, vn(3, 2, 14), amount=0, unit=TimeUnit.SAME_DAY))
     assert dossier.due_at == vn(3, 2, 17)
+
+
+def test_a_supplement_after_the_due_instant_does_not_make_the_dossier_early() -> None:
+    code = "UBND.Q1-260320-0001"
+    dossier, published = fold(
+        ev.received(code, vn(3, 20, 9), amount=5),
+        ev.supplement_requested(code, vn(4, 6, 9)),
+        ev.supplement_received(code, vn(4, 8, 9)),
+        ev.resolved(code, vn(4, 9, 9)),
+    )
+    [*_, restarted, classified] = published
+    assert isinstance(restarted, DeadlineSet)
+    assert restarted.body.late_due_at == vn(3, 27, 9)
+    assert isinstance(classified, DossierClassified)
+    assert classified.body.classification is Classification.LATE
+    assert classified.body.due_at == vn(3, 27, 9)

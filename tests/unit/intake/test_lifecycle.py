@@ -74,7 +74,7 @@ def test_an_illegal_step_names_the_state_and_the_allowed_steps() -> None:
     record = new_dossier()
     request = rq.ReceivePayment(submission_id="p", dossier_code="UBND.P.BN-260302-0001")
     with pytest.raises(IllegalStepError) as raised:
-        step(record, request, NOW, may_backdate=False)
+        step(record, request, NOW, CALENDAR, may_backdate=False)
     assert raised.value.status is Status.PROCESSING
     assert "resolve" in raised.value.allowed
 
@@ -84,7 +84,7 @@ def test_refusal_needs_a_reason() -> None:
         submission_id="r", dossier_code="UBND.P.BN-260302-0001", outcome=Outcome.REFUSED
     )
     with pytest.raises(RequestRejectedError, match="needs a reason"):
-        step(new_dossier(), request, NOW, may_backdate=False)
+        step(new_dossier(), request, NOW, CALENDAR, may_backdate=False)
 
 
 @pytest.mark.parametrize(
