@@ -172,7 +172,7 @@ def test_same_day_limit_tracks_to_the_end_of_the_day() -> None:
 
 def test_a_supplement_after_the_due_instant_does_not_make_the_dossier_early() -> None:
     code = "UBND.Q1-260320-0001"
-    dossier, published = fold(
+    _, published = fold(
         ev.received(code, vn(3, 20, 9), amount=5),
         ev.supplement_requested(code, vn(4, 6, 9)),
         ev.supplement_received(code, vn(4, 8, 9)),
