@@ -81,10 +81,12 @@ def march_events(prefix: str) -> tuple[list[Event], dict[str, str]]:
 
 
 MARCH_TOTAL: dict[str, Any] = {
-    "group": "total", "received_total": 8, "carried_over": 2, "new_online": 2, "new_counter": 3,
-    "new_postal": 1, "resolved_total": 3, "resolved_early": 1, "resolved_on_time": 1,
-    "resolved_late": 1, "late_with_apology": 1, "pending_total": 4, "pending_within": 1,
-    "pending_overdue": 2, "paused": 1, "on_time_rate": 0.6667, "online_rate": 0.3333,
+    "group": "total", "group_name": None, "received_total": 8, "carried_over": 2,
+    "new_total": 6, "new_online": 2, "new_counter": 3, "new_postal": 1, "refused_at_receipt": 0,
+    "resolved_total": 3, "resolved_early": 1, "resolved_on_time": 1, "resolved_late": 1,
+    "late_with_apology": 1, "withdrawn": 1, "stopped": 0, "pending_total": 4,
+    "pending_within": 1, "pending_overdue": 2, "paused": 1, "on_time_rate": 0.6667,
+    "online_rate": 0.3333,
 }  # fmt: skip
 
 # J is resolved late on 31 March, and the event arrives after the report was first read.

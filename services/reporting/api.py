@@ -1,29 +1,61 @@
-"""Reports over HTTP: JSON, CSV and XLSX."""
+"""Reports over HTTP: JSON, CSV and XLSX; every count can be listed (the drill-down routes)."""
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import HTMLResponse
 
+from services.reporting.dossier_facts import DossierFacts, RatingFacts
 from services.reporting.exports import (
+    DOSSIER_LIST_HEADINGS,
     PROCESSING_HEADINGS,
+    RATING_LIST_HEADINGS,
     SATISFACTION_HEADINGS,
     to_csv,
     to_xlsx,
 )
 from services.reporting.page import report_page
 from services.reporting.periods import Period, PeriodError, period_from
-from services.reporting.projections import processing_report, satisfaction_report
+from services.reporting.projections import (
+    COUNT_COLUMNS,
+    RATING_COLUMNS,
+    ProcessingRow,
+    SatisfactionRow,
+    dossiers_in,
+    due_for_listing,
+    processing_report,
+    ratings_in,
+    satisfaction_report,
+)
 from services.reporting.store import ActiveKeyspace
+from shared.catalogue_names import CatalogueNames
 
 Format = Literal["json", "csv", "xlsx"]
+Grouping = Literal["agency", "level", "field", "procedure"]
+RatingGrouping = Literal["agency", "clerk", "procedure"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INDEX_766_FORMULA = (
-    "progress (max 20) = 20 x (resolved early + resolved on time + pending within deadline) / "
-    "received_total; satisfaction (max 18) = 18 x (very satisfied + satisfied) / ratings_total"
+    "processing progress (max 20) = 20 x (resolved early + resolved on time + pending not "
+    "overdue at the period's end) / (resolved + pending at the period's end); satisfaction "
+    "(max 18) = 18 x (very satisfied + satisfied) / ratings. Withdrawn, stopped and refused at "
+    "receipt are not dossiers handled to a result, so they are in neither term."
 )
+INDEX_766_SOURCE = (
+    "Decision 766/QĐ-TTg (2022), groups 'processing progress' (20) and 'satisfaction' (18), as "
+    "DOMAIN.md reads them: progress compares on-time handling with the dossiers handled; "
+    "satisfaction rests on the share of satisfied ratings (its feedback-handling part is not "
+    "measured yet)."
+)
+From = Annotated[date | None, Query(alias="from")]
+To = Annotated[date | None, Query(alias="to")]
+
+
+@dataclass(frozen=True)
+class Listing:
+    count: int
+    rows: list[dict[str, Any]]
 
 
 def _period(from_day: date | None, to_day: date | None, period: str | None, regime: bool) -> Period:
@@ -52,45 +84,128 @@ def _answer(
     return body  # fmt: skip
 
 
-def reports_router(keyspace: ActiveKeyspace, minimum_ratings: int) -> APIRouter:
+def _column(column: str, allowed: tuple[str, ...]) -> str:
+    if column not in allowed:
+        raise HTTPException(422, detail=f"unknown column {column!r}; one of {', '.join(allowed)}")
+    return column
+
+
+def _page(rows: list[dict[str, Any]], page: int, page_size: int, output: Format) -> Listing:
+    if output != "json":
+        return Listing(len(rows), rows)  # an export holds the whole list
+    first = (page - 1) * page_size
+    return Listing(len(rows), rows[first : first + page_size])
+
+
+class Reports:
+    """The read side: loads facts for a period and names the groups."""
+
+    def __init__(self, keyspace: ActiveKeyspace, names: CatalogueNames, minimum: int) -> None:
+        self.keyspace, self.names, self.minimum = keyspace, names, minimum
+
+    async def dossiers(
+        self, period: Period, agency: str | None, level: str | None
+    ) -> list[DossierFacts]:
+        store = await self.keyspace.current()
+        return [
+            facts
+            for facts in await store.dossiers_relevant_to(period.start)
+            if agency in (None, facts.agency) and level in (None, facts.level)
+        ]
+
+    async def ratings(self, period: Period) -> list[RatingFacts]:
+        store = await self.keyspace.current()
+        return await store.ratings_between(period.start, period.end)
+
+    def named(self, grouping: str, rows: list[Any]) -> list[ProcessingRow | SatisfactionRow]:
+        for row in rows:
+            row.group_name = self.names.name(grouping, row.group)
+        return rows
+
+    def dossier_line(self, facts: DossierFacts, period: Period) -> dict[str, Any]:
+        ending = facts.ending
+        ended = ending is not None and ending[0] < period.end
+        due = due_for_listing(facts, period.end)
+        return {
+            "code": facts.code, "procedure": facts.procedure,
+            "procedure_name": self.names.name("procedure", facts.procedure),
+            "agency": facts.agency, "agency_name": self.names.name("agency", facts.agency),
+            "received_at": facts.received_at.isoformat(),
+            "due_at": due.isoformat() if due else None,
+            "ended_at": ending[0].isoformat() if ending and ended else None,
+            "ending": ending[1].value if ending and ended else None,
+            "classification": facts.classification.value if facts.classification and ended
+            else None,
+            "state_at_end": None if ended else facts.open_state_at(period.end).value,
+        }  # fmt: skip
+
+    def rating_line(self, facts: RatingFacts) -> dict[str, Any]:
+        return {
+            "code": facts.code, "agency": facts.agency,
+            "agency_name": self.names.name("agency", facts.agency), "clerk": facts.clerk,
+            "procedure": facts.procedure,
+            "procedure_name": self.names.name("procedure", facts.procedure),
+            "rating": facts.rating.value, "rated_at": facts.rated_at.isoformat(),
+        }  # fmt: skip
+
+
+def reports_router(
+    keyspace: ActiveKeyspace, minimum_ratings: int, names: CatalogueNames
+) -> APIRouter:
     router = APIRouter(prefix="/v1/reports", tags=["reports"])
-    From = Annotated[date | None, Query(alias="from")]  # noqa: N806
-    To = Annotated[date | None, Query(alias="to")]  # noqa: N806
+    reports = Reports(keyspace, names, minimum_ratings)
 
     @router.get("/processing")
     async def processing(
         from_day: From = None, to_day: To = None, period: str | None = None,
-        regime: bool = False, group_by: Literal["agency", "level", "field", "procedure"] = "agency",
+        regime: bool = False, group_by: Grouping = "agency",
         agency: str | None = None, level: str | None = None, format: Format = "json",
     ) -> Any:  # fmt: skip
-        """The statistics table of dossier processing for a period (by event time)."""
-        store = await keyspace.current()
+        """The statistics table of dossier processing for a period (by event time). Every row
+        balances: carried_over + new_total = resolved_total + withdrawn + stopped +
+        pending_total (= received_total); refused_at_receipt is apart (never received)."""
         chosen = _period(from_day, to_day, period, regime)
-        dossiers = [
-            facts
-            for facts in await store.dossiers_relevant_to(chosen.start)
-            if agency in (None, facts.agency) and level in (None, facts.level)
-        ]
-        rows, total = processing_report(dossiers, chosen, group_by)
-        table = [asdict(row) for row in rows]
+        rows, total = processing_report(
+            await reports.dossiers(chosen, agency, level), chosen, group_by
+        )
+        table = [asdict(row) for row in reports.named(group_by, rows)]
         body = {"period": chosen.label, "group_by": group_by, "rows": table, "total": asdict(total)}
         return _answer(body, [*table, asdict(total)], PROCESSING_HEADINGS, "xu-ly-ho-so", format)
+
+    @router.get("/processing/dossiers")
+    async def processing_dossiers(
+        column: str, from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, group_by: Grouping = "agency", group: str | None = None,
+        agency: str | None = None, level: str | None = None, format: Format = "json",
+        page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:  # fmt: skip
+        """The dossiers behind one count of the processing table: the same period and filters,
+        the row (`group`, none for the total) and the `column`. Its `count` is the count."""
+        chosen = _period(from_day, to_day, period, regime)
+        found = dossiers_in(
+            await reports.dossiers(chosen, agency, level), chosen, group_by, group,
+            _column(column, COUNT_COLUMNS),
+        )  # fmt: skip
+        lines = [reports.dossier_line(facts, chosen) for facts in found]
+        listed = _page(lines, page, page_size, format)
+        body = {"period": chosen.label, "group_by": group_by, "group": group, "column": column,
+                "count": listed.count, "page": page, "page_size": page_size,
+                "dossiers": listed.rows}  # fmt: skip
+        return _answer(body, listed.rows, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)
 
     @router.get("/satisfaction")
     async def satisfaction(
         from_day: From = None, to_day: To = None, period: str | None = None,
-        regime: bool = False, group_by: Literal["agency", "clerk", "procedure"] = "agency",
+        regime: bool = False, group_by: RatingGrouping = "agency",
         minimum: int | None = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         """Ratings by agency, clerk or procedure; the ranking leaves out groups with fewer
         ratings than `minimum` (default from settings)."""
-        store = await keyspace.current()
         chosen = _period(from_day, to_day, period, regime)
         floor = minimum_ratings if minimum is None else minimum
-        report = satisfaction_report(
-            await store.ratings_between(chosen.start, chosen.end), chosen, group_by, floor
-        )
-        table = [asdict(row) for row in report.rows]
+        report = satisfaction_report(await reports.ratings(chosen), chosen, group_by, floor)
+        table = [asdict(row) for row in reports.named(group_by, report.rows)]
         body = {
             "period": chosen.label, "group_by": group_by, "rows": table,
             "total": asdict(report.total), "minimum_for_ranking": floor,
@@ -101,54 +216,65 @@ def reports_router(keyspace: ActiveKeyspace, minimum_ratings: int) -> APIRouter:
             body, [*table, asdict(report.total)], SATISFACTION_HEADINGS, "hai-long", format
         )
 
-    @router.get("/page", response_class=HTMLResponse)
-    async def page(
-        from_day: From = None, to_day: To = None, period: str | None = None,
-        regime: bool = False, group_by: Literal["agency", "level", "field", "procedure"] = "agency",
-    ) -> HTMLResponse:  # fmt: skip
-        """The processing and satisfaction reports as a page for people, with a chart."""
-        store = await keyspace.current()
+    @router.get("/satisfaction/ratings")
+    async def satisfaction_ratings(
+        column: str, from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, group_by: RatingGrouping = "agency", group: str | None = None,
+        format: Format = "json", page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:  # fmt: skip
+        """The ratings behind one count of the satisfaction table."""
         chosen = _period(from_day, to_day, period, regime)
-        rows, total = processing_report(await store.dossiers_relevant_to(chosen.start), chosen,
+        found = ratings_in(await reports.ratings(chosen), chosen, group_by, group,
+                           _column(column, RATING_COLUMNS))  # fmt: skip
+        listed = _page([reports.rating_line(facts) for facts in found], page, page_size, format)
+        body = {"period": chosen.label, "group_by": group_by, "group": group, "column": column,
+                "count": listed.count, "page": page, "page_size": page_size,
+                "ratings": listed.rows}  # fmt: skip
+        return _answer(body, listed.rows, RATING_LIST_HEADINGS, f"danh-gia-{column}", format)
+
+    @router.get("/page", response_class=HTMLResponse)
+    async def page_for_people(
+        from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, group_by: Grouping = "agency",
+    ) -> HTMLResponse:  # fmt: skip
+        """The processing and satisfaction reports as a page for people, with a chart; each
+        count links to the list of dossiers or ratings behind it."""
+        chosen = _period(from_day, to_day, period, regime)
+        rows, total = processing_report(await reports.dossiers(chosen, None, None), chosen,
                                         group_by)  # fmt: skip
         grouping = group_by if group_by in ("agency", "procedure") else "agency"
-        ratings = satisfaction_report(
-            await store.ratings_between(chosen.start, chosen.end), chosen, grouping,
-            minimum_ratings,
-        )  # fmt: skip
-        processing_rows = [*(asdict(row) for row in rows), asdict(total)]
-        satisfaction_rows = [*(asdict(row) for row in ratings.rows), asdict(ratings.total)]
-        html = report_page(chosen, rows, total, ratings, processing_rows, satisfaction_rows)
-        return HTMLResponse(html)
+        ratings = satisfaction_report(await reports.ratings(chosen), chosen, grouping,
+                                      minimum_ratings)  # fmt: skip
+        reports.named(group_by, rows)
+        reports.named(grouping, ratings.rows)
+        return HTMLResponse(report_page(chosen, group_by, rows, total, grouping, ratings))
 
     @router.get("/index766")
     async def index766(
         period: str, regime: bool = False, group_by: Literal["agency"] = "agency"
     ) -> dict[str, Any]:
-        """Two of the six groups of the national service index (Decision 766/QĐ-TTg)."""
-        store = await keyspace.current()
+        """Two of the five groups of the national service index (Decision 766/QĐ-TTg)."""
         chosen = _period(None, None, period, regime)
-        rows, _ = processing_report(
-            await store.dossiers_relevant_to(chosen.start), chosen, group_by
-        )
-        ratings = satisfaction_report(
-            await store.ratings_between(chosen.start, chosen.end), chosen, group_by, 0
-        )
-        happy = {row.group: row.satisfied_rate for row in ratings.rows}
+        rows, _ = processing_report(await reports.dossiers(chosen, None, None), chosen, group_by)
+        rated = satisfaction_report(await reports.ratings(chosen), chosen, group_by, 0)
+        happy = {row.group: row.satisfied_rate for row in rated.rows}
         scores = []
-        for row in rows:
-            good = row.resolved_early + row.resolved_on_time + row.pending_within
-            progress = round(20 * good / row.received_total, 2) if row.received_total else None
+        for row in reports.named(group_by, rows):
+            assert isinstance(row, ProcessingRow)
+            handled = row.resolved_total + row.pending_total
+            good = row.resolved_early + row.resolved_on_time + row.pending_within + row.paused
             rate = happy.get(row.group)
             scores.append({
-                "group": row.group,
-                "processing_progress": progress,
+                "group": row.group, "group_name": row.group_name,
+                "processing_progress": round(20 * good / handled, 2) if handled else None,
                 "satisfaction": None if rate is None else round(18 * rate, 2),
             })  # fmt: skip
         return {
-            "period": chosen.label, "formula": INDEX_766_FORMULA, "scores": scores,
-            "not_measured": ["transparency (18)", "online services (12)", "online payment (10)",
-                             "digitisation (22)"],
+            "period": chosen.label, "formula": INDEX_766_FORMULA, "source": INDEX_766_SOURCE,
+            "scores": scores,
+            "not_measured": ["publicity and transparency (18)", "online services (12)",
+                             "online payment (10)", "digitisation (22)"],
         }  # fmt: skip
 
     return router

@@ -10,6 +10,7 @@ from services.reporting.month_gauges import MonthGauges
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
+from shared.catalogue_names import CatalogueNames
 from shared.clock import Clock, SystemClock
 from shared.service_app import ServiceRuntime, wire_service
 
@@ -26,7 +27,8 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
             runtime.broker, runtime.consumer_group, projector
         )
         runtime.state = keyspace
-        return (reports_router(keyspace, settings.minimum_ratings_for_ranking),)
+        names = CatalogueNames.from_file(settings.catalogue_file)
+        return (reports_router(keyspace, settings.minimum_ratings_for_ranking, names),)
 
     return wire_service(
         "reporting",

@@ -8,17 +8,22 @@ from typing import Any
 from openpyxl import Workbook
 
 PROCESSING_HEADINGS = {
-    "group": "Đơn vị / nhóm",
+    "group": "Mã đơn vị / nhóm",
+    "group_name": "Tên đơn vị / nhóm",
     "received_total": "Tổng số hồ sơ tiếp nhận",
     "carried_over": "Kỳ trước chuyển qua",
+    "new_total": "Tiếp nhận mới",
     "new_online": "Tiếp nhận mới trực tuyến",
     "new_counter": "Tiếp nhận mới trực tiếp",
     "new_postal": "Tiếp nhận mới qua bưu chính công ích",
+    "refused_at_receipt": "Từ chối tiếp nhận (không tính vào tiếp nhận)",
     "resolved_total": "Đã giải quyết",
     "resolved_early": "Giải quyết trước hạn",
     "resolved_on_time": "Giải quyết đúng hạn",
     "resolved_late": "Giải quyết quá hạn",
     "late_with_apology": "Quá hạn có văn bản xin lỗi",
+    "withdrawn": "Rút hồ sơ",
+    "stopped": "Dừng xử lý",
     "pending_total": "Đang giải quyết",
     "pending_within": "Đang giải quyết trong hạn",
     "pending_overdue": "Đang giải quyết quá hạn",
@@ -27,7 +32,8 @@ PROCESSING_HEADINGS = {
     "online_rate": "Tỷ lệ tiếp nhận trực tuyến",
 }
 SATISFACTION_HEADINGS = {
-    "group": "Đơn vị / cán bộ / thủ tục",
+    "group": "Mã đơn vị / cán bộ / thủ tục",
+    "group_name": "Tên",
     "ratings_total": "Tổng số đánh giá",
     "very_satisfied": "Rất hài lòng",
     "satisfied": "Hài lòng",
@@ -35,6 +41,38 @@ SATISFACTION_HEADINGS = {
     "satisfied_rate": "Tỷ lệ hài lòng và rất hài lòng",
     "rank": "Xếp hạng",
 }
+DOSSIER_LIST_HEADINGS = {
+    "code": "Mã hồ sơ",
+    "procedure": "Mã thủ tục",
+    "procedure_name": "Tên thủ tục",
+    "agency": "Mã cơ quan",
+    "agency_name": "Tên cơ quan",
+    "received_at": "Ngày tiếp nhận",
+    "due_at": "Hạn giải quyết",
+    "ended_at": "Ngày kết thúc",
+    "ending": "Kết thúc",
+    "classification": "Kết quả so với hạn",
+    "state_at_end": "Tình trạng cuối kỳ",
+}
+RATING_LIST_HEADINGS = {
+    "code": "Mã hồ sơ",
+    "agency": "Mã cơ quan",
+    "agency_name": "Tên cơ quan",
+    "clerk": "Cán bộ tiếp nhận",
+    "procedure": "Mã thủ tục",
+    "procedure_name": "Tên thủ tục",
+    "rating": "Mức đánh giá",
+    "rated_at": "Thời điểm đánh giá",
+}
+NO_RATE = "—"  # a rate with nothing to divide by: never 0%
+RATE_COLUMNS = {"on_time_rate", "online_rate", "satisfied_rate"}
+
+
+def _cell(row: dict[str, Any], name: str) -> Any:
+    value = row.get(name)
+    if value is None:
+        return NO_RATE if name in RATE_COLUMNS else ""
+    return value
 
 
 def to_csv(rows: Sequence[dict[str, Any]], headings: dict[str, str]) -> str:
@@ -42,7 +80,7 @@ def to_csv(rows: Sequence[dict[str, Any]], headings: dict[str, str]) -> str:
     writer = csv.writer(out)
     writer.writerow(headings.values())
     for row in rows:
-        writer.writerow(["" if row.get(name) is None else row[name] for name in headings])
+        writer.writerow([_cell(row, name) for name in headings])
     return "\ufeff" + out.getvalue()  # a BOM, so spreadsheet programs read UTF-8 Vietnamese
 
 
@@ -52,7 +90,7 @@ def to_xlsx(rows: Sequence[dict[str, Any]], headings: dict[str, str], title: str
     sheet.title = title[:31]
     sheet.append(list(headings.values()))
     for row in rows:
-        sheet.append([row.get(name) for name in headings])
+        sheet.append([_cell(row, name) for name in headings])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

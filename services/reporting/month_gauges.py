@@ -7,7 +7,7 @@ from datetime import date
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from services.reporting.periods import Period, named_period
+from services.reporting.periods import VIETNAM, Period, named_period
 from services.reporting.projections import processing_report, satisfaction_report
 from services.reporting.store import ActiveKeyspace
 from shared.clock import Clock
@@ -30,7 +30,7 @@ class MonthGauges:
                      registry=self._registry)  # fmt: skip
 
     def _month(self) -> Period:
-        today: date = self.clock.now().date()
+        today: date = self.clock.now().astimezone(VIETNAM).date()  # the month in Vietnam
         return named_period(f"{today.year}-M{today.month:02d}")
 
     async def refresh(self) -> None:

@@ -1,11 +1,24 @@
 """The human-readable report page: the processing and satisfaction tables of a period and a
 bar chart of on-time rates, as one HTML page with inline SVG (no script, no external files)."""
 
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from html import escape
+from urllib.parse import urlencode
 
-from services.reporting.exports import PROCESSING_HEADINGS, SATISFACTION_HEADINGS
+from services.reporting.exports import (
+    NO_RATE,
+    PROCESSING_HEADINGS,
+    RATE_COLUMNS,
+    SATISFACTION_HEADINGS,
+)
 from services.reporting.periods import Period
-from services.reporting.projections import ProcessingRow, SatisfactionReport
+from services.reporting.projections import (
+    COUNT_COLUMNS,
+    RATING_COLUMNS,
+    ProcessingRow,
+    SatisfactionReport,
+)
 
 STYLE = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 24px; color: #1d2733; }
@@ -14,40 +27,73 @@ table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #b8c2cc; padding: 4px 8px; text-align: right; }
 th { background: #e8eef4; } td:first-child, th:first-child { text-align: left; }
 tr.total td { font-weight: bold; background: #f6f8fa; }
+a { color: inherit; }
 """
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, name: str) -> str:
     if value is None:
-        return ""
+        return NO_RATE if name in RATE_COLUMNS else ""
     if isinstance(value, float):
         return f"{value * 100:.2f}%"
     return escape(str(value))
 
 
-def _table(rows: list[dict[str, object]], headings: dict[str, str], total_last: bool) -> str:
+def _table(
+    rows: list[dict[str, object]], headings: dict[str, str], link: Callable[[object, str], str]
+) -> str:
+    """The total row comes last; every count cell links to the list behind it."""
     head = "".join(f"<th>{escape(text)}</th>" for text in headings.values())
     body = []
     for index, row in enumerate(rows):
-        css = ' class="total"' if total_last and index == len(rows) - 1 else ""
-        cells = "".join(f"<td>{_cell(row.get(name))}</td>" for name in headings)
-        body.append(f"<tr{css}>{cells}</tr>")
+        css = ' class="total"' if index == len(rows) - 1 else ""
+        group = None if index == len(rows) - 1 else row["group"]
+        cells = []
+        for name in headings:
+            text = _cell(row.get(name), name)
+            href = link(group, name) if isinstance(row.get(name), int) else ""
+            cells.append(
+                f'<td><a href="{escape(href)}">{text}</a></td>' if href else f"<td>{text}</td>"
+            )
+        body.append(f"<tr{css}>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _linker(
+    route: str, period: Period, grouping: str, columns: Iterable[str]
+) -> Callable[[object, str], str]:
+    known = set(columns)
+
+    def link(group: object, column: str) -> str:
+        if column not in known:
+            return ""
+        query = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat(),
+                 "group_by": grouping, "column": column}  # fmt: skip
+        if group is not None:
+            query["group"] = str(group)
+        return f"/v1/reports/{route}?{urlencode(query)}"
+
+    return link
+
+
 def _chart(rows: list[ProcessingRow]) -> str:
-    """Horizontal bars: each group's on-time rate."""
-    bar_height, width, label_width = 26, 520, 140
+    """Horizontal bars: each group's on-time rate; a group with nothing resolved has no rate
+    (shown as a dash, never as a 0% bar)."""
+    bar_height, width, label_width = 26, 620, 240
     bars = []
     for index, row in enumerate(rows):
-        rate = row.on_time_rate or 0.0
         y = index * bar_height
+        label = row.group_name or row.group
+        bars.append(f'<text x="0" y="{y + 17}" font-size="13">{escape(label)}</text>')
+        if row.on_time_rate is None:
+            bars.append(f'<text x="{label_width}" y="{y + 17}" font-size="13">{NO_RATE}</text>')
+            continue
+        length = row.on_time_rate * (width - label_width - 70)
         bars.append(
-            f'<text x="0" y="{y + 17}" font-size="13">{escape(row.group)}</text>'
-            f'<rect x="{label_width}" y="{y + 4}" width="{rate * (width - label_width - 70):.1f}" '
+            f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" '
             f'height="{bar_height - 8}" fill="#2f7dbb"/>'
-            f'<text x="{label_width + rate * (width - label_width - 70) + 6:.1f}" y="{y + 17}" '
-            f'font-size="13">{rate * 100:.2f}%</text>'
+            f'<text x="{label_width + length + 6:.1f}" y="{y + 17}" '
+            f'font-size="13">{row.on_time_rate * 100:.2f}%</text>'
         )
     height = max(bar_height, bar_height * len(rows))
     return (
@@ -58,23 +104,28 @@ def _chart(rows: list[ProcessingRow]) -> str:
 
 def report_page(
     period: Period,
+    grouping: str,
     rows: list[ProcessingRow],
     total: ProcessingRow,
+    rating_grouping: str,
     satisfaction: SatisfactionReport,
-    as_dicts: list[dict[str, object]],
-    satisfaction_dicts: list[dict[str, object]],
 ) -> str:
     title = f"Báo cáo kết quả giải quyết thủ tục hành chính: {period.label}"
+    processing = [*(asdict(row) for row in rows), asdict(total)]
+    rated = [*(asdict(row) for row in satisfaction.rows), asdict(satisfaction.total)]
+    dossier_links = _linker("processing/dossiers", period, grouping, COUNT_COLUMNS)
+    rating_links = _linker("satisfaction/ratings", period, rating_grouping, RATING_COLUMNS)
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{escape(title)}</h1>
 <h2>Tình hình tiếp nhận và giải quyết hồ sơ</h2>
-{_table(as_dicts, PROCESSING_HEADINGS, total_last=True)}
+<p>Mỗi số liệu dẫn tới danh sách hồ sơ tương ứng.</p>
+{_table(processing, PROCESSING_HEADINGS, dossier_links)}
 <h2>Tỷ lệ giải quyết đúng hạn (trước hạn và đúng hạn / đã giải quyết)</h2>
 {_chart(rows)}
 <h2>Mức độ hài lòng (tối thiểu {satisfaction.minimum_for_ranking} đánh giá để xếp hạng)</h2>
-{_table(satisfaction_dicts, SATISFACTION_HEADINGS, total_last=True)}
+{_table(rated, SATISFACTION_HEADINGS, rating_links)}
 <p>Tổng: {total.received_total} hồ sơ tiếp nhận, {total.resolved_total} đã giải quyết.</p>
 </body></html>
 """

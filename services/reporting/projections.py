@@ -1,62 +1,79 @@
-"""What reporting keeps per dossier (by event time), and the reports computed from it. Pure.
-
-Every fact is set from an event's `occurred_at`, so replaying the topics gives the same facts,
-a redelivered event sets the same values again, and a late event corrects its period."""
+"""The processing and satisfaction reports computed from facts, and the dossiers behind each
+count. Pure. The definitions are README's "Definitions"; `columns_of` is the only place a
+dossier is put into a column, so a drill-down list always has its count's length."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-
+from services.reporting.dossier_facts import DossierFacts, Ending, OpenState, RatingFacts
 from services.reporting.periods import Period
-from shared.events.vocabulary import Channel, Classification, RatingLevel
+from shared.events.vocabulary import Channel, Classification
 
 GROUPINGS = ("agency", "level", "field", "procedure")
 RATING_GROUPINGS = ("agency", "clerk", "procedure")
 
+_NEW = {Channel.ONLINE: "new_online", Channel.POSTAL: "new_postal"}
+_RESOLVED = {
+    Classification.EARLY: "resolved_early",
+    Classification.ON_TIME: "resolved_on_time",
+    Classification.LATE: "resolved_late",
+}
+_PENDING = {
+    OpenState.WITHIN: "pending_within",
+    OpenState.OVERDUE: "pending_overdue",
+    OpenState.PAUSED: "paused",
+}
 
-class DossierFacts(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
-    code: str
-    agency: str
-    level: str
-    field: str
-    procedure: str
-    channel: Channel
-    received_at: AwareDatetime
-    due_at: AwareDatetime | None = None
-    resolved_at: AwareDatetime | None = None
-    classification: Classification | None = None
-    apology_sent: bool = False
-    closed_at: AwareDatetime | None = None  # resolved, stopped, withdrawn or refused
-    pauses: tuple[tuple[AwareDatetime, bool], ...] = ()  # (when, paused?) in time order
+def columns_of(facts: DossierFacts, period: Period) -> list[str]:
+    """The count columns of a period's table this dossier is in (none if it is not in it)."""
+    start, end = period.start, period.end
+    ending = facts.ending
+    if ending is not None and ending[1] is Ending.REFUSED_AT_RECEIPT:
+        # never received: counted apart, in the period of the refusal (the receipt's day)
+        return ["refused_at_receipt"] if start <= ending[0] < end else []
+    if facts.received_at >= end or (ending is not None and ending[0] < start):
+        return []
+    columns = ["received_total"]
+    if facts.received_at < start:
+        columns.append("carried_over")
+    else:
+        columns += ["new_total", _NEW.get(facts.channel, "new_counter")]
+    if ending is not None and ending[0] < end:
+        return columns + _ended_columns(facts, ending[1])
+    return [*columns, "pending_total", _PENDING[facts.open_state_at(end)]]
 
-    def group(self, grouping: str) -> str:
-        return str(getattr(self, grouping))
 
-    def paused_at(self, moment: datetime) -> bool:
-        state = False
-        for at, paused in sorted(self.pauses):
-            if at < moment:
-                state = paused
-        return state
+def _ended_columns(facts: DossierFacts, ending: Ending) -> list[str]:
+    if ending is not Ending.RESOLVED:
+        return [ending.value]
+    columns = ["resolved_total"]
+    if facts.classification is not None:
+        columns.append(_RESOLVED[facts.classification])
+        if facts.classification is Classification.LATE and facts.apology_sent:
+            columns.append("late_with_apology")
+    return columns
 
 
 @dataclass
 class ProcessingRow:
     group: str
+    group_name: str | None = None
     received_total: int = 0
     carried_over: int = 0
+    new_total: int = 0
     new_online: int = 0
     new_counter: int = 0
     new_postal: int = 0
+    refused_at_receipt: int = 0
     resolved_total: int = 0
     resolved_early: int = 0
     resolved_on_time: int = 0
     resolved_late: int = 0
     late_with_apology: int = 0
+    withdrawn: int = 0
+    stopped: int = 0
     pending_total: int = 0
     pending_within: int = 0
     pending_overdue: int = 0
@@ -64,66 +81,34 @@ class ProcessingRow:
     on_time_rate: float | None = None
     online_rate: float | None = None
 
-    def count(self, facts: DossierFacts, period: Period) -> None:
-        start, end = period.start, period.end
-        if facts.received_at >= end or (facts.closed_at is not None and facts.closed_at < start):
-            return
-        if facts.received_at < start:
-            self.carried_over += 1
-        else:
-            self._count_new(facts.channel)
-        if facts.resolved_at is not None and start <= facts.resolved_at < end:
-            self._count_resolved(facts)
-        if facts.closed_at is None or facts.closed_at >= end:
-            self._count_pending(facts, end)
-
-    def _count_new(self, channel: Channel) -> None:
-        if channel is Channel.ONLINE:
-            self.new_online += 1
-        elif channel is Channel.POSTAL:
-            self.new_postal += 1
-        else:
-            self.new_counter += 1
-
-    def _count_resolved(self, facts: DossierFacts) -> None:
-        self.resolved_total += 1
-        if facts.classification is Classification.EARLY:
-            self.resolved_early += 1
-        elif facts.classification is Classification.ON_TIME:
-            self.resolved_on_time += 1
-        elif facts.classification is Classification.LATE:
-            self.resolved_late += 1
-            self.late_with_apology += int(facts.apology_sent)
-
-    def _count_pending(self, facts: DossierFacts, end: datetime) -> None:
-        self.pending_total += 1
-        if facts.paused_at(end):
-            self.paused += 1
-        elif facts.due_at is not None and facts.due_at < end:
-            self.pending_overdue += 1
-        else:
-            self.pending_within += 1
+    def count(self, columns: Iterable[str]) -> None:
+        for name in columns:
+            setattr(self, name, getattr(self, name) + 1)
 
     def finish(self) -> "ProcessingRow":
-        new = self.new_online + self.new_counter + self.new_postal
-        self.received_total = self.carried_over + new
         if self.resolved_total:
             done_in_time = self.resolved_early + self.resolved_on_time
             self.on_time_rate = round(done_in_time / self.resolved_total, 4)
-        if new:
-            self.online_rate = round(self.new_online / new, 4)
+        if self.new_total:
+            self.online_rate = round(self.new_online / self.new_total, 4)
         return self
 
     def add(self, other: "ProcessingRow") -> None:
-        for name in _COUNTS:
+        for name in COUNT_COLUMNS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    def balances(self) -> bool:
+        """carried over + new = resolved + withdrawn + stopped + pending at the end."""
+        came_in = self.carried_over + self.new_total
+        went = self.resolved_total + self.withdrawn + self.stopped + self.pending_total
+        return came_in == self.received_total == went
 
-_COUNTS = [
+
+COUNT_COLUMNS = tuple(
     name
     for name in ProcessingRow.__dataclass_fields__
-    if name not in {"group", "received_total", "on_time_rate", "online_rate"}
-]
+    if name not in {"group", "group_name", "on_time_rate", "online_rate"}
+)
 
 
 def processing_report(
@@ -131,33 +116,47 @@ def processing_report(
 ) -> tuple[list[ProcessingRow], ProcessingRow]:
     rows: dict[str, ProcessingRow] = {}
     for facts in dossiers:
-        key = facts.group(grouping)
-        rows.setdefault(key, ProcessingRow(key)).count(facts, period)
+        columns = columns_of(facts, period)
+        if columns:
+            key = facts.group(grouping)
+            rows.setdefault(key, ProcessingRow(key)).count(columns)
     total = ProcessingRow("total")
     for row in rows.values():
         total.add(row)
-    finished = [row.finish() for _, row in sorted(rows.items())]
-    kept = [row for row in finished if row.received_total or row.resolved_total]
-    return kept, total.finish()
+    return [row.finish() for _, row in sorted(rows.items())], total.finish()
 
 
-class RatingFacts(BaseModel):
-    model_config = ConfigDict(frozen=True)
+def dossiers_in(
+    dossiers: Iterable[DossierFacts], period: Period, grouping: str, group: str | None,
+    column: str,
+) -> list[DossierFacts]:  # fmt: skip
+    """The dossiers behind one cell (`group` None: the total row), by code."""
+    found = [
+        facts
+        for facts in dossiers
+        if (group is None or facts.group(grouping) == group) and column in columns_of(facts, period)
+    ]
+    return sorted(found, key=lambda facts: facts.code)
 
-    code: str
-    agency: str
-    clerk: str | None
-    procedure: str
-    rating: RatingLevel
-    rated_at: AwareDatetime
 
-    def group(self, grouping: str) -> str:
-        return str(getattr(self, grouping) or "-")
+def due_for_listing(facts: DossierFacts, end: datetime) -> datetime | None:
+    """The due instant an auditor checks the dossier against: the one it passed, if it did
+    by `end`, else the one in force at its ending or at `end`."""
+    late = facts.late_since()
+    if late is not None and late < end:
+        return facts.due_at(late)
+    ending = facts.ending
+    moment = min(ending[0], end) if ending else end
+    return facts.due_at(moment)
+
+
+# Satisfaction ---------------------------------------------------------------------------------
 
 
 @dataclass
 class SatisfactionRow:
     group: str
+    group_name: str | None = None
     ratings_total: int = 0
     very_satisfied: int = 0
     satisfied: int = 0
@@ -172,6 +171,9 @@ class SatisfactionRow:
         return self
 
 
+RATING_COLUMNS = ("ratings_total", "very_satisfied", "satisfied", "dissatisfied")
+
+
 @dataclass
 class SatisfactionReport:
     rows: list[SatisfactionRow]
@@ -180,18 +182,25 @@ class SatisfactionReport:
     unranked: list[str] = field(default_factory=list)
 
 
+def rating_columns_of(facts: RatingFacts, period: Period) -> list[str]:
+    if not period.start <= facts.rated_at < period.end:
+        return []
+    return ["ratings_total", facts.rating.value]
+
+
 def satisfaction_report(
     ratings: Iterable[RatingFacts], period: Period, grouping: str, minimum: int
 ) -> SatisfactionReport:
     rows: dict[str, SatisfactionRow] = {}
     total = SatisfactionRow("total")
     for facts in ratings:
-        if not period.start <= facts.rated_at < period.end:
+        columns = rating_columns_of(facts, period)
+        if not columns:
             continue
         row = rows.setdefault(facts.group(grouping), SatisfactionRow(facts.group(grouping)))
         for target in (row, total):
-            target.ratings_total += 1
-            setattr(target, facts.rating.value, getattr(target, facts.rating.value) + 1)
+            for name in columns:
+                setattr(target, name, getattr(target, name) + 1)
     finished = [row.finish() for row in rows.values()]
     ranked = sorted(
         (row for row in finished if row.ratings_total >= minimum),
@@ -202,3 +211,16 @@ def satisfaction_report(
     unranked = sorted(row.group for row in finished if row.ratings_total < minimum)
     ordered = ranked + sorted((r for r in finished if r.rank is None), key=lambda r: r.group)
     return SatisfactionReport(ordered, total.finish(), minimum, unranked)
+
+
+def ratings_in(
+    ratings: Iterable[RatingFacts], period: Period, grouping: str, group: str | None,
+    column: str,
+) -> list[RatingFacts]:  # fmt: skip
+    found = [
+        facts
+        for facts in ratings
+        if (group is None or facts.group(grouping) == group)
+        and column in rating_columns_of(facts, period)
+    ]
+    return sorted(found, key=lambda facts: facts.code)

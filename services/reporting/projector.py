@@ -3,14 +3,11 @@
 from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Histogram
-from redis.asyncio.client import Pipeline
 
-from services.reporting.store import ActiveKeyspace, RedisReportingStore
+from services.reporting.dossier_facts import update_of
+from services.reporting.store import ActiveKeyspace, ReportingStore
 from shared.clock import Clock
-from shared.events import deadline as dl
-from shared.events import dossier as de
 from shared.events.envelope import Event
-from shared.events.survey import RatingAccepted
 
 
 class Projector:
@@ -50,56 +47,10 @@ class Projector:
         if events:
             await self.apply(await self.keyspace.writing_to(), events)
 
-    async def apply(self, store: RedisReportingStore, events: Sequence[Event]) -> None:
-        """Applies a batch of events in one pipeline (one round trip). Every write is an
-        order-free merge, so the batch's order, or a batch applied twice, changes nothing."""
-        async with store.redis.pipeline(transaction=False) as pipe:
-            for event in events:
-                await self._stage(pipe, store, event)
-            await pipe.execute()
+    async def apply(self, store: ReportingStore, events: Sequence[Event]) -> None:
+        """Applies a batch of events as one batch of updates. Every update is an order-free
+        merge, so the batch's order, or a batch applied twice, changes nothing."""
+        await store.apply([update for event in events if (update := update_of(event))])
         now = self.clock.now()
         for event in events:
             self.lag.observe(max(0.0, (now - event.occurred_at).total_seconds()))
-
-    @staticmethod
-    async def _stage(pipe: Pipeline, store: RedisReportingStore, event: Event) -> None:
-        at = event.occurred_at
-        match event:
-            case de.DossierReceived(body=body):
-                await store.set_facts(
-                    pipe, body.dossier_code,
-                    agency=body.agency_code, level=body.level.value, field=body.field,
-                    procedure=body.procedure_code, channel=body.channel.value,
-                    received_at=at.isoformat(),
-                )  # fmt: skip
-                await store.opened(pipe, body.dossier_code)
-            case de.DossierResolved(body=body):
-                await store.set_facts(pipe, body.dossier_code, resolved_at=at.isoformat())
-                await store.closed(pipe, body.dossier_code, at)
-            case de.DossierStopped() | de.DossierWithdrawn() | de.DossierReceiptRefused():
-                await store.closed(pipe, event.body.dossier_code, at)
-            case de.SupplementRequested() | de.PaymentRequested():
-                await store.set_facts(
-                    pipe, event.body.dossier_code, **{f"pause:{at.timestamp()}": "p"}
-                )
-            case de.SupplementReceived() | de.PaymentReceived():
-                await store.set_facts(
-                    pipe, event.body.dossier_code, **{f"pause:{at.timestamp()}": "r"}
-                )
-            case de.DossierDelayed(body=body):
-                await store.set_facts(pipe, body.dossier_code, apology="1")
-            case dl.DeadlineSet(body=body):
-                await store.set_if_newer(
-                    pipe, body.dossier_code, "due_set_epoch", at, due_at=body.due_at.isoformat()
-                )
-            case dl.DossierClassified(body=body):
-                fields = {"classification": body.classification.value}
-                if body.apology_sent:
-                    fields["apology"] = "1"
-                await store.set_facts(pipe, body.dossier_code, **fields)
-            case RatingAccepted(body=body):
-                await store.rated(
-                    pipe, body.dossier_code, at,
-                    agency=body.agency_code, clerk=body.clerk_id or "",
-                    procedure=body.procedure_code, rating=body.rating.value,
-                )  # fmt: skip

@@ -1,8 +1,14 @@
+from pathlib import Path
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
 class ReportingSettings(ServiceSettings):
     port: int = Field(8004, alias="REPORTING_PORT")
     minimum_ratings_for_ranking: int = Field(30, ge=0, alias="MINIMUM_RATINGS_FOR_RANKING")
+    # The names printed next to codes (agencies, procedures, fields) come from the catalogue.
+    catalogue_file: Path = Field(CONFIG / "catalogue.toml", alias="CATALOGUE_FILE")

@@ -1,36 +1,35 @@
-"""Reporting's read model in Redis. All key formats live here, prefixed `reporting:`.
+"""Reporting's read model: a Protocol, its Redis store and the in-memory twin. All key formats
+live here, prefixed `reporting:`.
 
-Every update is a merge that gives the same result in any order and any number of times
-(set a field; set a field only if the event is newer; add to a sorted set), so redelivery,
+Every update is a merge that gives the same result in any order and any number of times (set a
+field keyed by what set it; keep the earliest closing; keep the latest rating), so redelivery,
 late events and several instances leave exactly the facts one pass in order would.
 
-  {p}:dossier:{code}   hash of a dossier's facts (see `projections.DossierFacts`)
+  {p}:dossier:{code}   hash of a dossier's facts (see `dossier_facts.facts_from`)
   {p}:relevant         zset code -> when it closed (1e12 while open): a report for a period
                        starting at F reads only dossiers with score >= F
   {p}:rating:{code}    hash of the dossier's current rating;  {p}:rated  zset code -> rated at
+  {p}:audit:last       the last audit's result (JSON), for the metrics
 """
 
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
-from services.reporting.projections import DossierFacts, RatingFacts
+from services.reporting.dossier_facts import (
+    DossierFacts,
+    FactsUpdate,
+    RatingFacts,
+    facts_from,
+    rating_from,
+)
 
 PREFIX = "reporting"
 POINTER_REFRESH_SECONDS = 1.0
 OPEN = 1e12  # the "closed at" score of an open dossier
-
-# KEYS: hash   ARGV: stamp field, stamp (epoch), field, value, ...
-_SET_IF_NEWER = """
-local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
-if tonumber(ARGV[2]) < current then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 3))
-return 1
-"""
 
 # KEYS: rating hash, rated zset   ARGV: code, stamp (epoch), field, value, ...
 _RATED = """
@@ -52,11 +51,18 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+class ReportingStore(Protocol):
+    async def apply(self, updates: Sequence[FactsUpdate]) -> None: ...
+
+    async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]: ...
+
+    async def ratings_between(self, start: datetime, end: datetime) -> list[RatingFacts]: ...
+
+
 class RedisReportingStore:
     def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
         self.redis = redis
         self.prefix = prefix
-        self._set_if_newer = redis.register_script(_SET_IF_NEWER)
         self._opened = redis.register_script(_OPENED)
         self._rated = redis.register_script(_RATED)
 
@@ -74,105 +80,91 @@ class RedisReportingStore:
     def rated_key(self) -> str:
         return f"{self.prefix}:rated"
 
-    # updates: queued on a pipeline, so a batch of events costs one round trip ---------------
+    @property
+    def audit_key(self) -> str:
+        return f"{self.prefix}:audit:last"
 
-    async def set_facts(self, pipe: "Pipeline", code: str, **fields: str) -> None:
-        flat: list[Any] = [item for pair in fields.items() for item in pair]
-        pipe.hset(self.dossier_key(code), items=flat)
-
-    async def set_if_newer(
-        self, pipe: "Pipeline", code: str, stamp_field: str, at: datetime, **fields: str
-    ) -> None:
-        flat: list[Any] = [stamp_field, _epoch(at)]
-        for name, value in fields.items():
-            flat += [name, value]
-        await self._set_if_newer(keys=[self.dossier_key(code)], args=flat, client=pipe)
-
-    async def opened(self, pipe: "Pipeline", code: str) -> None:
-        await self._opened(keys=[self.relevant_key], args=[code, OPEN], client=pipe)
-
-    async def closed(self, pipe: "Pipeline", code: str, at: datetime) -> None:
-        """The earliest closing instant wins (a resolution, a stop, a withdrawal)."""
-        pipe.zadd(self.relevant_key, {code: _epoch(at)}, lt=True)
-        pipe.hset(self.dossier_key(code), "closed_at", at.isoformat())
-
-    async def rated(self, pipe: "Pipeline", code: str, at: datetime, **fields: str) -> None:
-        """The latest rating of a dossier wins."""
-        flat: list[Any] = [code, _epoch(at), "rated_at", at.isoformat()]
-        for name, value in fields.items():
-            flat += [name, value]
-        await self._rated(keys=[self.rating_key(code), self.rated_key], args=flat, client=pipe)
-
-    # reads -----------------------------------------------------------------------------------
+    async def apply(self, updates: Sequence[FactsUpdate]) -> None:
+        """A batch of updates in one pipeline (one round trip)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for update in updates:
+                if update.fields:
+                    flat: list[Any] = [item for pair in update.fields.items() for item in pair]
+                    pipe.hset(self.dossier_key(update.code), items=flat)
+                if update.opened:
+                    await self._opened(keys=[self.relevant_key], args=[update.code, OPEN],
+                                       client=pipe)  # fmt: skip
+                if update.closed_at is not None:  # the earliest closing instant wins
+                    pipe.zadd(self.relevant_key, {update.code: _epoch(update.closed_at)}, lt=True)
+                if update.rating is not None and update.rated_at is not None:
+                    args: list[Any] = [update.code, _epoch(update.rated_at)]
+                    args += [item for pair in update.rating.items() for item in pair]
+                    await self._rated(keys=[self.rating_key(update.code), self.rated_key],
+                                      args=args, client=pipe)  # fmt: skip
+            await pipe.execute()
 
     async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]:
         found = await self.redis.zrangebyscore(self.relevant_key, _epoch(start), "+inf")
-        codes = [str(code) for code in found]
-        return [facts for facts in await self._load(codes) if facts is not None]
-
-    async def _load(self, codes: Sequence[str]) -> list[DossierFacts | None]:
-        loaded: list[DossierFacts | None] = []
-        for first in range(0, len(codes), 500):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for code in codes[first : first + 500]:
-                    pipe.hgetall(self.dossier_key(code))
-                rows = await pipe.execute()
-            loaded += [
-                _dossier(code, row)
-                for code, row in zip(codes[first : first + 500], rows, strict=True)
-            ]
-        return loaded
+        rows = await self._hashes([self.dossier_key(str(code)) for code in found])
+        return [
+            facts
+            for code, row in zip(found, rows, strict=True)
+            if (facts := facts_from(str(code), row)) is not None
+        ]
 
     async def ratings_between(self, start: datetime, end: datetime) -> list[RatingFacts]:
         found = await self.redis.zrangebyscore(self.rated_key, _epoch(start), f"({_epoch(end)}")
-        codes = [str(code) for code in found]
-        ratings: list[RatingFacts] = []
-        for first in range(0, len(codes), 500):
+        rows = await self._hashes([self.rating_key(str(code)) for code in found])
+        return [rating_from(str(code), row) for code, row in zip(found, rows, strict=True) if row]
+
+    async def _hashes(self, keys: Sequence[str]) -> list[dict[str, str]]:
+        loaded: list[dict[str, str]] = []
+        for first in range(0, len(keys), 500):
             async with self.redis.pipeline(transaction=False) as pipe:
-                for code in codes[first : first + 500]:
-                    pipe.hgetall(self.rating_key(code))
-                rows = await pipe.execute()
-            for code, row in zip(codes[first : first + 500], rows, strict=True):
-                if row:
-                    ratings.append(
-                        RatingFacts(
-                            code=code, agency=row["agency"], clerk=row.get("clerk") or None,
-                            procedure=row["procedure"], rating=row["rating"],
-                            rated_at=row["rated_at"],
-                        )
-                    )  # fmt: skip
-        return ratings
+                for key in keys[first : first + 500]:
+                    pipe.hgetall(key)
+                loaded += await pipe.execute()
+        return loaded
+
+    async def last_audit(self) -> str | None:
+        found = await self.redis.get(self.audit_key)
+        return None if found is None else str(found)
+
+    async def record_audit(self, result_json: str) -> None:
+        await self.redis.set(self.audit_key, result_json)
 
 
-def _dossier(code: str, row: dict[str, str]) -> DossierFacts | None:
-    if "received_at" not in row:
-        return None  # its receipt has not been projected yet
-    pauses = tuple(
-        sorted(
-            (datetime.fromtimestamp(float(name.split(":", 1)[1]), _tz(row)), value == "p")
-            for name, value in row.items()
-            if name.startswith("pause:")
-        )
-    )
-    return DossierFacts(
-        code=code,
-        agency=row["agency"],
-        level=row["level"],
-        field=row["field"],
-        procedure=row["procedure"],
-        channel=row["channel"],
-        received_at=row["received_at"],
-        due_at=row.get("due_at") or None,
-        resolved_at=row.get("resolved_at") or None,
-        classification=row.get("classification") or None,
-        apology_sent=row.get("apology") == "1",
-        closed_at=row.get("closed_at") or None,
-        pauses=pauses,
-    )
+class InMemoryReportingStore:
+    """The same merges as the Redis store, in dictionaries: for unit tests and the properties."""
 
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, str]] = {}
+        self.closed: dict[str, float] = {}
+        self.ratings: dict[str, tuple[float, dict[str, str]]] = {}
 
-def _tz(row: dict[str, str]) -> Any:
-    return datetime.fromisoformat(row["received_at"]).tzinfo
+    async def apply(self, updates: Sequence[FactsUpdate]) -> None:
+        for update in updates:
+            self.rows.setdefault(update.code, {}).update(update.fields)
+            if update.opened:
+                self.closed.setdefault(update.code, OPEN)
+            if update.closed_at is not None:
+                at = _epoch(update.closed_at)
+                self.closed[update.code] = min(at, self.closed.get(update.code, OPEN))
+            if update.rating is not None and update.rated_at is not None:
+                at = _epoch(update.rated_at)
+                if update.code not in self.ratings or self.ratings[update.code][0] <= at:
+                    self.ratings[update.code] = (at, update.rating)
+
+    async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]:
+        codes = sorted(code for code, closed in self.closed.items() if closed >= _epoch(start))
+        return [facts for code in codes if (facts := facts_from(code, self.rows[code])) is not None]
+
+    async def ratings_between(self, start: datetime, end: datetime) -> list[RatingFacts]:
+        return [
+            rating_from(code, row)
+            for code, (at, row) in sorted(self.ratings.items())
+            if _epoch(start) <= at < _epoch(end)
+        ]
 
 
 class ActiveKeyspace:

@@ -1,13 +1,11 @@
 """The reports computed from facts, against the hand-computed month (no Redis, no Kafka)."""
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
+from services.reporting.dossier_facts import DossierFacts, fold_facts
 from services.reporting.periods import named_period
-from services.reporting.projections import DossierFacts, processing_report
-from shared.events import deadline as dl
-from shared.events import dossier as de
+from services.reporting.projections import processing_report
 from tests.report_scenario import (
     MARCH_TOTAL,
     MARCH_TOTAL_AFTER_LATE_EVENT,
@@ -17,27 +15,7 @@ from tests.report_scenario import (
 
 
 def fold(events: list[Any]) -> list[DossierFacts]:
-    """A plain in-memory fold with the projector's rules, as a cross-check of the arithmetic."""
-    rows: dict[str, dict[str, Any]] = {}
-    for event in events:
-        facts = rows.setdefault(event.body.dossier_code, {"code": event.body.dossier_code})
-        at: datetime = event.occurred_at
-        if isinstance(event, de.DossierReceived):
-            facts.update(agency=event.body.agency_code, level=event.body.level.value,
-                         field=event.body.field, procedure=event.body.procedure_code,
-                         channel=event.body.channel, received_at=at)  # fmt: skip
-        elif isinstance(event, de.DossierResolved):
-            facts.update(resolved_at=at, closed_at=min(at, facts.get("closed_at", at)))
-        elif isinstance(event, de.DossierWithdrawn):
-            facts.update(closed_at=min(at, facts.get("closed_at", at)))
-        elif isinstance(event, de.SupplementRequested):
-            facts["pauses"] = (*facts.get("pauses", ()), (at, True))
-        elif isinstance(event, dl.DeadlineSet):
-            facts["due_at"] = event.body.due_at
-        elif isinstance(event, dl.DossierClassified):
-            facts["classification"] = event.body.classification
-            facts["apology_sent"] = event.body.apology_sent
-    return [DossierFacts(**facts) for facts in rows.values() if "received_at" in facts]
+    return fold_facts(events)[0]
 
 
 def test_march_table_matches_the_hand_computed_figures() -> None:

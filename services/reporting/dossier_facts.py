@@ -1,0 +1,225 @@
+"""What reporting keeps of a dossier, by event time, and its state at any instant. Pure.
+
+Each event contributes facts keyed by what set them (a due instant under the time it took
+effect, a pause under its time, an ending under its kind), so applying events in any order,
+or twice, leaves the same facts; and the state at a period's end is computed only from the
+facts that took effect by then (README, "Definitions")."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from shared.events import deadline as deadline_events
+from shared.events import dossier as dossier_events
+from shared.events.envelope import Event
+from shared.events.survey import RatingAccepted
+from shared.events.vocabulary import Channel, Classification, RatingLevel
+
+
+class Ending(StrEnum):
+    RESOLVED = "resolved"
+    WITHDRAWN = "withdrawn"
+    STOPPED = "stopped"
+    REFUSED_AT_RECEIPT = "refused_at_receipt"
+
+
+class OpenState(StrEnum):
+    WITHIN = "within"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+
+
+class DossierFacts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    agency: str
+    level: str
+    field: str
+    procedure: str
+    channel: Channel
+    received_at: AwareDatetime
+    endings: tuple[tuple[AwareDatetime, Ending], ...] = ()
+    dues: tuple[tuple[AwareDatetime, AwareDatetime], ...] = ()  # (took effect, due instant)
+    pauses: tuple[tuple[AwareDatetime, bool], ...] = ()  # (when, paused?)
+    classification: Classification | None = None
+    apology_sent: bool = False
+
+    def group(self, grouping: str) -> str:
+        return str(getattr(self, grouping))
+
+    @property
+    def ending(self) -> tuple[datetime, Ending] | None:
+        """The first ending (intake allows one; the earliest wins if a log says otherwise)."""
+        return min(self.endings) if self.endings else None
+
+    def paused_at(self, moment: datetime) -> bool:
+        state = False
+        for at, paused in sorted(self.pauses):
+            if at < moment:
+                state = paused
+        return state
+
+    def due_at(self, moment: datetime) -> datetime | None:
+        """The due instant in force at `moment` (set by the last change that took effect)."""
+        due = None
+        for took_effect, due_at in sorted(self.dues):
+            if took_effect <= moment:
+                due = due_at
+        return due
+
+    def late_since(self) -> datetime | None:
+        """The first instant the dossier was past its due instant while running: from then on
+        it is late, whatever comes after (a restart, a resume, a pause)."""
+        changes = sorted({at for at, _ in self.dues} | {at for at, _ in self.pauses})
+        for index, start in enumerate(changes):
+            due = self.due_at(start)
+            if due is None or self._paused_from(start):
+                continue
+            crossed = max(start, due)
+            if index + 1 == len(changes) or crossed < changes[index + 1]:
+                return crossed
+        return None
+
+    def _paused_from(self, start: datetime) -> bool:
+        state = False
+        for at, paused in sorted(self.pauses):
+            if at <= start:
+                state = paused
+        return state
+
+    def open_state_at(self, end: datetime) -> OpenState:
+        """An open dossier's state at `end`: overdue once past a due instant (even if paused
+        since), else paused, else within its deadline."""
+        late = self.late_since()
+        if late is not None and late < end:
+            return OpenState.OVERDUE
+        if self.paused_at(end):
+            return OpenState.PAUSED
+        return OpenState.WITHIN
+
+
+@dataclass(frozen=True)
+class FactsUpdate:
+    """What one event sets. Every part is an order-free merge: `fields` are keyed by what set
+    them; the earliest closing instant wins; the latest rating wins."""
+
+    code: str
+    fields: dict[str, str] = field(default_factory=dict)
+    opened: bool = False
+    closed_at: datetime | None = None
+    rating: dict[str, str] | None = None
+    rated_at: datetime | None = None
+
+
+def update_of(event: Event) -> FactsUpdate | None:
+    at = event.occurred_at
+    match event:
+        case dossier_events.DossierReceived(body=body):
+            return FactsUpdate(
+                body.dossier_code,
+                {"agency": body.agency_code, "level": body.level.value, "field": body.field,
+                 "procedure": body.procedure_code, "channel": body.channel.value,
+                 "received_at": at.isoformat()},
+                opened=True,
+            )  # fmt: skip
+        case dossier_events.DossierResolved(body=body):
+            return _ended(body.dossier_code, Ending.RESOLVED, at)
+        case dossier_events.DossierWithdrawn(body=body):
+            return _ended(body.dossier_code, Ending.WITHDRAWN, at)
+        case dossier_events.DossierStopped(body=body):
+            return _ended(body.dossier_code, Ending.STOPPED, at)
+        case dossier_events.DossierReceiptRefused(body=body):
+            return _ended(body.dossier_code, Ending.REFUSED_AT_RECEIPT, at)
+        case dossier_events.SupplementRequested() | dossier_events.PaymentRequested():
+            return FactsUpdate(event.body.dossier_code, {f"pause:{at.timestamp()}": "p"})
+        case dossier_events.SupplementReceived() | dossier_events.PaymentReceived():
+            return FactsUpdate(event.body.dossier_code, {f"pause:{at.timestamp()}": "r"})
+        case dossier_events.DossierDelayed(body=body):
+            return FactsUpdate(body.dossier_code, {"apology": "1"})
+        case deadline_events.DeadlineSet(body=body):
+            return FactsUpdate(
+                body.dossier_code, {f"due:{at.timestamp()}": body.due_at.isoformat()}
+            )
+        case deadline_events.DossierClassified(body=body):
+            fields = {"classification": body.classification.value}
+            if body.apology_sent:
+                fields["apology"] = "1"
+            return FactsUpdate(body.dossier_code, fields)
+        case RatingAccepted(body=body):
+            rating = {"agency": body.agency_code, "clerk": body.clerk_id or "",
+                      "procedure": body.procedure_code, "rating": body.rating.value,
+                      "rated_at": at.isoformat()}  # fmt: skip
+            return FactsUpdate(body.dossier_code, rating=rating, rated_at=at)
+    return None
+
+
+def _ended(code: str, ending: Ending, at: datetime) -> FactsUpdate:
+    return FactsUpdate(code, {f"ended:{ending.value}": at.isoformat()}, closed_at=at)
+
+
+def facts_from(code: str, row: dict[str, str]) -> DossierFacts | None:
+    """A stored hash back into facts; None until the receipt is known."""
+    if "received_at" not in row:
+        return None
+    zone = datetime.fromisoformat(row["received_at"]).tzinfo
+    timed: dict[str, list[tuple[Any, ...]]] = {"pause": [], "due": [], "ended": []}
+    for name, value in row.items():
+        kind, _, key = name.partition(":")
+        if kind == "pause":
+            timed[kind].append((datetime.fromtimestamp(float(key), zone), value == "p"))
+        elif kind == "due":
+            took_effect = datetime.fromtimestamp(float(key), zone)
+            timed[kind].append((took_effect, datetime.fromisoformat(value)))
+        elif kind == "ended":
+            timed[kind].append((datetime.fromisoformat(value), Ending(key)))
+    return DossierFacts(
+        code=code, agency=row["agency"], level=row["level"], field=row["field"],
+        procedure=row["procedure"], channel=row["channel"], received_at=row["received_at"],
+        endings=tuple(sorted(timed["ended"])), dues=tuple(sorted(timed["due"])),
+        pauses=tuple(sorted(timed["pause"])),
+        classification=row.get("classification") or None,
+        apology_sent=row.get("apology") == "1",
+    )  # fmt: skip
+
+
+class RatingFacts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    agency: str
+    clerk: str | None
+    procedure: str
+    rating: RatingLevel
+    rated_at: AwareDatetime
+
+    def group(self, grouping: str) -> str:
+        return str(getattr(self, grouping) or "-")
+
+
+def rating_from(code: str, row: dict[str, str]) -> RatingFacts:
+    return RatingFacts(
+        code=code, agency=row["agency"], clerk=row.get("clerk") or None,
+        procedure=row["procedure"], rating=row["rating"], rated_at=row["rated_at"],
+    )  # fmt: skip
+
+
+def fold_facts(events: Iterable[Event]) -> tuple[list[DossierFacts], list[RatingFacts]]:
+    """Events straight to facts, in memory: what the stores hold after applying them."""
+    rows: dict[str, dict[str, str]] = {}
+    ratings: dict[str, tuple[datetime, dict[str, str]]] = {}
+    for event in events:
+        update = update_of(event)
+        if update is None:
+            continue
+        rows.setdefault(update.code, {}).update(update.fields)
+        if update.rating is not None and update.rated_at is not None:
+            current = ratings.get(update.code)
+            if current is None or current[0] <= update.rated_at:
+                ratings[update.code] = (update.rated_at, update.rating)
+    facts = [found for code, row in rows.items() if (found := facts_from(code, row)) is not None]
+    return facts, [rating_from(code, row) for code, (_, row) in ratings.items()]
