@@ -94,3 +94,33 @@ def withdrawn(code: str, at: datetime) -> de.DossierWithdrawn:
         **_envelope(f"{code}/withdrawn", at),
         body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="citizen request"),
     )
+
+
+def stopped(code: str, at: datetime) -> de.DossierStopped:
+    return de.DossierStopped(
+        **_envelope(f"{code}/stopped", at),
+        body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="no legal basis"),
+    )
+
+
+def receipt_refused(code: str, at: datetime) -> de.DossierReceiptRefused:
+    return de.DossierReceiptRefused(
+        **_envelope(f"{code}/refused", at),
+        body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="incomplete filing"),
+    )
+
+
+def payment_requested(code: str, at: datetime) -> de.PaymentRequested:
+    return de.PaymentRequested(
+        **_envelope(f"{code}/payment-requested/{at.isoformat()}", at),
+        body=de.PaymentRequestedBody(
+            dossier_code=code, agency_code=AGENCY, amount_vnd=50_000, reason="fee"
+        ),
+    )
+
+
+def payment_received(code: str, at: datetime) -> de.PaymentReceived:
+    return de.PaymentReceived(
+        **_envelope(f"{code}/payment-received/{at.isoformat()}", at),
+        body=de.Body(dossier_code=code, agency_code=AGENCY),
+    )
