@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from services.reporting import handlers
 from services.reporting.api import reports_router
+from services.reporting.metrics import AuditGauges
 from services.reporting.month_gauges import MonthGauges
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
@@ -23,6 +24,7 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
         projector = Projector(keyspace, clock or SystemClock(), runtime.registry)
         gauges = MonthGauges(keyspace, clock or SystemClock(), runtime.registry)
         runtime.before_scrape.append(gauges.refresh)
+        runtime.before_scrape.append(AuditGauges(keyspace, runtime.registry).refresh)
         runtime.subscribers = handlers.register_handlers(
             runtime.broker, runtime.consumer_group, projector
         )

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.reporting import audit_fold
 from services.reporting.dossier_facts import fold_facts, update_of
 from services.reporting.periods import Period
 from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, dossiers_in, processing_report
@@ -75,3 +76,20 @@ def test_every_count_lists_exactly_its_dossiers(events: list[Event], period: Per
         for row in rows:
             listed = dossiers_in(facts, period, "agency", row.group, column)
             assert len(listed) == getattr(row, column)
+
+
+@SETTINGS
+@given(events=histories, period=periods, grouping=st.sampled_from(GROUPINGS))
+def test_the_independent_audit_agrees_with_the_read_model(
+    events: list[Event], period: Period, grouping: str
+) -> None:
+    """Two implementations of the definitions (a replay per dossier, with its own
+    classification; and the read model's facts with deadline's) give the same cells."""
+    rows, total = processing_report(fold_facts(events)[0], period, grouping)
+    audited = audit_fold.processing_cells(audit_fold.fold(events), period.start, period.end,
+                                          grouping)  # fmt: skip
+    for row in [*rows, total]:
+        for column in COUNT_COLUMNS:
+            assert getattr(row, column) == audited.get(row.group, {}).get(column, 0), (
+                row.group, column)  # fmt: skip
+    assert set(audited) <= {row.group for row in rows} | {"total"}

@@ -1,0 +1,259 @@
+"""The independent audit: reads the event topics from Kafka, folds them with its own reading of
+the definitions (`audit_fold`, not the read model's code, not Redis), and compares every cell
+of the processing and satisfaction tables, in every grouping, with what the running service
+answers. Prints each difference and exits 1 on any; records its result for the metrics
+(`reporting_audit_differences`, `reporting_audit_last_run_timestamp_seconds`).
+
+    python -m services.reporting.audit --period 2026-M03 [--regime] [--url http://...:8004]
+    python -m services.reporting.audit --from 2026-03-01 --to 2026-03-31
+
+It compares at a consistent point: it reads the topics to their end, waits until the service's
+consumer group has committed those offsets, reads the service's tables, and, if the topics grew
+meanwhile, reads the new events and compares again (a few attempts).
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import ValidationError
+
+from services.reporting.audit_fold import AuditHistory, Table, processing_cells, satisfaction_cells
+from services.reporting.periods import Period, period_from
+from services.reporting.rebuild import PARSERS, TOPICS, partitions_of
+from services.reporting.settings import ReportingSettings
+from services.reporting.store import ActiveKeyspace
+from shared.redis_factory import build_redis
+
+GROUPINGS = ("agency", "level", "field", "procedure")
+RATING_GROUPINGS = ("agency", "clerk", "procedure")
+RATES = {"on_time_rate": ("resolved_early", "resolved_on_time", "resolved_total"),
+         "online_rate": ("new_online", None, "new_total"),
+         "satisfied_rate": ("very_satisfied", "satisfied", "ratings_total")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Difference:
+    table: str
+    group_by: str
+    row: str
+    column: str
+    service: Any
+    audit: Any
+
+    def __str__(self) -> str:
+        return (f"{self.table} by {self.group_by}, row {self.row}, column {self.column}: "
+                f"service {self.service}, audit {self.audit}")  # fmt: skip
+
+
+@dataclass
+class AuditResult:
+    period: str
+    events: int = 0
+    cells: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    finished_at: float = 0.0
+    seconds: float = 0.0
+
+
+class EventReader:
+    """Reads the three event topics from a start instant, fetch after fetch."""
+
+    def __init__(self, bootstrap: str, since: datetime | None) -> None:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.since = since
+        self.history = AuditHistory()
+        self.events = 0
+        self.partitions: list[TopicPartition] = []
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self.partitions = [
+            TopicPartition(topic, p) for topic in TOPICS
+            for p in sorted(await partitions_of(self.consumer, topic))
+        ]  # fmt: skip
+        self.consumer.assign(self.partitions)
+        await self.consumer.seek_to_beginning(*self.partitions)
+        if self.since is not None:
+            stamp = int(self.since.timestamp() * 1000)
+            found = await self.consumer.offsets_for_times(dict.fromkeys(self.partitions, stamp))
+            ends = await self.consumer.end_offsets(self.partitions)
+            for partition in self.partitions:
+                at = found.get(partition)
+                self.consumer.seek(partition, at.offset if at is not None else ends[partition])
+
+    async def read_to_end(self) -> dict[TopicPartition, int]:
+        ends: dict[TopicPartition, int] = await self.consumer.end_offsets(self.partitions)
+        while [tp for tp in self.partitions if await self.consumer.position(tp) < ends[tp]]:
+            fetched = await self.consumer.getmany(timeout_ms=500, max_records=10_000)
+            for records in fetched.values():
+                for record in records:
+                    if record.offset < ends[TopicPartition(record.topic, record.partition)]:
+                        self._add(record.topic, record.value or b"")
+        return ends
+
+    def _add(self, topic: str, value: bytes) -> None:
+        try:
+            event = PARSERS[topic].validate_json(value)
+        except ValidationError:
+            return  # dead-lettered by the service too: in neither figure
+        self.history.add(event)
+        self.events += 1
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+
+async def wait_for_group(
+    bootstrap: str, group: str, ends: dict[TopicPartition, int], within: float
+) -> None:
+    """Until the service's group has committed every offset the audit read."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            committed = await admin.list_consumer_group_offsets(group)
+            behind = [
+                tp
+                for tp, end in ends.items()
+                if end > 0 and (committed.get(tp) is None or committed[tp].offset < end)
+            ]
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"group {group} has not caught up on {len(behind)} partitions")
+            await asyncio.sleep(0.5)
+    finally:
+        await admin.close()
+
+
+def compare(
+    table: str, group_by: str, service: dict[str, Any], audit: Table, columns: tuple[str, ...]
+) -> tuple[int, list[Difference]]:
+    """Every count and rate of every row (and the total) of one table."""
+    rows = {row["group"]: row for row in service["rows"]} | {"total": service["total"]}
+    differences: list[Difference] = []
+    cells = 0
+    for group in sorted(set(rows) | set(audit)):
+        theirs, ours = rows.get(group, {}), audit.get(group, {})
+        if not theirs and not any(ours.values()):
+            continue
+        for column in columns:
+            cells += 1
+            expected = _rate(ours, column) if column in RATES else ours.get(column, 0)
+            if theirs.get(column, 0 if column not in RATES else None) != expected:
+                differences.append(Difference(table, group_by, group, column,
+                                              theirs.get(column), expected))  # fmt: skip
+    return cells, differences
+
+
+def _rate(counts: dict[str, int], rate: str) -> float | None:
+    first, second, whole = RATES[rate]
+    if not counts.get(whole, 0):
+        return None
+    part = counts.get(first, 0) + (counts.get(second, 0) if second else 0)
+    return round(part / counts[whole], 4)
+
+
+PROCESSING_COLUMNS = (
+    "received_total", "carried_over", "new_total", "new_online", "new_counter", "new_postal",
+    "refused_at_receipt", "resolved_total", "resolved_early", "resolved_on_time",
+    "resolved_late", "late_with_apology", "withdrawn", "stopped", "pending_total",
+    "pending_within", "pending_overdue", "paused", "on_time_rate", "online_rate",
+)  # fmt: skip
+SATISFACTION_COLUMNS = (
+    "ratings_total", "very_satisfied", "satisfied", "dissatisfied", "satisfied_rate",
+)  # fmt: skip
+
+
+async def compare_with_service(
+    client: httpx.AsyncClient, history: AuditHistory, period: Period
+) -> tuple[int, list[Difference]]:
+    span = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat()}
+    cells, differences = 0, list[Difference]()
+    for group_by in GROUPINGS:
+        answer = await client.get("/v1/reports/processing", params=span | {"group_by": group_by})
+        answer.raise_for_status()
+        ours = processing_cells(history, period.start, period.end, group_by)
+        counted, found = compare("processing", group_by, answer.json(), ours, PROCESSING_COLUMNS)
+        cells, differences = cells + counted, differences + found
+    for group_by in RATING_GROUPINGS:
+        answer = await client.get("/v1/reports/satisfaction", params=span | {"group_by": group_by})
+        answer.raise_for_status()
+        ours = satisfaction_cells(history, period.start, period.end, group_by)
+        counted, found = compare("satisfaction", group_by, answer.json(), ours,
+                                 SATISFACTION_COLUMNS)  # fmt: skip
+        cells, differences = cells + counted, differences + found
+    return cells, differences
+
+
+async def run_audit(
+    settings: ReportingSettings, period: Period, url: str, group: str, attempts: int = 4,
+    wait_seconds: float = 120,
+) -> AuditResult:  # fmt: skip
+    started = time.monotonic()
+    result = AuditResult(period.label)
+    reader = EventReader(settings.kafka_bootstrap_servers, settings.replay_from)
+    await reader.start()
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+            ends = await reader.read_to_end()
+            for _ in range(attempts):
+                await wait_for_group(settings.kafka_bootstrap_servers, group, ends, wait_seconds)
+                result.cells, result.differences = await compare_with_service(
+                    client, reader.history, period
+                )
+                grown = await reader.read_to_end()
+                if not result.differences or grown == ends:
+                    break  # agreed, or disagreed on a snapshot that did not move
+                ends = grown
+    finally:
+        await reader.stop()
+    result.events, result.seconds = reader.events, round(time.monotonic() - started, 2)
+    result.finished_at = time.time()
+    return result
+
+
+async def record(settings: ReportingSettings, result: AuditResult) -> None:
+    redis = build_redis(settings.redis_url)
+    try:
+        keyspace = ActiveKeyspace(redis, settings.redis_key_prefix or "reporting")
+        summary = asdict(result) | {"differences": len(result.differences)}
+        await keyspace.store(keyspace.base).record_audit(json.dumps(summary))
+    finally:
+        await redis.aclose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.reporting.audit")
+    parser.add_argument("--period", help="2026-M03, 2026-Q1, 2026-H1, 2026-9M, 2026-Y")
+    parser.add_argument("--from", dest="from_day", type=date.fromisoformat)
+    parser.add_argument("--to", dest="to_day", type=date.fromisoformat)
+    parser.add_argument("--regime", action="store_true", help="the 15th-to-14th cut")
+    parser.add_argument("--url", help="the reporting service (default: http://127.0.0.1:PORT)")
+    parser.add_argument("--group", help="its consumer group (default: CONSUMER_GROUP)")
+    args = parser.parse_args(argv)
+    settings = ReportingSettings()
+    period = period_from(args.from_day, args.to_day, args.period, regime=args.regime)
+    url = args.url or f"http://127.0.0.1:{settings.port}"
+    group = args.group or settings.consumer_group or "reporting"
+    result = asyncio.run(run_audit(settings, period, url, group))
+    asyncio.run(record(settings, result))
+    for difference in result.differences:
+        print(difference)
+    print(f"audit {result.period}: {result.events} events, {result.cells} cells compared, "
+          f"{len(result.differences)} differences, {result.seconds} s")  # fmt: skip
+    return 1 if result.differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

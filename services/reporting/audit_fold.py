@@ -1,0 +1,193 @@
+"""The audit's own reading of README's "Definitions", pure and independent of the read model:
+each dossier's events are replayed in time order up to the period's end, with a small state
+machine (running or paused, the due instant in force, late for good or not), and the
+classification of a resolution is recomputed from that replay rather than taken from the
+deadline service. It shares only the event contracts and the period's dates with the service.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from shared.events import deadline as deadline_events
+from shared.events import dossier as dossier_events
+from shared.events.envelope import Event
+from shared.events.survey import RatingAccepted
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+ENDINGS = {
+    dossier_events.DossierResolved: "resolved",
+    dossier_events.DossierWithdrawn: "withdrawn",
+    dossier_events.DossierStopped: "stopped",
+    dossier_events.DossierReceiptRefused: "refused_at_receipt",
+}
+PAUSING = (dossier_events.SupplementRequested, dossier_events.PaymentRequested)
+RESUMING = (dossier_events.SupplementReceived, dossier_events.PaymentReceived)
+NEW_BY_CHANNEL = {"online": "new_online", "postal": "new_postal"}
+Table = dict[str, dict[str, int]]  # group -> column -> count
+
+
+@dataclass
+class DossierLog:
+    receipt: dossier_events.DossierReceived | None = None
+    events: dict[str, Event] = field(default_factory=dict)  # by id: a redelivery is one event
+
+
+@dataclass
+class Replayed:
+    """A dossier's state after replaying its events up to an instant."""
+
+    ending: str | None = None
+    ended_at: datetime | None = None
+    paused: bool = False
+    due: datetime | None = None
+    late_due: datetime | None = None  # the due instant it passed while running
+    apology: bool = False
+    classification: str | None = None
+
+
+@dataclass
+class AuditHistory:
+    dossiers: dict[str, DossierLog] = field(default_factory=lambda: defaultdict(DossierLog))
+    ratings: dict[str, RatingAccepted] = field(default_factory=dict)
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, RatingAccepted):
+            current = self.ratings.get(event.body.dossier_code)
+            if current is None or current.occurred_at <= event.occurred_at:
+                self.ratings[event.body.dossier_code] = event
+            return
+        code = getattr(getattr(event, "body", None), "dossier_code", None)
+        if code is None:
+            return
+        log = self.dossiers[code]
+        if isinstance(event, dossier_events.DossierReceived):
+            log.receipt = event
+        else:
+            log.events[event.event_id] = event
+
+
+def replay(log: DossierLog, until: datetime) -> Replayed:
+    """Apply the events that occurred before `until`, instant by instant; between two
+    instants a running dossier whose due instant comes before the next one becomes late."""
+    state = Replayed()
+    timed = sorted(
+        (event for event in log.events.values() if event.occurred_at < until),
+        key=lambda event: (event.occurred_at, type(event).__name__),
+    )
+    instants = sorted({event.occurred_at for event in timed})
+    for index, instant in enumerate(instants):
+        for event in (event for event in timed if event.occurred_at == instant):
+            _apply(state, event)
+        following = instants[index + 1] if index + 1 < len(instants) else until
+        if state.ending is None:
+            _check_lateness(state, following)
+    return state
+
+
+def _apply(state: Replayed, event: Event) -> None:
+    if state.ending is not None:
+        return
+    if type(event) in ENDINGS:
+        state.ending, state.ended_at = ENDINGS[type(event)], event.occurred_at
+        if state.ending == "resolved":
+            judged = state.late_due or state.due
+            state.classification = None if judged is None else _by_date(event.occurred_at, judged)
+    elif isinstance(event, PAUSING):
+        state.paused = True
+    elif isinstance(event, RESUMING):
+        state.paused = False
+    elif isinstance(event, deadline_events.DeadlineSet):
+        state.due = event.body.due_at
+    elif isinstance(event, dossier_events.DossierDelayed):
+        state.apology = True
+
+
+def _check_lateness(state: Replayed, following: datetime) -> None:
+    running = state.late_due is None and not state.paused
+    if running and state.due is not None and state.due < following:
+        state.late_due = state.due
+
+
+def _by_date(resolved_at: datetime, due: datetime) -> str:
+    resolved_day, due_day = resolved_at.astimezone(VIETNAM).date(), due.astimezone(VIETNAM).date()
+    if resolved_day < due_day:
+        return "early"
+    return "on_time" if resolved_day == due_day else "late"
+
+
+def processing_cells(history: AuditHistory, start: datetime, end: datetime, grouping: str) -> Table:
+    table: Table = defaultdict(lambda: defaultdict(int))
+    for log in history.dossiers.values():
+        if log.receipt is None:
+            continue
+        group = _group_of(log.receipt, grouping)
+        for column in _dossier_columns(log, start, end):
+            table[group][column] += 1
+            table["total"][column] += 1
+    return table
+
+
+def _dossier_columns(log: DossierLog, start: datetime, end: datetime) -> list[str]:
+    assert log.receipt is not None
+    received_at = log.receipt.occurred_at
+    at_end = replay(log, end)
+    if at_end.ending == "refused_at_receipt":
+        assert at_end.ended_at is not None
+        return ["refused_at_receipt"] if at_end.ended_at >= start else []
+    if received_at >= end or (at_end.ended_at is not None and at_end.ended_at < start):
+        return []
+    columns = ["received_total"]
+    if received_at < start:
+        columns.append("carried_over")
+    else:
+        channel = log.receipt.body.channel.value
+        columns += ["new_total", NEW_BY_CHANNEL.get(channel, "new_counter")]
+    if at_end.ending == "resolved":
+        columns.append("resolved_total")
+        if at_end.classification is not None:
+            columns.append(f"resolved_{at_end.classification}")
+            if at_end.classification == "late" and at_end.apology:
+                columns.append("late_with_apology")
+    elif at_end.ending is not None:
+        columns.append(at_end.ending)
+    else:
+        columns.append("pending_total")
+        if at_end.late_due is not None:
+            columns.append("pending_overdue")
+        else:
+            columns.append("paused" if at_end.paused else "pending_within")
+    return columns
+
+
+def _group_of(receipt: dossier_events.DossierReceived, grouping: str) -> str:
+    body = receipt.body
+    return {
+        "agency": body.agency_code, "level": body.level.value, "field": body.field,
+        "procedure": body.procedure_code,
+    }[grouping]  # fmt: skip
+
+
+def satisfaction_cells(
+    history: AuditHistory, start: datetime, end: datetime, grouping: str
+) -> Table:
+    table: Table = defaultdict(lambda: defaultdict(int))
+    for rating in history.ratings.values():
+        if not start <= rating.occurred_at < end:
+            continue
+        body = rating.body
+        group = {"agency": body.agency_code, "clerk": body.clerk_id or "-",
+                 "procedure": body.procedure_code}[grouping]  # fmt: skip
+        for target in (table[group], table["total"]):
+            target["ratings_total"] += 1
+            target[body.rating.value] += 1
+    return table
+
+
+def fold(events: Iterable[Event]) -> AuditHistory:
+    history = AuditHistory()
+    for event in events:
+        history.add(event)
+    return history
