@@ -1,0 +1,78 @@
+"""What every end-to-end test of the reports checks at its end: every row of every grouping
+balances, the drill-down lists have their counts' lengths, and the independent audit passes."""
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import ROOT, Stack
+
+GROUPINGS = ("agency", "level", "field", "procedure")
+COUNTS = (
+    "received_total", "carried_over", "new_total", "new_online", "new_counter", "new_postal",
+    "refused_at_receipt", "resolved_total", "resolved_early", "resolved_on_time",
+    "resolved_late", "late_with_apology", "withdrawn", "stopped", "pending_total",
+    "pending_within", "pending_overdue", "paused",
+)  # fmt: skip
+
+
+def balances(row: dict[str, Any]) -> bool:
+    came_in: int = row["carried_over"] + row["new_total"]
+    went: int = row["resolved_total"] + row["withdrawn"] + row["stopped"] + row["pending_total"]
+    return bool(came_in == row["received_total"] == went)
+
+
+async def listed(client: httpx.AsyncClient, stack: Stack, query: dict[str, str]) -> int:
+    answer = await client.get(
+        f"{stack.url('reporting')}/v1/reports/processing/dossiers",
+        params=query | {"page_size": "1"},
+    )
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["count"])
+
+
+async def assert_rows_balance_and_lists_match(
+    stack: Stack, period: str, *, rows_listed: int = 3
+) -> None:
+    """Every row balances in every grouping; every count of the total row, and of the first
+    `rows_listed` agency rows, lists exactly that many dossiers."""
+    url = f"{stack.url('reporting')}/v1/reports/processing"
+    async with httpx.AsyncClient(timeout=60) as client:
+        for grouping in GROUPINGS:
+            body = (await client.get(url, params={"period": period, "group_by": grouping})).json()
+            for row in [*body["rows"], body["total"]]:
+                assert balances(row), (grouping, row)
+        body = (await client.get(url, params={"period": period, "group_by": "agency"})).json()
+        for row in [body["total"], *body["rows"][:rows_listed]]:
+            group = {} if row["group"] == "total" else {"group": row["group"]}
+            for column in COUNTS:
+                query = {"period": period, "group_by": "agency", "column": column} | group
+                assert await listed(client, stack, query) == row[column], (row["group"], column)
+
+
+async def run_audit(stack: Stack, redis_url: str, period: str) -> tuple[int, str]:
+    env = os.environ | {
+        "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap, "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"{stack.namespace}-reporting",
+        "CONSUMER_GROUP": f"{stack.namespace}-reporting", "REPLAY_FROM": stack.env["REPLAY_FROM"],
+        "LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.reporting.audit", "--period", period,
+        "--url", stack.url("reporting"), env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    async with asyncio.timeout(300):
+        output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def assert_reports_provable(stack: Stack, redis_url: str, period: str) -> None:
+    await assert_rows_balance_and_lists_match(stack, period)
+    code, output = await run_audit(stack, redis_url, period)
+    assert code == 0, output[-4000:]
+    assert " 0 differences" in output

@@ -1,0 +1,184 @@
+"""The report definitions (README, "Definitions") through the public API of the stack the
+launcher started: a desk with the `import` scope files dossiers with past times, and each
+definition is read back from reporting, deadline and intake. Each test has its own period."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from shared.business_calendar import VIETNAM
+from tests.e2e.conftest import Stack
+from tests.e2e.provable import assert_reports_provable, balances, run_audit
+from tests.integration.intake_fixtures import receipt
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+AGENCY, MARRIAGE = "UBND.P.BN", "1.000894"  # Đăng ký kết hôn: 5 working days, restart
+
+
+def vn(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VIETNAM)
+
+
+class Desk:
+    def __init__(self, client: httpx.AsyncClient, stack: Stack) -> None:
+        self.client, self.stack = client, stack
+        self.headers = {"X-API-Key": stack.key}
+
+    async def receive(self, at: datetime, procedure: str = MARRIAGE) -> str:
+        body = receipt(submission_id=uuid.uuid4().hex, procedure_code=procedure,
+                       agency_code=AGENCY, received_at=at.isoformat())  # fmt: skip
+        answer = await self.client.post(f"{self.stack.url('intake')}/v1/dossiers",
+                                        json=body, headers=self.headers)  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["code"])
+
+    async def act(self, code: str, action: str, at: datetime, **fields: Any) -> httpx.Response:
+        body = {"submission_id": uuid.uuid4().hex, "occurred_at": at.isoformat()} | fields
+        return await self.client.post(
+            f"{self.stack.url('intake')}/v1/dossiers/{code}/{action}", json=body,
+            headers=self.headers,
+        )  # fmt: skip
+
+    async def report(self, period: str, group_by: str = "agency") -> dict[str, Any]:
+        answer = await self.client.get(
+            f"{self.stack.url('reporting')}/v1/reports/processing",
+            params={"period": period, "group_by": group_by},
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    async def total_becomes(self, period: str, **expected: int) -> dict[str, Any]:
+        async def reached() -> dict[str, Any] | None:
+            total = (await self.report(period))["total"]
+            return total if all(total[k] == v for k, v in expected.items()) else None
+
+        return await wait_for(reached, within=60, what=f"{period} to show {expected}")
+
+    async def deadline(self, code: str) -> dict[str, Any]:
+        answer = await self.client.get(f"{self.stack.url('deadline')}/v1/deadlines/{code}")
+        return dict(answer.json()) if answer.status_code == 200 else {}
+
+
+@pytest.fixture
+async def desk(stack: Stack) -> Any:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield Desk(client, stack)
+
+
+async def test_a_filing_refused_at_receipt_is_not_received(desk: Desk) -> None:
+    refused = await desk.receive(vn(2021, 3, 2))
+    assert (await desk.act(refused, "refuse-receipt", vn(2021, 3, 2, 9, 30),
+                           reason="thiếu giấy tờ")).status_code == 200  # fmt: skip
+    kept = await desk.receive(vn(2021, 3, 3))
+    late = await desk.act(kept, "refuse-receipt", vn(2021, 3, 4), reason="thiếu giấy tờ")
+    assert late.status_code == 422
+    assert "only on the day of the receipt" in late.text
+    assert (await desk.act(kept, "resolve", vn(2021, 3, 5), outcome="approved")).status_code == 200
+    total = await desk.total_becomes("2021-M03", refused_at_receipt=1, resolved_total=1)
+    assert (total["received_total"], total["new_total"], total["pending_total"]) == (1, 1, 0)
+    assert balances(total)
+
+
+async def test_withdrawn_and_stopped_dossiers_have_their_own_columns(desk: Desk) -> None:
+    withdrawn, stopped, kept = [await desk.receive(vn(2021, 5, day)) for day in (3, 4, 5)]
+    assert (await desk.act(withdrawn, "withdraw", vn(2021, 5, 6), reason="rút")).status_code == 200
+    assert (await desk.act(stopped, "stop", vn(2021, 5, 7), reason="dừng")).status_code == 200
+    total = await desk.total_becomes("2021-M05", withdrawn=1, stopped=1)
+    assert (total["received_total"], total["pending_total"]) == (3, 1)
+    assert balances(total)
+    assert (await desk.act(kept, "resolve", vn(2021, 6, 2), outcome="approved")).status_code == 200
+    june = await desk.total_becomes("2021-M06", received_total=1)  # only the open one carries
+    assert (june["carried_over"], june["withdrawn"], june["stopped"]) == (1, 0, 0)
+    assert (june["resolved_total"], june["pending_total"]) == (1, 0)
+
+
+async def test_a_late_supplement_changes_neither_march_nor_lateness_and_one_appointment(
+    desk: Desk, stack: Stack, redis_url: str
+) -> None:
+    code = await desk.receive(vn(2026, 3, 20))  # due Friday 27 March, 09:00
+    await desk.total_becomes("2026-M03", pending_overdue=1)
+    for action, at in (
+        ("request-supplement", vn(2026, 4, 6)),
+        ("receive-supplement", vn(2026, 4, 8)),
+    ):
+        fields = {"reason": "bổ sung giấy xác nhận"} if action == "request-supplement" else {}
+        assert (await desk.act(code, action, at, **fields)).status_code == 200
+
+    # One appointment: deadline and intake's public lookup agree on the restarted one.
+    async def restarted() -> dict[str, Any] | None:
+        found = await desk.deadline(code)
+        return found if found.get("appointment_at", "").startswith("2026-04-15T09:00") else None
+
+    deadline = await wait_for(restarted, within=60, what="the restart")
+    lookup = (await desk.client.get(f"{stack.url('intake')}/v1/dossiers/{code}")).json()
+    assert datetime.fromisoformat(lookup["appointment_at"]) == vn(2026, 4, 15)
+    assert deadline["late_due_at"].startswith("2026-03-27T09:00")
+    # The apology is judged against the current appointment, not the one of 27 March.
+    apology = await desk.act(code, "delay", vn(2026, 4, 9), reason="xác minh",
+                             new_appointment_at=vn(2026, 4, 20).isoformat())  # fmt: skip
+    assert apology.status_code == 200, apology.text
+    assert (await desk.act(code, "resolve", vn(2026, 4, 10), outcome="approved")).status_code == 200
+
+    # Lateness cannot be undone: late, not early against 15 April.
+    april = await desk.total_becomes("2026-M04", resolved_total=1, resolved_late=1)
+    assert (april["resolved_early"], april["late_with_apology"]) == (0, 1)
+    # The closed month does not change: still overdue at the end of March.
+    await assert_reports_provable(stack, redis_url, "2026-M03")
+    march = (await desk.report("2026-M03"))["total"]
+    assert (march["pending_overdue"], march["pending_within"], march["paused"]) == (1, 0, 0)
+    await assert_reports_provable(stack, redis_url, "2026-M04")
+
+
+async def test_rows_and_exports_name_what_they_count_and_list_it(desk: Desk, stack: Stack) -> None:
+    by_field = (await desk.report("2026-M03", "field"))["rows"]
+    assert [(row["group"], row["group_name"]) for row in by_field] == [("civil_status", "Hộ tịch")]
+    [row] = (await desk.report("2026-M03"))["rows"]
+    assert (row["group_name"], row["on_time_rate"]) == ("UBND Phường Bến Nghé", None)
+    reporting = stack.url("reporting")
+    page = (await desk.client.get(f"{reporting}/v1/reports/page?period=2026-M03")).text
+    assert "UBND Phường Bến Nghé" in page
+    chart = page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert "—" in chart  # nothing resolved: no rate, and no 0% bar
+    assert "<rect" not in chart
+    assert "0.00%" not in chart
+    assert "/v1/reports/processing/dossiers?" in page
+    exported = (await desk.client.get(
+        f"{reporting}/v1/reports/processing?period=2026-M03&format=csv")).text  # fmt: skip
+    assert "Tên đơn vị / nhóm" in exported
+    assert "UBND Phường Bến Nghé" in exported
+    listed = (await desk.client.get(f"{reporting}/v1/reports/processing/dossiers", params={
+        "period": "2026-M03", "column": "pending_overdue", "group": AGENCY})).json()  # fmt: skip
+    assert listed["count"] == row["pending_overdue"] == len(listed["dossiers"]) == 1
+    [line] = listed["dossiers"]
+    assert (line["procedure_name"], line["state_at_end"]) == ("Đăng ký kết hôn", "overdue")
+    assert line["due_at"].startswith("2026-03-27T09:00")
+
+
+async def test_the_audit_names_a_cell_changed_behind_the_services_back(
+    desk: Desk, stack: Stack, redis_url: str
+) -> None:
+    listed = (await desk.client.get(f"{stack.url('reporting')}/v1/reports/processing/dossiers",
+              params={"period": "2026-M03", "column": "pending_overdue"})).json()  # fmt: skip
+    [line] = listed["dossiers"]
+    redis = Redis.from_url(redis_url)
+    key = f"{stack.namespace}-reporting:dossier:{line['code']}"
+    paused_before_due = f"pause:{vn(2026, 3, 25).timestamp()}"
+    try:
+        await redis.hset(key, paused_before_due, "p")
+        code, output = await run_audit(stack, redis_url, "2026-M03")
+    finally:
+        await redis.hdel(key, paused_before_due)
+        await redis.aclose()
+    assert code == 1, output
+    assert (
+        f"processing by agency, row {AGENCY}, column pending_overdue: service 0, audit 1" in output
+    )
+    assert "column paused: service 1, audit 0" in output
+    metrics = (await desk.client.get(f"{stack.url('reporting')}/metrics")).text
+    assert "reporting_audit_differences " in metrics
+    assert "reporting_audit_differences 0.0" not in metrics
