@@ -9,13 +9,16 @@ import pytest
 
 from demo.scenario import Player, derive_targets, play_and_check
 from tests.e2e.conftest import SERVICES, Stack
+from tests.e2e.provable import assert_reports_provable
 from tests.e2e.small_scenario import failed, small_scenario
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 
-async def test_killing_each_service_mid_traffic_loses_and_doubles_nothing(stack: Stack) -> None:
+async def test_killing_each_service_mid_traffic_loses_and_doubles_nothing(
+    stack: Stack, redis_url: str
+) -> None:
     scenario = small_scenario()
     targets = derive_targets(scenario)
     players: list[Player] = []
@@ -49,3 +52,4 @@ async def test_killing_each_service_mid_traffic_loses_and_doubles_nothing(stack:
     reproduced = {check.figure: check.reproduced for check in results}
     assert reproduced["received (total)"] == targets.new_received
     assert reproduced["ratings (agencies)"] == targets.agency_ratings
+    await assert_reports_provable(stack, redis_url, scenario.period)

@@ -14,6 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from demo.scenario import checks, derive_targets, play_and_check, reproduced_figures
 from tests.e2e.conftest import ROOT, Stack
+from tests.e2e.provable import assert_reports_provable
 from tests.e2e.small_scenario import failed, small_scenario
 from tests.waiting import wait_for
 
@@ -59,3 +60,4 @@ async def test_services_rebuild_from_kafka_after_redis_is_wiped(
         await wait_for(rebuilt, within=240, what="the reports rebuilt from Kafka")
     for service in ("deadline", "survey", "reporting"):
         assert "replaying its topics" in stack.log_tail(service, 200_000), service
+    await assert_reports_provable(stack, redis_url, scenario.period)

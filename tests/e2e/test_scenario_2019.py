@@ -8,12 +8,15 @@ import pytest
 
 from demo.scenario import Scenario, derive_targets, play_and_check, print_checks
 from tests.e2e.conftest import Stack
+from tests.e2e.provable import assert_reports_provable
 
 pytestmark = pytest.mark.integration
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "province-2019.toml"
 
 
-async def test_the_2019_scenario_reproduces_the_published_table(stack: Stack) -> None:
+async def test_the_2019_scenario_reproduces_the_published_table(
+    stack: Stack, redis_url: str
+) -> None:
     scenario = Scenario.load(SCENARIO)
     results = await play_and_check(
         scenario, stack.key, name=f"{stack.namespace}-2019", within=240,
@@ -28,3 +31,4 @@ async def test_the_2019_scenario_reproduces_the_published_table(stack: Stack) ->
     assert by_name["due in the period"] == 8483
     assert by_name["agencies rated"] == 18
     assert by_name["clerks rated"] == 32
+    await assert_reports_provable(stack, redis_url, scenario.period)

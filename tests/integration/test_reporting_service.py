@@ -21,6 +21,7 @@ from shared.events import deadline as dl
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
+from tests import dossier_events as ev
 from tests.integration.kafka_probe import start_group_at_end
 from tests.integration.running_service import running
 from tests.report_scenario import (
@@ -113,9 +114,11 @@ async def test_events_to_reports_with_late_and_redelivered_events_on_two_instanc
 
     index = (await first.get("/v1/reports/index766?period=2026-M03")).json()
     [score] = index["scores"]
-    # (early 1 + on time 1 + pending within 1) / received 8 x 20; satisfied 3/3 x 18
-    assert score == {"group": "UBND.Q1", "processing_progress": 7.5, "satisfaction": 18.0}
+    # (early 1 + on time 1 + pending within 1 + paused 1) / (resolved 4 + pending 3) x 20
+    assert score == {"group": "UBND.Q1", "group_name": "UBND Quận 1",
+                     "processing_progress": 11.43, "satisfaction": 18.0}  # fmt: skip
     assert "digitisation (22)" in index["not_measured"]
+    assert "Decision 766" in index["source"]
 
     metrics = (await first.get("/metrics")).text
     assert 'reporting_month_on_time_rate{agency="UBND.Q1"} 0.5' in metrics
@@ -136,12 +139,13 @@ async def test_csv_and_xlsx_exports_carry_vietnamese_headings(
     exported = await client.get(MARCH + "&format=csv")
     assert exported.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
-    assert table[0][:3] == ["Đơn vị / nhóm", "Tổng số hồ sơ tiếp nhận", "Kỳ trước chuyển qua"]
-    assert table[-1][:3] == ["total", "8", "2"]
+    assert table[0][:4] == ["Mã đơn vị / nhóm", "Tên đơn vị / nhóm", "Tổng số hồ sơ tiếp nhận",
+                            "Kỳ trước chuyển qua"]  # fmt: skip
+    assert table[-1][:4] == ["total", "", "8", "2"]
     workbook = load_workbook(io.BytesIO((await client.get(MARCH + "&format=xlsx")).content))
     sheet = workbook.active
-    assert sheet.cell(1, 8).value == "Giải quyết trước hạn"
-    assert sheet.cell(sheet.max_row, 2).value == 8
+    assert sheet.cell(1, 11).value == "Giải quyết trước hạn"
+    assert sheet.cell(sheet.max_row, 3).value == 8
 
 
 async def test_bad_periods_are_422(reporting_pair: list[httpx.AsyncClient]) -> None:
@@ -150,3 +154,23 @@ async def test_bad_periods_are_422(reporting_pair: list[httpx.AsyncClient]) -> N
     assert (await client.get("/v1/reports/processing?from=2026-03-01")).status_code == 422
     regime = await client.get("/v1/reports/processing?period=2026-Y&regime=true")
     assert regime.json()["period"] == "2025-12-15..2026-12-14"
+
+
+async def test_month_gauges_follow_the_day_in_vietnam_not_utc(
+    kafka_topics: str, redis_url: str, unique: str
+) -> None:
+    """At 02:00 on 1 April in Vietnam it is still 31 March in UTC: the gauges show April."""
+    group = f"test-{unique}-reporting-month"
+    await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
+           "CONSUMER_GROUP": group, "REDIS_KEY_PREFIX": f"test-{unique}-month"}  # fmt: skip
+    clock = ManualClock(datetime(2026, 4, 1, 2, tzinfo=VIETNAM))
+    code = f"M{unique[:6].upper()}-260401-0001"
+    async with running(create_app(ReportingSettings.model_validate(env), clock)) as client:
+        await publish(kafka_topics, [ev.received(code, datetime(2026, 4, 1, 1, tzinfo=VIETNAM))])
+        wanted = f'reporting_month_received{{agency="{ev.AGENCY}",channel="counter"}} 1.0'
+
+        async def shown() -> bool:
+            return wanted in (await client.get("/metrics")).text
+
+        await wait_for(shown, within=60, what="April's receipt in the month gauges")
