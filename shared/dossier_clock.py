@@ -15,8 +15,8 @@ deadline (timers, classification), so the two always agree on the current appoin
   (the agency still needs the papers, and refusing it would block the citizen's dossier) but
   the dossier stays late: DOMAIN.md, "once a dossier is past its due instant, no later step
   makes it early or on time". We found no legal text that lets a supplement requested after
-  the time limit restart it; Decree 61/2018/NĐ-CP (art. 19) and its forms treat a request to
-  supplement as made within the processing time.
+  the time limit restart it (the request-to-supplement form of the circular guiding Decree
+  61/2018/NĐ-CP is issued while the dossier is being processed), so DOMAIN.md's rule applies.
 """
 
 from datetime import datetime, timedelta

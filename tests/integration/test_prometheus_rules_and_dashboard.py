@@ -37,7 +37,7 @@ def test_promtool_accepts_the_alert_rules() -> None:
     check = subprocess.run([promtool, "check", "rules", str(RULES)], capture_output=True,
                            text=True, check=False)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "4 rules found" in check.stdout
+    assert "6 rules found" in check.stdout
 
 
 def dashboard_queries() -> list[str]:
