@@ -2,14 +2,16 @@
 count. Pure. The definitions are README's "Definitions"; `columns_of` is the only place a
 dossier is put into a column, so a drill-down list always has its count's length."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from services.reporting.dossier_facts import DossierFacts, Ending, OpenState, RatingFacts
 from services.reporting.periods import Period
 from shared.events.vocabulary import Channel, Classification
 
+Listed = TypeVar("Listed", DossierFacts, RatingFacts)
 GROUPINGS = ("agency", "level", "field", "procedure")
 RATING_GROUPINGS = ("agency", "clerk", "procedure")
 
@@ -131,12 +133,19 @@ def dossiers_in(
     column: str,
 ) -> list[DossierFacts]:  # fmt: skip
     """The dossiers behind one cell (`group` None: the total row), by code."""
+    return _in_cell(dossiers, columns_of, period, grouping, group, column)
+
+
+def _in_cell(
+    items: Iterable[Listed], columns: Callable[[Listed, Period], list[str]], period: Period,
+    grouping: str, group: str | None, column: str,
+) -> list[Listed]:  # fmt: skip
     found = [
-        facts
-        for facts in dossiers
-        if (group is None or facts.group(grouping) == group) and column in columns_of(facts, period)
+        item
+        for item in items
+        if (group is None or item.group(grouping) == group) and column in columns(item, period)
     ]
-    return sorted(found, key=lambda facts: facts.code)
+    return sorted(found, key=lambda item: item.code)
 
 
 def due_for_listing(facts: DossierFacts, end: datetime) -> datetime | None:
@@ -217,10 +226,4 @@ def ratings_in(
     ratings: Iterable[RatingFacts], period: Period, grouping: str, group: str | None,
     column: str,
 ) -> list[RatingFacts]:  # fmt: skip
-    found = [
-        facts
-        for facts in ratings
-        if (group is None or facts.group(grouping) == group)
-        and column in rating_columns_of(facts, period)
-    ]
-    return sorted(found, key=lambda facts: facts.code)
+    return _in_cell(ratings, rating_columns_of, period, grouping, group, column)
