@@ -41,7 +41,14 @@ def service_process(service: str, folder: Path, env: dict[str, str]) -> Iterator
             yield url
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # Never leave it behind: a stray consumer would take part in later tests'
+                # groups and topics. (Stopping within seconds on SIGTERM is issue 17's work.)
+                process.kill()
+                process.wait(timeout=30)
+                print(f"{service} ignored SIGTERM for 30 s and was killed", file=sys.stderr)
 
 
 def _healthy(url: str) -> bool:
