@@ -26,6 +26,7 @@ h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #b8c2cc; padding: 4px 8px; text-align: right; }
 th { background: #e8eef4; } td:first-child, th:first-child { text-align: left; }
+td:nth-child(2), th:nth-child(2) { text-align: left; }
 tr.total td { font-weight: bold; background: #f6f8fa; }
 a { color: inherit; }
 """
