@@ -96,8 +96,8 @@ MARCH_TOTAL_AFTER_LATE_EVENT = MARCH_TOTAL | {
 }  # fmt: skip
 
 MARCH_SATISFACTION_TOTAL = {
-    "group": "total", "group_name": None, "ratings_total": 3, "very_satisfied": 1, "satisfied": 2, "dissatisfied": 0,
-    "satisfied_rate": 1.0, "rank": None,
+    "group": "total", "group_name": None, "ratings_total": 3, "very_satisfied": 1,
+    "satisfied": 2, "dissatisfied": 0, "satisfied_rate": 1.0, "rank": None,
 }  # fmt: skip
 
 
