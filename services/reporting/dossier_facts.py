@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events
@@ -55,19 +55,25 @@ class DossierFacts(BaseModel):
     @property
     def ending(self) -> tuple[datetime, Ending] | None:
         """The first ending (intake allows one; the earliest wins if a log says otherwise)."""
-        return min(self.endings) if self.endings else None
+        return self.endings[0] if self.endings else None
 
-    def paused_at(self, moment: datetime) -> bool:
+    @field_validator("endings", "dues", "pauses")
+    @classmethod
+    def _in_time_order(cls, timed: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(sorted(timed))
+
+    def paused_at(self, moment: datetime, *, including_moment: bool = False) -> bool:
+        """Paused just before `moment` (or just after it, changes at `moment` included)."""
         state = False
-        for at, paused in sorted(self.pauses):
-            if at < moment:
+        for at, paused in self.pauses:
+            if at < moment or (including_moment and at == moment):
                 state = paused
         return state
 
     def due_at(self, moment: datetime) -> datetime | None:
         """The due instant in force at `moment` (set by the last change that took effect)."""
         due = None
-        for took_effect, due_at in sorted(self.dues):
+        for took_effect, due_at in self.dues:
             if took_effect <= moment:
                 due = due_at
         return due
@@ -78,19 +84,12 @@ class DossierFacts(BaseModel):
         changes = sorted({at for at, _ in self.dues} | {at for at, _ in self.pauses})
         for index, start in enumerate(changes):
             due = self.due_at(start)
-            if due is None or self._paused_from(start):
+            if due is None or self.paused_at(start, including_moment=True):
                 continue
             crossed = max(start, due)
             if index + 1 == len(changes) or crossed < changes[index + 1]:
                 return crossed
         return None
-
-    def _paused_from(self, start: datetime) -> bool:
-        state = False
-        for at, paused in sorted(self.pauses):
-            if at <= start:
-                state = paused
-        return state
 
     def open_state_at(self, end: datetime) -> OpenState:
         """An open dossier's state at `end`: overdue once past a due instant (even if paused
@@ -180,8 +179,7 @@ def facts_from(code: str, row: dict[str, str]) -> DossierFacts | None:
     return DossierFacts(
         code=code, agency=row["agency"], level=row["level"], field=row["field"],
         procedure=row["procedure"], channel=row["channel"], received_at=row["received_at"],
-        endings=tuple(sorted(timed["ended"])), dues=tuple(sorted(timed["due"])),
-        pauses=tuple(sorted(timed["pause"])),
+        endings=tuple(timed["ended"]), dues=tuple(timed["due"]), pauses=tuple(timed["pause"]),
         classification=row.get("classification") or None,
         apology_sent=row.get("apology") == "1",
     )  # fmt: skip
