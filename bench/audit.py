@@ -21,6 +21,7 @@ from services.reporting.audit import EventReader
 from services.reporting.periods import Period
 from services.reporting.rebuild import PARSERS
 from services.reporting.settings import ReportingSettings
+from shared.kafka_principals import OPERATOR
 
 GROUPINGS = ("agency", "level", "field", "procedure")
 
@@ -42,7 +43,7 @@ def fold_and_count(dossiers: int) -> list[tuple[str, int, float]]:
 
 
 async def read_from_kafka() -> tuple[str, int, float]:
-    reader = EventReader(ReportingSettings().kafka_bootstrap_servers, None)
+    reader = EventReader(ReportingSettings().kafka_access(OPERATOR), None)
     started = time.perf_counter()
     await reader.start()
     try:

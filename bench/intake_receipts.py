@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from services.intake.access import hash_key
+from shared.api_keys import hash_key
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-key"

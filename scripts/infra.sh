@@ -2,6 +2,9 @@
 # Starts and stops the real infrastructure the system runs on, without Docker:
 #   - Apache Kafka (KRaft, single node), jars resolved from Maven Central by infra/kafka/pom.xml;
 #   - Redis from Debian's redis-server.
+# Kafka runs as production does: SASL/SCRAM-SHA-512 principals and ACLs (StandardAuthorizer),
+# provisioned from shared/kafka_principals.py by infra/kafka/Provision.java on every `up`,
+# with the development passwords (`<principal>-dev-secret`, loopback only).
 # Usage: scripts/infra.sh up|down|status
 # Everything lives under $RUN_DIR (default .run/); `down` stops only what `up` started here.
 set -euo pipefail
@@ -14,6 +17,9 @@ KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 REDIS_PORT=${REDIS_PORT:-6379}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
+PYTHON=${PYTHON:-$([ -x "$ROOT/.venv/bin/python" ] && echo "$ROOT/.venv/bin/python" || echo python3)}
+ADMIN_PASSWORD=admin-dev-secret  # = shared.kafka_principals.development_password("admin")
+SASL_MARKER=.sasl-scram-sha-512  # in the data directory: formatted with the admin's SCRAM user
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 
@@ -70,19 +76,30 @@ start_redis() {
 kafka_cp() { echo "$KAFKA_LIB/*"; }
 
 start_kafka() {
-  if port_open "$KAFKA_PORT"; then log "something already listens on $KAFKA_PORT; using it as Kafka"; return; fi
+  if port_open "$KAFKA_PORT"; then
+    if pid_alive "$RUN_DIR/kafka.pid"; then provision_kafka; return; fi
+    log "something already listens on $KAFKA_PORT; using it as Kafka"; return
+  fi
   ensure_kafka_jars
   mkdir -p "$RUN_DIR/kafka-logs"
   local props=$RUN_DIR/server.properties
   sed -e "s#@RUN_DIR@#$RUN_DIR#g" -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" \
-      -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+      -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" -e "s#@ADMIN_PASSWORD@#$ADMIN_PASSWORD#g" \
       "$ROOT/infra/kafka/server.properties.in" >"$props"
+  chmod 600 "$props"
+  if [ -f "$RUN_DIR/kafka-data/meta.properties" ] && [ ! -f "$RUN_DIR/kafka-data/$SASL_MARKER" ]; then
+    log "$RUN_DIR/kafka-data was formatted before Kafka had authentication;"
+    log "its admin user is missing. Remove it (scripts/infra.sh down && rm -rf $RUN_DIR/kafka-data)"
+    exit 1
+  fi
   local jvm_log=(-Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" -Dkafka.logs.dir="$RUN_DIR/kafka-logs")
   if [ ! -f "$RUN_DIR/kafka-data/meta.properties" ]; then
     local cluster_id
     cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
     log "formatting Kafka storage (cluster $cluster_id)"
-    java "${jvm_log[@]}" -cp "$(kafka_cp)" kafka.tools.StorageTool format --cluster-id="$cluster_id" --config "$props" >/dev/null
+    java "${jvm_log[@]}" -cp "$(kafka_cp)" kafka.tools.StorageTool format --cluster-id="$cluster_id" \
+      --config "$props" --add-scram "SCRAM-SHA-512=[name=admin,password=$ADMIN_PASSWORD]" >/dev/null
+    touch "$RUN_DIR/kafka-data/$SASL_MARKER"
   fi
   log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
   # shellcheck disable=SC2086
@@ -90,6 +107,15 @@ start_kafka() {
     -cp "$(kafka_cp)" kafka.Kafka "$props" </dev/null >"$RUN_DIR/kafka.out" 2>&1 &
   echo $! >"$RUN_DIR/kafka.pid"
   wait_until "Kafka's port" port_open "$KAFKA_PORT"
+  provision_kafka
+}
+
+provision_kafka() { # SCRAM users and exactly the ACLs of shared/kafka_principals.py
+  command -v javac >/dev/null || { log "a JDK (javac) is needed to run Provision.java"; exit 1; }
+  log "provisioning Kafka's principals and ACLs"
+  (cd "$ROOT" && "$PYTHON" -m shared.kafka_principals plan) |
+    KAFKA_ADMIN_PASSWORD=$ADMIN_PASSWORD java -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
+      -cp "$(kafka_cp)" "$ROOT/infra/kafka/Provision.java" "127.0.0.1:$KAFKA_PORT" >&2
 }
 
 stop_pidfile() { # stop_pidfile NAME FILE: TERM, wait, then KILL
@@ -122,5 +148,6 @@ case "${1:-}" in
     port_open "$KAFKA_PORT" && echo "kafka: up on $KAFKA_PORT" || echo "kafka: down"
     ;;
   jars) ensure_kafka_jars ;;
-  *) echo "usage: $0 up|down|status|jars" >&2; exit 2 ;;
+  provision) provision_kafka ;;
+  *) echo "usage: $0 up|down|status|jars|provision" >&2; exit 2 ;;
 esac

@@ -9,13 +9,14 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
 from shared.delivery import DeliveryPolicy
+from shared.kafka_access import KafkaAccess
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
 from shared.publishing import EventPublisher
 
 
 def build_broker(
-    bootstrap_servers: str,
+    access: KafkaAccess,
     client_id: str,
     consumer_group: str,
     metrics: DeliveryMetrics,
@@ -23,7 +24,8 @@ def build_broker(
     publisher: EventPublisher,
 ) -> KafkaBroker:
     broker = KafkaBroker(
-        bootstrap_servers,
+        access.bootstrap_servers,
+        security=access.faststream_security(),
         client_id=client_id,
         # An acknowledged write is on the log; retries never duplicate it.
         acks="all",

@@ -16,6 +16,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel
 
+from shared.kafka_access import KafkaAccess
 from shared.topics import dead_letter_topic
 
 JSON_HEADERS = [("content-type", b"application/json")]
@@ -57,8 +58,8 @@ class EventPublisher(Protocol):
 
 
 class KafkaEventPublisher:
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, access: KafkaAccess, client_id: str) -> None:
+        self.access = access
         self.client_id = client_id
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
@@ -72,7 +73,7 @@ class KafkaEventPublisher:
     async def start(self) -> None:
         # aiokafka binds a producer to the running loop, so it is built here, not in __init__.
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.access.client_options(),
             client_id=self.client_id,
             acks="all",
             enable_idempotence=True,

@@ -180,9 +180,10 @@ def wire_service(
     registry = CollectorRegistry()
     client_id = f"{name}-{settings.instance_id}"
     committer = OffsetCommitter()
-    publisher = KafkaEventPublisher(settings.kafka_bootstrap_servers, f"{client_id}-publisher")
+    access = settings.kafka_access(name)
+    publisher = KafkaEventPublisher(access, f"{client_id}-publisher")
     broker = build_broker(
-        settings.kafka_bootstrap_servers,
+        access,
         client_id,
         group,
         DeliveryMetrics.register(registry),

@@ -1,7 +1,13 @@
 """The settings base every service extends (pydantic-settings: environment variables)."""
 
-from pydantic import AwareDatetime, Field
+from pathlib import Path
+
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.kafka_access import KafkaAccess
+
+CONFIG = Path(__file__).resolve().parents[1] / "config"
 
 
 class ServiceSettings(BaseSettings):
@@ -10,6 +16,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    # The service's Kafka principal (default: its name) and password (shared/kafka_access.py).
+    kafka_username: str | None = Field(None, alias="KAFKA_USERNAME")
+    kafka_password: SecretStr | None = Field(None, alias="KAFKA_PASSWORD")
+    kafka_password_file: str | None = Field(None, alias="KAFKA_PASSWORD_FILE")
+    kafka_ssl_cafile: str | None = Field(None, alias="KAFKA_SSL_CAFILE")
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     http_host: str = Field("127.0.0.1", alias="HTTP_HOST")
@@ -17,8 +28,19 @@ class ServiceSettings(BaseSettings):
     # Overridable so that tests (and blue/green rebuilds) can use a fresh consumer group.
     consumer_group: str | None = Field(None, alias="CONSUMER_GROUP")
     instance_id: str = Field("0", alias="INSTANCE_ID")
+    # API clients and their scopes (shared/api_keys.py), hashes only.
+    api_keys_file: Path = Field(CONFIG / "api_keys.toml", alias="API_KEYS_FILE")
     # Every Redis key a service writes starts with this (default: the service name).
     redis_key_prefix: str | None = Field(None, alias="REDIS_KEY_PREFIX")
     # Where this deployment's history starts in its topics (default: their start): what a
     # consuming service replays if Redis comes back empty (`shared/state_guard.py`).
     replay_from: AwareDatetime | None = Field(None, alias="REPLAY_FROM")
+
+    def kafka_access(self, service: str) -> KafkaAccess:
+        return KafkaAccess.resolve(
+            self.kafka_bootstrap_servers,
+            self.kafka_username or service,
+            self.kafka_password.get_secret_value() if self.kafka_password else None,
+            self.kafka_password_file,
+            self.kafka_ssl_cafile,
+        )

@@ -5,22 +5,23 @@ Run as `python -m shared.topic_admin`; it is idempotent and used by the launcher
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
+from shared.kafka_access import KafkaAccess
+from shared.kafka_principals import ADMIN
 from shared.topics import TOPICS, TopicSpec
 
 log = logging.getLogger(__name__)
 
 
-async def _connected_admin(bootstrap_servers: str, timeout_s: float) -> AIOKafkaAdminClient:
+async def _connected_admin(access: KafkaAccess, timeout_s: float) -> AIOKafkaAdminClient:
     deadline = time.monotonic() + timeout_s
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        admin = AIOKafkaAdminClient(**access.client_options())
         try:
             await admin.start()
             await admin.describe_cluster()
@@ -28,15 +29,15 @@ async def _connected_admin(bootstrap_servers: str, timeout_s: float) -> AIOKafka
         except (KafkaConnectionError, KafkaError, OSError) as error:
             await admin.close()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"Kafka at {bootstrap_servers} not ready: {error!r}") from error
+                raise TimeoutError(f"Kafka ({access!r}) not ready: {error!r}") from error
             await asyncio.sleep(0.5)
 
 
 async def ensure_topics(
-    bootstrap_servers: str, specs: Iterable[TopicSpec] = TOPICS, timeout_s: float = 120.0
+    access: KafkaAccess, specs: Iterable[TopicSpec] = TOPICS, timeout_s: float = 120.0
 ) -> list[str]:
-    """Create the missing topics; return the names created."""
-    admin = await _connected_admin(bootstrap_servers, timeout_s)
+    """Create the missing topics (as the `admin` principal); return the names created."""
+    admin = await _connected_admin(access, timeout_s)
     try:
         existing = set(await admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]
@@ -75,8 +76,7 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeou
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="[topics] %(message)s")
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    created = asyncio.run(ensure_topics(bootstrap))
+    created = asyncio.run(ensure_topics(KafkaAccess.from_env(ADMIN)))
     log.info("created %d topic(s): %s", len(created), ", ".join(created) or "none missing")
 
 

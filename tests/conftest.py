@@ -3,6 +3,8 @@ import uuid
 
 import pytest
 
+from shared.kafka_access import KafkaAccess
+from shared.kafka_principals import ADMIN
 from shared.topic_admin import ensure_topics
 
 
@@ -19,7 +21,7 @@ def redis_url() -> str:
 @pytest.fixture(scope="session")
 async def kafka_topics(kafka_bootstrap: str) -> str:
     """The real broker with the registry's topics; fails (never skips) when Kafka is absent."""
-    await ensure_topics(kafka_bootstrap, timeout_s=30)
+    await ensure_topics(KafkaAccess.resolve(kafka_bootstrap, ADMIN), timeout_s=30)
     return kafka_bootstrap
 
 

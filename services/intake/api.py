@@ -2,25 +2,24 @@
 
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response, Security
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, create_model
 
-from services.intake.access import AccessDeniedError, ApiKeys, Client, Scope, UnauthenticatedError
 from services.intake.catalogue import Agency, Catalogue, CatalogueError, Procedure
 from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
 from services.intake.store import ConflictError
-from services.intake.views import DossierView
+from services.intake.views import DossierView, ReceiptView
+from shared.api_keys import Scope
 from shared.events import intake_requests as rq
-from shared.events.envelope import DossierCode
+from shared.events.envelope import DossierCode, SubmissionId
+from shared.http_access import Authenticated
 from shared.http_errors import answer_with, install_common_handlers, refused
 
 log = logging.getLogger(__name__)
-API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The client's API key")
 
 
 def _body_model(request_class: type[rq.DossierStep]) -> type[BaseModel]:
@@ -42,8 +41,6 @@ def error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestRejectedError, answer_with(422))
     app.add_exception_handler(DossierNotFoundError, answer_with(404))
     app.add_exception_handler(ConflictError, answer_with(409))
-    app.add_exception_handler(UnauthenticatedError, answer_with(401))
-    app.add_exception_handler(AccessDeniedError, answer_with(403))
     app.add_exception_handler(CatalogueError, answer_with(422))
 
     async def illegal_step(request: Request, error: Exception) -> JSONResponse:
@@ -53,14 +50,6 @@ def error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=409)
 
     app.add_exception_handler(IllegalStepError, illegal_step)
-
-
-async def authenticated(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> Client:
-    keys: ApiKeys = request.app.state.api_keys
-    return keys.authenticate(key)
-
-
-Authenticated = Annotated[Client, Depends(authenticated)]
 
 
 def intake_router(desk: Desk, reload_catalogue: Callable[[], Catalogue]) -> APIRouter:
@@ -78,12 +67,26 @@ def intake_router(desk: Desk, reload_catalogue: Callable[[], Catalogue]) -> APIR
         "/dossiers",
         tags=["dossiers"],
         status_code=201,
-        response_model=DossierView,
+        response_model=ReceiptView,
         responses={401: {}, 403: {}, 422: {}},
     )
     async def receive_dossier(request: rq.ReceiveDossier, caller: Authenticated) -> Response:
+        """The receipt: the dossier's view and its rating token, for the applicant only."""
         outcome = await desk.receive(request, caller)
         return Response(outcome.view_json, status_code=201, media_type="application/json")
+
+    @router.get(
+        "/submissions/{submission_id}",
+        tags=["dossiers"],
+        response_model=ReceiptView | DossierView,
+        responses={401: {}, 404: {}},
+    )
+    async def submission_answer(submission_id: SubmissionId, caller: Authenticated) -> Response:
+        """The answer to one of the caller's own submissions, sent over HTTP or Kafka: how a
+        frontend filing on `intake.submissions.v1` gets its receipt (code, appointment, rating
+        token). 404 while it is in flight, or if it was refused (dead-lettered)."""
+        answer = await desk.submission_answer(caller, submission_id)
+        return Response(answer, media_type="application/json")
 
     @router.get("/dossiers/{code}", tags=["dossiers"], response_model=DossierView)
     async def dossier_status(code: DossierCode) -> DossierView:

@@ -5,14 +5,15 @@ from collections.abc import Sequence
 from fastapi import APIRouter, FastAPI
 
 from services.intake import handlers
-from services.intake.access import ApiKeys
 from services.intake.api import error_handlers, intake_router
 from services.intake.catalogue import Catalogue
 from services.intake.desk import CatalogueHolder, Desk
 from services.intake.settings import IntakeSettings
 from services.intake.store import RedisIntakeStore
+from shared.api_keys import ApiKeys
 from shared.business_calendar import BusinessCalendar, CalendarOverrides
 from shared.clock import Clock, SystemClock
+from shared.http_access import install_access
 from shared.service_app import ServiceRuntime, wire_service
 
 
@@ -49,6 +50,6 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         description="Receives dossiers on every channel and drives their lifecycle.",
         assemble=assemble,
     )
-    app.state.api_keys = keys
+    install_access(app, keys)
     error_handlers(app)
     return app

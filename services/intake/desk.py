@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from services.intake.access import Client, Scope
 from services.intake.catalogue import Catalogue
 from services.intake.lifecycle import (
     CODE_PLACEHOLDER,
@@ -18,7 +17,8 @@ from services.intake.lifecycle import (
     step,
 )
 from services.intake.store import Committed, ConflictError, RedisIntakeStore, Stored
-from services.intake.views import DossierView, view_of
+from services.intake.views import DossierView, ReceiptView, view_of
+from shared.api_keys import Client, Scope
 from shared.business_calendar import BusinessCalendar
 from shared.clock import Clock
 from shared.events import intake_requests as rq
@@ -32,6 +32,7 @@ from shared.events.postal import (
 )
 from shared.outbox import OutboxEntry, OutboxPublisher
 from shared.publishing import EventPublisher
+from shared.rating_tokens import new_token, token_hash
 from shared.topics import DOSSIER_EVENTS, POSTAL_RETURNS
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Desk:
     async def receive(self, request: rq.ReceiveDossier, client: Client) -> Outcome:
         client.require_agency(request.agency_code)
         now = self.clock.now()
+        token = new_token()
         try:
             record, event = receive(
                 request,
@@ -84,6 +86,7 @@ class Desk:
                 self.calendar,
                 now,
                 may_backdate=client.may_backdate,
+                rating_token_sha256=token_hash(token),
             )
         except RequestRejectedError as rejection:
             return await self._replayed_or_raise(client, request.submission_id, rejection)
@@ -94,7 +97,9 @@ class Desk:
             day=self.calendar.local(record.received_at).strftime("%y%m%d"),
             record=record,
             applicant_json=request.applicant.model_dump_json(),
-            result_json=view_of(record).model_dump_json(),
+            result_json=ReceiptView(
+                **view_of(record).model_dump(), rating_token=token
+            ).model_dump_json(),
             outbox=[OutboxEntry(DOSSIER_EVENTS, CODE_PLACEHOLDER, event.model_dump_json())],
         )
         await self._publish_outbox(committed)
@@ -157,6 +162,17 @@ class Desk:
                 continue
             await self._publish_outbox(committed)
             return Outcome(view_of(record).model_dump_json(), replayed=False)
+
+    async def submission_answer(self, client: Client, submission_id: str) -> str:
+        """The stored answer to one of the client's submissions (HTTP or Kafka): for a receipt,
+        the receipt with its rating token. Another client's submissions are not found."""
+        answer = await self.store.replay(client.id, submission_id)
+        if answer is None:
+            raise DossierNotFoundError(
+                f"no answer to submission {submission_id} of client {client.id} (yet): it may "
+                "still be in flight, or it was refused (see the topic's dead letters)"
+            )
+        return answer
 
     async def lookup(self, code: str) -> DossierView:
         return view_of((await self._load(code)).record)

@@ -10,10 +10,10 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from services.intake.access import AccessDeniedError, ApiKeys, UnauthenticatedError
 from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import IllegalStepError, RequestRejectedError
 from shared import topics
+from shared.api_keys import AccessDeniedError, ApiKeys, UnauthenticatedError
 from shared.broker_factory import subscribe
 from shared.delivery import RejectedMessageError, current_message
 from shared.events.dossier import DossierEvent

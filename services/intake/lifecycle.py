@@ -84,6 +84,7 @@ class DossierRecord(BaseModel):
     return_method: ReturnMethod
     received_at: AwareDatetime
     clock: DossierClock  # due instant and appointment: the same rule deadline follows
+    rating_token_sha256: str | None = None  # the receipt's rating token, hashed
     supplement_policy: SupplementPolicy
     steps: tuple[de.ProcessingStep, ...] = ()
     step_index: int = 0
@@ -161,6 +162,7 @@ def receive(
     now: datetime,
     *,
     may_backdate: bool,
+    rating_token_sha256: str,
 ) -> tuple[DossierRecord, de.DossierReceived]:
     """A new dossier, its code still `CODE_PLACEHOLDER` (the store allocates it)."""
     at = effective_time(request.received_at, now, may_backdate=may_backdate)
@@ -198,6 +200,7 @@ def receive(
         return_method=request.return_method,
         received_at=at,
         clock=clock,
+        rating_token_sha256=rating_token_sha256,
         supplement_policy=procedure.supplement_policy,
         steps=procedure.processing_steps(),
         log=(LogEntry(step="receive", agency_code=agency.code, at=at),),
@@ -218,6 +221,7 @@ def receive(
             supplement_policy=procedure.supplement_policy,
             steps=record.steps,
             appointment_at=clock.appointment_at,
+            rating_token_sha256=rating_token_sha256,
         ),
     )
     return record, event

@@ -32,6 +32,14 @@ class DossierView(BaseModel):
     log: list[LogLine]
 
 
+class ReceiptView(DossierView):
+    """The answer to a receipt, for the frontend that filed it and the receipt slip: the view,
+    and the rating token that entitles the applicant to rate the dossier online or by SMS.
+    Never in the public lookup; the stored answer to the submission keeps it for reprints."""
+
+    rating_token: str
+
+
 def view_of(record: DossierRecord) -> DossierView:
     return DossierView(
         code=record.code,

@@ -31,6 +31,8 @@ from services.reporting.periods import Period, period_from
 from services.reporting.rebuild import PARSERS, TOPICS, partitions_of
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
+from shared.kafka_access import KafkaAccess
+from shared.kafka_principals import OPERATOR
 from shared.redis_factory import build_redis
 
 GROUPINGS = ("agency", "level", "field", "procedure")
@@ -67,8 +69,8 @@ class AuditResult:
 class EventReader:
     """Reads the three event topics from a start instant, fetch after fetch."""
 
-    def __init__(self, bootstrap: str, since: datetime | None) -> None:
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    def __init__(self, access: KafkaAccess, since: datetime | None) -> None:
+        self.consumer = AIOKafkaConsumer(**access.client_options(), enable_auto_commit=False)
         self.since = since
         self.history = AuditHistory()
         self.events = 0
@@ -113,10 +115,10 @@ class EventReader:
 
 
 async def wait_for_group(
-    bootstrap: str, group: str, ends: dict[TopicPartition, int], within: float
+    access: KafkaAccess, group: str, ends: dict[TopicPartition, int], within: float
 ) -> None:
     """Until the service's group has committed every offset the audit read."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access.client_options())
     await admin.start()
     try:
         deadline = time.monotonic() + within
@@ -202,13 +204,15 @@ async def run_audit(
 ) -> AuditResult:  # fmt: skip
     started = time.monotonic()
     result = AuditResult(period.label)
-    reader = EventReader(settings.kafka_bootstrap_servers, settings.replay_from)
+    # The audit reads as the read-only operator: it is no part of the service it checks.
+    access = settings.kafka_access(OPERATOR)
+    reader = EventReader(access, settings.replay_from)
     await reader.start()
     try:
         async with httpx.AsyncClient(base_url=url, timeout=120) as client:
             ends = await reader.read_to_end()
             for _ in range(attempts):
-                await wait_for_group(settings.kafka_bootstrap_servers, group, ends, wait_seconds)
+                await wait_for_group(access, group, ends, wait_seconds)
                 result.cells, result.differences = await compare_with_service(
                     client, reader.history, period
                 )

@@ -72,8 +72,9 @@ async def rebuild(settings: ReportingSettings) -> dict[str, Any]:
     redis = build_redis(settings.redis_url)
     keyspace = ActiveKeyspace(redis, settings.redis_key_prefix or "reporting")
     fresh = f"{keyspace.base}-rebuilt-{int(time.time())}"
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                enable_auto_commit=False)  # fmt: skip
+    consumer = AIOKafkaConsumer(
+        **settings.kafka_access("reporting").client_options(), enable_auto_commit=False
+    )
     await consumer.start()
     started = time.monotonic()
     try:

@@ -11,6 +11,7 @@ from services.survey.rating_rules import (
 )
 from services.survey.satisfaction import Satisfaction
 from shared.events.survey import RatingAccepted, SubmitRating, SubmitSurvey, SurveyAnswered
+from shared.http_access import MaybeAuthenticated
 from shared.http_errors import answer_with, install_common_handlers
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,14 @@ def survey_router(satisfaction: Satisfaction, http_wait_seconds: float) -> APIRo
         "/ratings",
         status_code=201,
         response_model=RatingAccepted,
-        responses={404: {}, 409: {}, 422: {}},
+        responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}},
     )
-    async def submit_rating(rating: SubmitRating) -> Response:
-        """One rating per dossier; a kiosk may name the clerk instead of the dossier. A
-        dossier not known yet is waited for a few seconds before the answer is 404."""
-        answer = await satisfaction.rate(rating, wait_for_dossier=http_wait_seconds)
+    async def submit_rating(rating: SubmitRating, caller: MaybeAuthenticated) -> Response:
+        """One rating per dossier, from whoever holds its receipt's `rating_token` (online,
+        SMS), or from a kiosk or counter frontend whose API key has the `rating` scope for the
+        dossier's agency; a kiosk may name the clerk instead of the dossier. `occurred_at` needs
+        the `import` scope. A dossier not known yet is waited for a few seconds, then 404."""
+        answer = await satisfaction.rate(rating, caller, wait_for_dossier=http_wait_seconds)
         return Response(answer.event_json, status_code=201, media_type="application/json")
 
     @router.post("/surveys", status_code=201, response_model=SurveyAnswered)

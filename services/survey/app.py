@@ -11,12 +11,16 @@ from services.survey.rating_rules import Windows
 from services.survey.satisfaction import Satisfaction
 from services.survey.settings import SurveySettings
 from services.survey.store import RedisSurveyStore
+from shared.api_keys import ApiKeys
 from shared.clock import Clock, SystemClock
+from shared.http_access import install_access
+from shared.rating_reasons import ReasonCategories
 from shared.service_app import ServiceRuntime, wire_service
 
 
 def create_app(settings: SurveySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or SurveySettings()
+    keys = ApiKeys.from_toml(settings.api_keys_file.read_text("utf-8"))
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
         satisfaction = Satisfaction(
@@ -27,6 +31,8 @@ def create_app(settings: SurveySettings | None = None, clock: Clock | None = Non
             Windows(kiosk=timedelta(minutes=settings.kiosk_window_minutes)),
             timedelta(seconds=settings.hold_seconds),
             runtime.consumer_group,
+            keys,
+            ReasonCategories.from_file(settings.rating_reasons_file),
         )
         runtime.subscribers = handlers.register_handlers(
             runtime.broker, runtime.consumer_group, satisfaction
@@ -49,5 +55,6 @@ def create_app(settings: SurveySettings | None = None, clock: Clock | None = Non
         assemble=assemble,
         rebuilt_from_kafka=True,
     )
+    install_access(app, keys)
     error_handlers(app)
     return app

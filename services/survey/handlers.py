@@ -12,6 +12,7 @@ from services.survey.rating_rules import (
 )
 from services.survey.satisfaction import Satisfaction
 from shared import topics
+from shared.api_keys import AccessDeniedError, UnauthenticatedError
 from shared.broker_factory import subscribe
 from shared.delivery import RejectedMessageError, current_message
 from shared.events.dossier import DossierEvent
@@ -19,6 +20,9 @@ from shared.events.survey import SubmitRating, SurveyEvent, SurveySubmission
 
 
 def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfaction) -> list[Any]:
+    """Ratings on Kafka follow the HTTP rules: the receipt's `rating_token` in the body, or the
+    frontend's API key in the `x-api-key` header (Kafka does not tell a consumer who wrote a
+    record, so the principal's ACL decides who may write here, the key who the writer is)."""
     broker.publisher(topics.SURVEY_EVENTS, schema=SurveyEvent, title="survey-events")
     dossier_events = subscribe(broker, topics.DOSSIER_EVENTS, group)
     submissions = subscribe(broker, topics.SURVEY_SUBMISSIONS, group)
@@ -29,16 +33,24 @@ def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfactio
 
     @submissions
     async def on_survey_submission(submission: SurveySubmission) -> None:
+        caller = None
         try:
+            caller = satisfaction.keys.authenticate_optional(
+                current_message().headers.get("x-api-key")
+            )
             if isinstance(submission, SubmitRating):
-                await satisfaction.rate(submission)
+                await satisfaction.rate(submission, caller)
             else:
                 await satisfaction.survey(submission)
         except UnknownDossierError as unknown:
             if isinstance(submission, SubmitRating) and submission.dossier_code is not None:
-                await satisfaction.hold(submission, current_message().body.decode())
+                await satisfaction.hold(submission, current_message().body.decode(), caller)
             else:
                 raise RejectedMessageError(str(unknown)) from unknown
+        except UnauthenticatedError as error:
+            raise RejectedMessageError(f"unauthenticated: {error}") from error
+        except AccessDeniedError as error:
+            raise RejectedMessageError(f"forbidden: {error}") from error
         except (RatingRejectedError, RatingConflictError) as error:
             raise RejectedMessageError(str(error)) from error
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
 from shared.events.envelope import derived_event_id
 from shared.events.survey import (
     RatingAccepted,
@@ -16,6 +17,8 @@ from shared.events.survey import (
 )
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel
 from shared.log_setup import mask_personal_data
+from shared.rating_reasons import OTHER, ReasonCategories
+from shared.rating_tokens import token_matches
 
 SOURCE = "survey"
 
@@ -44,6 +47,7 @@ class DossierFacts(BaseModel):
     clerk_id: str | None
     received_at: AwareDatetime
     returned: bool = False
+    rating_token_sha256: str | None = None  # None for dossiers received before tokens
 
 
 class StoredRating(BaseModel):
@@ -62,15 +66,45 @@ class Windows(BaseModel):
     replacement: timedelta = timedelta(hours=24)
 
 
-def check_rating(request: SubmitRating) -> None:
-    """Rules that need no state: checked before anything is looked up or held."""
-    if request.level is RatingLevel.DISSATISFIED and not request.reason:
-        raise RatingRejectedError("a reason is required when dissatisfied")
+def check_rating(request: SubmitRating, caller: Client | None, reasons: ReasonCategories) -> None:
+    """Rules that need no state: checked before anything is looked up or held. Who may rate:
+    the holder of the receipt's rating token (online, SMS), or a kiosk or counter frontend
+    with an API key with the `rating` scope; only a key with `import` may set the time."""
+    if caller is None and (request.rating_token is None or request.dossier_code is None):
+        raise UnauthenticatedError(
+            "a rating needs the dossier_code and the rating_token printed on its receipt, or "
+            "a frontend's API key with the rating scope (X-API-Key)"
+        )
+    if request.occurred_at is not None and (caller is None or not caller.may_backdate):
+        raise RatingRejectedError(
+            "occurred_at may be given only with the import scope; a rating is timed by the server"
+        )
+    if request.level is RatingLevel.DISSATISFIED:
+        if not request.reason:
+            raise RatingRejectedError("a reason is required when dissatisfied")
+        try:
+            reasons.category_of(request.reason_category)
+        except ValueError as error:
+            raise RatingRejectedError(str(error)) from error
+    elif request.reason_category is not None:
+        raise RatingRejectedError("reason_category is for dissatisfied ratings only")
     if request.dossier_code is None:
         if request.clerk_id is None:
             raise RatingRejectedError("a rating needs a dossier_code (or, at a kiosk, a clerk_id)")
         if request.channel is not RatingChannel.KIOSK:
             raise RatingRejectedError("only a kiosk rating may name a clerk instead of a dossier")
+
+
+def authorize_rating(request: SubmitRating, caller: Client | None, facts: DossierFacts) -> None:
+    """The token must be the dossier's; without one, the key must act for its agency."""
+    if request.rating_token is not None:
+        expected = facts.rating_token_sha256
+        if expected is None or not token_matches(request.rating_token, expected):
+            raise AccessDeniedError(f"the rating token is not the one of dossier {facts.code}")
+        return
+    if caller is None:  # check_rating let no such request through
+        raise UnauthenticatedError("a rating needs a rating token or an API key")
+    caller.require_agency(facts.agency_code, scope=Scope.RATING)
 
 
 def kiosk_dossier(
@@ -120,6 +154,8 @@ def accept_rating(
             rating=request.level,
             channel=request.channel,
             replaces_event_id=existing.event_id if existing else None,
+            reason_category=_category(request),
+            reason=masked_comment(request.reason) if _category(request) else None,
         ),
     )
     stored = StoredRating(
@@ -129,6 +165,12 @@ def accept_rating(
         rating=request.level,
     )
     return event, stored
+
+
+def _category(request: SubmitRating) -> str | None:
+    if request.level is not RatingLevel.DISSATISFIED:
+        return None
+    return request.reason_category or OTHER
 
 
 def masked_comment(comment: str | None) -> str | None:

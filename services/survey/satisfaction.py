@@ -1,11 +1,13 @@
 """The survey service layer: ratings and surveys from HTTP and Kafka through the same rules."""
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter
+from pydantic import BaseModel
 
 from services.survey.rating_rules import (
     DossierFacts,
@@ -14,17 +16,32 @@ from services.survey.rating_rules import (
     Windows,
     accept_rating,
     answer_survey,
+    authorize_rating,
     check_rating,
     kiosk_dossier,
     masked_comment,
 )
 from services.survey.store import Committed, RatingRaceError, RedisSurveyStore
+from shared.api_keys import ApiKeys, Client, UnauthenticatedError
 from shared.clock import Clock
 from shared.events.dossier import DossierEvent, DossierReceived, ResultReturned
 from shared.events.survey import SURVEY_SUBMISSION, SubmitRating, SubmitSurvey
 from shared.outbox import OutboxEntry, OutboxPublisher
 from shared.publishing import EventPublisher, dead_letter
+from shared.rating_reasons import ReasonCategories
 from shared.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS
+
+
+class HeldRating(BaseModel):
+    caller: str | None  # the id of the API client that sent it, if any
+    request: str  # the submission as it came
+
+    @classmethod
+    def parse(cls, parked: str) -> "HeldRating":
+        held = json.loads(parked)
+        if "request" not in held:  # parked before callers were kept: the raw submission
+            return cls(caller=None, request=parked)
+        return cls.model_validate(held)
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,11 @@ class Satisfaction:
         windows: Windows,
         hold_for: timedelta,
         consumer_group: str,
+        keys: ApiKeys,
+        reasons: ReasonCategories,
     ) -> None:
+        self.keys = keys
+        self.reasons = reasons
         self.store = store
         self.clock = clock
         self.publisher = publisher
@@ -72,6 +93,7 @@ class Satisfaction:
                     level=body.level,
                     clerk_id=body.clerk_id,
                     received_at=event.occurred_at,
+                    rating_token_sha256=body.rating_token_sha256,
                 )
             )
             await self._release_held(code)
@@ -82,12 +104,16 @@ class Satisfaction:
 
     # Ratings -----------------------------------------------------------------------------------
 
-    async def rate(self, request: SubmitRating, *, wait_for_dossier: float = 0.0) -> Answer:
-        check_rating(request)
+    async def rate(
+        self, request: SubmitRating, caller: Client | None, *, wait_for_dossier: float = 0.0
+    ) -> Answer:
+        """A rating from the holder of the receipt's token, or from a frontend (`caller`)."""
+        check_rating(request, caller, self.reasons)
         replay = await self.store.replay(request.submission_id)
         if replay is not None:
             return Answer(replay, replayed=True)
         facts = await self._dossier_of(request, wait_for_dossier)
+        authorize_rating(request, caller, facts)
         while True:
             existing = await self.store.rating(facts.code)
             event, stored = accept_rating(request, facts, existing, self.clock.now(), self.windows)
@@ -124,20 +150,27 @@ class Satisfaction:
                 raise UnknownDossierError(f"no dossier {request.dossier_code} is known")
             await asyncio.sleep(0.1)
 
-    async def hold(self, request: SubmitRating, raw: str) -> None:
-        """A Kafka rating whose dossier is not known yet waits for its receipt."""
+    async def hold(self, request: SubmitRating, raw: str, caller: Client | None) -> None:
+        """A Kafka rating whose dossier is not known yet waits for its receipt, with the id of
+        the client that sent it (its key was checked; its agency can be checked only later)."""
         assert request.dossier_code is not None
-        await self.store.held.park(request.dossier_code, raw, self.clock.now() + self.hold_for)
+        held = HeldRating(caller=caller.id if caller else None, request=raw)
+        until = self.clock.now() + self.hold_for
+        await self.store.held.park(request.dossier_code, held.model_dump_json(), until)
 
     async def _release_held(self, code: str) -> None:
         waiting = await self.store.held.waiting(code)
-        for raw in waiting:
-            request = SURVEY_SUBMISSION.validate_json(raw)
+        for parked in waiting:
+            held = HeldRating.parse(parked)
+            request = SURVEY_SUBMISSION.validate_json(held.request)
             if isinstance(request, SubmitRating):
                 try:
-                    await self.rate(request)
-                except (RatingConflictError, ValueError) as error:
-                    await self._dead_letter(code, raw, str(error))
+                    caller = self.keys.client(held.caller) if held.caller else None
+                    if held.caller and caller is None:
+                        raise UnauthenticatedError(f"client {held.caller} has no key any more")
+                    await self.rate(request, caller)
+                except (RatingConflictError, ValueError, PermissionError) as error:
+                    await self._dead_letter(code, held.request, str(error))
         if waiting:
             await self.store.held.release(code)
 
@@ -145,10 +178,10 @@ class Satisfaction:
         while True:
             now = self.clock.now()
             for code in await self.store.held.expired(now):
-                for raw in await self.store.held.waiting(code):
+                for parked in await self.store.held.waiting(code):
                     seconds = self.hold_for.total_seconds()
                     reason = f"unknown dossier: no dossier {code} arrived within {seconds:.0f}s"
-                    await self._dead_letter(code, raw, reason)
+                    await self._dead_letter(code, HeldRating.parse(parked).request, reason)
                 await self.store.held.release(code)
             await asyncio.sleep(interval_seconds)
 

@@ -1,5 +1,8 @@
+from pathlib import Path
+
 from pydantic import Field
 
+from shared.rating_reasons import REASONS_FILE
 from shared.settings import ServiceSettings
 
 
@@ -10,3 +13,4 @@ class SurveySettings(ServiceSettings):
     http_wait_seconds: float = Field(5.0, ge=0, alias="RATING_HTTP_WAIT_SECONDS")
     kiosk_window_minutes: float = Field(10.0, gt=0, alias="KIOSK_WINDOW_MINUTES")
     outbox_relay_seconds: float = Field(1.0, gt=0, alias="OUTBOX_RELAY_SECONDS")
+    rating_reasons_file: Path = Field(REASONS_FILE, alias="RATING_REASONS_FILE")

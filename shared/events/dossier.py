@@ -55,6 +55,11 @@ class DossierReceivedBody(Body):
     supplement_policy: SupplementPolicy
     steps: tuple[ProcessingStep, ...] = ()
     appointment_at: AwareDatetime = Field(description="Hẹn trả kết quả, on the receipt slip")
+    rating_token_sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the receipt's rating token (the token itself is never published)",
+    )
 
 
 class DossierReceived(Event):

@@ -14,9 +14,22 @@ class SubmitRating(Request):
     clerk_id: str | None = Field(None, max_length=50, description="Kiosk: the clerk at the desk")
     level: RatingLevel
     reason: str | None = Field(None, max_length=1000, description="Required when dissatisfied")
+    reason_category: str | None = Field(
+        None,
+        max_length=40,
+        description="When dissatisfied: a code of config/rating_reasons.toml (none: other)",
+    )
     channel: RatingChannel
     comment: str | None = Field(None, max_length=2000)
-    occurred_at: AwareDatetime | None = None
+    rating_token: str | None = Field(
+        None,
+        max_length=64,
+        description="The rating token on the receipt: how an applicant rates online or by SMS "
+        "(kiosks and counters send an API key with the rating scope instead)",
+    )
+    occurred_at: AwareDatetime | None = Field(
+        None, description="Only with the import scope; otherwise the server's time"
+    )
 
 
 class SubmitSurvey(Request):
@@ -44,6 +57,10 @@ class RatingAcceptedBody(BaseModel):
     rating: RatingLevel
     channel: RatingChannel
     replaces_event_id: str | None = None
+    reason_category: str | None = Field(None, description="When dissatisfied: why, by category")
+    reason: str | None = Field(
+        None, max_length=1000, description="When dissatisfied: the reason, personal data masked"
+    )
 
 
 class RatingAccepted(Event):

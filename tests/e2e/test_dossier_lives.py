@@ -21,6 +21,7 @@ from shared.events.envelope import derived_event_id
 from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS, POSTAL_RETURNS
 from tests.e2e.conftest import Stack
 from tests.integration.kafka_probe import TopicTail, start_group_at_end
+from tests.kafka_clients import kafka_options
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -50,7 +51,7 @@ async def postal_partner(stack: Stack) -> AsyncIterator[PostalPartner]:
 
 
 async def send(stack: Stack, request: dict[str, Any]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka_options(stack.bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.intake.access import hash_key
 from services.intake.app import create_app
 from services.intake.desk import Desk
 from services.intake.settings import IntakeSettings
+from shared.api_keys import hash_key
 from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
 from tests.integration.kafka_probe import start_group_at_end

@@ -6,9 +6,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from tests.kafka_clients import kafka_options
+
 
 async def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_options(bootstrap))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -21,7 +23,7 @@ async def committed_offset(bootstrap: str, group: str, topic: str, partition: in
 async def read_all(bootstrap: str, topic: str) -> list[ConsumerRecord[Any, Any]]:
     """Every record currently in `topic`, from the beginning, without a consumer group."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic, **kafka_options(bootstrap), auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     try:
@@ -43,7 +45,7 @@ class TopicTail:
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", enable_auto_commit=False
+            topic, **kafka_options(bootstrap), auto_offset_reset="latest", enable_auto_commit=False
         )
         self.records: list[ConsumerRecord[Any, Any]] = []
 
@@ -79,7 +81,7 @@ async def start_group_at_end(bootstrap: str, group: str, *topics: str) -> None:
 
 
 async def _start_group_at_end(bootstrap: str, group: str, *topics: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_options(bootstrap))
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
@@ -91,7 +93,7 @@ async def _start_group_at_end(bootstrap: str, group: str, *topics: str) -> None:
         for partition in topic["partitions"]
     ]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        **kafka_options(bootstrap), group_id=group, enable_auto_commit=False
     )
     await consumer.start()
     try:

@@ -20,6 +20,7 @@ from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
 from tests import dossier_events as ev
 from tests.integration.kafka_probe import TopicTail, start_group_at_end
 from tests.integration.running_service import running
+from tests.kafka_clients import kafka_options
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -59,7 +60,7 @@ async def deadline_instance(
 
 
 async def publish(bootstrap: str, *events: de.DossierEvent) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka_options(bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         for event in events:

@@ -21,6 +21,7 @@ from shared.events.vocabulary import Channel, Level, ReturnMethod, SupplementPol
 from shared.topics import DOSSIER_EVENTS, dead_letter_topic
 from tests.integration.kafka_probe import committed_offset, read_all, start_group_at_end
 from tests.integration.running_service import running
+from tests.kafka_clients import kafka_options
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -75,7 +76,7 @@ async def dossier_readers(
 
 
 async def produce(bootstrap: str, key: str, values: list[bytes]) -> list[tuple[int, int]]:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka_options(bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         sent = [await producer.send_and_wait(DOSSIER_EVENTS, v, key=key.encode()) for v in values]

@@ -21,6 +21,7 @@ from shared.topics import (
 )
 from tests.integration.intake_fixtures import APPLICANT, Intake, api_key, intake, receipt
 from tests.integration.kafka_probe import TopicTail
+from tests.kafka_clients import kafka_options
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -28,7 +29,7 @@ __all__ = ["intake"]
 
 
 async def send(bootstrap: str, topic: str, key: str, value: Any, api_key: str | None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**kafka_options(bootstrap))
     await producer.start()
     try:
         headers = [] if api_key is None else [("x-api-key", api_key.encode())]

@@ -4,6 +4,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from tests.kafka_clients import kafka_options
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -13,13 +14,13 @@ async def test_idempotent_transactional_producer_commits_and_aborts(
     kafka_topics: str, unique: str
 ) -> None:
     topic = f"test.transactions.{unique}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_topics)
+    admin = AIOKafkaAdminClient(**kafka_options(kafka_topics))
     await admin.start()
     await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
     await admin.close()
 
     producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_topics,
+        **kafka_options(kafka_topics),
         enable_idempotence=True,
         transactional_id=f"test-tx-{unique}",
     )
@@ -38,7 +39,7 @@ async def test_idempotent_transactional_producer_commits_and_aborts(
 
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=kafka_topics,
+        **kafka_options(kafka_topics),
         isolation_level="read_committed",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

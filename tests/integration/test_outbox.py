@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from shared.kafka_access import KafkaAccess
+from shared.kafka_principals import ADMIN
 from shared.outbox import OutboxEntry, OutboxPublisher, RedisOutbox
 from shared.publishing import KafkaEventPublisher
 from shared.redis_factory import build_redis
@@ -24,7 +26,7 @@ async def test_relay_publishes_a_crashed_commits_outbox_in_order_then_empties_it
     entries = [OutboxEntry(DEADLINE_EVENTS, key, json.dumps({"n": n})) for n in range(5)]
     await redis.rpush(outbox.list_key(key), *(entry.dumps() for entry in entries))
     await redis.sadd(outbox.pending_key, key)
-    publisher = KafkaEventPublisher(kafka_topics, "test-outbox")
+    publisher = KafkaEventPublisher(KafkaAccess.resolve(kafka_topics, ADMIN), "test-outbox")
     await publisher.start()
     try:
         async with TopicTail(kafka_topics, DEADLINE_EVENTS) as tail:

@@ -24,6 +24,7 @@ from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from tests import dossier_events as ev
 from tests.integration.kafka_probe import start_group_at_end
 from tests.integration.service_process import ROOT, free_port, service_process
+from tests.kafka_clients import kafka_options
 from tests.report_scenario import classified, deadline_set, rating
 
 pytestmark = pytest.mark.integration
@@ -62,7 +63,7 @@ async def seed_current_month(bootstrap: str, prefix: str) -> None:
         (DEADLINE_EVENTS, classified(rated, now - timedelta(hours=1), Classification.EARLY)),
         (SURVEY_EVENTS, rating(rated, RatingLevel.SATISFIED, now - timedelta(minutes=30))),
     ]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**kafka_options(bootstrap))
     await producer.start()
     try:
         for topic, event in events:

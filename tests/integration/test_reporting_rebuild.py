@@ -13,6 +13,7 @@ from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
 from tests.integration.running_service import running
 from tests.integration.test_reporting_service import publish
+from tests.kafka_clients import kafka_options
 from tests.report_scenario import late_events, march_events
 from tests.waiting import wait_for
 
@@ -27,7 +28,7 @@ REPORTS = [
 
 
 async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(*TOPICS, bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(*TOPICS, **kafka_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(list(consumer.assignment())))
@@ -36,7 +37,7 @@ async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
 
 
 async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_options(bootstrap))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)

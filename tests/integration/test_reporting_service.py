@@ -24,6 +24,7 @@ from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from tests import dossier_events as ev
 from tests.integration.kafka_probe import start_group_at_end
 from tests.integration.running_service import running
+from tests.kafka_clients import kafka_options
 from tests.report_scenario import (
     MARCH_SATISFACTION_TOTAL,
     MARCH_TOTAL,
@@ -46,7 +47,7 @@ def topic_of(event: Event) -> str:
 
 
 async def publish(bootstrap: str, events: list[Event]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka_options(bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         for event in events:

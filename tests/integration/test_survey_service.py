@@ -21,6 +21,7 @@ from shared.topics import DOSSIER_EVENTS, SURVEY_EVENTS, SURVEY_SUBMISSIONS, dea
 from tests import dossier_events as ev
 from tests.integration.kafka_probe import TopicTail, start_group_at_end
 from tests.integration.running_service import running
+from tests.kafka_clients import kafka_options
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -45,7 +46,7 @@ class Survey:
 
 
 async def publish(bootstrap: str, topic: str, key: str, payload: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**kafka_options(bootstrap))
     await producer.start()
     try:
         await producer.send_and_wait(topic, payload, key=key.encode())

@@ -31,7 +31,9 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)
 
 def new_dossier(**fields: object) -> DossierRecord:
     request = rq.ReceiveDossier.model_validate(receipt(**fields))
-    record, _ = receive(request, CATALOGUE, CALENDAR, NOW, may_backdate=False)
+    record, _ = receive(
+        request, CATALOGUE, CALENDAR, NOW, may_backdate=False, rating_token_sha256="0" * 64
+    )
     return record.model_copy(update={"code": "UBND.P.BN-260302-0001"})
 
 

@@ -1,8 +1,14 @@
-"""Clients and their API keys. Keys are stored only as SHA-256 hashes, in a TOML file an
-operator edits (`API_KEYS_FILE`); `python -m services.intake.access hash KEY` prints a hash.
+"""Clients and their API keys, for every service's HTTP API and for the requests frontends
+put on Kafka (in the `x-api-key` header). Keys are stored only as SHA-256 hashes, in a TOML
+file an operator edits (`API_KEYS_FILE`); `python -m shared.api_keys hash KEY` prints a hash.
 
-Scopes: `frontend` (acts for the agencies listed, "*" for all), `postal` (postal partners),
-`import` (may give past times, to migrate history), `admin` (catalogue reload).
+Scopes (the agency-bound ones act for the agencies listed, "*" for all):
+- `frontend`: files dossiers and moves them through their lives (intake), for its agencies;
+- `rating`: kiosks and counter frontends rating dossiers of its agencies (survey);
+- `reports`: reports and lists that name people (clerks), for its agencies (reporting);
+- `postal`: postal partners reporting delivery (intake);
+- `import`: may give past times (`occurred_at`, `received_at`), to migrate history;
+- `admin`: catalogue reload, rebuilds and other admin routes.
 """
 
 import hashlib
@@ -19,6 +25,8 @@ class Scope(StrEnum):
     POSTAL = "postal"
     IMPORT = "import"
     ADMIN = "admin"
+    RATING = "rating"
+    REPORTS = "reports"
 
 
 class UnauthenticatedError(PermissionError):
@@ -41,10 +49,18 @@ class Client(BaseModel):
         if scope not in self.scopes:
             raise AccessDeniedError(f"client {self.id} lacks the '{scope.value}' scope")
 
-    def require_agency(self, *agencies: str) -> None:
-        self.require(Scope.FRONTEND)
-        if "*" not in self.agencies and not set(agencies) & self.agencies:
+    def require_agency(self, *agencies: str, scope: Scope = Scope.FRONTEND) -> None:
+        """The scope, for one of `agencies` (a dossier's handling or receiving agency)."""
+        self.require(scope)
+        if not self.acts_for(*agencies):
             raise AccessDeniedError(f"client {self.id} may not act for {', '.join(agencies)}")
+
+    def acts_for(self, *agencies: str) -> bool:
+        return "*" in self.agencies or bool(set(agencies) & self.agencies)
+
+    @property
+    def all_agencies(self) -> bool:
+        return "*" in self.agencies
 
     @property
     def may_backdate(self) -> bool:
@@ -76,12 +92,19 @@ class ApiKeys:
                 return client
         raise UnauthenticatedError("unknown API key")
 
+    def client(self, client_id: str) -> "Client | None":
+        return next((client for client in self.clients if client.id == client_id), None)
+
+    def authenticate_optional(self, key: str | None) -> "Client | None":
+        """No key is no client (a caller proving itself otherwise); a wrong key is an error."""
+        return None if not key else self.authenticate(key)
+
 
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "hash":
         print(hash_key(sys.argv[2]))
         return
-    print("usage: python -m services.intake.access hash KEY", file=sys.stderr)
+    print("usage: python -m shared.api_keys hash KEY", file=sys.stderr)
     sys.exit(2)
 
 
