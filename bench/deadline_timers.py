@@ -27,6 +27,7 @@ from shared.business_calendar import VIETNAM, BusinessCalendar
 from shared.clock import ManualClock
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
+from shared.kafka_access import KafkaAccess
 from shared.publishing import KafkaEventPublisher
 from shared.redis_factory import build_redis
 
@@ -111,9 +112,7 @@ async def main() -> None:
     # Burst: `--burst` dossiers all overdue at once, fired by the real tracker onto Kafka.
     burst_dossiers = -(-args.burst // 3)  # every dossier has three timers
     await load(store, burst_dossiers, datetime(2026, 3, 2, 7, 30, tzinfo=VIETNAM), days=1)
-    publisher = KafkaEventPublisher(
-        os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"), "bench-deadline"
-    )
+    publisher = KafkaEventPublisher(KafkaAccess.from_env("deadline"), "bench-deadline")
     await publisher.start()
     clock = ManualClock(datetime(2026, 3, 20, tzinfo=VIETNAM))
     tracker = DeadlineTracker(

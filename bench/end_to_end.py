@@ -8,9 +8,9 @@ produce-consume of the same messages as the baseline.
 The four services run as processes started by the launcher (`scripts/stack.sh services-up`,
 their own namespace and ports 18401-18404, consumer groups starting at the end of the
 topics). The online portal, emulated here, files dossiers on `intake.submissions.v1`, learns
-each code from its receipt on `dossier.events.v1`, then resolves and returns it, and rates it on
-`survey.submissions.v1`. Each dossier yields six events that reporting applies: received,
-deadline set, resolved, classified, returned, rated.
+each code and rating token from its receipt (`GET /v1/submissions/{id}`), then resolves and
+returns it, and rates it on `survey.submissions.v1`. Each dossier yields six events that
+reporting applies: received, deadline set, resolved, classified, returned, rated.
 
 Phase 1 offers `--rate` dossiers/s for `--seconds`: the events reporting applied per second.
 Phase 2 offers half the rate phase 1 sustained: the lag from each event's `occurred_at`
@@ -36,10 +36,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from demo.traffic import Portal, applicant
+from demo.traffic import PORTAL, Portal, applicant
 from services.reporting.rebuild import partitions_of
+from shared.kafka_access import KafkaAccess
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS, SURVEY_SUBMISSIONS
 from tests.e2e.conftest import Stack, launched_stack
+from tests.kafka_clients import kafka_options
 from tests.waiting import wait_for
 
 EVENTS_PER_DOSSIER = 6
@@ -87,16 +89,17 @@ async def one_life(portal: Portal, key: str) -> None:
         "submission_id": uuid.uuid4().hex, "procedure_code": "1.001756", "agency_code": "STP",
         "channel": "online", "clerk_id": None, "applicant": APPLICANT, "return_method": "online",
     }  # fmt: skip
-    code = await portal.file(filing, within=120)
-    if code is None:
+    receipt = await portal.file(filing, within=120)
+    if receipt is None:
         raise RuntimeError("a filing got no receipt within 120 s")
+    code = receipt["code"]
     for kind, extra in (("ResolveDossier", {"outcome": "approved"}), ("ReturnResult", {})):
         await portal.send(
             {"type": kind, "submission_id": uuid.uuid4().hex, "dossier_code": code, **extra}
         )
     await portal.send(
         {"type": "SubmitRating", "submission_id": uuid.uuid4().hex, "dossier_code": code,
-         "level": "satisfied", "channel": "online"},
+         "level": "satisfied", "channel": "online", "rating_token": receipt["rating_token"]},
         topic=SURVEY_SUBMISSIONS,
     )  # fmt: skip
 
@@ -138,7 +141,7 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int]) -> tup
     """The run's events read back from the topics, produced to a scratch topic and consumed by
     a plain consumer: messages per second from the first send to the last receipt."""
     messages = await read_since(bootstrap, starts)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_options(bootstrap))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(RAW_TOPIC, 12, 1)])
@@ -147,9 +150,9 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int]) -> tup
     finally:
         await admin.close()
     group = f"bench-raw-{uuid.uuid4().hex[:8]}"
-    consumer = AIOKafkaConsumer(RAW_TOPIC, bootstrap_servers=bootstrap, group_id=group,
+    consumer = AIOKafkaConsumer(RAW_TOPIC, **kafka_options(bootstrap), group_id=group,
                                 auto_offset_reset="latest")  # fmt: skip
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True,
+    producer = AIOKafkaProducer(**kafka_options(bootstrap), enable_idempotence=True,
                                 linger_ms=5)  # fmt: skip
     await consumer.start()
     await producer.start()
@@ -177,7 +180,7 @@ async def raw_baseline(bootstrap: str, starts: dict[TopicPartition, int]) -> tup
 
 
 async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(**kafka_options(bootstrap))
     await consumer.start()
     try:
         partitions = [
@@ -193,7 +196,7 @@ async def read_since(
     bootstrap: str, starts: dict[TopicPartition, int]
 ) -> list[tuple[bytes | None, bytes]]:
     ends = await end_offsets(bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(list(starts))
@@ -215,7 +218,9 @@ async def main(rate: float, seconds: float) -> None:
         async for stack in launched_stack(bootstrap, namespace, Path(run_dir), base_port=18400):
             async with (
                 httpx.AsyncClient(timeout=30) as client,
-                Portal(bootstrap, stack.key) as portal,
+                Portal(
+                    KafkaAccess.resolve(bootstrap, PORTAL), stack.key, stack.url("intake")
+                ) as portal,
             ):
                 starts = await end_offsets(bootstrap)
                 full = await phase(stack, portal, client, rate, seconds)

@@ -34,6 +34,7 @@ from shared.events.vocabulary import Classification
 from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 from tests import dossier_events as ev
+from tests.kafka_clients import kafka_options
 from tests.report_scenario import classified, deadline_set
 from tests.waiting import wait_for
 
@@ -86,7 +87,7 @@ async def _clear(redis: "Redis", prefix: str) -> None:
 
 async def publish(dossiers: int) -> None:
     producer = AIOKafkaProducer(
-        bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        **kafka_options(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
         linger_ms=5, max_batch_size=256 * 1024,
     )  # fmt: skip
     await producer.start()
@@ -117,8 +118,8 @@ async def live_service() -> tuple[int, float]:
     FastStream consumers) reading the topics from the start with a fresh group: committed
     events per second."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    tag = f"bench-live-{os.getpid()}"
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    tag = f"reporting-bench-live-{os.getpid()}"  # its principal owns the groups "reporting*"
+    consumer = AIOKafkaConsumer(**kafka_options(bootstrap))
     await consumer.start()
     try:
         partitions = [
@@ -133,7 +134,7 @@ async def live_service() -> tuple[int, float]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.reporting", env=env
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_options(bootstrap))
     await admin.start()
     total = sum(ends.values())
 

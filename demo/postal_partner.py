@@ -19,14 +19,17 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.kafka_access import KafkaAccess
 from shared.topics import POSTAL_RETURNS, POSTAL_STATUS
+
+PARTNER = "postal-vnpost"  # the development partner's Kafka principal (config/kafka_clients.toml)
 
 
 @dataclass
 class PostalPartner:
-    bootstrap: str
+    kafka: KafkaAccess  # its own principal: reads postal.returns.v1, writes postal.status.v1
     key: str
-    group: str = "postal-partner"
+    group: str = "postal-vnpost"  # within the groups its principal owns
     failure_rate: float = 0.1
     seed: int = 11
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -37,10 +40,10 @@ class PostalPartner:
         """Serve orders until `stop` is set (or forever); commits after reporting each batch."""
         rng = random.Random(self.seed)
         consumer = AIOKafkaConsumer(
-            POSTAL_RETURNS, bootstrap_servers=self.bootstrap, group_id=self.group,
+            POSTAL_RETURNS, **self.kafka.client_options(), group_id=self.group,
             enable_auto_commit=False, auto_offset_reset="earliest",
         )  # fmt: skip
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True)
+        producer = AIOKafkaProducer(**self.kafka.client_options(), enable_idempotence=True)
         await consumer.start()
         await producer.start()
         try:
@@ -90,7 +93,7 @@ def main() -> None:
     parser.add_argument("--key", default=os.environ.get("DEV_API_KEY", "dev-local-key"))
     arguments = parser.parse_args()
     partner = PostalPartner(
-        os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        KafkaAccess.from_env(PARTNER),
         arguments.key,
         failure_rate=arguments.failure_rate,
     )

@@ -26,17 +26,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
-from demo.postal_partner import PostalPartner
-from shared.events.envelope import derived_event_id
-from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS
+from demo.postal_partner import PARTNER, PostalPartner
+from shared.kafka_access import KafkaAccess
+from shared.topics import INTAKE_SUBMISSIONS
 
 DESKS = [  # (agency, procedure it files)
     ("UBND.P.BN", "1.001193"), ("UBND.P.BN", "2.000908"), ("UBND.P.DK", "1.004873"),
     ("UBND.Q1", "1.001612"), ("UBND.Q1", "2.000889"), ("UBND.Q3", "1.009994"),
     ("STP", "1.001756"), ("SKHDT", "2.001610"),
 ]  # fmt: skip
+PORTAL = "portal"  # the development portal's Kafka principal (config/kafka_clients.toml)
+REASONS = ["waiting_time", "guidance", "attitude"]  # of config/rating_reasons.toml
 INTERCONNECTED = ("UBND.P.BN", "LT.KS-TT-BHYT", ["CA.Q1", "BHXH.Q1"])  # liên thông steps
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
 GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Hùng", "Lan", "Minh", "Nam", "Thảo"]
@@ -72,41 +74,23 @@ def applicant(rng: random.Random) -> dict[str, object]:
 
 
 class Portal:
-    """The online portal: files and steps dossiers on Kafka, and learns a filing's dossier code
-    from its `DossierReceived` on dossier.events.v1 (its event id derives from the filing's
-    submission id)."""
+    """The online portal: files and steps dossiers on Kafka as its own principal (`portal`,
+    which may write intake.submissions.v1 and nothing of the dossier events), and fetches a
+    filing's receipt (code, appointment, rating token) from intake's
+    `GET /v1/submissions/{submission_id}` with its API key."""
 
-    def __init__(self, bootstrap: str, key: str) -> None:
-        self.bootstrap, self.key = bootstrap, key
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-        self.receipts = AIOKafkaConsumer(DOSSIER_EVENTS, bootstrap_servers=bootstrap)
-        self.waiting: dict[str, asyncio.Future[str]] = {}
-        self._listening: asyncio.Task[None] | None = None
+    def __init__(self, kafka: KafkaAccess, key: str, intake_url: str) -> None:
+        self.key, self.intake_url = key, intake_url
+        self.producer = AIOKafkaProducer(**kafka.client_options(), enable_idempotence=True)
+        self.http = httpx.AsyncClient(timeout=30, headers={"X-API-Key": key})
 
     async def __aenter__(self) -> "Portal":
         await self.producer.start()
-        await self.receipts.start()  # no group: from the end, only what is filed from now on
-        for partition in self.receipts.assignment():
-            await self.receipts.position(partition)  # fixes "the end" before anything is filed
-        self._listening = asyncio.create_task(self._listen())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._listening is not None:
-            self._listening.cancel()
-        await self.receipts.stop()
         await self.producer.stop()
-
-    async def _listen(self) -> None:
-        while True:
-            batches = await self.receipts.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    with contextlib.suppress(ValueError, KeyError, TypeError):
-                        event = json.loads(record.value or b"")
-                        future = self.waiting.pop(event["event_id"], None)
-                        if future is not None and not future.done():
-                            future.set_result(event["body"]["dossier_code"])
+        await self.http.aclose()
 
     async def send(self, request: dict[str, Any], topic: str = INTAKE_SUBMISSIONS) -> None:
         key = request.get("dossier_code") or request["submission_id"]
@@ -115,14 +99,19 @@ class Portal:
             headers=[("x-api-key", self.key.encode())],
         )  # fmt: skip
 
-    async def file(self, filing: dict[str, Any], within: float = 30) -> str | None:
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.waiting[derived_event_id("intake", filing["submission_id"])] = future
+    async def file(self, filing: dict[str, Any], within: float = 30) -> dict[str, Any] | None:
+        """The receipt of a filing sent on Kafka, once intake has handled it; None if it was
+        refused (dead-lettered with its reason) or intake is behind."""
         await self.send({"type": "ReceiveDossier", **filing})
-        try:
-            return await asyncio.wait_for(future, within)
-        except TimeoutError:
-            return None  # refused (dead-lettered with its reason) or intake is behind
+        url = f"{self.intake_url}/v1/submissions/{filing['submission_id']}"
+        give_up = time.monotonic() + within
+        while time.monotonic() < give_up:
+            answer = await self.http.get(url)
+            if answer.status_code == 200:
+                receipt: dict[str, Any] = answer.json()
+                return receipt
+            await asyncio.sleep(0.2)
+        return None
 
 
 @dataclass
@@ -156,10 +145,11 @@ class Simulator:
             "agency_code": agency, "channel": channel, "clerk_id": clerk,
             "applicant": applicant(rng), "return_method": channel,
         }  # fmt: skip
-        code = await (self.portal.file(filing) if online else self._file_at_counter(filing))
-        if code is None:
+        receipt = await (self.portal.file(filing) if online else self._file_at_counter(filing))
+        if receipt is None:
             self.tally.add("refused")
             return
+        code = str(receipt["code"])
         self.tally.add(f"received {channel}")
         steps: list[tuple[str, dict[str, Any]]] = [
             ("transfer", {"to_agency_code": to}) for to in transfers
@@ -181,12 +171,13 @@ class Simulator:
         if postal:
             await self._resend_until_delivered(code)
         if rng.random() < mix.rated:
-            await self._rate(code, "online" if online or postal else "kiosk")
+            await self._rate(receipt, "online" if online or postal else "kiosk")
 
-    async def _file_at_counter(self, filing: dict[str, Any]) -> str | None:
+    async def _file_at_counter(self, filing: dict[str, Any]) -> dict[str, Any] | None:
         answer = await self.client.post(f"{self.intake}/v1/dossiers", json=filing,
-                                        headers=self.headers)  # fmt: skip
-        return str(answer.json()["code"]) if answer.status_code == 201 else None
+                                         headers=self.headers)  # fmt: skip
+        receipt: dict[str, Any] = answer.json()
+        return receipt if answer.status_code == 201 else None
 
     async def _later_appointment(self, code: str) -> str:
         view = (await self.client.get(f"{self.intake}/v1/dossiers/{code}",
@@ -226,13 +217,20 @@ class Simulator:
                 self.tally.add("postal failure, resent")
                 await self._step(code, "return", {}, over_kafka=False)
 
-    async def _rate(self, code: str, channel: str) -> None:
+    async def _rate(self, receipt: dict[str, Any], channel: str) -> None:
+        """Online: the applicant, with the receipt's rating token; at a kiosk: the kiosk, with
+        its API key (rating scope)."""
         level = self.rng.choices(["very_satisfied", "satisfied", "dissatisfied"], [5, 4, 1])[0]
+        unhappy = level == "dissatisfied"
         rating = {
-            "submission_id": uuid.uuid4().hex, "dossier_code": code, "level": level,
-            "channel": channel, "reason": "chờ lâu" if level == "dissatisfied" else None,
+            "submission_id": uuid.uuid4().hex, "dossier_code": receipt["code"], "level": level,
+            "channel": channel, "reason": "chờ lâu" if unhappy else None,
+            "reason_category": self.rng.choice(REASONS) if unhappy else None,
         }  # fmt: skip
-        answer = await self.client.post(f"{self.survey}/v1/ratings", json=rating)
+        if channel == "online":
+            rating["rating_token"] = receipt["rating_token"]
+        headers = {} if channel == "online" else self.headers
+        answer = await self.client.post(f"{self.survey}/v1/ratings", json=rating, headers=headers)
         if answer.status_code == 201:
             self.tally.add(f"rated {channel}")
 
@@ -259,11 +257,11 @@ async def main(arguments: argparse.Namespace) -> None:
     rng = random.Random(arguments.seed)
     mix = Mix(online=arguments.online, postal=arguments.postal,
               supplement=arguments.supplement, delay=arguments.delay)  # fmt: skip
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    partner = PostalPartner(bootstrap, arguments.key, group="demo-postal-partner",
+    partner = PostalPartner(KafkaAccess.from_env(PARTNER), arguments.key,
                             failure_rate=arguments.postal_failures)  # fmt: skip
     started = time.monotonic()
-    async with httpx.AsyncClient(timeout=30) as client, Portal(bootstrap, arguments.key) as portal:
+    portal = Portal(KafkaAccess.from_env(PORTAL), arguments.key, Simulator.intake)
+    async with httpx.AsyncClient(timeout=30) as client, portal:
         simulator = Simulator(client, portal, arguments.key, mix, rng)
         progress = asyncio.create_task(report_progress(client, simulator.tally, started))
         partner_stop = asyncio.Event()

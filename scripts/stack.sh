@@ -52,7 +52,7 @@ start_service() {
   [ "$module" != "$name" ] && instance=2
   (
     if [ -n "${STACK_NAMESPACE:-}" ]; then
-      export CONSUMER_GROUP="$STACK_NAMESPACE-$module" REDIS_KEY_PREFIX="$STACK_NAMESPACE-$module"
+      export CONSUMER_GROUP="$module-$STACK_NAMESPACE" REDIS_KEY_PREFIX="$STACK_NAMESPACE-$module"
     fi
     export INSTANCE_ID=$instance "${module^^}_PORT=$(service_port "$name")"
     exec nohup "$PYTHON" -m "services.$module" </dev/null >>"$RUN_DIR/$name.log" 2>&1
@@ -100,7 +100,7 @@ provision_dev_key() { # a development client with every scope, for local use onl
 [[client]]
 id = "dev"
 key_sha256 = "$hash"
-scopes = ["frontend", "postal", "import", "admin"]
+scopes = ["frontend", "postal", "import", "admin", "rating", "reports"]
 agencies = ["*"]
 KEYS
   export API_KEYS_FILE="$RUN_DIR/api_keys.toml"

@@ -21,6 +21,7 @@ from services.reporting.periods import Period, PeriodError, period_from
 from services.reporting.projections import (
     COUNT_COLUMNS,
     RATING_COLUMNS,
+    REASON_COLUMN,
     ProcessingRow,
     SatisfactionRow,
     dossiers_in,
@@ -30,7 +31,10 @@ from services.reporting.projections import (
     satisfaction_report,
 )
 from services.reporting.store import ActiveKeyspace
+from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
 from shared.catalogue_names import CatalogueNames
+from shared.http_access import MaybeAuthenticated
+from shared.rating_reasons import ReasonCategories
 
 Format = Literal["json", "csv", "xlsx"]
 Grouping = Literal["agency", "level", "field", "procedure"]
@@ -100,8 +104,10 @@ def _page(rows: list[dict[str, Any]], page: int, page_size: int, output: Format)
 class Reports:
     """The read side: loads facts for a period and names the groups."""
 
-    def __init__(self, keyspace: ActiveKeyspace, names: CatalogueNames, minimum: int) -> None:
-        self.keyspace, self.names, self.minimum = keyspace, names, minimum
+    def __init__(
+        self, keyspace: ActiveKeyspace, names: CatalogueNames, reasons: ReasonCategories
+    ) -> None:
+        self.keyspace, self.names, self.reasons = keyspace, names, reasons
 
     async def dossiers(
         self, period: Period, agency: str | None, level: str | None
@@ -113,9 +119,10 @@ class Reports:
             if agency in (None, facts.agency) and level in (None, facts.level)
         ]
 
-    async def ratings(self, period: Period) -> list[RatingFacts]:
+    async def ratings(self, period: Period, agency: str | None = None) -> list[RatingFacts]:
         store = await self.keyspace.current()
-        return await store.ratings_between(period.start, period.end)
+        found = await store.ratings_between(period.start, period.end)
+        return [facts for facts in found if agency in (None, facts.agency)]
 
     def named(self, grouping: str, rows: list[Any]) -> list[ProcessingRow | SatisfactionRow]:
         for row in rows:
@@ -139,21 +146,47 @@ class Reports:
             "state_at_end": None if ended else facts.open_state_at(period.end).value,
         }  # fmt: skip
 
-    def rating_line(self, facts: RatingFacts) -> dict[str, Any]:
+    def rating_line(self, facts: RatingFacts, caller: Client | None) -> dict[str, Any]:
+        """The clerk is named only to a caller with the reports scope for the agency."""
+        named = may_see_people(caller, facts.agency)
         return {
             "code": facts.code, "agency": facts.agency,
-            "agency_name": self.names.name("agency", facts.agency), "clerk": facts.clerk,
+            "agency_name": self.names.name("agency", facts.agency),
+            "clerk": facts.clerk if named else None,
             "procedure": facts.procedure,
             "procedure_name": self.names.name("procedure", facts.procedure),
             "rating": facts.rating.value, "rated_at": facts.rated_at.isoformat(),
+            "reason_category": facts.reason_category,
         }  # fmt: skip
 
 
+def may_see_people(caller: Client | None, agency: str) -> bool:
+    return caller is not None and Scope.REPORTS in caller.scopes and caller.acts_for(agency)
+
+
+def require_people_access(caller: Client | None, agency: str | None) -> None:
+    """Figures by clerk name people: a key with the reports scope, for the agency asked
+    (`agency=`), or for every agency (a province-level key) when none is asked."""
+    if caller is None:
+        raise UnauthenticatedError(
+            "figures by clerk name people: send an API key with the reports scope (X-API-Key)"
+        )
+    if agency is not None:
+        caller.require_agency(agency, scope=Scope.REPORTS)
+        return
+    caller.require(Scope.REPORTS)
+    if not caller.all_agencies:
+        raise AccessDeniedError(
+            f"client {caller.id} sees the clerks of its own agencies only: add agency=..."
+        )
+
+
 def reports_router(
-    keyspace: ActiveKeyspace, minimum_ratings: int, names: CatalogueNames
-) -> APIRouter:
+    keyspace: ActiveKeyspace, minimum_ratings: int, names: CatalogueNames,
+    reasons: ReasonCategories,
+) -> APIRouter:  # fmt: skip
     router = APIRouter(prefix="/v1/reports", tags=["reports"])
-    reports = Reports(keyspace, names, minimum_ratings)
+    reports = Reports(keyspace, names, reasons)
 
     @router.get("/processing")
     async def processing(
@@ -196,19 +229,26 @@ def reports_router(
 
     @router.get("/satisfaction")
     async def satisfaction(
+        caller: MaybeAuthenticated,
         from_day: From = None, to_day: To = None, period: str | None = None,
-        regime: bool = False, group_by: RatingGrouping = "agency",
+        regime: bool = False, group_by: RatingGrouping = "agency", agency: str | None = None,
         minimum: int | None = None, format: Format = "json",
     ) -> Any:  # fmt: skip
-        """Ratings by agency, clerk or procedure; the ranking leaves out groups with fewer
-        ratings than `minimum` (default from settings)."""
+        """Ratings by agency, clerk or procedure (optionally of one `agency`); the ranking
+        leaves out groups with fewer ratings than `minimum` (default from settings).
+        `dissatisfied_by_reason` counts the dissatisfied ratings by reason category. By clerk
+        names people: it needs an API key with the reports scope for the agency."""
+        if group_by == "clerk":
+            require_people_access(caller, agency)
         chosen = _period(from_day, to_day, period, regime)
         floor = minimum_ratings if minimum is None else minimum
-        report = satisfaction_report(await reports.ratings(chosen), chosen, group_by, floor)
+        report = satisfaction_report(await reports.ratings(chosen, agency), chosen, group_by,
+                                     floor)  # fmt: skip
         table = [asdict(row) for row in reports.named(group_by, report.rows)]
         body = {
-            "period": chosen.label, "group_by": group_by, "rows": table,
+            "period": chosen.label, "group_by": group_by, "agency": agency, "rows": table,
             "total": asdict(report.total), "minimum_for_ranking": floor,
+            "reason_categories": reports.reasons.names,
             "not_ranked": report.unranked,
             "note": f"groups with fewer than {floor} ratings are listed but not ranked",
         }  # fmt: skip
@@ -218,16 +258,24 @@ def reports_router(
 
     @router.get("/satisfaction/ratings")
     async def satisfaction_ratings(
-        column: str, from_day: From = None, to_day: To = None, period: str | None = None,
+        column: str, caller: MaybeAuthenticated,
+        from_day: From = None, to_day: To = None, period: str | None = None,
         regime: bool = False, group_by: RatingGrouping = "agency", group: str | None = None,
-        format: Format = "json", page: Annotated[int, Query(ge=1)] = 1,
+        agency: str | None = None, format: Format = "json",
+        page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Any:  # fmt: skip
-        """The ratings behind one count of the satisfaction table."""
+        """The ratings behind one count of the satisfaction table (`column` is a count's name,
+        or `reason:<category>`). Clerks are named only to a key with the reports scope for the
+        rating's agency; the rows of the table by clerk need one (as the table does)."""
+        if group_by == "clerk":
+            require_people_access(caller, agency)
         chosen = _period(from_day, to_day, period, regime)
-        found = ratings_in(await reports.ratings(chosen), chosen, group_by, group,
-                           _column(column, RATING_COLUMNS))  # fmt: skip
-        listed = _page([reports.rating_line(facts) for facts in found], page, page_size, format)
+        columns = RATING_COLUMNS + tuple(REASON_COLUMN + code for code in reports.reasons.names)
+        found = ratings_in(await reports.ratings(chosen, agency), chosen, group_by, group,
+                           _column(column, columns))  # fmt: skip
+        lines = [reports.rating_line(facts, caller) for facts in found]
+        listed = _page(lines, page, page_size, format)
         body = {"period": chosen.label, "group_by": group_by, "group": group, "column": column,
                 "count": listed.count, "page": page, "page_size": page_size,
                 "ratings": listed.rows}  # fmt: skip

@@ -11,8 +11,11 @@ from services.reporting.month_gauges import MonthGauges
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
+from shared.api_keys import ApiKeys
 from shared.catalogue_names import CatalogueNames
 from shared.clock import Clock, SystemClock
+from shared.http_access import install_access
+from shared.rating_reasons import ReasonCategories
 from shared.service_app import ServiceRuntime, wire_service
 
 
@@ -30,12 +33,15 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
         )
         runtime.state = keyspace
         names = CatalogueNames.from_file(settings.catalogue_file)
-        return (reports_router(keyspace, settings.minimum_ratings_for_ranking, names),)
+        reasons = ReasonCategories.from_file(settings.rating_reasons_file)
+        return (reports_router(keyspace, settings.minimum_ratings_for_ranking, names, reasons),)
 
-    return wire_service(
+    app = wire_service(
         "reporting",
         settings,
         description="On-time and satisfaction reports, exports and Prometheus metrics.",
         assemble=assemble,
         rebuilt_from_kafka=True,
     )
+    install_access(app, ApiKeys.from_toml(settings.api_keys_file.read_text("utf-8")))
+    return app

@@ -15,6 +15,7 @@ meanwhile, reads the new events and compares again (a few attempts).
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,7 @@ from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
 from shared.kafka_access import KafkaAccess
 from shared.kafka_principals import OPERATOR
+from shared.rating_reasons import ReasonCategories
 from shared.redis_factory import build_redis
 
 GROUPINGS = ("agency", "level", "field", "procedure")
@@ -177,9 +179,19 @@ SATISFACTION_COLUMNS = (
 )  # fmt: skip
 
 
+def _flatten_reasons(answer: dict[str, Any]) -> dict[str, Any]:
+    """`dissatisfied_by_reason` as `reason:<category>` cells, as the audit counts them."""
+    for row in [*answer["rows"], answer["total"]]:
+        for reason, count in row.get("dissatisfied_by_reason", {}).items():
+            row[f"reason:{reason}"] = count
+    return answer
+
+
 async def compare_with_service(
-    client: httpx.AsyncClient, history: AuditHistory, period: Period
+    client: httpx.AsyncClient, history: AuditHistory, period: Period, *, by_clerk: bool = True
 ) -> tuple[int, list[Difference]]:
+    """Every table the service publishes; by clerk only with a key of the reports scope."""
+    reasons = tuple(f"reason:{c.code}" for c in ReasonCategories.from_file().categories)
     span = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat()}
     cells, differences = 0, list[Difference]()
     for group_by in GROUPINGS:
@@ -188,20 +200,22 @@ async def compare_with_service(
         ours = processing_cells(history, period.start, period.end, group_by)
         counted, found = compare("processing", group_by, answer.json(), ours, PROCESSING_COLUMNS)
         cells, differences = cells + counted, differences + found
-    for group_by in RATING_GROUPINGS:
+    for group_by in RATING_GROUPINGS if by_clerk else ("agency", "procedure"):
         answer = await client.get("/v1/reports/satisfaction", params=span | {"group_by": group_by})
         answer.raise_for_status()
         ours = satisfaction_cells(history, period.start, period.end, group_by)
-        counted, found = compare("satisfaction", group_by, answer.json(), ours,
-                                 SATISFACTION_COLUMNS)  # fmt: skip
+        counted, found = compare("satisfaction", group_by, _flatten_reasons(answer.json()), ours,
+                                 SATISFACTION_COLUMNS + reasons)  # fmt: skip
         cells, differences = cells + counted, differences + found
     return cells, differences
 
 
 async def run_audit(
     settings: ReportingSettings, period: Period, url: str, group: str, attempts: int = 4,
-    wait_seconds: float = 120,
+    wait_seconds: float = 120, key: str | None = None,
 ) -> AuditResult:  # fmt: skip
+    """`key`: an API key with the reports scope for every agency, to audit the table by clerk
+    too (it names people); without one the public tables are audited."""
     started = time.monotonic()
     result = AuditResult(period.label)
     # The audit reads as the read-only operator: it is no part of the service it checks.
@@ -209,12 +223,13 @@ async def run_audit(
     reader = EventReader(access, settings.replay_from)
     await reader.start()
     try:
-        async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        headers = {"X-API-Key": key} if key else {}
+        async with httpx.AsyncClient(base_url=url, timeout=120, headers=headers) as client:
             ends = await reader.read_to_end()
             for _ in range(attempts):
                 await wait_for_group(access, group, ends, wait_seconds)
                 result.cells, result.differences = await compare_with_service(
-                    client, reader.history, period
+                    client, reader.history, period, by_clerk=key is not None
                 )
                 grown = await reader.read_to_end()
                 if not result.differences or grown == ends:
@@ -245,12 +260,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regime", action="store_true", help="the 15th-to-14th cut")
     parser.add_argument("--url", help="the reporting service (default: http://127.0.0.1:PORT)")
     parser.add_argument("--group", help="its consumer group (default: CONSUMER_GROUP)")
+    parser.add_argument(
+        "--key",
+        default=os.environ.get("REPORTS_API_KEY"),
+        help="an API key with the reports scope for all agencies, to audit the table by clerk "
+        "(default: REPORTS_API_KEY; without one, by clerk is skipped)",
+    )
     args = parser.parse_args(argv)
     settings = ReportingSettings()
     period = period_from(args.from_day, args.to_day, args.period, regime=args.regime)
     url = args.url or f"http://127.0.0.1:{settings.port}"
     group = args.group or settings.consumer_group or "reporting"
-    result = asyncio.run(run_audit(settings, period, url, group))
+    result = asyncio.run(run_audit(settings, period, url, group, key=args.key))
+    if not args.key:
+        print("satisfaction by clerk not audited: no key with the reports scope (--key)")
     asyncio.run(record(settings, result))
     for difference in result.differences:
         print(difference)

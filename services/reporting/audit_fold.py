@@ -15,6 +15,7 @@ from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted
+from shared.events.vocabulary import RatingLevel
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 ENDINGS = {
@@ -183,6 +184,8 @@ def satisfaction_cells(
         for target in (table[group], table["total"]):
             target["ratings_total"] += 1
             target[body.rating.value] += 1
+            if body.rating is RatingLevel.DISSATISFIED:
+                target[f"reason:{body.reason_category or 'other'}"] += 1
     return table
 
 

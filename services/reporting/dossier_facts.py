@@ -152,6 +152,7 @@ def update_of(event: Event) -> FactsUpdate | None:
         case RatingAccepted(body=body):
             rating = {"agency": body.agency_code, "clerk": body.clerk_id or "",
                       "procedure": body.procedure_code, "rating": body.rating.value,
+                      "reason_category": body.reason_category or "",
                       "rated_at": at.isoformat()}  # fmt: skip
             return FactsUpdate(body.dossier_code, rating=rating, rated_at=at)
     return None
@@ -194,6 +195,7 @@ class RatingFacts(BaseModel):
     procedure: str
     rating: RatingLevel
     rated_at: AwareDatetime
+    reason_category: str | None = None  # a dissatisfied rating's (none before categories)
 
     def group(self, grouping: str) -> str:
         return str(getattr(self, grouping) or "-")
@@ -203,6 +205,7 @@ def rating_from(code: str, row: dict[str, str]) -> RatingFacts:
     return RatingFacts(
         code=code, agency=row["agency"], clerk=row.get("clerk") or None,
         procedure=row["procedure"], rating=row["rating"], rated_at=row["rated_at"],
+        reason_category=row.get("reason_category") or None,
     )  # fmt: skip
 
 

@@ -9,7 +9,8 @@ from typing import TypeVar
 
 from services.reporting.dossier_facts import DossierFacts, Ending, OpenState, RatingFacts
 from services.reporting.periods import Period
-from shared.events.vocabulary import Channel, Classification
+from shared.events.vocabulary import Channel, Classification, RatingLevel
+from shared.rating_reasons import OTHER
 
 Listed = TypeVar("Listed", DossierFacts, RatingFacts)
 GROUPINGS = ("agency", "level", "field", "procedure")
@@ -172,6 +173,8 @@ class SatisfactionRow:
     dissatisfied: int = 0
     satisfied_rate: float | None = None
     rank: int | None = None
+    # dissatisfied ratings by reason category (config/rating_reasons.toml); sums to dissatisfied
+    dissatisfied_by_reason: dict[str, int] = field(default_factory=dict)
 
     def finish(self) -> "SatisfactionRow":
         if self.ratings_total:
@@ -191,10 +194,16 @@ class SatisfactionReport:
     unranked: list[str] = field(default_factory=list)
 
 
+REASON_COLUMN = "reason:"  # "reason:waiting_time": dissatisfied for that reason
+
+
 def rating_columns_of(facts: RatingFacts, period: Period) -> list[str]:
     if not period.start <= facts.rated_at < period.end:
         return []
-    return ["ratings_total", facts.rating.value]
+    columns = ["ratings_total", facts.rating.value]
+    if facts.rating is RatingLevel.DISSATISFIED:
+        columns.append(REASON_COLUMN + (facts.reason_category or OTHER))
+    return columns
 
 
 def satisfaction_report(
@@ -209,7 +218,13 @@ def satisfaction_report(
         row = rows.setdefault(facts.group(grouping), SatisfactionRow(facts.group(grouping)))
         for target in (row, total):
             for name in columns:
-                setattr(target, name, getattr(target, name) + 1)
+                if name.startswith(REASON_COLUMN):
+                    reason = name.removeprefix(REASON_COLUMN)
+                    target.dissatisfied_by_reason[reason] = (
+                        target.dissatisfied_by_reason.get(reason, 0) + 1
+                    )
+                else:
+                    setattr(target, name, getattr(target, name) + 1)
     finished = [row.finish() for row in rows.values()]
     ranked = sorted(
         (row for row in finished if row.ratings_total >= minimum),

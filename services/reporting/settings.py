@@ -2,6 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from shared.rating_reasons import REASONS_FILE
 from shared.settings import ServiceSettings
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -12,3 +13,4 @@ class ReportingSettings(ServiceSettings):
     minimum_ratings_for_ranking: int = Field(30, ge=0, alias="MINIMUM_RATINGS_FOR_RANKING")
     # The names printed next to codes (agencies, procedures, fields) come from the catalogue.
     catalogue_file: Path = Field(CONFIG / "catalogue.toml", alias="CATALOGUE_FILE")
+    rating_reasons_file: Path = Field(REASONS_FILE, alias="RATING_REASONS_FILE")

@@ -93,7 +93,7 @@ async def launched_stack(
     # finds Redis empty replays from here (shared/state_guard.py), not others' history.
     stack.env["REPLAY_FROM"] = datetime.now(UTC).isoformat()
     for service in SERVICES:
-        await start_group_at_end(bootstrap, f"{namespace}-{service}", *SOURCE_TOPICS)
+        await start_group_at_end(bootstrap, f"{service}-{namespace}", *SOURCE_TOPICS)
     try:
         await stack.launcher("services-up")
         yield stack

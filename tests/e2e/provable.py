@@ -57,12 +57,12 @@ async def run_audit(stack: Stack, redis_url: str, period: str) -> tuple[int, str
     env = os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap, "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": f"{stack.namespace}-reporting",
-        "CONSUMER_GROUP": f"{stack.namespace}-reporting", "REPLAY_FROM": stack.env["REPLAY_FROM"],
+        "CONSUMER_GROUP": f"reporting-{stack.namespace}", "REPLAY_FROM": stack.env["REPLAY_FROM"],
         "LOG_LEVEL": "WARNING",
     }  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.reporting.audit", "--period", period,
-        "--url", stack.url("reporting"), env=env, cwd=ROOT,
+        "--url", stack.url("reporting"), "--key", stack.key, env=env, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     async with asyncio.timeout(300):

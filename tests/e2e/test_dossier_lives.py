@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from demo.postal_partner import PostalPartner
 from demo.traffic import applicant
 from shared.events.envelope import derived_event_id
+from shared.kafka_access import KafkaAccess
 from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS, POSTAL_RETURNS
 from tests.e2e.conftest import Stack
 from tests.integration.kafka_probe import TopicTail, start_group_at_end
@@ -38,9 +39,10 @@ def filing(channel: str, return_method: str, clerk: str | None = None) -> dict[s
 
 @contextlib.asynccontextmanager
 async def postal_partner(stack: Stack) -> AsyncIterator[PostalPartner]:
-    group = f"{stack.namespace}-postal"
+    group = f"postal-vnpost-{stack.namespace}"  # the partner's principal owns "postal-vnpost*"
     await start_group_at_end(stack.bootstrap, group, POSTAL_RETURNS)
-    partner = PostalPartner(stack.bootstrap, stack.key, group=group, failure_rate=0.0)
+    kafka = KafkaAccess.resolve(stack.bootstrap, "postal-vnpost")
+    partner = PostalPartner(kafka, stack.key, group=group, failure_rate=0.0)
     stop = asyncio.Event()
     task = asyncio.create_task(partner.run(stop))
     try:
@@ -51,7 +53,8 @@ async def postal_partner(stack: Stack) -> AsyncIterator[PostalPartner]:
 
 
 async def send(stack: Stack, request: dict[str, Any]) -> None:
-    producer = AIOKafkaProducer(**kafka_options(stack.bootstrap), enable_idempotence=True)
+    # as the portal does: its own principal, which may write intake.submissions.v1
+    producer = AIOKafkaProducer(**kafka_options(stack.bootstrap, "portal"), enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -100,7 +100,7 @@ def receipt(**fields: Any) -> dict[str, Any]:
 async def intake(
     kafka_topics: str, redis_url: str, unique: str, tmp_path: Path
 ) -> AsyncIterator[Intake]:
-    group = f"test-{unique}-intake"
+    group = f"intake-test-{unique}"
     await start_group_at_end(kafka_topics, group, "intake.submissions.v1", "postal.status.v1")
     clock = ManualClock(NOW)
     catalogue = tmp_path / "catalogue.toml"  # a copy the test may edit
@@ -110,7 +110,7 @@ async def intake(
             "KAFKA_BOOTSTRAP_SERVERS": kafka_topics,
             "REDIS_URL": redis_url,
             "CONSUMER_GROUP": group,
-            "REDIS_KEY_PREFIX": f"test-{unique}-intake",
+            "REDIS_KEY_PREFIX": f"intake-test-{unique}",
             "API_KEYS_FILE": str(keys_file(tmp_path, unique)),
             "OUTBOX_RELAY_SECONDS": 0.2,
             "CATALOGUE_FILE": str(catalogue),

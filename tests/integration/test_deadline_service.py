@@ -39,11 +39,11 @@ class Deadline:
 
 @pytest.fixture
 async def deadline_env(kafka_topics: str, redis_url: str, unique: str) -> dict[str, Any]:
-    await start_group_at_end(kafka_topics, f"test-{unique}-deadline", DOSSIER_EVENTS)
+    await start_group_at_end(kafka_topics, f"deadline-test-{unique}", DOSSIER_EVENTS)
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_topics,
         "REDIS_URL": redis_url,
-        "CONSUMER_GROUP": f"test-{unique}-deadline",
+        "CONSUMER_GROUP": f"deadline-test-{unique}",
         "REDIS_KEY_PREFIX": f"test-{unique}-deadline",
         "TIMER_SWEEP_INTERVAL_SECONDS": 0.2,
         "OUT_OF_ORDER_PARK_SECONDS": 30,

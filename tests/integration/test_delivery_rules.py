@@ -57,7 +57,7 @@ async def dossier_readers(
 ) -> AsyncIterator[dict[str, str]]:
     """deadline, survey and reporting running in-process, each in a fresh consumer group."""
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url}
-    groups = {name: f"test-{unique}-{name}" for name in ("deadline", "survey", "reporting")}
+    groups = {name: f"{name}-test-{unique}" for name in ("deadline", "survey", "reporting")}
     for group in groups.values():
         await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS)
     apps: list[FastAPI] = [

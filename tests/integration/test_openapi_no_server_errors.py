@@ -1,5 +1,5 @@
-"""schemathesis against the OpenAPI documents of intake and survey: whatever it sends, never
-a 5xx.
+"""schemathesis against the OpenAPI documents of intake, survey and reporting: whatever it
+sends, never a 5xx.
 
 Runs each service as a real process (uvicorn, real Kafka and Redis); intake with a key that has
 every scope, so that generated requests reach the decision code rather than stopping at 403."""
@@ -34,7 +34,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module", params=["intake", "survey"])
+@pytest.fixture(scope="module", params=["intake", "survey", "reporting"])
 def service_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, kafka_topics: str
 ) -> Iterator[str]:
@@ -43,7 +43,8 @@ def service_url(
     keys = folder / "api_keys.toml"
     keys.write_text(
         f'[[client]]\nid = "fuzz"\nkey_sha256 = "{hash_key(KEY)}"\n'
-        'scopes = ["frontend", "postal", "import", "admin"]\nagencies = ["*"]\n'
+        'scopes = ["frontend", "postal", "import", "admin", "rating", "reports"]\n'
+        'agencies = ["*"]\n'
     )
     port = free_port()
     suffix = os.urandom(4).hex()
@@ -52,7 +53,7 @@ def service_url(
         "RATING_HTTP_WAIT_SECONDS": "0",
         "API_KEYS_FILE": str(keys),
         "REDIS_KEY_PREFIX": f"test-openapi-{suffix}",
-        "CONSUMER_GROUP": f"test-openapi-{suffix}",
+        "CONSUMER_GROUP": f"{service}-test-openapi-{suffix}",
         "KAFKA_BOOTSTRAP_SERVERS": kafka_topics,
         "LOG_LEVEL": "WARNING",
     }

@@ -93,7 +93,7 @@ def prometheus_config(folder: Path, targets: dict[str, str]) -> Path:
 def scraped(tmp_path_factory: pytest.TempPathFactory, kafka_topics: str) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("prometheus")
     unique = os.urandom(3).hex().upper()
-    groups = {service: f"test-prom-{unique}-{service}" for service in ("reporting", "deadline")}
+    groups = {service: f"{service}-test-prom-{unique}" for service in ("reporting", "deadline")}
     for group in groups.values():
         asyncio.run(
             start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)

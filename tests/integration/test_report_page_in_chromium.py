@@ -37,7 +37,7 @@ def chromium(*arguments: str, profile: Path) -> str:
 
 def test_report_page_shows_the_figures_in_a_real_browser(tmp_path: Path, kafka_topics: str) -> None:
     unique = os.urandom(3).hex().upper()
-    group = f"test-page-{unique}"
+    group = f"reporting-test-page-{unique}"
     asyncio.run(
         start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
     )

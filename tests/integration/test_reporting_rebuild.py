@@ -53,7 +53,7 @@ async def test_rebuilt_reports_equal_the_live_ones(
     await publish(kafka_topics, events + late_events(codes))
     env: dict[str, Any] = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
-        "CONSUMER_GROUP": f"test-{unique}-live", "REDIS_KEY_PREFIX": f"test-{unique}-rep",
+        "CONSUMER_GROUP": f"reporting-test-{unique}-live", "REDIS_KEY_PREFIX": f"test-{unique}-rep",
     }  # fmt: skip
     settings = ReportingSettings.model_validate(env)
     async with running(create_app(settings)) as live:

@@ -62,7 +62,7 @@ async def reporting_pair(
     kafka_topics: str, redis_url: str, unique: str
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
     """Two reporting instances in one consumer group, sharing one read model."""
-    group = f"test-{unique}-reporting"
+    group = f"reporting-test-{unique}"
     await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
            "CONSUMER_GROUP": group, "REDIS_KEY_PREFIX": f"test-{unique}-reporting",
@@ -161,7 +161,7 @@ async def test_month_gauges_follow_the_day_in_vietnam_not_utc(
     kafka_topics: str, redis_url: str, unique: str
 ) -> None:
     """At 02:00 on 1 April in Vietnam it is still 31 March in UTC: the gauges show April."""
-    group = f"test-{unique}-reporting-month"
+    group = f"reporting-test-{unique}-month"
     await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
            "CONSUMER_GROUP": group, "REDIS_KEY_PREFIX": f"test-{unique}-month"}  # fmt: skip

@@ -5,6 +5,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from services.survey.app import create_app
 from services.survey.satisfaction import Satisfaction
 from services.survey.settings import SurveySettings
+from shared.api_keys import hash_key
 from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
 from shared.events.dossier import DossierEvent
@@ -26,6 +28,7 @@ from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
+COUNTER = "counter-frontend-key"
 
 
 @dataclass
@@ -40,16 +43,19 @@ class Survey:
         return f"S{self.unique[:6].upper()}-260302-{n:04d}"
 
     async def rate(self, **fields: Any) -> httpx.Response:
+        """A rating from the counter frontend (its key has the rating scope for every agency)."""
         body = {"submission_id": f"r-{fields.get('dossier_code')}-{len(fields)}", "level":
                 "satisfied", "channel": "counter"} | fields  # fmt: skip
-        return await self.client.post("/v1/ratings", json=body)
+        return await self.client.post("/v1/ratings", json=body, headers={"X-API-Key": COUNTER})
 
 
 async def publish(bootstrap: str, topic: str, key: str, payload: bytes) -> None:
     producer = AIOKafkaProducer(**kafka_options(bootstrap))
     await producer.start()
     try:
-        await producer.send_and_wait(topic, payload, key=key.encode())
+        await producer.send_and_wait(
+            topic, payload, key=key.encode(), headers=[("x-api-key", COUNTER.encode())]
+        )
     finally:
         await producer.stop()
 
@@ -67,8 +73,13 @@ async def file(survey: Survey, *events: DossierEvent) -> None:
 
 
 @pytest.fixture
-async def survey(kafka_topics: str, redis_url: str, unique: str) -> AsyncIterator[Survey]:
-    group = f"test-{unique}-survey"
+async def survey(
+    kafka_topics: str, redis_url: str, unique: str, tmp_path: Path
+) -> AsyncIterator[Survey]:
+    keys = tmp_path / "api_keys.toml"
+    keys.write_text(f'[[client]]\nid = "counter"\nkey_sha256 = "{hash_key(COUNTER)}"\n'
+                    'scopes = ["rating"]\nagencies = ["*"]\n')  # fmt: skip
+    group = f"survey-test-{unique}"
     await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, SURVEY_SUBMISSIONS)
     clock = ManualClock(NOW)
     settings = SurveySettings.model_validate(
@@ -79,6 +90,7 @@ async def survey(kafka_topics: str, redis_url: str, unique: str) -> AsyncIterato
             "REDIS_KEY_PREFIX": f"test-{unique}-survey",
             "RATING_HOLD_SECONDS": 30,
             "RATING_HTTP_WAIT_SECONDS": 3,
+            "API_KEYS_FILE": str(keys),
         }
     )
     app = create_app(settings, clock)

@@ -120,7 +120,7 @@ def test_the_token_must_be_the_dossiers_and_a_key_must_act_for_its_agency() -> N
         authorize_rating(rating(rating_token=TOKEN), None, FACTS.model_copy(
             update={"rating_token_sha256": None}))  # fmt: skip
     authorize_rating(rating(), KIOSK_Q1, FACTS)
-    with pytest.raises(AccessDeniedError, match="may not act for UBND.Q1"):
+    with pytest.raises(AccessDeniedError, match=r"may not act for UBND\.Q1"):
         authorize_rating(rating(), KIOSK_Q3, FACTS)
     frontend_only = KIOSK_Q1.model_copy(update={"scopes": frozenset({Scope.FRONTEND})})
     with pytest.raises(AccessDeniedError, match="'rating' scope"):
@@ -142,4 +142,5 @@ def test_a_dissatisfied_ratings_reason_is_kept_masked_with_its_category() -> Non
     with pytest.raises(RatingRejectedError, match="dissatisfied ratings only"):
         check_rating(rating(reason_category="waiting_time"), KIOSK_Q1, REASONS)
     happy, _ = accept_rating(rating(), FACTS, None, NOW, Windows())
-    assert happy.body.reason_category is None and happy.body.reason is None
+    assert happy.body.reason_category is None
+    assert happy.body.reason is None
