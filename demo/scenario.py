@@ -310,7 +310,8 @@ class Player:
                 "level": plan.rating, "channel": "kiosk" if plan.clerk else "online",
                 "reason": "chờ lâu" if plan.rating == "dissatisfied" else None,
                 "occurred_at": (resolved_at + timedelta(hours=1)).isoformat(),
-            }, authenticated=False, retry_on=(404, 409))  # fmt: skip
+            }, retry_on=(404, 409))  # fmt: skip
+            # The history's importer: its key has the rating and import scopes (past times).
             # 404: survey has not seen the dossier yet (it may be catching up after a restart)
 
     async def _post(

@@ -93,6 +93,7 @@ stop_service() {
 DEV_API_KEY=${DEV_API_KEY:-dev-local-key}
 
 provision_dev_key() { # a development client with every scope, for local use only
+  if [ -n "${API_KEYS_FILE:-}" ]; then log "API keys from $API_KEYS_FILE"; return; fi
   local hash
   hash=$(printf '%s' "$DEV_API_KEY" | sha256sum | cut -d' ' -f1)
   cat >"$RUN_DIR/api_keys.toml" <<KEYS

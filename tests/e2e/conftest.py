@@ -86,9 +86,11 @@ def _alive(pid: int) -> bool:
 
 
 async def launched_stack(
-    bootstrap: str, namespace: str, run_dir: Path, *, instances: int = 1, base_port: int = 18000
+    bootstrap: str, namespace: str, run_dir: Path, *, instances: int = 1, base_port: int = 18000,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Stack]:
     stack = Stack(namespace, run_dir, bootstrap, instances, base_port)
+    stack.env |= env or {}
     # The stack's history starts now: its groups start at the topics' end, and a service that
     # finds Redis empty replays from here (shared/state_guard.py), not others' history.
     stack.env["REPLAY_FROM"] = datetime.now(UTC).isoformat()

@@ -17,11 +17,10 @@ from aiokafka import AIOKafkaProducer
 
 from demo.postal_partner import PostalPartner
 from demo.traffic import applicant
-from shared.events.envelope import derived_event_id
 from shared.kafka_access import KafkaAccess
-from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS, POSTAL_RETURNS
+from shared.topics import INTAKE_SUBMISSIONS, POSTAL_RETURNS
 from tests.e2e.conftest import Stack
-from tests.integration.kafka_probe import TopicTail, start_group_at_end
+from tests.integration.kafka_probe import start_group_at_end
 from tests.kafka_clients import kafka_options
 from tests.waiting import wait_for
 
@@ -88,21 +87,20 @@ async def test_a_dossier_lives_through_all_four_services_on_each_channel(stack: 
         )  # fmt: skip
         assert answer.status_code == 201, answer.text
         counter = answer.json()["code"]
-        # The online portal, over Kafka: its receipt's code comes back on dossier.events.v1.
+        # The online portal, over Kafka as its own principal: its receipt (code, rating token)
+        # is the answer to its submission, which it fetches from intake with its key.
         online_filing = filing("online", "online")
-        async with TopicTail(stack.bootstrap, DOSSIER_EVENTS) as events:
-            await send(stack, {"type": "ReceiveDossier", **online_filing})
-            receipt_id = derived_event_id("intake", online_filing["submission_id"])
+        await send(stack, {"type": "ReceiveDossier", **online_filing})
+        submission = f"{intake}/v1/submissions/{online_filing['submission_id']}"
 
-            async def online_code() -> str | None:
-                await events.poll()
-                for record in events.records:
-                    event = json.loads(record.value)
-                    if event["event_id"] == receipt_id:
-                        return str(event["body"]["dossier_code"])
-                return None
+        async def online_receipt() -> dict[str, Any] | None:
+            answer = await client.get(submission, headers=auth(stack))
+            return answer.json() if answer.status_code == 200 else None
 
-            online = await wait_for(online_code, within=60, what="the portal's receipt")
+        receipt = await wait_for(online_receipt, within=60, what="the portal's receipt")
+        online = receipt["code"]
+        lookup = (await client.get(f"{intake}/v1/dossiers/{online}")).json()
+        assert receipt["rating_token"] not in json.dumps(lookup)  # never in the public lookup
         # A postal filing, its result returned by post.
         answer = await client.post(
             f"{intake}/v1/dossiers", json=filing("postal", "postal"), headers=auth(stack)
@@ -141,10 +139,17 @@ async def test_a_dossier_lives_through_all_four_services_on_each_channel(stack: 
             view = await wait_for(classified, within=60, what=f"{code} classified")
             assert view["classification"] == "early"
 
-        # A kiosk rating of the counter dossier.
+        # A kiosk rating of the counter dossier (the kiosk's key), an online one of the portal's
+        # dossier (the applicant's rating token).
         rating = await client.post(f"{stack.url('survey')}/v1/ratings", json={
             "submission_id": uuid.uuid4().hex, "dossier_code": counter,
             "level": "very_satisfied", "channel": "kiosk",
+        }, headers=auth(stack))  # fmt: skip
+        assert rating.status_code == 201, rating.text
+        rating = await client.post(f"{stack.url('survey')}/v1/ratings", json={
+            "submission_id": uuid.uuid4().hex, "dossier_code": online, "level": "dissatisfied",
+            "reason": "chờ lâu", "reason_category": "waiting_time", "channel": "online",
+            "rating_token": receipt["rating_token"],
         })  # fmt: skip
         assert rating.status_code == 201, rating.text
 
@@ -164,12 +169,13 @@ async def test_a_dossier_lives_through_all_four_services_on_each_channel(stack: 
 
         async def satisfaction() -> dict[str, Any] | None:
             url = f"{reporting}/v1/reports/satisfaction?period={month}&group_by=clerk"
-            body = (await client.get(url)).json()
-            return body if body["total"]["ratings_total"] == 1 else None
+            body = (await client.get(url, headers=auth(stack))).json()
+            return body if body["total"]["ratings_total"] == 2 else None
 
         report = await wait_for(satisfaction, within=60, what="the satisfaction report")
-        assert report["rows"][0]["group"] == "GDV-07"
-        assert report["rows"][0]["very_satisfied"] == 1
+        by_clerk = {row["group"]: row for row in report["rows"]}
+        assert by_clerk["GDV-07"]["very_satisfied"] == 1
+        assert report["total"]["dissatisfied_by_reason"] == {"waiting_time": 1}
         page = await client.get(f"{reporting}/v1/reports/page?period={month}")
         assert page.status_code == 200
         assert "STP" in page.text
