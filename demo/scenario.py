@@ -362,12 +362,14 @@ class Check:
 
 
 async def reproduced_figures(
-    client: httpx.AsyncClient, scenario: Scenario, reporting: str = REPORTING
+    client: httpx.AsyncClient, scenario: Scenario, key: str, reporting: str = REPORTING
 ) -> dict[str, float]:
+    """The published figures; by clerk with `key` (it names people: the reports scope)."""
     query = f"period={scenario.period}"
     processing = await client.get(f"{reporting}/v1/reports/processing?{query}&group_by=agency")
     by_agency = await client.get(f"{reporting}/v1/reports/satisfaction?{query}&group_by=agency")
-    by_clerk = await client.get(f"{reporting}/v1/reports/satisfaction?{query}&group_by=clerk")
+    by_clerk = await client.get(f"{reporting}/v1/reports/satisfaction?{query}&group_by=clerk",
+                                headers={"X-API-Key": key})  # fmt: skip
     for answer in (processing, by_agency, by_clerk):
         answer.raise_for_status()
     total = processing.json()["total"]
@@ -474,7 +476,7 @@ async def play_and_check(
         deadline = loop.time() + within
         while True:
             try:
-                got = await reproduced_figures(client, scenario, reporting)
+                got = await reproduced_figures(client, scenario, key, reporting)
             except httpx.HTTPError:
                 got = {}  # reporting restarting: the checks fail until it answers again
             results = checks(scenario, targets, got)

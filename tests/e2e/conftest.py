@@ -86,7 +86,12 @@ def _alive(pid: int) -> bool:
 
 
 async def launched_stack(
-    bootstrap: str, namespace: str, run_dir: Path, *, instances: int = 1, base_port: int = 18000,
+    bootstrap: str,
+    namespace: str,
+    run_dir: Path,
+    *,
+    instances: int = 1,
+    base_port: int = 18000,
     env: dict[str, str] | None = None,
 ) -> AsyncIterator[Stack]:
     stack = Stack(namespace, run_dir, bootstrap, instances, base_port)

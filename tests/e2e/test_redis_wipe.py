@@ -52,7 +52,7 @@ async def test_services_rebuild_from_kafka_after_redis_is_wiped(
 
         async def rebuilt() -> bool:
             try:
-                got = await reproduced_figures(client, scenario, stack.url("reporting"))
+                got = await reproduced_figures(client, scenario, stack.key, stack.url("reporting"))
             except httpx.HTTPError:
                 return False
             return not failed(checks(scenario, targets, got))

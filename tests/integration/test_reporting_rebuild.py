@@ -1,6 +1,7 @@
 """The rebuild command replays the topics into a fresh keyspace and switches to it; its
 reports are identical to the live ones."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from services.reporting.app import create_app
 from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
+from shared.api_keys import hash_key
 from tests.integration.running_service import running
 from tests.integration.test_reporting_service import publish
 from tests.kafka_clients import kafka_options
@@ -18,6 +20,8 @@ from tests.report_scenario import late_events, march_events
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
+KEY = "province-reports-key"
+AUTH = {"X-API-Key": KEY}
 REPORTS = [
     "/v1/reports/processing?period=2026-M03&group_by=agency",
     "/v1/reports/processing?period=2026-Q1&group_by=procedure",
@@ -47,13 +51,17 @@ async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
 
 
 async def test_rebuilt_reports_equal_the_live_ones(
-    kafka_topics: str, redis_url: str, unique: str
+    kafka_topics: str, redis_url: str, unique: str, tmp_path: Path
 ) -> None:
+    keys = tmp_path / "api_keys.toml"  # the table by clerk names people: a reports key
+    keys.write_text(f'[[client]]\nid = "province"\nkey_sha256 = "{hash_key(KEY)}"\n'
+                    'scopes = ["reports"]\nagencies = ["*"]\n')  # fmt: skip
     events, codes = march_events(f"B{unique[:6].upper()}")
     await publish(kafka_topics, events + late_events(codes))
     env: dict[str, Any] = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
         "CONSUMER_GROUP": f"reporting-test-{unique}-live", "REDIS_KEY_PREFIX": f"test-{unique}-rep",
+        "API_KEYS_FILE": str(keys),
     }  # fmt: skip
     settings = ReportingSettings.model_validate(env)
     async with running(create_app(settings)) as live:
@@ -64,11 +72,11 @@ async def test_rebuilt_reports_equal_the_live_ones(
             return all(done.get(tp, 0) >= end for tp, end in ends.items() if end)
 
         await wait_for(caught_up, within=300, what="the live projection to catch up")
-        before = [(await live.get(path)).json() for path in REPORTS]
+        before = [(await live.get(path, headers=AUTH)).json() for path in REPORTS]
         summary = await rebuild(settings)
         keyspace: ActiveKeyspace = live._transport.app.state.runtime.state  # type: ignore[attr-defined]
         assert (await keyspace.current()).prefix == summary["keyspace"]
         assert summary["events"] >= len(events)
-        after = [(await live.get(path)).json() for path in REPORTS]
+        after = [(await live.get(path, headers=AUTH)).json() for path in REPORTS]
     assert after == before
     assert before[0]["total"]["received_total"] >= 8
