@@ -13,6 +13,7 @@ from services.deadline.settings import DeadlineSettings
 from services.intake.settings import IntakeSettings
 from services.reporting.settings import ReportingSettings
 from services.survey.settings import SurveySettings
+from shared.kafka_principals import compose_script, principals
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,3 +132,82 @@ def test_the_image_carries_the_code_and_the_operator_data() -> None:
     from services.deadline.settings import DEFAULT_OVERRIDES
 
     assert DEFAULT_OVERRIDES.relative_to(ROOT).parts[0] == "config"
+
+
+# Security: TLS and a principal of its own for each Kafka client, secrets made by a script ----
+
+
+def secret_files(compose: dict[str, Any]) -> dict[str, str]:
+    return {name: spec["file"] for name, spec in compose["secrets"].items()}
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_each_service_connects_over_tls_as_its_own_principal(
+    compose: dict[str, Any], name: str
+) -> None:
+    service = compose["services"][name]
+    environment = service["environment"]
+    assert environment["KAFKA_PASSWORD_FILE"] == f"/run/secrets/kafka-{name}"
+    assert environment["KAFKA_SSL_CAFILE"] == "/run/secrets/kafka-ca.pem"
+    assert "KAFKA_USERNAME" not in environment  # the default principal is the service's name
+    assert {f"kafka-{name}", "kafka-ca.pem", "api_keys.toml"} <= set(service["secrets"])
+    assert environment["API_KEYS_FILE"] == "/run/secrets/api_keys.toml"
+    assert name in {p.name for p in principals()}
+
+
+def test_every_principal_gets_a_secret_password_and_the_setup_provisions_them(
+    compose: dict[str, Any],
+) -> None:
+    names = {p.name for p in principals()}
+    assert {f"kafka-{n}" for n in names} <= set(secret_files(compose))
+    setup = compose["services"]["kafka-setup"]
+    assert {f"kafka-{n}" for n in names} <= set(setup["secrets"])
+    assert setup["command"] == ["/bin/bash", "/opt/motcua/provision.sh"]
+    committed = (ROOT / "infra/kafka/provision.sh").read_text()
+    assert committed == compose_script(principals()), (
+        "infra/kafka/provision.sh is stale: python -m shared.kafka_principals compose-script"
+    )
+    assert compose["services"]["topics"]["depends_on"]["kafka-setup"]["condition"] == (
+        "service_completed_successfully"
+    )
+
+
+def test_the_broker_of_compose_has_tls_authentication_and_acls(compose: dict[str, Any]) -> None:
+    kafka = compose["services"]["kafka"]
+    assert kafka["command"] == ["/bin/bash", "/opt/motcua/compose-broker.sh"]
+    broker = (ROOT / "infra/kafka/compose-broker.sh").read_text()
+    for line in ("listeners=SASL_SSL://:9092,CONTROLLER://:9093",
+                 "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                 "allow.everyone.if.no.acl.found=false", "super.users=User:admin",
+                 "ssl.keystore.location=/run/secrets/kafka-broker.pem"):  # fmt: skip
+        assert line in broker
+    assert "PLAINTEXT://" not in broker.replace("SASL_PLAINTEXT", "")
+    assert {"kafka-admin", "kafka-ca.pem", "kafka-broker.pem"} <= set(kafka["secrets"])
+
+
+def test_no_development_password_is_in_what_compose_uses() -> None:
+    for path in ("compose.yaml", "infra/kafka/provision.sh", "infra/kafka/compose-broker.sh"):
+        text = (ROOT / path).read_text()
+        assert "-dev-secret" not in text, path
+    assert "infra/secrets/" in (ROOT / ".gitignore").read_text()
+
+
+def test_the_secrets_script_makes_every_secret_compose_names(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed by scripts/make_compose_secrets.sh")
+    made = subprocess.run(
+        [str(ROOT / "scripts/make_compose_secrets.sh")],
+        env={"PATH": "/usr/bin:/bin", "SECRETS_DIR": str(tmp_path)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    wanted = {Path(file).name for file in secret_files(compose).values()}
+    assert wanted <= {path.name for path in tmp_path.iterdir()}
+    verify = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(tmp_path / "kafka-ca.pem"),
+         "-untrusted", str(tmp_path / "kafka-broker.pem"), str(tmp_path / "kafka-broker.pem")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout + verify.stderr
