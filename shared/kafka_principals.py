@@ -156,7 +156,7 @@ def compose_script(every: tuple[Principal, ...]) -> str:
         "CONFIG=/tmp/admin.properties",
         "BIN=${KAFKA_BIN:-/opt/kafka/bin}",
         'secret() { tr -d "\\n" < "/run/secrets/kafka-$1"; }',
-        "cat >\"$CONFIG\" <<PROPS  # the admin client's settings",
+        'cat >"$CONFIG" <<PROPS  # the admin client\'s settings',
         "security.protocol=SASL_SSL",
         "sasl.mechanism=SCRAM-SHA-512",
         "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
