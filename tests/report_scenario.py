@@ -95,7 +95,7 @@ MARCH_TOTAL_AFTER_LATE_EVENT = MARCH_TOTAL | {
     "on_time_rate": 0.5,
 }  # fmt: skip
 
-MARCH_SATISFACTION_TOTAL = {
+MARCH_SATISFACTION_TOTAL: dict[str, object] = {
     "group": "total", "group_name": None, "ratings_total": 3, "very_satisfied": 1,
     "satisfied": 2, "dissatisfied": 0, "satisfied_rate": 1.0, "rank": None,
     "dissatisfied_by_reason": {},

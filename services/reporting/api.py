@@ -252,9 +252,17 @@ def reports_router(
             "not_ranked": report.unranked,
             "note": f"groups with fewer than {floor} ratings are listed but not ranked",
         }  # fmt: skip
-        return _answer(
-            body, [*table, asdict(report.total)], SATISFACTION_HEADINGS, "hai-long", format
-        )
+        # exports: a column per reason category ("Không hài lòng: <category's name>")
+        reasons = reports.reasons.names
+        headings = SATISFACTION_HEADINGS | {
+            REASON_COLUMN + code: f"Không hài lòng: {name}" for code, name in reasons.items()
+        }
+        flat = [
+            row | {REASON_COLUMN + code: row["dissatisfied_by_reason"].get(code, 0)
+                   for code in reasons}
+            for row in [*table, asdict(report.total)]
+        ]  # fmt: skip
+        return _answer(body, flat, headings, "hai-long", format)
 
     @router.get("/satisfaction/ratings")
     async def satisfaction_ratings(

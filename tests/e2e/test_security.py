@@ -3,6 +3,8 @@
 (SASL/SCRAM principals, ACLs from shared/kafka_principals.py)."""
 
 import asyncio
+import csv
+import io
 import json
 import os
 import uuid
@@ -205,6 +207,10 @@ async def test_a_dissatisfied_ratings_reason_category_is_in_the_satisfaction_rep
         "period": period, "agency": A, "column": "reason:waiting_time"})  # fmt: skip
     assert listed.json()["count"] == report["total"]["dissatisfied_by_reason"]["waiting_time"]
     assert {line["clerk"] for line in listed.json()["ratings"]} == {None}  # no key: no names
+    exported = await desk.client.get(url, params={"period": period, "agency": A, "format": "csv"})
+    [heading, *_, total] = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    column = heading.index("Không hài lòng: " + report["reason_categories"]["waiting_time"])
+    assert int(total[column]) == report["total"]["dissatisfied_by_reason"]["waiting_time"]
 
 
 # Kafka ---------------------------------------------------------------------------------------
