@@ -8,8 +8,10 @@
 #   services-down  stop the services, leave Kafka and Redis running
 # Environment: INSTANCES=2 runs two instances of each consuming service (deadline, survey,
 # reporting; the second on port + 100, same consumer group); STACK_NAMESPACE=x gives every
-# service the consumer group and Redis key prefix "x-<service>" (a stack beside another);
-# INTAKE_PORT, DEADLINE_PORT, SURVEY_PORT, REPORTING_PORT; RUN_DIR (pids, logs, dev key).
+# service the consumer group "<service>-x" (its Kafka principal owns the groups starting
+# with its name) and the Redis key prefix "x-<service>" (a stack beside another);
+# INTAKE_PORT, DEADLINE_PORT, SURVEY_PORT, REPORTING_PORT; RUN_DIR (pids, logs, dev key);
+# API_KEYS_FILE=f uses those API keys instead of the development key (DEV_API_KEY).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
