@@ -16,6 +16,7 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 log = logging.getLogger(__name__)
+RETRY_SECONDS = 1.0  # after a failed commit
 
 
 @dataclass
@@ -44,8 +45,8 @@ class OffsetCommitter:
         elif pending.timer is None or pending.timer.done():
             pending.timer = asyncio.create_task(self._flush_later(pending))
 
-    async def _flush_later(self, pending: _Pending) -> None:
-        await asyncio.sleep(self.max_delay)
+    async def _flush_later(self, pending: _Pending, delay: float | None = None) -> None:
+        await asyncio.sleep(self.max_delay if delay is None else delay)
         await self._flush(pending)
 
     async def _flush(self, pending: _Pending) -> None:
@@ -62,10 +63,16 @@ class OffsetCommitter:
             try:
                 await pending.consumer.commit(mine)
             except KafkaError as error:
+                # Keep them and try again: a partition with no new messages would otherwise
+                # keep its old committed offset until the next rebalance (harmless for the
+                # data, but the group would look behind to lag metrics and to the audit).
                 log.warning(
-                    "offset commit failed; those messages will be redelivered",
+                    "offset commit failed; retried shortly",
                     extra={"error": repr(error), "partitions": len(mine)},
                 )
+                for partition, offset in mine.items():
+                    pending.offsets[partition] = max(offset, pending.offsets.get(partition, 0))
+                pending.timer = asyncio.create_task(self._flush_later(pending, RETRY_SECONDS))
 
     async def flush_all(self) -> None:
         for pending in list(self._by_consumer.values()):

@@ -1,4 +1,5 @@
 from aiokafka import TopicPartition
+from aiokafka.errors import CommitFailedError
 
 from shared.offset_commits import OffsetCommitter
 from tests.waiting import wait_for
@@ -45,3 +46,25 @@ async def test_partitions_lost_in_a_rebalance_are_not_committed() -> None:
     await committer.processed(consumer, "t", 5, 9)
     await committer.flush_all()
     assert consumer.commits == [{TopicPartition("t", 0): 2}]
+
+
+class FailingOnceConsumer(RecordingConsumer):
+    """Its first commit fails, as one does during a rebalance."""
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not self.commits and not getattr(self, "failed", False):
+            self.failed = True
+            raise CommitFailedError("rebalance in progress")
+        await super().commit(offsets)
+
+
+async def test_a_failed_commit_is_retried_without_new_messages() -> None:
+    consumer = FailingOnceConsumer({TopicPartition("t", 0)})
+    committer = OffsetCommitter(max_pending=1, max_delay=60)
+    await committer.processed(consumer, "t", 0, 7)  # the commit fails: nothing else arrives
+
+    async def committed() -> bool:
+        return consumer.commits == [{TopicPartition("t", 0): 8}]
+
+    await wait_for(committed, within=10, what="the failed commit retried")
+    await committer.flush_all()
