@@ -37,7 +37,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from demo.traffic import PORTAL, Portal, applicant
-from services.reporting.rebuild import partitions_of
+from shared.history import partitions_of
 from shared.kafka_access import KafkaAccess
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS, SURVEY_SUBMISSIONS
 from tests.e2e.conftest import Stack, launched_stack

@@ -24,13 +24,14 @@ from aiokafka.errors import GroupCoordinatorNotAvailableError
 from redis.asyncio import Redis
 
 from services.reporting.projector import Projector
-from services.reporting.rebuild import TOPICS, partitions_of, rebuild
+from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
 from shared.business_calendar import VIETNAM
 from shared.clock import SystemClock
 from shared.events.envelope import Event
 from shared.events.vocabulary import Classification
+from shared.history import partitions_of
 from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 from tests import dossier_events as ev

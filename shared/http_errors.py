@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from shared.delivery import TRANSIENT_ERRORS
+from shared.outbox import NotReadyError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,11 @@ def install_common_handlers(app: FastAPI) -> None:
         body = {"detail": "a backing service is unavailable; retry with the same submission_id"}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
 
+    async def rebuilding(_: Request, error: Exception) -> JSONResponse:
+        body = {"detail": f"{error}; retry with the same submission_id"}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
     app.add_exception_handler(RequestValidationError, invalid_fields)
     for transient in TRANSIENT_ERRORS:
         app.add_exception_handler(transient, unavailable)
+    app.add_exception_handler(NotReadyError, rebuilding)

@@ -27,12 +27,14 @@ from shared.topics import (
     POSTAL_STATUS,
     SURVEY_EVENTS,
     SURVEY_SUBMISSIONS,
+    TOPICS,
     dead_letter_topic,
 )
 
 CLIENTS_FILE = Path(__file__).resolve().parents[1] / "config" / "kafka_clients.toml"
 ADMIN = "admin"  # the broker's own principal and the topic administrator: a super user
-OPERATOR = "operator"  # people and tools that look (audit, dead letters): read-only
+OPERATOR = "operator"  # people and tools that look (audit, dead letters): read-only, and
+# blind to the topics private to a service
 ALL = "*"
 
 
@@ -77,9 +79,15 @@ class Principal:
 
 
 def _service(name: str, consumes: tuple[str, ...], produces: tuple[str, ...]) -> Principal:
-    """A service reads its inputs, writes its outputs and its inputs' dead-letter topics."""
+    """A service reads its inputs, writes its outputs and its inputs' dead-letter topics, and
+    reads and writes the topics private to it (its own state's changelogs)."""
     dead_letters = tuple(dead_letter_topic(topic) for topic in consumes)
-    return Principal(name, Kind.SERVICE, reads=consumes, writes=produces + dead_letters)
+    own = tuple(spec.name for spec in TOPICS if spec.private_to == name)
+    return Principal(name, Kind.SERVICE, reads=consumes + own, writes=produces + own + dead_letters)
+
+
+# Everything but the topics private to a service (personal data, rating tokens).
+SHARED_TOPICS = tuple(spec.name for spec in TOPICS if spec.private_to is None)
 
 
 SERVICES = (
@@ -93,7 +101,7 @@ BUILT_IN = (
     Principal(
         OPERATOR,
         Kind.OPERATOR,
-        reads=(ALL,),
+        reads=SHARED_TOPICS,
         # every group's committed offsets (the audit compares them with the topics' ends)
         extra=(("GROUP", "LITERAL", ALL, "DESCRIBE"),),
     ),

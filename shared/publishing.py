@@ -20,6 +20,8 @@ from shared.kafka_access import KafkaAccess
 from shared.topics import dead_letter_topic
 
 JSON_HEADERS = [("content-type", b"application/json")]
+# topic, key, value (None: a tombstone), headers
+RawRecord = tuple[str, bytes | None, bytes | None, dict[str, str]]
 
 
 def dead_letter_headers(
@@ -56,11 +58,14 @@ class EventPublisher(Protocol):
         self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
     ) -> None: ...
 
+    async def publish_raw_many(self, records: Sequence[RawRecord]) -> None: ...
+
 
 class KafkaEventPublisher:
-    def __init__(self, access: KafkaAccess, client_id: str) -> None:
+    def __init__(self, access: KafkaAccess, client_id: str, request_timeout_ms: int = 40_000):
         self.access = access
         self.client_id = client_id
+        self.request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
 
@@ -79,6 +84,7 @@ class KafkaEventPublisher:
             enable_idempotence=True,
             linger_ms=2,
             max_batch_size=256 * 1024,
+            request_timeout_ms=self.request_timeout_ms,
         )
         await self._producer.start()
 
@@ -133,6 +139,19 @@ class KafkaEventPublisher:
         encoded = [(name, text.encode()) for name, text in headers.items()]
         await self.producer.send_and_wait(topic, value, key=key, headers=encoded)
 
+    async def publish_raw_many(self, records: Sequence[RawRecord]) -> None:
+        """Send every record, then wait for all acknowledgements (one round of batches, not
+        one per record); order is kept per partition. Raises if any failed."""
+        sent = [
+            await self.producer.send(topic, value, key=key, headers=_encoded(headers))
+            for topic, key, value, headers in records
+        ]
+        await asyncio.gather(*sent)
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    return [(name, text.encode()) for name, text in headers.items()]
+
 
 class BrokerEventPublisher:
     def __init__(self, broker: KafkaBroker) -> None:
@@ -162,6 +181,10 @@ class BrokerEventPublisher:
         self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
     ) -> None:
         await self.broker.publish(value, topic=topic, key=key, headers=headers)
+
+    async def publish_raw_many(self, records: Sequence[RawRecord]) -> None:
+        for topic, key, value, headers in records:
+            await self.broker.publish(value or b"", topic=topic, key=key, headers=headers)
 
 
 async def dead_letter(

@@ -44,6 +44,8 @@ class ServiceRuntime:
     background: list[Hook] = field(default_factory=list)  # long-running loops, e.g. timers
     before_scrape: list[Hook] = field(default_factory=list)  # refresh gauges from Redis
     committer: OffsetCommitter = field(default_factory=OffsetCommitter)
+    # false while the service's state is being rebuilt (its requests answer 503 meanwhile)
+    ready: Callable[[], Awaitable[bool]] | None = None
     state: Any = None  # the service's own layer (e.g. the deadline tracker), for tests and ops
 
 
@@ -59,11 +61,16 @@ async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
         assigned = sum(len(consumer.assignment()) for consumer in kafka_consumers(subscriber))
         consumers[",".join(subscriber.topic_names)] = {"assigned_partitions": assigned}
     consumers_ok = all(info["assigned_partitions"] > 0 for info in consumers.values())
+    state_ok = True
+    if runtime.ready is not None and redis_ok:
+        state_ok = await runtime.ready()
+    healthy = broker_ok and redis_ok and consumers_ok and state_ok
     return {
         "service": runtime.name,
-        "status": "ok" if broker_ok and redis_ok and consumers_ok else "degraded",
+        "status": "ok" if healthy else "degraded",
         "kafka": "ok" if broker_ok else "unreachable",
         "redis": "ok" if redis_ok else "unreachable",
+        "state": "ready" if state_ok else "rebuilding",
         "consumers": consumers,
     }
 
@@ -181,7 +188,9 @@ def wire_service(
     client_id = f"{name}-{settings.instance_id}"
     committer = OffsetCommitter()
     access = settings.kafka_access(name)
-    publisher = KafkaEventPublisher(access, f"{client_id}-publisher")
+    publisher = KafkaEventPublisher(
+        access, f"{client_id}-publisher", settings.kafka_request_timeout_ms
+    )
     broker = build_broker(
         access,
         client_id,

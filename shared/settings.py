@@ -1,5 +1,6 @@
 """The settings base every service extends (pydantic-settings: environment variables)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import AwareDatetime, Field, SecretStr
@@ -35,6 +36,14 @@ class ServiceSettings(BaseSettings):
     # Where this deployment's history starts in its topics (default: their start): what a
     # consuming service replays if Redis comes back empty (`shared/state_guard.py`).
     replay_from: AwareDatetime | None = Field(None, alias="REPLAY_FROM")
+    # How long a submission's answer is kept, so a retry with the same submission_id gets it.
+    idempotency_window_days: float = Field(7, gt=0, alias="IDEMPOTENCY_WINDOW_DAYS")
+    # A publish not acknowledged by Kafka within twice this fails (and its request with it).
+    kafka_request_timeout_ms: int = Field(8000, ge=1000, alias="KAFKA_REQUEST_TIMEOUT_MS")
+
+    @property
+    def idempotency_window(self) -> timedelta:
+        return timedelta(days=self.idempotency_window_days)
 
     def kafka_access(self, service: str) -> KafkaAccess:
         return KafkaAccess.resolve(

@@ -9,8 +9,8 @@ consumes them again: the handlers are idempotent, so the state is rebuilt, and t
 publish again carry the same derived ids. Its consumer group's committed offsets move back
 as the replay commits.
 
-intake is not guarded: its Redis is the system of record for dossiers (with the applicants'
-personal data, which no topic carries); protect it with Redis persistence and replicas.
+intake's state is rebuilt the same way from its own changelog topics, with its requests held
+off meanwhile: services/intake/rebuild.py.
 """
 
 import asyncio
@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.broker_factory import kafka_consumers
+from shared.history import seek_to_history
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +65,4 @@ class StateGuard:
                 await self._rewind(consumer, sorted(consumer.assignment()))
 
     async def _rewind(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        if not partitions:
-            return
-        if self.replay_from is None:
-            await consumer.seek_to_beginning(*partitions)
-            return
-        millis = int(self.replay_from.timestamp() * 1000)
-        found = await consumer.offsets_for_times(dict.fromkeys(partitions, millis))
-        ends = await consumer.end_offsets(partitions)
-        for partition in partitions:
-            at = found.get(partition)
-            consumer.seek(partition, at.offset if at is not None else ends[partition])
+        await seek_to_history(consumer, partitions, self.replay_from)

@@ -48,7 +48,7 @@ async def ensure_topics(
                         name=spec.name,
                         num_partitions=spec.partitions,
                         replication_factor=1,
-                        topic_configs={"retention.ms": str(spec.retention_ms)},
+                        topic_configs=spec.configs,
                     )
                     for spec in missing
                 ]

@@ -13,6 +13,12 @@ class TopicSpec:
     partitions: int
     retention_ms: int
     description: str
+    cleanup_policy: str = "delete"  # "compact": the latest record per key is kept
+    private_to: str | None = None  # only this service (and admin) may read it
+
+    @property
+    def configs(self) -> dict[str, str]:
+        return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy}
 
     @property
     def dead_letter(self) -> str:
@@ -30,6 +36,11 @@ SURVEY_SUBMISSIONS = "survey.submissions.v1"
 SURVEY_EVENTS = "survey.events.v1"
 POSTAL_RETURNS = "postal.returns.v1"
 POSTAL_STATUS = "postal.status.v1"
+# intake's own state, so its Redis can be rebuilt from Kafka (services/intake/changelog.py)
+INTAKE_DOSSIERS = "intake.dossiers.v1"
+INTAKE_APPLICANTS = "intake.applicants.v1"
+INTAKE_ANSWERS = "intake.answers.v1"
+IDEMPOTENCY_WINDOW_MS = 7 * DAY_MS  # how long a submission's answer is kept (replays)
 
 _SOURCE_TOPICS = (
     TopicSpec(INTAKE_SUBMISSIONS, PARTITIONS, 7 * DAY_MS, "untrusted requests from frontends"),
@@ -42,9 +53,31 @@ _SOURCE_TOPICS = (
     TopicSpec(POSTAL_STATUS, PARTITIONS, 90 * DAY_MS, "postal delivery status reports"),
 )
 
-TOPICS: tuple[TopicSpec, ...] = _SOURCE_TOPICS + tuple(
-    TopicSpec(spec.dead_letter, 3, 90 * DAY_MS, f"rejected messages of {spec.name}")
-    for spec in _SOURCE_TOPICS
+# Changelogs: written and read by intake alone, never consumed by a group (no dead letters).
+_INTAKE_CHANGELOGS = (
+    TopicSpec(
+        INTAKE_DOSSIERS, PARTITIONS, FOREVER, "intake's dossier records, latest per dossier",
+        cleanup_policy="compact", private_to="intake",
+    ),
+    TopicSpec(
+        INTAKE_APPLICANTS, PARTITIONS, FOREVER,
+        "applicants' personal data per dossier; a tombstone erases it",
+        cleanup_policy="compact", private_to="intake",
+    ),
+    TopicSpec(
+        INTAKE_ANSWERS, PARTITIONS, IDEMPOTENCY_WINDOW_MS,
+        "the answer to each submission (receipts with rating tokens), for replays",
+        cleanup_policy="compact,delete", private_to="intake",
+    ),
+)  # fmt: skip
+
+TOPICS: tuple[TopicSpec, ...] = (
+    _SOURCE_TOPICS
+    + _INTAKE_CHANGELOGS
+    + tuple(
+        TopicSpec(spec.dead_letter, 3, 90 * DAY_MS, f"rejected messages of {spec.name}")
+        for spec in _SOURCE_TOPICS
+    )
 )
 
 

@@ -32,13 +32,32 @@ user survey
 user reporting
 user portal
 user postal-vnpost
-acl operator TOPIC LITERAL '*' READ
+acl operator TOPIC LITERAL 'intake.submissions.v1' READ
+acl operator TOPIC LITERAL 'dossier.events.v1' READ
+acl operator TOPIC LITERAL 'deadline.events.v1' READ
+acl operator TOPIC LITERAL 'survey.submissions.v1' READ
+acl operator TOPIC LITERAL 'survey.events.v1' READ
+acl operator TOPIC LITERAL 'postal.returns.v1' READ
+acl operator TOPIC LITERAL 'postal.status.v1' READ
+acl operator TOPIC LITERAL 'intake.submissions.v1.dlq' READ
+acl operator TOPIC LITERAL 'dossier.events.v1.dlq' READ
+acl operator TOPIC LITERAL 'deadline.events.v1.dlq' READ
+acl operator TOPIC LITERAL 'survey.submissions.v1.dlq' READ
+acl operator TOPIC LITERAL 'survey.events.v1.dlq' READ
+acl operator TOPIC LITERAL 'postal.returns.v1.dlq' READ
+acl operator TOPIC LITERAL 'postal.status.v1.dlq' READ
 acl operator GROUP PREFIXED 'operator' READ
 acl operator GROUP LITERAL '*' DESCRIBE
 acl intake TOPIC LITERAL 'intake.submissions.v1' READ
 acl intake TOPIC LITERAL 'postal.status.v1' READ
+acl intake TOPIC LITERAL 'intake.dossiers.v1' READ
+acl intake TOPIC LITERAL 'intake.applicants.v1' READ
+acl intake TOPIC LITERAL 'intake.answers.v1' READ
 acl intake TOPIC LITERAL 'dossier.events.v1' WRITE
 acl intake TOPIC LITERAL 'postal.returns.v1' WRITE
+acl intake TOPIC LITERAL 'intake.dossiers.v1' WRITE
+acl intake TOPIC LITERAL 'intake.applicants.v1' WRITE
+acl intake TOPIC LITERAL 'intake.answers.v1' WRITE
 acl intake TOPIC LITERAL 'intake.submissions.v1.dlq' WRITE
 acl intake TOPIC LITERAL 'postal.status.v1.dlq' WRITE
 acl intake GROUP PREFIXED 'intake' READ

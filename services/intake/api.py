@@ -11,13 +11,13 @@ from pydantic import BaseModel, ConfigDict, create_model
 from services.intake.catalogue import Agency, Catalogue, CatalogueError, Procedure
 from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
-from services.intake.store import ConflictError
 from services.intake.views import DossierView, ReceiptView
 from shared.api_keys import Scope
 from shared.events import intake_requests as rq
 from shared.events.envelope import DossierCode, SubmissionId
 from shared.http_access import Authenticated
 from shared.http_errors import answer_with, install_common_handlers, refused
+from shared.outbox import ConflictError
 
 log = logging.getLogger(__name__)
 

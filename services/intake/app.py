@@ -8,6 +8,7 @@ from services.intake import handlers
 from services.intake.api import error_handlers, intake_router
 from services.intake.catalogue import Catalogue
 from services.intake.desk import CatalogueHolder, Desk
+from services.intake.rebuild import IntakeRebuild
 from services.intake.settings import IntakeSettings
 from services.intake.store import RedisIntakeStore
 from shared.api_keys import ApiKeys
@@ -26,8 +27,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         return Catalogue.from_toml(settings.catalogue_file.read_text("utf-8"))
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
+        store = RedisIntakeStore(runtime.redis, runtime.key_prefix, settings.idempotency_window)
         desk = Desk(
-            RedisIntakeStore(runtime.redis, runtime.key_prefix),
+            store,
             CatalogueHolder(load_catalogue()),
             BusinessCalendar(overrides=overrides),
             clock or SystemClock(),
@@ -40,7 +42,17 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         async def outbox_relay() -> None:
             await desk.outbox.relay(settings.outbox_relay_seconds)
 
-        runtime.background.append(outbox_relay)
+        rebuild = IntakeRebuild(
+            store,
+            settings.kafka_access("intake"),
+            desk.clock,
+            replay_from=settings.replay_from,
+            answer_window=settings.idempotency_window,
+            # a publish in flight when Redis lost its data has landed or failed by then
+            grace_seconds=2 * settings.kafka_request_timeout_ms / 1000 + 2,
+        )
+        runtime.background += [outbox_relay, rebuild.run]
+        runtime.ready = store.is_ready
         runtime.state = desk
         return (intake_router(desk, load_catalogue),)
 

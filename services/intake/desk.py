@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from services.intake.catalogue import Catalogue
+from services.intake.changelog import answer_entry, applicant_entry, record_entry
 from services.intake.lifecycle import (
-    CODE_PLACEHOLDER,
     DossierRecord,
     IllegalStepError,
     RequestRejectedError,
@@ -16,7 +16,7 @@ from services.intake.lifecycle import (
     receive,
     step,
 )
-from services.intake.store import Committed, ConflictError, RedisIntakeStore, Stored
+from services.intake.store import IntakeStore, NewDossier, SequenceExhaustedError, Stored
 from services.intake.views import DossierView, ReceiptView, view_of
 from shared.api_keys import Client, Scope
 from shared.business_calendar import BusinessCalendar
@@ -30,7 +30,7 @@ from shared.events.postal import (
     PostalReturnRequestedBody,
     ReportDeliveryStatus,
 )
-from shared.outbox import OutboxEntry, OutboxPublisher
+from shared.outbox import Committed, ConflictError, OutboxEntry, OutboxPublisher
 from shared.publishing import EventPublisher
 from shared.rating_tokens import new_token, token_hash
 from shared.topics import DOSSIER_EVENTS, POSTAL_RETURNS
@@ -62,7 +62,7 @@ class CatalogueHolder:
 class Desk:
     def __init__(
         self,
-        store: RedisIntakeStore,
+        store: IntakeStore,
         catalogue: CatalogueHolder,
         calendar: BusinessCalendar,
         clock: Clock,
@@ -90,20 +90,33 @@ class Desk:
             )
         except RequestRejectedError as rejection:
             return await self._replayed_or_raise(client, request.submission_id, rejection)
-        committed = await self.store.receive(
-            client_id=client.id,
-            submission_id=request.submission_id,
-            agency_code=record.receiving_agency_code,
-            day=self.calendar.local(record.received_at).strftime("%y%m%d"),
-            record=record,
-            applicant_json=request.applicant.model_dump_json(),
-            result_json=ReceiptView(
-                **view_of(record).model_dump(), rating_token=token
-            ).model_dump_json(),
-            outbox=[OutboxEntry(DOSSIER_EVENTS, CODE_PLACEHOLDER, event.model_dump_json())],
-        )
-        await self._publish_outbox(committed)
-        return Outcome(committed.result, committed.replayed)
+        applicant_json = request.applicant.model_dump_json()
+
+        def build(code: str) -> NewDossier:
+            numbered = record.model_copy(update={"code": code})
+            body = event.body.model_copy(update={"dossier_code": code})
+            answer = ReceiptView(**view_of(numbered).model_dump(), rating_token=token)
+            answer_json = answer.model_dump_json()
+            entries = [
+                _entry(code, event.model_copy(update={"body": body})),
+                applicant_entry(code, applicant_json),
+                record_entry(numbered, 1),
+                answer_entry(client.id, request.submission_id, answer_json),
+            ]
+            return NewDossier(numbered, applicant_json, answer_json, entries)
+
+        try:
+            committed = await self.store.receive(
+                client_id=client.id,
+                submission_id=request.submission_id,
+                agency_code=record.receiving_agency_code,
+                day=self.calendar.local(record.received_at).strftime("%y%m%d"),
+                build=build,
+            )
+        except SequenceExhaustedError as error:
+            raise RequestRejectedError(str(error)) from error
+        await self.outbox.publish(committed)
+        return Outcome(committed.answer, committed.replayed)
 
     async def _replayed_or_raise(
         self, client: Client, submission_id: str, rejection: Exception
@@ -125,9 +138,11 @@ class Desk:
             client.require_agency(stored.record.agency_code, stored.record.receiving_agency_code)
             try:
                 return await self._act_once(stored, request, client)
-            except ConflictError:
+            except ConflictError as conflict:
                 if not retry_conflicts:
-                    raise
+                    raise ConflictError(
+                        f"dossier {request.dossier_code} was changed by another request"
+                    ) from conflict
 
     async def _act_once(self, stored: Stored, request: rq.DossierStep, client: Client) -> Outcome:
         try:
@@ -144,8 +159,8 @@ class Desk:
         if isinstance(request, rq.ReturnResult) and not events:
             outbox.append(await self._postal_return(record, request))
         committed = await self._commit(client, request.submission_id, stored, record, outbox)
-        await self._publish_outbox(committed)
-        return Outcome(committed.result, replayed=committed.replayed)
+        await self.outbox.publish(committed)
+        return Outcome(committed.answer, replayed=committed.replayed)
 
     async def report_delivery(self, report: ReportDeliveryStatus, client: Client) -> Outcome:
         client.require(Scope.POSTAL)
@@ -160,8 +175,8 @@ class Desk:
                 committed = await self._commit(client, report.submission_id, stored, record, outbox)
             except ConflictError:
                 continue
-            await self._publish_outbox(committed)
-            return Outcome(view_of(record).model_dump_json(), replayed=False)
+            await self.outbox.publish(committed)
+            return Outcome(committed.answer, replayed=committed.replayed)
 
     async def submission_answer(self, client: Client, submission_id: str) -> str:
         """The stored answer to one of the client's submissions (HTTP or Kafka): for a receipt,
@@ -191,13 +206,19 @@ class Desk:
         record: DossierRecord,
         outbox: list[OutboxEntry],
     ) -> Committed:
+        answer = view_of(record).model_dump_json()
+        entries = [
+            *outbox,
+            record_entry(record, stored.version + 1),
+            answer_entry(client.id, submission_id, answer),
+        ]
         return await self.store.commit_step(
             client_id=client.id,
             submission_id=submission_id,
             stored=stored,
             record=record,
-            result_json=view_of(record).model_dump_json(),
-            outbox=outbox,
+            answer=answer,
+            entries=entries,
         )
 
     async def _postal_return(self, record: DossierRecord, request: rq.ReturnResult) -> OutboxEntry:
@@ -220,13 +241,6 @@ class Desk:
             ),
         )
         return OutboxEntry(POSTAL_RETURNS, record.code, event.model_dump_json())
-
-    # Outbox ------------------------------------------------------------------------------------
-
-    async def _publish_outbox(self, committed: Committed) -> None:
-        """Publish what the commit handed us (the dossier's outbox, in order, with its lock)."""
-        if committed.outbox:
-            await self.outbox.publish_locked(committed.code, list(committed.outbox))
 
 
 def _entry(code: str, event: DossierEvent | BaseModel) -> OutboxEntry:

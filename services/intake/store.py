@@ -1,74 +1,89 @@
-"""Intake's Redis state. All key formats live here, prefixed `intake:` by default.
+"""Intake's state: the `IntakeStore` Protocol, its Redis store and its in-memory twin (one
+contract suite, tests/contracts/test_intake_store.py, runs against both).
 
-Two Lua scripts make each request's effect atomic:
-- `receive`: replay a known submission, or allocate the agency's next daily sequence number
-  and store the dossier, the applicant, the outbox and the submission's result together (so
-  codes have no gaps and a retried submission gets the same code);
-- `commit_step`: the same for a later step, refused if another request changed the dossier
-  since it was read (optimistic concurrency: one of two concurrent requests wins).
-The outbox holds the events to publish, in order; they leave it only once Kafka has them.
+Redis keys, prefixed `intake:` by default:
+  {p}:dossier:{code}          hash: record (DossierRecord JSON), version
+  {p}:applicant:{code}        the applicant's personal data (JSON)
+  {p}:submission:{client}:{id} the stored answer to a submission (expires: idempotency window)
+  {p}:seq:{agency}:{yymmdd}   the last sequence number handed out that day
+  {p}:ready                   present while the state is whole (see services/intake/rebuild.py)
+  {p}:rebuilding              the lock of the instance rebuilding the state
+  {p}:erase:due               zset code -> when its applicant's data is to be erased
+  {p}:outbox...               the outbox (shared/outbox.py)
+
+Each request's effect is one commit (`shared.outbox.commit_script`) with its body here:
+- receipt: the agency's next daily number, if no other receipt took it since it was read
+  (optimistic: the caller retries with the next), the record and the applicant;
+- step: the new record, if no other request changed the dossier since it was read.
+Every operation refuses with `NotReadyError` while `{p}:ready` is missing: after Redis lost
+its data, until the rebuild from Kafka is done, intake never answers from a partial state
+and never hands out a code twice.
 """
 
-from dataclasses import dataclass
+import asyncio
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from redis.asyncio import Redis
 
-from services.intake.lifecycle import CODE_PLACEHOLDER, DossierRecord
-from shared.outbox import LOCK_AND_READ, OutboxEntry, RedisOutbox
+from services.intake.lifecycle import DossierRecord
+from shared.outbox import (
+    Commit,
+    CommitScript,
+    Committed,
+    ConflictError,
+    InMemoryOutbox,
+    NotReadyError,
+    Outbox,
+    OutboxEntry,
+    RedisOutbox,
+    commit_in_memory,
+)
 
 PREFIX = "intake"
-_PLACEHOLDER_PATTERN = CODE_PLACEHOLDER.replace(".", "%.").replace("-", "%-")
+LAST_SEQUENCE = 9999  # four digits a day per agency
 
-# KEYS: submission, sequence
-# ARGV: prefix, agency, yymmdd, record, applicant, result, owner, outbox entries...
-# Returns {1, result, code, outbox if this caller now holds the outbox lock} or {0, result}.
-_RECEIVE = (
-    LOCK_AND_READ
-    + f"""
-local existing = redis.call('GET', KEYS[1])
-if existing then return {{0, existing}} end
-local seq = redis.call('INCR', KEYS[2])
-if seq > 9999 then
-  redis.call('DECR', KEYS[2])
-  return redis.error_reply('the daily sequence of agency ' .. ARGV[2] .. ' is exhausted')
+# KEYS[K+1] sequence  KEYS[K+2] dossier  KEYS[K+3] applicant
+# ARGV[A+1] the sequence as read  ARGV[A+2] the number taken  ARGV[A+3] record  ARGV[A+4] applicant
+_RECEIVE_BODY = """
+local seq = tonumber(redis.call('GET', KEYS[K + 1]) or '0')
+if seq ~= tonumber(ARGV[A + 1]) then return 'the sequence moved to ' .. seq end
+redis.call('SET', KEYS[K + 1], ARGV[A + 2])
+if redis.call('EXISTS', KEYS[K + 2]) == 1 then return 'the code is taken' end
+redis.call('HSET', KEYS[K + 2], 'record', ARGV[A + 3], 'version', 1)
+redis.call('SET', KEYS[K + 3], ARGV[A + 4])
+"""
+
+# KEYS[K+1] dossier   ARGV[A+1] the version as read  ARGV[A+2] the new record
+_STEP_BODY = """
+local version = tonumber(redis.call('HGET', KEYS[K + 1], 'version'))
+if version ~= tonumber(ARGV[A + 1]) then return 'the dossier changed' end
+redis.call('HSET', KEYS[K + 1], 'record', ARGV[A + 2], 'version', version + 1)
+"""
+
+# KEYS: dossier   ARGV: record, version: a restored record never replaces a newer one
+_RESTORE_RECORD = """
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if tonumber(ARGV[2]) > version then
+  redis.call('HSET', KEYS[1], 'record', ARGV[1], 'version', ARGV[2])
 end
-local code = ARGV[2] .. '-' .. ARGV[3] .. '-' .. string.format('%04d', seq)
-local function fill(text) return (string.gsub(text, '{_PLACEHOLDER_PATTERN}', code)) end
-local prefix = ARGV[1]
-redis.call('HSET', prefix .. ':dossier:' .. code, 'record', fill(ARGV[4]), 'version', 1)
-redis.call('SET', prefix .. ':applicant:' .. code, ARGV[5])
-local outbox_key = prefix .. ':outbox:' .. code
-for i = 8, #ARGV do redis.call('RPUSH', outbox_key, fill(ARGV[i])) end
-redis.call('SADD', prefix .. ':outbox:pending', code)
-local result = fill(ARGV[6])
-redis.call('SET', KEYS[1], result)
-local entries = lock_and_read(outbox_key, prefix .. ':outbox:lock:' .. code, ARGV[7])
-return {{1, result, code, entries}}
+return 1
 """
-)
 
-# KEYS: submission, dossier, outbox, pending, lock
-# ARGV: code, version, record, result, owner, outbox...
-_COMMIT_STEP = (
-    LOCK_AND_READ
-    + """
-local existing = redis.call('GET', KEYS[1])
-if existing then return {0, existing} end
-local version = tonumber(redis.call('HGET', KEYS[2], 'version'))
-if version ~= tonumber(ARGV[2]) then return {-1, tostring(version)} end
-redis.call('HSET', KEYS[2], 'record', ARGV[3], 'version', version + 1)
-for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
-if #ARGV >= 6 then redis.call('SADD', KEYS[4], ARGV[1]) end
-redis.call('SET', KEYS[1], ARGV[4])
-local entries = {}
-if #ARGV >= 6 then entries = lock_and_read(KEYS[3], KEYS[5], ARGV[5]) end
-return {1, ARGV[4], ARGV[1], entries}
+# KEYS: sequence   ARGV: number: a restored sequence only moves forward
+_RESTORE_SEQUENCE = """
+if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
 """
-)
 
 
-class ConflictError(Exception):
-    """Another request changed the dossier between read and write."""
+class SequenceExhaustedError(ValueError):
+    """An agency handed out all of a day's numbers."""
 
 
 @dataclass(frozen=True)
@@ -80,22 +95,103 @@ class Stored:
 
 
 @dataclass(frozen=True)
-class Committed:
-    result: str  # the stored response (JSON) for this submission
-    replayed: bool  # true when the submission had been handled before
-    code: str = ""
-    # The dossier's whole outbox, when this caller took its lock (and so must publish it).
-    outbox: tuple["OutboxEntry", ...] = ()
+class NewDossier:
+    """What a receipt stores, built once its code is known."""
+
+    record: DossierRecord
+    applicant_json: str
+    answer: str
+    entries: Sequence[OutboxEntry]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    client_id: str
+    submission_id: str
+    answer: str
+    expires_at: datetime
+
+
+@dataclass
+class Snapshot:
+    """What a rebuild restores: the latest of each, as Kafka holds it."""
+
+    records: dict[str, Stored] = field(default_factory=dict)
+    applicants: dict[str, str] = field(default_factory=dict)
+    answers: list[StoredAnswer] = field(default_factory=list)
+    sequences: dict[tuple[str, str], int] = field(default_factory=dict)  # (agency, yymmdd)
+
+
+def parse_code(code: str) -> tuple[str, str, int]:
+    """`AGENCY-yymmdd-NNNN` -> (agency, yymmdd, number)."""
+    agency, day, number = code.rsplit("-", 2)
+    return agency, day, int(number)
+
+
+def dossier_code(agency_code: str, day: str, number: int) -> str:
+    return f"{agency_code}-{day}-{number:04d}"
+
+
+class IntakeStore(Protocol):
+    @property
+    def outbox(self) -> Outbox: ...
+
+    async def replay(self, client_id: str, submission_id: str) -> str | None: ...
+
+    async def receive(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        agency_code: str,
+        day: str,
+        build: Callable[[str], NewDossier],
+    ) -> Committed: ...
+
+    async def load(self, code: str) -> Stored | None: ...
+
+    async def applicant(self, code: str) -> str | None: ...
+
+    async def commit_step(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        stored: Stored,
+        record: DossierRecord,
+        answer: str,
+        entries: Sequence[OutboxEntry],
+    ) -> Committed: ...
+
+    async def is_ready(self) -> bool: ...
+
+    async def claim_rebuild(self, owner: str, seconds: int) -> bool: ...
+
+    async def restore(self, snapshot: Snapshot, now: datetime) -> None: ...
+
+    async def mark_ready(self) -> None: ...
 
 
 class RedisIntakeStore:
-    def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
+    def __init__(
+        self,
+        redis: "Redis",
+        prefix: str = PREFIX,
+        answer_ttl: timedelta = timedelta(days=7),
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
-        self._receive = redis.register_script(_RECEIVE)
-        self._commit = redis.register_script(_COMMIT_STEP)
+        self.answer_ttl_ms = int(answer_ttl.total_seconds() * 1000)
         self.outbox = RedisOutbox(redis, prefix)
+        self._receive = CommitScript(redis, self.outbox, _RECEIVE_BODY)
+        self._step = CommitScript(redis, self.outbox, _STEP_BODY)
+        self._restore_record = redis.register_script(_RESTORE_RECORD)
+        self._restore_sequence = redis.register_script(_RESTORE_SEQUENCE)
+        # Receipts of one agency and day in this process take numbers one at a time, so they
+        # do not race each other for the same number (other instances still may: retried).
+        self._numbering = [asyncio.Lock() for _ in range(64)]
 
+    # keys
     def submission_key(self, client_id: str, submission_id: str) -> str:
         return f"{self.prefix}:submission:{client_id}:{submission_id}"
 
@@ -105,10 +201,44 @@ class RedisIntakeStore:
     def applicant_key(self, code: str) -> str:
         return f"{self.prefix}:applicant:{code}"
 
+    def sequence_key(self, agency_code: str, day: str) -> str:
+        return f"{self.prefix}:seq:{agency_code}:{day}"
+
+    @property
+    def ready_key(self) -> str:
+        return f"{self.prefix}:ready"
+
+    @property
+    def rebuilding_key(self) -> str:
+        return f"{self.prefix}:rebuilding"
+
+    # reads: each checks readiness in the same round trip
+    async def _read(self, command: str, *args: str) -> object:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self.ready_key)
+            pipe.execute_command(command, *args)
+            ready, value = await pipe.execute()
+        if not ready:
+            raise NotReadyError("intake is rebuilding its state from Kafka; try again shortly")
+        return value
+
     async def replay(self, client_id: str, submission_id: str) -> str | None:
-        found = await self.redis.get(self.submission_key(client_id, submission_id))
+        found = await self._read("GET", self.submission_key(client_id, submission_id))
         return None if found is None else str(found)
 
+    async def load(self, code: str) -> Stored | None:
+        found = await self._read("HMGET", self.dossier_key(code), "record", "version")
+        assert isinstance(found, list)
+        record, version = found
+        if record is None:
+            return None
+        return Stored(DossierRecord.model_validate_json(record), int(str(version)))
+
+    async def applicant(self, code: str) -> str | None:
+        found = await self._read("GET", self.applicant_key(code))
+        return None if found is None else str(found)
+
+    # writes
     async def receive(
         self,
         *,
@@ -116,29 +246,33 @@ class RedisIntakeStore:
         submission_id: str,
         agency_code: str,
         day: str,
-        record: DossierRecord,
-        applicant_json: str,
-        result_json: str,
-        outbox: list[OutboxEntry],
+        build: Callable[[str], NewDossier],
     ) -> Committed:
-        keys = [
-            self.submission_key(client_id, submission_id),
-            f"{self.prefix}:seq:{agency_code}:{day}",
-        ]
-        args = [self.prefix, agency_code, day, record.model_dump_json(), applicant_json]
-        args += [result_json, self.outbox.owner, *(entry.dumps() for entry in outbox)]
-        return _committed(await self._receive(keys=keys, args=args))
-
-    async def load(self, code: str) -> Stored | None:
-        key = self.dossier_key(code)
-        record, version = await self.redis.hmget(key, ["record", "version"])
-        if record is None:
-            return None
-        return Stored(DossierRecord.model_validate_json(record), int(str(version)))
-
-    async def applicant(self, code: str) -> str | None:
-        found = await self.redis.get(self.applicant_key(code))
-        return None if found is None else str(found)
+        sequence_key = self.sequence_key(agency_code, day)
+        async with self._numbering[zlib.crc32(sequence_key.encode()) % len(self._numbering)]:
+            while True:
+                last = int(await self.redis.get(sequence_key) or 0)
+                if last >= LAST_SEQUENCE:
+                    replayed = await self.replay(client_id, submission_id)
+                    if replayed is not None:
+                        return Committed(replayed, replayed=True)
+                    raise SequenceExhaustedError(
+                        f"agency {agency_code} has handed out all {LAST_SEQUENCE} codes of {day}"
+                    )
+                code = dossier_code(agency_code, day, last + 1)
+                new = build(code)
+                commit = Commit(
+                    self.submission_key(client_id, submission_id), code, new.answer,
+                    new.entries, self.answer_ttl_ms,
+                )  # fmt: skip
+                keys = [sequence_key, self.dossier_key(code), self.applicant_key(code)]
+                args: list[str | int] = [
+                    last, last + 1, new.record.model_dump_json(), new.applicant_json
+                ]  # fmt: skip
+                try:
+                    return await self._receive(commit, keys, args, ready_key=self.ready_key)
+                except ConflictError:
+                    continue  # another instance took the number: take the next
 
     async def commit_step(
         self,
@@ -147,32 +281,179 @@ class RedisIntakeStore:
         submission_id: str,
         stored: Stored,
         record: DossierRecord,
-        result_json: str,
-        outbox: list[OutboxEntry],
+        answer: str,
+        entries: Sequence[OutboxEntry],
     ) -> Committed:
-        keys = [
-            self.submission_key(client_id, submission_id),
-            self.dossier_key(record.code),
-            self.outbox.list_key(record.code),
-            self.outbox.pending_key,
-            self.outbox.lock_key(record.code),
-        ]
-        args = [record.code, str(stored.version), record.model_dump_json(), result_json]
-        args.append(self.outbox.owner)
-        args += [entry.dumps() for entry in outbox]
-        reply = await self._commit(keys=keys, args=args)
-        if int(reply[0]) == -1:
-            raise ConflictError(f"dossier {record.code} was changed by another request")
-        return _committed(reply)
+        commit = Commit(
+            self.submission_key(client_id, submission_id), record.code, answer, entries,
+            self.answer_ttl_ms,
+        )  # fmt: skip
+        keys = [self.dossier_key(record.code)]
+        args: list[str | int] = [stored.version, record.model_dump_json()]
+        return await self._step(commit, keys, args, ready_key=self.ready_key)
+
+    # rebuild
+    async def is_ready(self) -> bool:
+        return bool(await self.redis.exists(self.ready_key))
+
+    async def claim_rebuild(self, owner: str, seconds: int) -> bool:
+        claimed = await self.redis.set(self.rebuilding_key, owner, nx=True, ex=seconds)
+        return bool(claimed) or str(await self.redis.get(self.rebuilding_key)) == owner
+
+    async def restore(self, snapshot: Snapshot, now: datetime) -> None:
+        """Merge what Kafka holds: newer versions win, sequences only move forward, answers
+        are kept for what remains of their window."""
+        items: list[tuple[str, object]] = []
+        items += [("record", stored) for stored in snapshot.records.values()]
+        items += [("applicant", pair) for pair in snapshot.applicants.items()]
+        items += [("answer", answer) for answer in snapshot.answers]
+        items += [("sequence", pair) for pair in snapshot.sequences.items()]
+        for first in range(0, len(items), 1000):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for kind, item in items[first : first + 1000]:
+                    await self._restore_one(pipe, kind, item, now)
+                await pipe.execute()
+
+    async def _restore_one(self, pipe: "Redis", kind: str, item: object, now: datetime) -> None:
+        if kind == "record" and isinstance(item, Stored):
+            keys = [self.dossier_key(item.record.code)]
+            args: list[str | int] = [item.record.model_dump_json(), item.version]
+            await self._restore_record(keys=keys, args=args, client=pipe)
+        elif kind == "applicant" and isinstance(item, tuple):
+            code, applicant = item
+            pipe.set(self.applicant_key(code), applicant, nx=True)
+        elif kind == "answer" and isinstance(item, StoredAnswer):
+            left = int((item.expires_at - now).total_seconds() * 1000)
+            if left > 0:
+                key = self.submission_key(item.client_id, item.submission_id)
+                pipe.set(key, item.answer, px=left, nx=True)
+        elif kind == "sequence" and isinstance(item, tuple):
+            (agency, day), number = item
+            keys = [self.sequence_key(agency, day)]
+            await self._restore_sequence(keys=keys, args=[number], client=pipe)
+
+    async def mark_ready(self) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.ready_key, "1")
+            pipe.delete(self.rebuilding_key)
+            await pipe.execute()
 
 
-def _committed(reply: list[object]) -> Committed:
-    if int(str(reply[0])) == 0:
-        return Committed(str(reply[1]), replayed=True)
-    entries = reply[3] if isinstance(reply[3], list) else []
-    return Committed(
-        str(reply[1]),
-        replayed=False,
-        code=str(reply[2]),
-        outbox=tuple(OutboxEntry.loads(str(entry)) for entry in entries),
-    )
+class InMemoryIntakeStore:
+    """The Redis store's rules in dictionaries: for service-layer unit tests. Production
+    code, checked against the Redis store by the same contract suite."""
+
+    def __init__(self, ready: bool = True) -> None:
+        self.outbox = InMemoryOutbox()
+        self.answers: dict[str, str] = {}
+        self.answer_expiry: dict[str, datetime] = {}
+        self.records: dict[str, Stored] = {}
+        self.applicants: dict[str, str] = {}
+        self.sequences: dict[tuple[str, str], int] = {}
+        self.ready = ready
+        self.rebuilder: str | None = None
+
+    def _check_ready(self) -> None:
+        if not self.ready:
+            raise NotReadyError("intake is rebuilding its state from Kafka; try again shortly")
+
+    async def replay(self, client_id: str, submission_id: str) -> str | None:
+        self._check_ready()
+        return self.answers.get(f"{client_id}:{submission_id}")
+
+    async def load(self, code: str) -> Stored | None:
+        self._check_ready()
+        return self.records.get(code)
+
+    async def applicant(self, code: str) -> str | None:
+        self._check_ready()
+        return self.applicants.get(code)
+
+    async def receive(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        agency_code: str,
+        day: str,
+        build: Callable[[str], NewDossier],
+    ) -> Committed:
+        self._check_ready()
+        submission = f"{client_id}:{submission_id}"
+        if submission in self.answers:
+            return Committed(self.answers[submission], replayed=True)
+        last = self.sequences.get((agency_code, day), 0)
+        while dossier_code(agency_code, day, last + 1) in self.records:
+            last += 1  # as the Redis store: a taken code is skipped
+        if last >= LAST_SEQUENCE:
+            raise SequenceExhaustedError(
+                f"agency {agency_code} has handed out all {LAST_SEQUENCE} codes of {day}"
+            )
+        code = dossier_code(agency_code, day, last + 1)
+        new = build(code)
+
+        async def store() -> None:
+            self.sequences[(agency_code, day)] = last + 1
+            self.records[code] = Stored(new.record, 1)
+            self.applicants[code] = new.applicant_json
+
+        commit = Commit(submission, code, new.answer, new.entries)
+        return await commit_in_memory(self.answers, self.outbox, commit, store)
+
+    async def commit_step(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        stored: Stored,
+        record: DossierRecord,
+        answer: str,
+        entries: Sequence[OutboxEntry],
+    ) -> Committed:
+        self._check_ready()
+
+        async def store() -> str | None:
+            current = self.records.get(record.code)
+            if current is None or current.version != stored.version:
+                return "the dossier changed"
+            self.records[record.code] = Stored(record, stored.version + 1)
+            return None
+
+        commit = Commit(f"{client_id}:{submission_id}", record.code, answer, entries)
+        return await commit_in_memory(self.answers, self.outbox, commit, store)
+
+    async def is_ready(self) -> bool:
+        return self.ready
+
+    async def claim_rebuild(self, owner: str, seconds: int) -> bool:
+        if self.rebuilder in (None, owner):
+            self.rebuilder = owner
+            return True
+        return False
+
+    async def restore(self, snapshot: Snapshot, now: datetime) -> None:
+        for code, stored in snapshot.records.items():
+            current = self.records.get(code)
+            if current is None or stored.version > current.version:
+                self.records[code] = stored
+        for code, applicant in snapshot.applicants.items():
+            self.applicants.setdefault(code, applicant)
+        for answer in snapshot.answers:
+            if answer.expires_at > now:
+                key = f"{answer.client_id}:{answer.submission_id}"
+                self.answers.setdefault(key, answer.answer)
+        for day, number in snapshot.sequences.items():
+            self.sequences[day] = max(number, self.sequences.get(day, 0))
+
+    async def mark_ready(self) -> None:
+        self.ready = True
+        self.rebuilder = None
+
+
+def restored_sequences(codes: Mapping[str, object]) -> dict[tuple[str, str], int]:
+    """The last number the log holds for each agency and day."""
+    sequences: dict[tuple[str, str], int] = {}
+    for code in codes:
+        agency, day, number = parse_code(code)
+        sequences[(agency, day)] = max(number, sequences.get((agency, day), 0))
+    return sequences

@@ -29,9 +29,10 @@ from pydantic import ValidationError
 
 from services.reporting.audit_fold import AuditHistory, Table, processing_cells, satisfaction_cells
 from services.reporting.periods import Period, period_from
-from services.reporting.rebuild import PARSERS, TOPICS, partitions_of
+from services.reporting.rebuild import PARSERS, TOPICS
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
+from shared.history import partitions_of
 from shared.kafka_access import KafkaAccess
 from shared.kafka_principals import OPERATOR
 from shared.rating_reasons import ReasonCategories

@@ -25,6 +25,7 @@ from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.envelope import Event
 from shared.events.survey import SURVEY_EVENT
+from shared.history import partitions_of
 from shared.log_setup import configure_logging
 from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
@@ -97,11 +98,6 @@ async def rebuild(settings: ReportingSettings) -> dict[str, Any]:
     seconds = time.monotonic() - started
     return {"keyspace": fresh, "events": replay.applied, "skipped": replay.skipped,
             "seconds": round(seconds, 2)}  # fmt: skip
-
-
-async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()
-    return consumer.partitions_for_topic(topic) or set()
 
 
 def main() -> None:

@@ -21,12 +21,12 @@ from services.survey.rating_rules import (
     kiosk_dossier,
     masked_comment,
 )
-from services.survey.store import Committed, RatingRaceError, RedisSurveyStore
+from services.survey.store import RedisSurveyStore
 from shared.api_keys import ApiKeys, Client, UnauthenticatedError
 from shared.clock import Clock
 from shared.events.dossier import DossierEvent, DossierReceived, ResultReturned
 from shared.events.survey import SURVEY_SUBMISSION, SubmitRating, SubmitSurvey
-from shared.outbox import OutboxEntry, OutboxPublisher
+from shared.outbox import Committed, ConflictError, OutboxEntry, OutboxPublisher
 from shared.publishing import EventPublisher, dead_letter
 from shared.rating_reasons import ReasonCategories
 from shared.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS
@@ -127,14 +127,14 @@ class Satisfaction:
                     comment=masked_comment(request.comment),
                     entry=OutboxEntry(SURVEY_EVENTS, facts.code, event.model_dump_json()),
                 )
-            except RatingRaceError:
+            except ConflictError:
                 continue  # decide again against the rating that won
             if not committed.replayed:
                 self.ratings.labels(
                     request.level.value, request.channel.value, facts.agency_code
                 ).inc()
             await self._publish(facts.code, committed)
-            return Answer(committed.result, committed.replayed)
+            return Answer(committed.answer, committed.replayed)
 
     async def _dossier_of(self, request: SubmitRating, wait: float) -> DossierFacts:
         if request.dossier_code is None:
@@ -213,8 +213,7 @@ class Satisfaction:
             entry=OutboxEntry(SURVEY_EVENTS, key, event.model_dump_json()),
         )
         await self._publish(key, committed)
-        return Answer(committed.result, committed.replayed)
+        return Answer(committed.answer, committed.replayed)
 
     async def _publish(self, key: str, committed: Committed) -> None:
-        if committed.outbox:
-            await self.outbox.publish_locked(key, list(committed.outbox))
+        await self.outbox.publish(committed)

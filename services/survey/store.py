@@ -5,49 +5,29 @@ submission, the masked comment and the outbox entry, together, and only if the d
 rating is still the one the decision was made against (else a concurrent rating won).
 """
 
-from dataclasses import dataclass
-
 from redis.asyncio import Redis
 
 from services.survey.rating_rules import DossierFacts, StoredRating
-from shared.outbox import LOCK_AND_READ, OutboxEntry, RedisOutbox
+from shared.outbox import Commit, CommitScript, Committed, OutboxEntry, RedisOutbox
 from shared.parking import ParkingLot
 
 PREFIX = "survey"
 
-# KEYS: submission, rating, outbox, pending, lock, comment
-# ARGV: expected current rating event id ('' for none), rating, result, owner, comment, entry, key
-_COMMIT_RATING = (
-    LOCK_AND_READ
-    + """
-local replay = redis.call('GET', KEYS[1])
-if replay then return {0, replay} end
-local current = redis.call('GET', KEYS[2])
+# KEYS[K+1] rating  KEYS[K+2] comment
+# ARGV[A+1] the current rating's event id as read ('' for none)  ARGV[A+2] rating  ARGV[A+3] comment
+_RATING_BODY = """
+local current = redis.call('GET', KEYS[K + 1])
 local current_id = ''
 if current then current_id = cjson.decode(current)['event_id'] end
-if current_id ~= ARGV[1] then return {-1, current_id} end
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('SET', KEYS[1], ARGV[3])
-if ARGV[5] ~= '' then redis.call('SET', KEYS[6], ARGV[5]) end
-redis.call('RPUSH', KEYS[3], ARGV[6])
-redis.call('SADD', KEYS[4], ARGV[7])
-return {1, ARGV[3], lock_and_read(KEYS[3], KEYS[5], ARGV[4])}
+if current_id ~= ARGV[A + 1] then return 'the dossier was rated meanwhile' end
+redis.call('SET', KEYS[K + 1], ARGV[A + 2])
+if ARGV[A + 3] ~= '' then redis.call('SET', KEYS[K + 2], ARGV[A + 3]) end
 """
-)
 
-# KEYS: submission, outbox, pending, lock, comment   ARGV: result, owner, comment, entry, key
-_COMMIT_SURVEY = (
-    LOCK_AND_READ
-    + """
-local replay = redis.call('GET', KEYS[1])
-if replay then return {0, replay} end
-redis.call('SET', KEYS[1], ARGV[1])
-if ARGV[3] ~= '' then redis.call('SET', KEYS[5], ARGV[3]) end
-redis.call('RPUSH', KEYS[2], ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[5])
-return {1, ARGV[1], lock_and_read(KEYS[2], KEYS[4], ARGV[2])}
+# KEYS[K+1] comment   ARGV[A+1] comment
+_SURVEY_BODY = """
+if ARGV[A + 1] ~= '' then redis.call('SET', KEYS[K + 1], ARGV[A + 1]) end
 """
-)
 
 # KEYS: clerk   ARGV: received_at epoch, facts
 _SET_IF_NEWER = """
@@ -57,25 +37,15 @@ return 1
 """
 
 
-class RatingRaceError(Exception):
-    """Another rating of the same dossier was committed between read and write."""
-
-
-@dataclass(frozen=True)
-class Committed:
-    result: str  # the stored answer (the accepted event, JSON)
-    replayed: bool
-    outbox: tuple[OutboxEntry, ...] = ()
-
-
 class RedisSurveyStore:
-    def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
+    def __init__(self, redis: "Redis", prefix: str = PREFIX, answer_ttl_ms: int = 0) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.answer_ttl_ms = answer_ttl_ms  # 0: answers kept
         self.outbox = RedisOutbox(redis, prefix)
         self.held = ParkingLot(redis, prefix)
-        self._commit_rating = redis.register_script(_COMMIT_RATING)
-        self._commit_survey = redis.register_script(_COMMIT_SURVEY)
+        self._commit_rating = CommitScript(redis, self.outbox, _RATING_BODY)
+        self._commit_survey = CommitScript(redis, self.outbox, _SURVEY_BODY)
         self._set_if_newer = redis.register_script(_SET_IF_NEWER)
 
     def facts_key(self, code: str) -> str:
@@ -132,40 +102,18 @@ class RedisSurveyStore:
         comment: str | None,
         entry: OutboxEntry,
     ) -> Committed:
-        keys = [
-            self.submission_key(submission_id),
-            self.rating_key(code),
-            self.outbox.list_key(code),
-            self.outbox.pending_key,
-            self.outbox.lock_key(code),
-            self.comment_key(stored.event_id),
-        ]
-        args = [expected.event_id if expected else "", stored.model_dump_json(), result]
-        args += [self.outbox.owner, comment or "", entry.dumps(), code]
-        reply = await self._commit_rating(keys=keys, args=args)
-        if int(reply[0]) == -1:
-            raise RatingRaceError(code)
-        return _committed(reply)
+        """Raises ConflictError if the dossier's rating is no longer `expected`."""
+        commit = Commit(
+            self.submission_key(submission_id), code, result, [entry], self.answer_ttl_ms
+        )
+        keys = [self.rating_key(code), self.comment_key(stored.event_id)]
+        args = [expected.event_id if expected else "", stored.model_dump_json(), comment or ""]
+        return await self._commit_rating(commit, keys, args)
 
     async def commit_survey(
         self, *, submission_id: str, key: str, event_id: str, result: str,
         comment: str | None, entry: OutboxEntry,
     ) -> Committed:  # fmt: skip
-        keys = [
-            self.submission_key(submission_id),
-            self.outbox.list_key(key),
-            self.outbox.pending_key,
-            self.outbox.lock_key(key),
-            self.comment_key(event_id),
-        ]
-        args = [result, self.outbox.owner, comment or "", entry.dumps(), key]
-        return _committed(await self._commit_survey(keys=keys, args=args))
-
-
-def _committed(reply: list[object]) -> Committed:
-    if int(str(reply[0])) == 0:
-        return Committed(str(reply[1]), replayed=True)
-    entries = reply[2] if isinstance(reply[2], list) else []
-    return Committed(
-        str(reply[1]), replayed=False, outbox=tuple(OutboxEntry.loads(str(e)) for e in entries)
-    )
+        submission = self.submission_key(submission_id)
+        commit = Commit(submission, key, result, [entry], self.answer_ttl_ms)
+        return await self._commit_survey(commit, [self.comment_key(event_id)], [comment or ""])

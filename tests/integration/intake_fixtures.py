@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,8 @@ async def intake(
             "API_KEYS_FILE": str(keys_file(tmp_path, unique)),
             "OUTBOX_RELAY_SECONDS": 0.2,
             "CATALOGUE_FILE": str(catalogue),
+            # this deployment's history starts now: a rebuild reads no other test's dossiers
+            "REPLAY_FROM": datetime.now(UTC).isoformat(),
         }
     )
     app = create_app(settings, clock)

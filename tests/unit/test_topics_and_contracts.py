@@ -16,8 +16,20 @@ def test_every_source_topic_has_a_dead_letter_topic_and_a_contract() -> None:
     names = {spec.name for spec in TOPICS}
     for topic in TOPIC_CONTRACTS:
         assert dead_letter_topic(topic) in names
-    sources = {name for name in names if not name.endswith(".dlq")}
+    shared = {spec.name for spec in TOPICS if spec.private_to is None}
+    sources = {name for name in shared if not name.endswith(".dlq")}
     assert sources == set(TOPIC_CONTRACTS)
+
+
+def test_a_services_own_changelogs_are_compacted_private_and_have_no_dead_letters() -> None:
+    private = [spec for spec in TOPICS if spec.private_to is not None]
+    assert {spec.name for spec in private} == {
+        "intake.dossiers.v1", "intake.applicants.v1", "intake.answers.v1"
+    }  # fmt: skip
+    names = {spec.name for spec in TOPICS}
+    for spec in private:
+        assert "compact" in spec.cleanup_policy, spec.name
+        assert dead_letter_topic(spec.name) not in names
 
 
 def test_every_topic_contract_is_a_union_discriminated_on_type() -> None:
