@@ -23,6 +23,7 @@ in-memory twins use them, and the contract suites check both against each other.
 """
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -317,16 +318,20 @@ class OutboxPublisher:
     async def publish(self, committed: Committed) -> None:
         """Publish what a commit handed back (nothing if another caller holds the lock)."""
         if committed.outbox:
-            await self.publish_locked(committed.aggregate, committed.outbox)
+            await self._publish_or_unlock(committed.aggregate, committed.outbox)
 
     async def flush(self, key: str) -> None:
         if not await self.outbox.lock(key):
             return  # another publisher is at it; the relay comes back for what remains
-        entries = await self.outbox.entries(key)
+        await self._publish_or_unlock(key, await self.outbox.entries(key))
+
+    async def _publish_or_unlock(self, key: str, entries: Sequence[OutboxEntry]) -> None:
+        """On failure the lock is given back, so the relay retries at once (else it expires)."""
         try:
             await self.publish_locked(key, entries)
         except BaseException:
-            await self.outbox.unlock(key)
+            with contextlib.suppress(Exception):
+                await self.outbox.unlock(key)
             raise
 
     async def relay(self, interval_seconds: float) -> None:
