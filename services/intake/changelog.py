@@ -17,10 +17,11 @@ once Kafka has all of them. Only intake (and the admin) may read these topics.
 import json
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from services.intake.lifecycle import DossierRecord
 from services.intake.store import Snapshot, Stored, StoredAnswer, restored_sequences
+from shared.events.personal_data import Applicant
 from shared.outbox import OutboxEntry
 from shared.topics import INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
 
@@ -64,10 +65,18 @@ class SnapshotBuilder:
         self.snapshot = Snapshot()
         self.erased: set[str] = set()
         self.records_read = 0
+        self.skipped = 0
 
     def add(self, topic: str, key: bytes | None, value: bytes | None, at: datetime) -> None:
+        """One changelog record; one that is not a valid change (written by hand, say) is
+        counted in `skipped` and left out."""
         self.records_read += 1
-        code = (key or b"").decode()
+        try:
+            self._add(topic, (key or b"").decode(), value, at)
+        except (ValidationError, UnicodeDecodeError):
+            self.skipped += 1
+
+    def _add(self, topic: str, code: str, value: bytes | None, at: datetime) -> None:
         if topic == INTAKE_DOSSIERS and value:
             change = RecordChange.model_validate_json(value)
             current = self.snapshot.records.get(code)
@@ -75,7 +84,9 @@ class SnapshotBuilder:
                 self.snapshot.records[code] = Stored(change.record, change.version)
         elif topic == INTAKE_APPLICANTS:
             if value:
-                self.snapshot.applicants[code] = value.decode()
+                self.snapshot.applicants[code] = Applicant.model_validate_json(
+                    value
+                ).model_dump_json()
                 self.erased.discard(code)
             else:
                 self.snapshot.applicants.pop(code, None)
@@ -93,9 +104,12 @@ class SnapshotBuilder:
         return self.snapshot
 
 
-def summary(snapshot: Snapshot) -> str:
+def summary(builder: SnapshotBuilder) -> str:
+    snapshot = builder.snapshot
     return json.dumps(
         {
+            "records_read": builder.records_read,
+            "skipped": builder.skipped,
             "dossiers": len(snapshot.records),
             "applicants": len(snapshot.applicants),
             "answers": len(snapshot.answers),

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.exceptions import RedisError
 
 from services.intake.changelog import CHANGELOGS, SnapshotBuilder, summary
-from services.intake.store import IntakeStore, Snapshot
+from services.intake.store import IntakeStore
 from shared.clock import Clock
 from shared.history import partitions_of, seek_to_history
 from shared.kafka_access import KafkaAccess
@@ -73,16 +73,18 @@ class IntakeRebuild:
         log.warning("intake's Redis state is missing; rebuilding it from Kafka")
         started = time.monotonic()
         await asyncio.sleep(grace_seconds)
-        snapshot = await self.read_changelogs()
+        builder = await self.read_changelogs()
+        snapshot = builder.done()
         await self.store.restore(snapshot, self.clock.now())
         await self.store.mark_ready()
+        self.seen_ready = True  # from now on, requests are answered from this store
         self.rebuilds += 1
         log.warning(
-            "intake rebuilt from Kafka in %.1fs: %s", time.monotonic() - started, summary(snapshot)
+            "intake rebuilt from Kafka in %.1fs: %s", time.monotonic() - started, summary(builder)
         )
         return True
 
-    async def read_changelogs(self) -> Snapshot:
+    async def read_changelogs(self) -> SnapshotBuilder:
         builder = SnapshotBuilder(self.answer_window)
         consumer = AIOKafkaConsumer(
             **self.access.client_options(),
@@ -109,4 +111,4 @@ class IntakeRebuild:
                             builder.add(tp.topic, record.key, record.value, at)
         finally:
             await consumer.stop()
-        return builder.done()
+        return builder

@@ -20,12 +20,15 @@ from services.intake.store import (
     Stored,
     StoredAnswer,
 )
+from shared.events.personal_data import Applicant
 from shared.outbox import ConflictError, NotReadyError, OutboxEntry
 from shared.topics import DOSSIER_EVENTS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
+from tests.integration.intake_fixtures import APPLICANT
 from tests.lua_key_check import KeyCheckingRedis
 from tests.unit.intake.test_lifecycle import new_dossier
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+APPLICANT_JSON = Applicant.model_validate(APPLICANT).model_dump_json()
 
 
 def sample_record(code: str) -> DossierRecord:
@@ -200,9 +203,9 @@ async def test_restore_merges_what_kafka_holds_and_sequences_continue_after_it(
     for version, status in ((1, Status.PROCESSING), (2, Status.RESOLVED)):
         change = record_entry(old.model_copy(update={"status": status}), version)
         builder_.add(INTAKE_DOSSIERS, change.key.encode(), change.event.encode(), NOW)
-    builder_.add(INTAKE_APPLICANTS, old.code.encode(), b'{"name": "x"}', NOW)
+    builder_.add(INTAKE_APPLICANTS, old.code.encode(), APPLICANT_JSON.encode(), NOW)
     erased = "UBND.Q1-260302-0003"
-    builder_.add(INTAKE_APPLICANTS, erased.encode(), b'{"name": "y"}', NOW)
+    builder_.add(INTAKE_APPLICANTS, erased.encode(), APPLICANT_JSON.encode(), NOW)
     builder_.add(INTAKE_APPLICANTS, erased.encode(), None, NOW)  # a tombstone
     snapshot = builder_.done()
     snapshot.answers += [
@@ -214,7 +217,7 @@ async def test_restore_merges_what_kafka_holds_and_sequences_continue_after_it(
     restored = await store.load(old.code)
     assert restored is not None
     assert (restored.version, restored.record.status) == (2, Status.RESOLVED)
-    assert await store.applicant(old.code) == '{"name": "x"}'
+    assert await store.applicant(old.code) == APPLICANT_JSON
     assert await store.applicant(erased) is None
     assert await store.replay("desk", "kept") == '{"kept": true}'
     assert await store.replay("desk", "expired") is None

@@ -1,7 +1,7 @@
 """Redis restarted with its data wiped, on the launcher's stack: deadline, survey and reporting
 notice their state is gone and rebuild it from Kafka; the reports come back equal to the
-history's counts. (intake's Redis is the system of record for dossiers and is not rebuilt:
-see shared/state_guard.py.)"""
+history's counts. (intake rebuilds from its changelogs too: tests/e2e/test_chaos.py wipes
+Redis under traffic.)"""
 
 import asyncio
 import contextlib

@@ -23,6 +23,9 @@ from shared.api_keys import hash_key
 from shared.topics import (
     DEADLINE_EVENTS,
     DOSSIER_EVENTS,
+    INTAKE_ANSWERS,
+    INTAKE_APPLICANTS,
+    INTAKE_DOSSIERS,
     INTAKE_SUBMISSIONS,
     POSTAL_RETURNS,
     POSTAL_STATUS,
@@ -240,6 +243,13 @@ KAFKA_TABLE: list[tuple[str, str, str, str]] = [
     ("survey", "read", DOSSIER_EVENTS, "allowed"),
     ("operator", "read", POSTAL_RETURNS, "allowed"),
     ("operator", "write", INTAKE_SUBMISSIONS, "denied"),
+    # intake's changelogs (personal data, rating tokens): intake's alone
+    ("intake", "read", INTAKE_APPLICANTS, "allowed"),
+    ("intake", "write", INTAKE_ANSWERS, "allowed"),
+    ("operator", "read", INTAKE_APPLICANTS, "denied"),
+    ("operator", "read", INTAKE_ANSWERS, "denied"),
+    ("reporting", "read", INTAKE_DOSSIERS, "denied"),
+    ("portal", "read", INTAKE_APPLICANTS, "denied"),
 ]
 
 
