@@ -41,3 +41,26 @@ class ParkingLot:
     async def expired(self, now: datetime, limit: int = 100) -> list[str]:
         keys = await self.redis.zrangebyscore(self.index_key, "-inf", now.timestamp(), 0, limit)
         return [str(key) for key in keys]
+
+
+class InMemoryParkingLot:
+    """The same rules in dictionaries, for the in-memory twins of the stores."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, list[str]] = {}
+        self.expiry: dict[str, float] = {}
+
+    async def park(self, key: str, entry: str, expires_at: datetime) -> None:
+        self.lists.setdefault(key, []).append(entry)
+        self.expiry.setdefault(key, expires_at.timestamp())
+
+    async def waiting(self, key: str) -> list[str]:
+        return list(self.lists.get(key, []))
+
+    async def release(self, key: str) -> None:
+        self.lists.pop(key, None)
+        self.expiry.pop(key, None)
+
+    async def expired(self, now: datetime, limit: int = 100) -> list[str]:
+        due = sorted((at, key) for key, at in self.expiry.items() if at <= now.timestamp())
+        return [key for _, key in due[:limit]]

@@ -33,6 +33,7 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
             claim_batch=settings.claim_batch,
             claim_lease=timedelta(seconds=settings.claim_lease_seconds),
             consumer_group=runtime.consumer_group,
+            forget_ended_after=timedelta(days=settings.forget_ended_after_days),
         )
         tracker = DeadlineTracker(
             RedisDeadlineStore(runtime.redis, runtime.key_prefix),

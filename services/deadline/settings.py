@@ -16,3 +16,4 @@ class DeadlineSettings(ServiceSettings):
     sweep_interval_seconds: float = Field(1.0, gt=0, alias="TIMER_SWEEP_INTERVAL_SECONDS")
     claim_batch: int = Field(2000, gt=0, alias="TIMER_CLAIM_BATCH")
     claim_lease_seconds: float = Field(60.0, gt=0, alias="TIMER_CLAIM_LEASE_SECONDS")
+    forget_ended_after_days: float = Field(7.0, gt=0, alias="DEADLINE_FORGET_ENDED_AFTER_DAYS")

@@ -6,16 +6,24 @@ Each write that must be atomic is one Lua script, so a crash never leaves half o
 - `claim_due`: due timers move from the schedule to the claimed hash, so two instances never
   fire the same timer; a claim not confirmed within its lease goes back to the schedule;
 - `confirm_fired`: a fired timer is remembered, so a later save never schedules it again.
+
+An ended dossier is kept for a grace period (`{p}:ended`, code -> when to forget it), so a
+late redelivery still finds it; then `forget_ended` drops it.
+
+`DeadlineStore` is the shape the tracker needs; `RedisDeadlineStore` and its in-memory twin
+`InMemoryDeadlineStore` both follow it, checked by one contract suite
+(tests/contracts/test_deadline_store.py).
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from redis.asyncio import Redis
 
 from services.deadline.tracking import Timer, TrackedDossier
-from shared.parking import ParkingLot
+from shared.parking import InMemoryParkingLot, ParkingLot
 
 PREFIX = "deadline"
 
@@ -33,14 +41,16 @@ local function move_bucket(bucket_key, census_key, code, new)
 end
 """
 
-# KEYS: state, outbox, schedule, fired, bucket, census, claimed
-# ARGV: code, state_json, bucket, n_remove, removes..., n_add, (member, score)..., outbox...
+# KEYS: state, outbox, schedule, fired, bucket, census, claimed, ended
+# ARGV: code, state_json, bucket, forget_at ('' while open), n_remove, removes..., n_add,
+#       (member, score)..., outbox...
 # A timer already fired, or claimed by a sweeper right now, is never added again.
 _SAVE = (
     _MOVE_BUCKET
     + """
 redis.call('SET', KEYS[1], ARGV[2])
-local i = 4
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[8], 'NX', ARGV[4], ARGV[1]) end
+local i = 5
 local n_remove = tonumber(ARGV[i])
 for j = 1, n_remove do redis.call('ZREM', KEYS[3], ARGV[i + j]) end
 i = i + n_remove + 1
@@ -125,6 +135,53 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+class DeadlineStore(Protocol):
+    async def load(self, code: str) -> TrackedDossier | None: ...
+
+    async def load_many(self, codes: list[str]) -> dict[str, TrackedDossier]: ...
+
+    async def save(
+        self,
+        dossier: TrackedDossier,
+        *,
+        bucket: str,
+        remove_timers: list[str],
+        add_timers: list[Timer],
+        outbox: list[str],
+        forget_at: datetime | None = None,
+    ) -> None: ...
+
+    async def outbox(self, code: str) -> list[str]: ...
+
+    async def clear_outbox(self, code: str, published: int) -> None: ...
+
+    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[Timer]: ...
+
+    async def reclaim_expired(self, now: datetime) -> int: ...
+
+    async def confirm_fired(self, fired: list[tuple[Timer, str]]) -> None: ...
+
+    async def forget_fired(self, members: list[str]) -> None: ...
+
+    async def forget_ended(self, now: datetime, limit: int = 500) -> int: ...
+
+    async def scheduled_count(self) -> int: ...
+
+    async def park(self, code: str, parked: Parked, expires_at: datetime) -> None: ...
+
+    async def parked(self, code: str) -> list[Parked]: ...
+
+    async def drop_parked(self, code: str) -> None: ...
+
+    async def expired_parked(self, now: datetime, limit: int = 100) -> list[str]: ...
+
+    async def census(self) -> dict[tuple[str, str], int]: ...
+
+
+def _parked_entry(parked: Parked) -> str:
+    return json.dumps({"raw": parked.raw, "partition": parked.partition, "offset": parked.offset})
+
+
 class RedisDeadlineStore:
     def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
         self.redis = redis
@@ -162,6 +219,10 @@ class RedisDeadlineStore:
     def census_key(self) -> str:
         return f"{self.prefix}:census"
 
+    @property
+    def ended_key(self) -> str:
+        return f"{self.prefix}:ended"
+
     # dossiers
     async def load(self, code: str) -> TrackedDossier | None:
         raw = await self.redis.get(self.state_key(code))
@@ -185,10 +246,12 @@ class RedisDeadlineStore:
         remove_timers: list[str],
         add_timers: list[Timer],
         outbox: list[str],
+        forget_at: datetime | None = None,
     ) -> None:
         """Atomically: state, timer changes (never re-adding one fired or being fired), outbox,
-        bucket."""
-        args: list[str | float] = [dossier.code, dossier.model_dump_json(), bucket]
+        bucket, and when to forget an ended dossier."""
+        forget = "" if forget_at is None else str(_epoch(forget_at))
+        args: list[str | float] = [dossier.code, dossier.model_dump_json(), bucket, forget]
         args += [len(remove_timers), *remove_timers, len(add_timers)]
         for timer in add_timers:
             args += [timer.member, _epoch(timer.fire_at)]
@@ -201,6 +264,7 @@ class RedisDeadlineStore:
             self.bucket_key,
             self.census_key,
             self.claimed_key,
+            self.ended_key,
         ]
         await self._save(keys=keys, args=args)
 
@@ -240,15 +304,23 @@ class RedisDeadlineStore:
         if members:
             await self.redis.srem(self.fired_key, *members)
 
+    async def forget_ended(self, now: datetime, limit: int = 500) -> int:
+        """Drop the state of dossiers whose grace period after their end has passed."""
+        due = await self.redis.zrangebyscore(self.ended_key, "-inf", _epoch(now), 0, limit)
+        codes = [str(code) for code in due]
+        if codes:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*[self.state_key(code) for code in codes])
+                pipe.zrem(self.ended_key, *codes)
+                await pipe.execute()
+        return len(codes)
+
     async def scheduled_count(self) -> int:
         return int(await self.redis.zcard(self.schedule_key))
 
     # parked (out-of-order) events: the shared parking lot, entries as JSON
     async def park(self, code: str, parked: Parked, expires_at: datetime) -> None:
-        entry = json.dumps(
-            {"raw": parked.raw, "partition": parked.partition, "offset": parked.offset}
-        )
-        await self.parking.park(code, entry, expires_at)
+        await self.parking.park(code, _parked_entry(parked), expires_at)
 
     async def parked(self, code: str) -> list[Parked]:
         return [Parked(**json.loads(entry)) for entry in await self.parking.waiting(code)]
@@ -266,4 +338,134 @@ class RedisDeadlineStore:
         for bucket, count in rows.items():
             agency, _, state = str(bucket).partition("|")
             counts[(agency, state)] = int(count)
+        return counts
+
+
+@dataclass
+class _Claim:
+    fire_at: float
+    lease_until: float
+
+
+@dataclass
+class InMemoryDeadlineStore:
+    """The Redis store's rules in dictionaries: for the tracker's unit tests."""
+
+    states: dict[str, str] = field(default_factory=dict)
+    outboxes: dict[str, list[str]] = field(default_factory=dict)
+    schedule: dict[str, float] = field(default_factory=dict)
+    claimed: dict[str, _Claim] = field(default_factory=dict)
+    fired: set[str] = field(default_factory=set)
+    buckets: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    ended: dict[str, float] = field(default_factory=dict)
+    parking: InMemoryParkingLot = field(default_factory=InMemoryParkingLot)
+
+    async def load(self, code: str) -> TrackedDossier | None:
+        raw = self.states.get(code)
+        return None if raw is None else TrackedDossier.model_validate_json(raw)
+
+    async def load_many(self, codes: list[str]) -> dict[str, TrackedDossier]:
+        return {
+            code: TrackedDossier.model_validate_json(self.states[code])
+            for code in codes
+            if code in self.states
+        }
+
+    async def save(
+        self,
+        dossier: TrackedDossier,
+        *,
+        bucket: str,
+        remove_timers: list[str],
+        add_timers: list[Timer],
+        outbox: list[str],
+        forget_at: datetime | None = None,
+    ) -> None:
+        self.states[dossier.code] = dossier.model_dump_json()
+        if forget_at is not None:
+            self.ended.setdefault(dossier.code, _epoch(forget_at))
+        for member in remove_timers:
+            self.schedule.pop(member, None)
+        for timer in add_timers:
+            if timer.member not in self.fired and timer.member not in self.claimed:
+                self.schedule[timer.member] = _epoch(timer.fire_at)
+        if outbox:
+            self.outboxes.setdefault(dossier.code, []).extend(outbox)
+        self._move_bucket(dossier.code, bucket)
+
+    def _move_bucket(self, code: str, new: str) -> None:
+        old = self.buckets.get(code)
+        if old == new:
+            return
+        if old is not None:
+            self.counts[old] -= 1
+        if new == "":
+            self.buckets.pop(code, None)
+        else:
+            self.buckets[code] = new
+            self.counts[new] = self.counts.get(new, 0) + 1
+
+    async def outbox(self, code: str) -> list[str]:
+        return list(self.outboxes.get(code, []))
+
+    async def clear_outbox(self, code: str, published: int) -> None:
+        remaining = self.outboxes.get(code, [])[published:]
+        if remaining:
+            self.outboxes[code] = remaining
+        else:
+            self.outboxes.pop(code, None)
+
+    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[Timer]:
+        due = sorted((at, member) for member, at in self.schedule.items() if at <= _epoch(now))
+        claimed = []
+        for at, member in due[:limit]:
+            del self.schedule[member]
+            self.claimed[member] = _Claim(at, _epoch(lease_until))
+            claimed.append(Timer.parse(member, datetime.fromtimestamp(at, UTC)))
+        return claimed
+
+    async def reclaim_expired(self, now: datetime) -> int:
+        expired = [m for m, claim in self.claimed.items() if claim.lease_until <= _epoch(now)]
+        for member in expired:
+            self.schedule[member] = self.claimed.pop(member).fire_at
+        return len(expired)
+
+    async def confirm_fired(self, fired: list[tuple[Timer, str]]) -> None:
+        for timer, bucket in fired:
+            self.claimed.pop(timer.member, None)
+            self.fired.add(timer.member)
+            if bucket:
+                self._move_bucket(timer.code, bucket)
+
+    async def forget_fired(self, members: list[str]) -> None:
+        self.fired.difference_update(members)
+
+    async def forget_ended(self, now: datetime, limit: int = 500) -> int:
+        due = sorted((at, code) for code, at in self.ended.items() if at <= _epoch(now))[:limit]
+        for _, code in due:
+            self.states.pop(code, None)
+            del self.ended[code]
+        return len(due)
+
+    async def scheduled_count(self) -> int:
+        return len(self.schedule)
+
+    async def park(self, code: str, parked: Parked, expires_at: datetime) -> None:
+        await self.parking.park(code, _parked_entry(parked), expires_at)
+
+    async def parked(self, code: str) -> list[Parked]:
+        return [Parked(**json.loads(entry)) for entry in await self.parking.waiting(code)]
+
+    async def drop_parked(self, code: str) -> None:
+        await self.parking.release(code)
+
+    async def expired_parked(self, now: datetime, limit: int = 100) -> list[str]:
+        return await self.parking.expired(now, limit)
+
+    async def census(self) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for bucket, count in self.counts.items():
+            agency, _, state = bucket.partition("|")
+            counts[(agency, state)] = count
         return counts

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pydantic import TypeAdapter
 
 from services.deadline.metrics import DeadlineMetrics
-from services.deadline.store import Parked, RedisDeadlineStore
+from services.deadline.store import DeadlineStore, Parked
 from services.deadline.tracking import (
     OutOfOrderError,
     Timer,
@@ -41,12 +41,13 @@ class TrackerConfig:
     claim_batch: int
     claim_lease: timedelta
     consumer_group: str
+    forget_ended_after: timedelta = timedelta(days=7)  # how long an ended dossier is kept
 
 
 class DeadlineTracker:
     def __init__(
         self,
-        store: RedisDeadlineStore,
+        store: DeadlineStore,
         calendar: BusinessCalendar,
         clock: Clock,
         publisher: EventPublisher,
@@ -99,6 +100,7 @@ class DeadlineTracker:
             remove_timers=sorted(old - {t.member for t in new_timers}),
             add_timers=new_timers,
             outbox=[event.model_dump_json() for event in events],
+            forget_at=None if after.open else self.clock.now() + self.config.forget_ended_after,
         )
         if not after.open:
             await self.store.forget_fired(sorted(old))
@@ -149,6 +151,7 @@ class DeadlineTracker:
         for task in acknowledging:
             await task
         await self._expire_parked()
+        await self.store.forget_ended(now)
         return fired
 
     async def _confirm_after(
