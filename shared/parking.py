@@ -7,8 +7,19 @@ are dead-lettered by their owner.
 """
 
 from datetime import datetime
+from typing import Protocol
 
 from redis.asyncio import Redis
+
+
+class Parking(Protocol):
+    async def park(self, key: str, entry: str, expires_at: datetime) -> None: ...
+
+    async def waiting(self, key: str) -> list[str]: ...
+
+    async def release(self, key: str) -> None: ...
+
+    async def expired(self, now: datetime, limit: int = 100) -> list[str]: ...
 
 
 class ParkingLot:

@@ -24,7 +24,7 @@ def create_app(settings: SurveySettings | None = None, clock: Clock | None = Non
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
         satisfaction = Satisfaction(
-            RedisSurveyStore(runtime.redis, runtime.key_prefix),
+            RedisSurveyStore(runtime.redis, runtime.key_prefix, settings.idempotency_window),
             clock or SystemClock(),
             runtime.publisher,
             runtime.registry,

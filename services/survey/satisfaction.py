@@ -21,7 +21,7 @@ from services.survey.rating_rules import (
     kiosk_dossier,
     masked_comment,
 )
-from services.survey.store import RedisSurveyStore
+from services.survey.store import SurveyStore
 from shared.api_keys import ApiKeys, Client, UnauthenticatedError
 from shared.clock import Clock
 from shared.events.dossier import DossierEvent, DossierReceived, ResultReturned
@@ -53,7 +53,7 @@ class Answer:
 class Satisfaction:
     def __init__(
         self,
-        store: RedisSurveyStore,
+        store: SurveyStore,
         clock: Clock,
         publisher: EventPublisher,
         registry: CollectorRegistry,

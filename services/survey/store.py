@@ -3,13 +3,29 @@
 A rating is committed by one Lua script: the dossier's rating, the stored answer for the
 submission, the masked comment and the outbox entry, together, and only if the dossier's
 rating is still the one the decision was made against (else a concurrent rating won).
+
+`SurveyStore` is the shape the service layer needs; `RedisSurveyStore` and its in-memory twin
+`InMemorySurveyStore` both follow it, checked by one contract suite
+(tests/contracts/test_survey_store.py).
 """
+
+from datetime import timedelta
+from typing import Protocol
 
 from redis.asyncio import Redis
 
 from services.survey.rating_rules import DossierFacts, StoredRating
-from shared.outbox import Commit, CommitScript, Committed, OutboxEntry, RedisOutbox
-from shared.parking import ParkingLot
+from shared.outbox import (
+    Commit,
+    CommitScript,
+    Committed,
+    InMemoryOutbox,
+    Outbox,
+    OutboxEntry,
+    RedisOutbox,
+    commit_in_memory,
+)
+from shared.parking import InMemoryParkingLot, Parking, ParkingLot
 
 PREFIX = "survey"
 
@@ -37,11 +53,53 @@ return 1
 """
 
 
+class SurveyStore(Protocol):
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def held(self) -> Parking: ...  # ratings waiting for their dossier's receipt
+
+    async def remember(self, facts: DossierFacts) -> None: ...
+
+    async def facts(self, code: str) -> DossierFacts | None: ...
+
+    async def clerk_latest(self, clerk_id: str) -> DossierFacts | None: ...
+
+    async def rating(self, code: str) -> StoredRating | None: ...
+
+    async def replay(self, submission_id: str) -> str | None: ...
+
+    async def comment(self, event_id: str) -> str | None: ...
+
+    async def commit_rating(
+        self,
+        *,
+        submission_id: str,
+        code: str,
+        expected: StoredRating | None,
+        stored: StoredRating,
+        result: str,
+        comment: str | None,
+        entry: OutboxEntry,
+    ) -> Committed: ...
+
+    async def commit_survey(
+        self, *, submission_id: str, key: str, event_id: str, result: str,
+        comment: str | None, entry: OutboxEntry,
+    ) -> Committed: ...  # fmt: skip
+
+
 class RedisSurveyStore:
-    def __init__(self, redis: "Redis", prefix: str = PREFIX, answer_ttl_ms: int = 0) -> None:
+    def __init__(
+        self, redis: "Redis", prefix: str = PREFIX, answer_window: timedelta | None = None
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
-        self.answer_ttl_ms = answer_ttl_ms  # 0: answers kept
+        # How long a submission's answer is kept for replays (None: forever).
+        self.answer_ttl_ms = (
+            0 if answer_window is None else int(answer_window.total_seconds() * 1000)
+        )
         self.outbox = RedisOutbox(redis, prefix)
         self.held = ParkingLot(redis, prefix)
         self._commit_rating = CommitScript(redis, self.outbox, _RATING_BODY)
@@ -117,3 +175,73 @@ class RedisSurveyStore:
         submission = self.submission_key(submission_id)
         commit = Commit(submission, key, result, [entry], self.answer_ttl_ms)
         return await self._commit_survey(commit, [self.comment_key(event_id)], [comment or ""])
+
+
+class InMemorySurveyStore:
+    """The Redis store's rules in dictionaries: for the service layer's unit tests."""
+
+    def __init__(self) -> None:
+        self.outbox = InMemoryOutbox()
+        self.held = InMemoryParkingLot()
+        self.dossiers: dict[str, DossierFacts] = {}
+        self.clerks: dict[str, DossierFacts] = {}
+        self.ratings: dict[str, StoredRating] = {}
+        self.answers: dict[str, str] = {}
+        self.comments: dict[str, str] = {}
+
+    async def remember(self, facts: DossierFacts) -> None:
+        self.dossiers[facts.code] = facts
+        if facts.clerk_id:
+            latest = self.clerks.get(facts.clerk_id)
+            if latest is None or facts.received_at >= latest.received_at:
+                self.clerks[facts.clerk_id] = facts
+
+    async def facts(self, code: str) -> DossierFacts | None:
+        return self.dossiers.get(code)
+
+    async def clerk_latest(self, clerk_id: str) -> DossierFacts | None:
+        return self.clerks.get(clerk_id)
+
+    async def rating(self, code: str) -> StoredRating | None:
+        return self.ratings.get(code)
+
+    async def replay(self, submission_id: str) -> str | None:
+        return self.answers.get(submission_id)
+
+    async def comment(self, event_id: str) -> str | None:
+        return self.comments.get(event_id)
+
+    async def commit_rating(
+        self,
+        *,
+        submission_id: str,
+        code: str,
+        expected: StoredRating | None,
+        stored: StoredRating,
+        result: str,
+        comment: str | None,
+        entry: OutboxEntry,
+    ) -> Committed:
+        async def body() -> str | None:
+            current = self.ratings.get(code)
+            if (current.event_id if current else None) != (expected.event_id if expected else None):
+                return "the dossier was rated meanwhile"
+            self.ratings[code] = stored
+            if comment:
+                self.comments[stored.event_id] = comment
+            return None
+
+        commit = Commit(submission_id, code, result, [entry])
+        return await commit_in_memory(self.answers, self.outbox, commit, body)
+
+    async def commit_survey(
+        self, *, submission_id: str, key: str, event_id: str, result: str,
+        comment: str | None, entry: OutboxEntry,
+    ) -> Committed:  # fmt: skip
+        async def body() -> str | None:
+            if comment:
+                self.comments[event_id] = comment
+            return None
+
+        commit = Commit(submission_id, key, result, [entry])
+        return await commit_in_memory(self.answers, self.outbox, commit, body)

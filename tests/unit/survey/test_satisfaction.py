@@ -1,0 +1,102 @@
+"""The survey service layer on the in-memory store and publisher: no Redis, no Kafka."""
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from services.survey.rating_rules import Windows
+from services.survey.satisfaction import Satisfaction
+from services.survey.store import InMemorySurveyStore
+from shared.api_keys import ApiKeys, Client, Scope
+from shared.business_calendar import VIETNAM
+from shared.clock import ManualClock
+from shared.events.dossier import DossierReceived
+from shared.events.survey import SubmitRating
+from shared.publishing import InMemoryPublisher
+from shared.rating_reasons import ReasonCategories
+from shared.rating_tokens import new_token, token_hash
+from shared.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS, dead_letter_topic
+from tests import dossier_events as ev
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=VIETNAM)
+CODE = "UBND.Q1-260302-0001"
+KIOSK = Client(id="kiosk", key_sha256="1" * 64, scopes=frozenset({Scope.RATING}),
+               agencies=frozenset({"UBND.Q1"}))  # fmt: skip
+ELSEWHERE = Client(id="elsewhere", key_sha256="2" * 64, scopes=frozenset({Scope.RATING}),
+                   agencies=frozenset({"UBND.Q3"}))  # fmt: skip
+
+
+def satisfaction() -> tuple[Satisfaction, InMemorySurveyStore, InMemoryPublisher]:
+    store, kafka = InMemorySurveyStore(), InMemoryPublisher()
+    service = Satisfaction(
+        store, ManualClock(NOW), kafka, CollectorRegistry(), Windows(), timedelta(minutes=5),
+        "survey", ApiKeys([KIOSK, ELSEWHERE]), ReasonCategories.from_file(),
+    )  # fmt: skip
+    return service, store, kafka
+
+
+def receipt(token: str) -> DossierReceived:
+    event = ev.received(CODE, NOW - timedelta(days=1))
+    body = event.body.model_copy(update={"rating_token_sha256": token_hash(token)})
+    return event.model_copy(update={"body": body})
+
+
+def rating(submission: str, **fields: object) -> SubmitRating:
+    return SubmitRating.model_validate(
+        {
+            "submission_id": submission,
+            "dossier_code": CODE,
+            "level": "satisfied",
+            "channel": "online",
+        }
+        | fields
+    )
+
+
+async def test_the_token_holder_rates_once_per_submission() -> None:
+    service, store, kafka = satisfaction()
+    token = new_token()
+    await service.on_dossier_event(receipt(token))
+    first = await service.rate(rating("s1", rating_token=token), None)
+    again = await service.rate(rating("s1", rating_token=token), None)
+    assert not first.replayed
+    assert again.replayed
+    assert again.event_json == first.event_json
+    [(_, key, value, _)] = kafka.on(SURVEY_EVENTS)
+    assert key == CODE.encode()
+    assert json.loads(value or b"{}")["body"]["rating"] == "satisfied"
+    assert (await store.rating(CODE)) is not None
+
+
+async def test_a_wrong_token_or_another_agencys_kiosk_may_not_rate() -> None:
+    service, _, kafka = satisfaction()
+    await service.on_dossier_event(receipt(new_token()))
+    with pytest.raises(PermissionError):
+        await service.rate(rating("s1", rating_token=new_token()), None)
+    with pytest.raises(PermissionError):
+        await service.rate(rating("s2", channel="kiosk"), ELSEWHERE)
+    assert kafka.on(SURVEY_EVENTS) == []
+    await service.rate(rating("s3", channel="kiosk"), KIOSK)
+    assert len(kafka.on(SURVEY_EVENTS)) == 1
+
+
+async def test_a_rating_held_for_its_receipt_is_rated_when_it_arrives() -> None:
+    service, store, kafka = satisfaction()
+    early = rating("s1", channel="kiosk")
+    await service.hold(early, early.model_dump_json(), KIOSK)
+    assert kafka.on(SURVEY_EVENTS) == []
+    await service.on_dossier_event(receipt(new_token()))
+    assert len(kafka.on(SURVEY_EVENTS)) == 1
+    assert await store.held.waiting(CODE) == []
+
+
+async def test_a_held_rating_its_client_may_not_send_is_dead_lettered_with_why() -> None:
+    service, _, kafka = satisfaction()
+    early = rating("s1", channel="kiosk")
+    await service.hold(early, early.model_dump_json(), ELSEWHERE)
+    await service.on_dossier_event(receipt(new_token()))
+    assert kafka.on(SURVEY_EVENTS) == []
+    [(_, _, _, headers)] = kafka.on(dead_letter_topic(SURVEY_SUBMISSIONS))
+    assert "elsewhere" in headers["x-dlq-reason"]
