@@ -5,13 +5,13 @@ from collections.abc import Sequence
 from prometheus_client import CollectorRegistry, Histogram
 
 from services.reporting.dossier_facts import update_of
-from services.reporting.store import ActiveKeyspace, ReportingStore
+from services.reporting.store import Keyspace, ReportingStore
 from shared.clock import Clock
 from shared.events.envelope import Event
 
 
 class Projector:
-    def __init__(self, keyspace: ActiveKeyspace, clock: Clock, registry: CollectorRegistry | None):
+    def __init__(self, keyspace: Keyspace, clock: Clock, registry: CollectorRegistry | None):
         self.keyspace = keyspace
         self.clock = clock
         self.lag = Histogram(

@@ -167,6 +167,27 @@ class InMemoryReportingStore:
         ]
 
 
+class Keyspace(Protocol):
+    """Where reports are read from (`current`) and events applied to (`writing_to`)."""
+
+    async def current(self) -> ReportingStore: ...
+
+    async def writing_to(self) -> ReportingStore: ...
+
+
+class FixedKeyspace:
+    """One store for both, for the service layer's unit tests."""
+
+    def __init__(self, store: ReportingStore) -> None:
+        self.store = store
+
+    async def current(self) -> ReportingStore:
+        return self.store
+
+    async def writing_to(self) -> ReportingStore:
+        return self.store
+
+
 class ActiveKeyspace:
     """Which keyspace the reports are read from and written to. A rebuild fills a fresh one
     and then switches this pointer (`{base}:active`) to it."""
