@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import sys
 import tomllib
+from collections.abc import Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -98,6 +99,41 @@ class ApiKeys:
     def authenticate_optional(self, key: str | None) -> "Client | None":
         """No key is no client (a caller proving itself otherwise); a wrong key is an error."""
         return None if not key else self.authenticate(key)
+
+    def by_hash(self, key_sha256: str) -> "Client | None":
+        return next(
+            (c for c in self.clients if hmac.compare_digest(c.key_sha256, key_sha256)), None
+        )
+
+    def message_client(self, headers: Mapping[str, str]) -> Client:
+        client = self.message_client_optional(headers, optional=False)
+        assert client is not None  # not optional: a missing key raised
+        return client
+
+    def message_client_optional(
+        self, headers: Mapping[str, str], *, optional: bool = True
+    ) -> "Client | None":
+        """The client a Kafka message acts for: its `x-api-key`'s, or, for a message an
+        operator redrove from a dead-letter topic (`python -m shared.dead_letters redrive`),
+        the original client's, named by its key's hash; only an admin key may redrive.
+        `optional`: a message without a key (a rating with its token) has no client."""
+        key = headers.get("x-api-key")
+        if optional and not key:
+            return None
+        client = self.authenticate(key)
+        original = headers.get("x-redrive-for-key-sha256")
+        if original is None:
+            return client
+        if Scope.ADMIN not in client.scopes:
+            raise AccessDeniedError(f"client {client.id} may not redrive (admin scope needed)")
+        if not original:
+            if optional:
+                return None
+            raise UnauthenticatedError("the redriven message came without an API key")
+        acting = self.by_hash(original)
+        if acting is None:
+            raise UnauthenticatedError("the redriven message's original API key is revoked")
+        return acting
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
-from shared.publishing import EventPublisher, dead_letter
+from shared.publishing import EventPublisher, carried_headers, dead_letter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -142,6 +142,7 @@ class DeliveryPolicy:
             failed_at=datetime.now(UTC),
             partition=record.partition,
             offset=record.offset,
+            original_headers=carried_headers(record.headers or ()),
         )
 
     async def retrying(self, topic: str, attempt_once: Callable[[], Awaitable[Any]]) -> Any:

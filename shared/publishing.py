@@ -8,6 +8,7 @@ keeps what is published in a list, for the service layers' unit tests on in-memo
 """
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,6 +24,36 @@ from shared.topics import dead_letter_topic
 JSON_HEADERS = [("content-type", b"application/json")]
 # topic, key, value (None: a tombstone), headers
 RawRecord = tuple[str, bytes | None, bytes | None, dict[str, str]]
+
+
+API_KEY_HEADER = "x-api-key"
+# On a dead letter: the SHA-256 of the key the message came with (never the key itself).
+DLQ_KEY_HASH_HEADER = "x-dlq-api-key-sha256"
+# On a redriven message: the SHA-256 of the original client's key ("" for none), whose rights
+# it is handled with; accepted only beside an admin-scope `x-api-key`.
+REDRIVE_FOR_HEADER = "x-redrive-for-key-sha256"
+REDRIVE_OF_HEADER = "x-redrive-of"  # the dead letter it was redriven from: topic:partition:offset
+
+
+def carried_headers(original: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    """What a dead letter keeps of the failed message's headers: all of them but the API key,
+    which becomes its hash (a redriven message's original client stays the client)."""
+    carried: dict[str, str] = {}
+    redriven_for = None
+    for name, value in original:
+        text = (value or b"").decode("utf-8", "replace")
+        if name == API_KEY_HEADER:
+            carried[DLQ_KEY_HASH_HEADER] = hashlib.sha256(value or b"").hexdigest()
+        elif name == REDRIVE_FOR_HEADER:
+            redriven_for = text
+        elif not name.startswith(("x-dlq-", "x-redrive-")):
+            carried[name] = text
+    if redriven_for is not None:
+        if redriven_for:
+            carried[DLQ_KEY_HASH_HEADER] = redriven_for
+        else:
+            carried.pop(DLQ_KEY_HASH_HEADER, None)
+    return carried
 
 
 def dead_letter_headers(
@@ -232,8 +263,11 @@ async def dead_letter(
     failed_at: datetime,
     partition: int | None = None,
     offset: int | None = None,
+    original_headers: dict[str, str] | None = None,
 ) -> None:
-    headers = dead_letter_headers(
+    """`original_headers`: what to keep of the message's own (see `carried_headers`)."""
+    headers = dict(original_headers or {})
+    headers |= dead_letter_headers(
         reason,
         source_topic,
         consumer_group=consumer_group,

@@ -1,7 +1,8 @@
 """Intake's Kafka adapter: requests from frontends, delivery reports from postal partners.
 
-Each message must carry its client's API key in the `x-api-key` header; a request that fails
-goes to `<topic>.dlq` with the same reason text the HTTP API would give.
+Each message must carry its client's API key in the `x-api-key` header (or be redriven from
+its dead letter by an admin, acting for the original client); a request that fails goes to
+`<topic>.dlq` with the same reason text the HTTP API would give.
 """
 
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys
     @submissions
     async def on_intake_request(request: IntakeRequest) -> None:
         with rejections_as_dead_letters():
-            client = keys.authenticate(current_message().headers.get("x-api-key"))
+            client = keys.message_client(current_message().headers)
             if isinstance(request, ReceiveDossier):
                 await desk.receive(request, client)
             else:
@@ -39,7 +40,7 @@ def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys
     @postal_status
     async def on_postal_status(report: PostalStatus) -> None:
         with rejections_as_dead_letters():
-            client = keys.authenticate(current_message().headers.get("x-api-key"))
+            client = keys.message_client(current_message().headers)
             await desk.report_delivery(report, client)
 
     return [submissions, postal_status]

@@ -35,9 +35,7 @@ def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfactio
     async def on_survey_submission(submission: SurveySubmission) -> None:
         caller = None
         try:
-            caller = satisfaction.keys.authenticate_optional(
-                current_message().headers.get("x-api-key")
-            )
+            caller = satisfaction.keys.message_client_optional(current_message().headers)
             if isinstance(submission, SubmitRating):
                 await satisfaction.rate(submission, caller)
             else:

@@ -27,7 +27,7 @@ from shared.clock import Clock
 from shared.events.dossier import DossierEvent, DossierReceived, ResultReturned
 from shared.events.survey import SURVEY_SUBMISSION, SubmitRating, SubmitSurvey
 from shared.outbox import Committed, ConflictError, OutboxEntry, OutboxPublisher
-from shared.publishing import EventPublisher, dead_letter
+from shared.publishing import DLQ_KEY_HASH_HEADER, EventPublisher, dead_letter
 from shared.rating_reasons import ReasonCategories
 from shared.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS
 
@@ -170,7 +170,7 @@ class Satisfaction:
                         raise UnauthenticatedError(f"client {held.caller} has no key any more")
                     await self.rate(request, caller)
                 except (RatingConflictError, ValueError, PermissionError) as error:
-                    await self._dead_letter(code, held.request, str(error))
+                    await self._dead_letter(code, held, str(error))
         if waiting:
             await self.store.held.release(code)
 
@@ -181,14 +181,18 @@ class Satisfaction:
                 for parked in await self.store.held.waiting(code):
                     seconds = self.hold_for.total_seconds()
                     reason = f"unknown dossier: no dossier {code} arrived within {seconds:.0f}s"
-                    await self._dead_letter(code, HeldRating.parse(parked).request, reason)
+                    await self._dead_letter(code, HeldRating.parse(parked), reason)
                 await self.store.held.release(code)
             await asyncio.sleep(interval_seconds)
 
-    async def _dead_letter(self, code: str, raw: str, reason: str) -> None:
+    async def _dead_letter(self, code: str, held: HeldRating, reason: str) -> None:
+        """A held rating's dead letter names its client by key hash, so it can be redriven."""
+        client = self.keys.client(held.caller) if held.caller else None
+        carried = {DLQ_KEY_HASH_HEADER: client.key_sha256} if client else {}
         await dead_letter(
-            self.publisher, SURVEY_SUBMISSIONS, code.encode(), raw.encode(), reason,
+            self.publisher, SURVEY_SUBMISSIONS, code.encode(), held.request.encode(), reason,
             consumer_group=self.consumer_group, failed_at=self.clock.now(),
+            original_headers=carried,
         )  # fmt: skip
 
     # Surveys -----------------------------------------------------------------------------------
