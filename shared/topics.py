@@ -15,10 +15,12 @@ class TopicSpec:
     description: str
     cleanup_policy: str = "delete"  # "compact": the latest record per key is kept
     private_to: str | None = None  # only this service (and admin) may read it
+    extra_configs: tuple[tuple[str, str], ...] = ()
 
     @property
     def configs(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy}
+        configs = {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy}
+        return configs | dict(self.extra_configs)
 
     @property
     def dead_letter(self) -> str:
@@ -63,6 +65,10 @@ _INTAKE_CHANGELOGS = (
         INTAKE_APPLICANTS, PARTITIONS, FOREVER,
         "applicants' personal data per dossier; a tombstone erases it",
         cleanup_policy="compact", private_to="intake",
+        # An erased value is gone from the log within a week of its tombstone: segments roll
+        # daily, the cleaner must compact within a week, and tombstones go after a day.
+        extra_configs=(("segment.ms", str(DAY_MS)), ("max.compaction.lag.ms", str(7 * DAY_MS)),
+                       ("delete.retention.ms", str(DAY_MS))),
     ),
     TopicSpec(
         INTAKE_ANSWERS, PARTITIONS, IDEMPOTENCY_WINDOW_MS,

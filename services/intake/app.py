@@ -1,6 +1,7 @@
 """Wiring only: the intake service's parts, built from its settings."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
@@ -8,6 +9,7 @@ from services.intake import handlers
 from services.intake.api import error_handlers, intake_router
 from services.intake.catalogue import Catalogue
 from services.intake.desk import CatalogueHolder, Desk
+from services.intake.personal_data import ApplicantLifetime
 from services.intake.rebuild import IntakeRebuild
 from services.intake.settings import IntakeSettings
 from services.intake.store import RedisIntakeStore
@@ -27,7 +29,12 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         return Catalogue.from_toml(settings.catalogue_file.read_text("utf-8"))
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-        store = RedisIntakeStore(runtime.redis, runtime.key_prefix, settings.idempotency_window)
+        store = RedisIntakeStore(
+            runtime.redis,
+            runtime.key_prefix,
+            settings.idempotency_window,
+            applicant_kept_for=timedelta(days=settings.applicant_data_kept_days),
+        )
         desk = Desk(
             store,
             CatalogueHolder(load_catalogue()),
@@ -51,7 +58,12 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             # a publish in flight when Redis lost its data has landed or failed by then
             grace_seconds=2 * settings.kafka_request_timeout_ms / 1000 + 2,
         )
-        runtime.background += [outbox_relay, rebuild.run]
+        lifetime = ApplicantLifetime(store, runtime.publisher, desk.clock)
+
+        async def applicant_erasure() -> None:
+            await lifetime.run(settings.erasure_interval_seconds)
+
+        runtime.background += [outbox_relay, rebuild.run, applicant_erasure]
         runtime.ready = store.is_ready
         runtime.state = desk
         return (intake_router(desk, load_catalogue),)

@@ -12,3 +12,7 @@ class IntakeSettings(ServiceSettings):
     catalogue_file: Path = Field(CONFIG / "catalogue.toml", alias="CATALOGUE_FILE")
     calendar_overrides: Path = Field(CONFIG / "calendar_overrides.toml", alias="CALENDAR_OVERRIDES")
     outbox_relay_seconds: float = Field(1.0, gt=0, alias="OUTBOX_RELAY_SECONDS")
+    # How long an ended dossier's applicant data is kept (the time to complain about a
+    # decision: 90 days, Law on Complaints 2011, art. 9), then erased from Redis and Kafka.
+    applicant_data_kept_days: float = Field(90, gt=0, alias="APPLICANT_DATA_KEPT_DAYS")
+    erasure_interval_seconds: float = Field(60, gt=0, alias="ERASURE_INTERVAL_SECONDS")

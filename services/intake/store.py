@@ -8,7 +8,8 @@ Redis keys, prefixed `intake:` by default:
   {p}:seq:{agency}:{yymmdd}   the last sequence number handed out that day
   {p}:ready                   present while the state is whole (see services/intake/rebuild.py)
   {p}:rebuilding              the lock of the instance rebuilding the state
-  {p}:erase:due               zset code -> when its applicant's data is to be erased
+  {p}:erase:due               zset code -> when its applicant's data is to be erased (a
+                              configurable time after the dossier ended; see `erase_at`)
   {p}:outbox...               the outbox (shared/outbox.py)
 
 Each request's effect is one commit (`shared.outbox.commit_script`) with its body here:
@@ -30,7 +31,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from services.intake.lifecycle import DossierRecord
+from services.intake.lifecycle import DossierRecord, Status
 from shared.outbox import (
     Commit,
     CommitScript,
@@ -46,6 +47,7 @@ from shared.outbox import (
 
 PREFIX = "intake"
 LAST_SEQUENCE = 9999  # four digits a day per agency
+ENDED = frozenset({Status.RETURNED, Status.REFUSED_AT_RECEIPT, Status.STOPPED, Status.WITHDRAWN})
 
 # KEYS[K+1] sequence  KEYS[K+2] dossier  KEYS[K+3] applicant
 # ARGV[A+1] the sequence as read  ARGV[A+2] the number taken  ARGV[A+3] record  ARGV[A+4] applicant
@@ -58,11 +60,14 @@ redis.call('HSET', KEYS[K + 2], 'record', ARGV[A + 3], 'version', 1)
 redis.call('SET', KEYS[K + 3], ARGV[A + 4])
 """
 
-# KEYS[K+1] dossier   ARGV[A+1] the version as read  ARGV[A+2] the new record
+# KEYS[K+1] dossier  KEYS[K+2] erasure schedule
+# ARGV[A+1] the version as read  ARGV[A+2] the new record  ARGV[A+3] erase at ('' while
+#   open)  ARGV[A+4] code
 _STEP_BODY = """
 local version = tonumber(redis.call('HGET', KEYS[K + 1], 'version'))
 if version ~= tonumber(ARGV[A + 1]) then return 'the dossier changed' end
 redis.call('HSET', KEYS[K + 1], 'record', ARGV[A + 2], 'version', version + 1)
+if ARGV[A + 3] ~= '' then redis.call('ZADD', KEYS[K + 2], 'NX', ARGV[A + 3], ARGV[A + 4]) end
 """
 
 # KEYS: dossier   ARGV: record, version: a restored record never replaces a newer one
@@ -123,6 +128,15 @@ class Snapshot:
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)  # (agency, yymmdd)
 
 
+def erase_at(record: DossierRecord, keep_for: timedelta) -> datetime | None:
+    """When an ended dossier's applicant data is to be erased: `keep_for` after its last
+    step (the result returned, or the dossier stopped, withdrawn or refused); None while open."""
+    if record.status not in ENDED:
+        return None
+    ended_at = record.log[-1].at if record.log else record.received_at
+    return ended_at + keep_for
+
+
 def parse_code(code: str) -> tuple[str, str, int]:
     """`AGENCY-yymmdd-NNNN` -> (agency, yymmdd, number)."""
     agency, day, number = code.rsplit("-", 2)
@@ -164,6 +178,10 @@ class IntakeStore(Protocol):
         entries: Sequence[OutboxEntry],
     ) -> Committed: ...
 
+    async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]: ...
+
+    async def erase_applicants(self, codes: Sequence[str]) -> None: ...
+
     async def is_ready(self) -> bool: ...
 
     async def claim_rebuild(self, owner: str, seconds: int) -> bool: ...
@@ -179,10 +197,12 @@ class RedisIntakeStore:
         redis: "Redis",
         prefix: str = PREFIX,
         answer_ttl: timedelta = timedelta(days=7),
+        applicant_kept_for: timedelta = timedelta(days=90),
     ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.answer_ttl_ms = int(answer_ttl.total_seconds() * 1000)
+        self.applicant_kept_for = applicant_kept_for
         self.outbox = RedisOutbox(redis, prefix)
         self._receive = CommitScript(redis, self.outbox, _RECEIVE_BODY)
         self._step = CommitScript(redis, self.outbox, _STEP_BODY)
@@ -208,6 +228,10 @@ class RedisIntakeStore:
     @property
     def ready_key(self) -> str:
         return f"{self.prefix}:ready"
+
+    @property
+    def erasure_key(self) -> str:
+        return f"{self.prefix}:erase:due"
 
     @property
     def rebuilding_key(self) -> str:
@@ -289,9 +313,25 @@ class RedisIntakeStore:
             self.submission_key(client_id, submission_id), record.code, answer, entries,
             self.answer_ttl_ms,
         )  # fmt: skip
-        keys = [self.dossier_key(record.code)]
-        args: list[str | int] = [stored.version, record.model_dump_json()]
+        keys = [self.dossier_key(record.code), self.erasure_key]
+        erase = erase_at(record, self.applicant_kept_for)
+        args: list[str | int | float] = [
+            stored.version, record.model_dump_json(), "" if erase is None else erase.timestamp(),
+            record.code,
+        ]  # fmt: skip
         return await self._step(commit, keys, args, ready_key=self.ready_key)
+
+    # personal data's lifetime
+    async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]:
+        due = await self.redis.zrangebyscore(self.erasure_key, "-inf", now.timestamp(), 0, limit)
+        return [str(code) for code in due]
+
+    async def erase_applicants(self, codes: Sequence[str]) -> None:
+        if codes:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*[self.applicant_key(code) for code in codes])
+                pipe.zrem(self.erasure_key, *codes)
+                await pipe.execute()
 
     # rebuild
     async def is_ready(self) -> bool:
@@ -311,6 +351,10 @@ class RedisIntakeStore:
             writes.append(partial(self._restore_record, keys, args))
         for code, applicant in snapshot.applicants.items():
             writes.append(partial(_set, self.applicant_key(code), applicant, None))
+            erase = erase_at(snapshot.records[code].record, self.applicant_kept_for) if (
+                code in snapshot.records) else None  # fmt: skip
+            if erase is not None:
+                writes.append(partial(_schedule, self.erasure_key, code, erase.timestamp()))
         for answer in snapshot.answers:
             left = int((answer.expires_at - now).total_seconds() * 1000)
             if left > 0:
@@ -332,6 +376,10 @@ class RedisIntakeStore:
             await pipe.execute()
 
 
+async def _schedule(key: str, code: str, at: float, pipe: "Redis") -> object:
+    return await pipe.zadd(key, {code: at}, nx=True)
+
+
 async def _set(key: str, value: str, px: int | None, pipe: "Redis") -> object:
     """SET NX (a restore never replaces what is there), queued on a pipeline."""
     return await pipe.set(key, value, px=px, nx=True)
@@ -341,7 +389,11 @@ class InMemoryIntakeStore:
     """The Redis store's rules in dictionaries: for service-layer unit tests. Production
     code, checked against the Redis store by the same contract suite."""
 
-    def __init__(self, ready: bool = True) -> None:
+    def __init__(
+        self, ready: bool = True, applicant_kept_for: timedelta = timedelta(days=90)
+    ) -> None:
+        self.applicant_kept_for = applicant_kept_for
+        self.erasures: dict[str, datetime] = {}
         self.outbox = InMemoryOutbox()
         self.answers: dict[str, str] = {}
         self.answer_expiry: dict[str, datetime] = {}
@@ -415,10 +467,22 @@ class InMemoryIntakeStore:
             if current is None or current.version != stored.version:
                 return "the dossier changed"
             self.records[record.code] = Stored(record, stored.version + 1)
+            erase = erase_at(record, self.applicant_kept_for)
+            if erase is not None:
+                self.erasures.setdefault(record.code, erase)
             return None
 
         commit = Commit(f"{client_id}:{submission_id}", record.code, answer, entries)
         return await commit_in_memory(self.answers, self.outbox, commit, store)
+
+    async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]:
+        due = sorted((at, code) for code, at in self.erasures.items() if at <= now)
+        return [code for _, code in due[:limit]]
+
+    async def erase_applicants(self, codes: Sequence[str]) -> None:
+        for code in codes:
+            self.applicants.pop(code, None)
+            self.erasures.pop(code, None)
 
     async def is_ready(self) -> bool:
         return self.ready
@@ -436,6 +500,10 @@ class InMemoryIntakeStore:
                 self.records[code] = stored
         for code, applicant in snapshot.applicants.items():
             self.applicants.setdefault(code, applicant)
+            erase = erase_at(snapshot.records[code].record, self.applicant_kept_for) if (
+                code in snapshot.records) else None  # fmt: skip
+            if erase is not None:
+                self.erasures.setdefault(code, erase)
         for answer in snapshot.answers:
             if answer.expires_at > now:
                 key = f"{answer.client_id}:{answer.submission_id}"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.intake.changelog import SnapshotBuilder, answer_entry, record_entry
-from services.intake.lifecycle import DossierRecord, Status
+from services.intake.lifecycle import DossierRecord, LogEntry, Status
 from services.intake.store import (
     InMemoryIntakeStore,
     IntakeStore,
@@ -248,3 +248,44 @@ def test_records_in_the_changelog_round_trip() -> None:
     snapshot = builder_.done()
     assert snapshot.records[record.code] == Stored(record, 5)
     assert snapshot.sequences == {("UBND.Q1", "260302"): 42}
+
+
+def ended(record: DossierRecord, at: datetime) -> DossierRecord:
+    log = (*record.log, LogEntry(step="return_result", agency_code=record.agency_code, at=at))
+    return record.model_copy(update={"status": Status.RETURNED, "log": log})
+
+
+async def test_an_ended_dossiers_applicant_is_erased_when_its_time_comes(
+    store: IntakeStore,
+) -> None:
+    code = await receive(store, "e1")
+    stored = await store.load(code)
+    assert stored is not None
+    end = NOW + timedelta(days=2)
+    await store.commit_step(
+        client_id="desk", submission_id="e2", stored=stored, record=ended(stored.record, end),
+        answer="{}", entries=[],
+    )  # fmt: skip
+    erase_at = end + timedelta(days=90)  # the stores' default
+    assert await store.erasures_due(erase_at - timedelta(seconds=1)) == []
+    assert await store.erasures_due(erase_at) == [code]
+    await store.erase_applicants([code])
+    assert await store.applicant(code) is None
+    assert await store.erasures_due(erase_at + timedelta(days=1)) == []
+    assert await store.load(code) is not None  # the dossier itself is still looked up
+
+
+async def test_a_rebuild_schedules_the_erasure_of_ended_dossiers_applicants(
+    store: IntakeStore,
+) -> None:
+    end = NOW - timedelta(days=1)
+    returned, still_open = (
+        ended(sample_record("X-260301-0001"), end),
+        sample_record("X-260301-0002"),
+    )
+    snapshot = Snapshot(
+        records={r.code: Stored(r, 3) for r in (returned, still_open)},
+        applicants={returned.code: APPLICANT_JSON, still_open.code: APPLICANT_JSON},
+    )
+    await store.restore(snapshot, NOW)
+    assert await store.erasures_due(end + timedelta(days=90)) == [returned.code]
