@@ -227,8 +227,8 @@ async def main(dossiers: int) -> None:
 
 
 def report(dossiers: int, rows: list[tuple[str, Measure, Measure, float]]) -> None:
-    print(f"{dossiers} dossiers, each received, resolved and returned; "
-          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")  # fmt: skip
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"{dossiers} dossiers, each received, resolved and returned; {machine}")
     print("| service | keys | bytes/dossier before (kept for ever) | bytes/dossier after the "
           "lifetimes | of which expire by TTL (answers) | drive time s |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|")
