@@ -6,15 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from services.intake.catalogue import Agency, Catalogue, CatalogueError, Procedure
 from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
+from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
 from services.intake.views import DossierView, ReceiptView
 from shared.api_keys import Scope
 from shared.events import intake_requests as rq
 from shared.events.envelope import DossierCode, SubmissionId
+from shared.events.personal_data import CitizenIdNumber
 from shared.http_access import Authenticated
 from shared.http_errors import answer_with, install_common_handlers, refused
 from shared.outbox import ConflictError
@@ -42,6 +44,7 @@ def error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DossierNotFoundError, answer_with(404))
     app.add_exception_handler(ConflictError, answer_with(409))
     app.add_exception_handler(CatalogueError, answer_with(422))
+    app.add_exception_handler(ErasureRefusedError, answer_with(409))
 
     async def illegal_step(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, IllegalStepError)
@@ -52,7 +55,16 @@ def error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IllegalStepError, illegal_step)
 
 
-def intake_router(desk: Desk, reload_catalogue: Callable[[], Catalogue]) -> APIRouter:
+class DataSubject(BaseModel):
+    """A person, by their ID number (in the body, so it stays out of URLs and access logs)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id_number: CitizenIdNumber = Field(repr=False)
+
+
+def intake_router(
+    desk: Desk, reload_catalogue: Callable[[], Catalogue], subjects: DataSubjectRequests
+) -> APIRouter:
     router = APIRouter(prefix="/v1")
 
     @router.get("/agencies", tags=["catalogue"], response_model=list[Agency])
@@ -92,6 +104,20 @@ def intake_router(desk: Desk, reload_catalogue: Callable[[], Catalogue]) -> APIR
     async def dossier_status(code: DossierCode) -> DossierView:
         """The public status lookup: status, procedure, agency, dates and processing log."""
         return await desk.lookup(code)
+
+    @router.post("/admin/data-subject/export", tags=["admin"])
+    async def export_personal_data(person: DataSubject, caller: Authenticated) -> dict[str, Any]:
+        """Everything intake holds on a person (their dossiers with the applicant data), for a
+        request under the personal data protection law. Admin scope; logged without the data."""
+        caller.require(Scope.ADMIN)
+        return await subjects.export(person.id_number, caller.id)
+
+    @router.post("/admin/data-subject/erase", tags=["admin"])
+    async def erase_personal_data(person: DataSubject, caller: Authenticated) -> dict[str, Any]:
+        """Erase a person's applicant data (Redis, and a tombstone on Kafka) from every dossier
+        of theirs; 409 while one is open. The dossiers' records (no personal data) stay."""
+        caller.require(Scope.ADMIN)
+        return await subjects.erase(person.id_number, caller.id)
 
     for request_class, action in ACTION_OF.items():
         _add_action(router, desk, request_class, action)

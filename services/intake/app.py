@@ -9,7 +9,7 @@ from services.intake import handlers
 from services.intake.api import error_handlers, intake_router
 from services.intake.catalogue import Catalogue
 from services.intake.desk import CatalogueHolder, Desk
-from services.intake.personal_data import ApplicantLifetime
+from services.intake.personal_data import ApplicantLifetime, DataSubjectRequests
 from services.intake.rebuild import IntakeRebuild
 from services.intake.settings import IntakeSettings
 from services.intake.store import RedisIntakeStore
@@ -66,7 +66,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         runtime.background += [outbox_relay, rebuild.run, applicant_erasure]
         runtime.ready = store.is_ready
         runtime.state = desk
-        return (intake_router(desk, load_catalogue),)
+        return (intake_router(desk, load_catalogue, DataSubjectRequests(store, runtime.publisher)),)
 
     app = wire_service(
         "intake",

@@ -8,6 +8,8 @@ Redis keys, prefixed `intake:` by default:
   {p}:seq:{agency}:{yymmdd}   the last sequence number handed out that day
   {p}:ready                   present while the state is whole (see services/intake/rebuild.py)
   {p}:rebuilding              the lock of the instance rebuilding the state
+  {p}:person:{sha256(id)}     set of the codes of one applicant's dossiers (data subject
+                              requests); codes whose applicant data is erased are dropped
   {p}:erase:due               zset code -> when its applicant's data is to be erased (a
                               configurable time after the dossier ended; see `erase_at`)
   {p}:outbox...               the outbox (shared/outbox.py)
@@ -22,6 +24,7 @@ and never hands out a code twice.
 """
 
 import asyncio
+import hashlib
 import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from services.intake.lifecycle import DossierRecord, Status
+from shared.events.personal_data import Applicant
 from shared.outbox import (
     Commit,
     CommitScript,
@@ -49,8 +53,9 @@ PREFIX = "intake"
 LAST_SEQUENCE = 9999  # four digits a day per agency
 ENDED = frozenset({Status.RETURNED, Status.REFUSED_AT_RECEIPT, Status.STOPPED, Status.WITHDRAWN})
 
-# KEYS[K+1] sequence  KEYS[K+2] dossier  KEYS[K+3] applicant
+# KEYS[K+1] sequence  KEYS[K+2] dossier  KEYS[K+3] applicant  KEYS[K+4] the person's dossiers
 # ARGV[A+1] the sequence as read  ARGV[A+2] the number taken  ARGV[A+3] record  ARGV[A+4] applicant
+# ARGV[A+5] code
 _RECEIVE_BODY = """
 local seq = tonumber(redis.call('GET', KEYS[K + 1]) or '0')
 if seq ~= tonumber(ARGV[A + 1]) then return 'the sequence moved to ' .. seq end
@@ -58,6 +63,7 @@ redis.call('SET', KEYS[K + 1], ARGV[A + 2])
 if redis.call('EXISTS', KEYS[K + 2]) == 1 then return 'the code is taken' end
 redis.call('HSET', KEYS[K + 2], 'record', ARGV[A + 3], 'version', 1)
 redis.call('SET', KEYS[K + 3], ARGV[A + 4])
+redis.call('SADD', KEYS[K + 4], ARGV[A + 5])
 """
 
 # KEYS[K+1] dossier  KEYS[K+2] erasure schedule
@@ -137,6 +143,15 @@ def erase_at(record: DossierRecord, keep_for: timedelta) -> datetime | None:
     return ended_at + keep_for
 
 
+def person_hash(id_number: str) -> str:
+    """The key of a person's dossier index: the SHA-256 of their ID number."""
+    return hashlib.sha256(id_number.encode()).hexdigest()
+
+
+def person_of(applicant_json: str) -> str:
+    return person_hash(Applicant.model_validate_json(applicant_json).id_number)
+
+
 def parse_code(code: str) -> tuple[str, str, int]:
     """`AGENCY-yymmdd-NNNN` -> (agency, yymmdd, number)."""
     agency, day, number = code.rsplit("-", 2)
@@ -180,6 +195,10 @@ class IntakeStore(Protocol):
 
     async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]: ...
 
+    async def person_codes(self, person: str) -> list[str]: ...
+
+    async def forget_person(self, person: str, codes: Sequence[str]) -> None: ...
+
     async def erase_applicants(self, codes: Sequence[str]) -> None: ...
 
     async def is_ready(self) -> bool: ...
@@ -221,6 +240,9 @@ class RedisIntakeStore:
 
     def applicant_key(self, code: str) -> str:
         return f"{self.prefix}:applicant:{code}"
+
+    def person_key(self, person: str) -> str:
+        return f"{self.prefix}:person:{person}"
 
     def sequence_key(self, agency_code: str, day: str) -> str:
         return f"{self.prefix}:seq:{agency_code}:{day}"
@@ -290,9 +312,10 @@ class RedisIntakeStore:
                     self.submission_key(client_id, submission_id), code, new.answer,
                     new.entries, self.answer_ttl_ms,
                 )  # fmt: skip
-                keys = [sequence_key, self.dossier_key(code), self.applicant_key(code)]
+                keys = [sequence_key, self.dossier_key(code), self.applicant_key(code),
+                        self.person_key(person_of(new.applicant_json))]  # fmt: skip
                 args: list[str | int] = [
-                    last, last + 1, new.record.model_dump_json(), new.applicant_json
+                    last, last + 1, new.record.model_dump_json(), new.applicant_json, code
                 ]  # fmt: skip
                 try:
                     return await self._receive(commit, keys, args, ready_key=self.ready_key)
@@ -326,6 +349,15 @@ class RedisIntakeStore:
         due = await self.redis.zrangebyscore(self.erasure_key, "-inf", now.timestamp(), 0, limit)
         return [str(code) for code in due]
 
+    async def person_codes(self, person: str) -> list[str]:
+        found = await self._read("SMEMBERS", self.person_key(person))
+        assert isinstance(found, (list, set))
+        return sorted(str(code) for code in found)
+
+    async def forget_person(self, person: str, codes: Sequence[str]) -> None:
+        if codes:
+            await self.redis.srem(self.person_key(person), *codes)
+
     async def erase_applicants(self, codes: Sequence[str]) -> None:
         if codes:
             async with self.redis.pipeline(transaction=True) as pipe:
@@ -351,6 +383,7 @@ class RedisIntakeStore:
             writes.append(partial(self._restore_record, keys, args))
         for code, applicant in snapshot.applicants.items():
             writes.append(partial(_set, self.applicant_key(code), applicant, None))
+            writes.append(partial(_add, self.person_key(person_of(applicant)), code))
             erase = erase_at(snapshot.records[code].record, self.applicant_kept_for) if (
                 code in snapshot.records) else None  # fmt: skip
             if erase is not None:
@@ -376,6 +409,10 @@ class RedisIntakeStore:
             await pipe.execute()
 
 
+async def _add(key: str, member: str, pipe: "Redis") -> object:
+    return await pipe.sadd(key, member)
+
+
 async def _schedule(key: str, code: str, at: float, pipe: "Redis") -> object:
     return await pipe.zadd(key, {code: at}, nx=True)
 
@@ -394,6 +431,7 @@ class InMemoryIntakeStore:
     ) -> None:
         self.applicant_kept_for = applicant_kept_for
         self.erasures: dict[str, datetime] = {}
+        self.people: dict[str, set[str]] = {}
         self.outbox = InMemoryOutbox()
         self.answers: dict[str, str] = {}
         self.answer_expiry: dict[str, datetime] = {}
@@ -446,6 +484,7 @@ class InMemoryIntakeStore:
             self.sequences[(agency_code, day)] = last + 1
             self.records[code] = Stored(new.record, 1)
             self.applicants[code] = new.applicant_json
+            self.people.setdefault(person_of(new.applicant_json), set()).add(code)
 
         commit = Commit(submission, code, new.answer, new.entries)
         return await commit_in_memory(self.answers, self.outbox, commit, store)
@@ -479,6 +518,13 @@ class InMemoryIntakeStore:
         due = sorted((at, code) for code, at in self.erasures.items() if at <= now)
         return [code for _, code in due[:limit]]
 
+    async def person_codes(self, person: str) -> list[str]:
+        self._check_ready()
+        return sorted(self.people.get(person, set()))
+
+    async def forget_person(self, person: str, codes: Sequence[str]) -> None:
+        self.people.get(person, set()).difference_update(codes)
+
     async def erase_applicants(self, codes: Sequence[str]) -> None:
         for code in codes:
             self.applicants.pop(code, None)
@@ -500,6 +546,7 @@ class InMemoryIntakeStore:
                 self.records[code] = stored
         for code, applicant in snapshot.applicants.items():
             self.applicants.setdefault(code, applicant)
+            self.people.setdefault(person_of(applicant), set()).add(code)
             erase = erase_at(snapshot.records[code].record, self.applicant_kept_for) if (
                 code in snapshot.records) else None  # fmt: skip
             if erase is not None:

@@ -19,6 +19,7 @@ from services.intake.store import (
     Snapshot,
     Stored,
     StoredAnswer,
+    person_of,
 )
 from shared.events.personal_data import Applicant
 from shared.outbox import ConflictError, NotReadyError, OutboxEntry
@@ -65,7 +66,7 @@ class NewDossierBuilder:
             record_entry(record, 1),
             answer_entry(self.client, self.submission, answer),
         ]
-        return NewDossier(record, '{"name": "applicant"}', answer, entries)
+        return NewDossier(record, APPLICANT_JSON, answer, entries)
 
 
 async def receive(store: IntakeStore, submission: str, agency: str = "UBND.Q1") -> str:
@@ -84,7 +85,7 @@ async def test_receipts_number_each_agency_and_day_from_0001(store: IntakeStore)
     assert stored is not None
     assert stored.version == 1
     assert stored.record.code == "UBND.Q1-260302-0002"
-    assert await store.applicant("UBND.Q1-260302-0001") == '{"name": "applicant"}'
+    assert await store.applicant("UBND.Q1-260302-0001") == APPLICANT_JSON
     assert await store.load("UBND.Q1-260302-0003") is None
 
 
@@ -289,3 +290,12 @@ async def test_a_rebuild_schedules_the_erasure_of_ended_dossiers_applicants(
     )
     await store.restore(snapshot, NOW)
     assert await store.erasures_due(end + timedelta(days=90)) == [returned.code]
+
+
+async def test_each_applicants_dossiers_are_found_by_their_id_number(store: IntakeStore) -> None:
+    first, second = await receive(store, "p1"), await receive(store, "p2")
+    person = person_of(APPLICANT_JSON)
+    assert await store.person_codes(person) == sorted([first, second])
+    assert await store.person_codes("0" * 64) == []
+    await store.forget_person(person, [first])
+    assert await store.person_codes(person) == [second]
