@@ -25,6 +25,7 @@ from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import TrackedDossier, Windows, timers_for
 from shared.business_calendar import VIETNAM, BusinessCalendar
 from shared.clock import ManualClock
+from shared.dossier_clock import DossierClock
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
 from shared.kafka_access import KafkaAccess
@@ -44,8 +45,11 @@ def dossier(n: int, received_at: datetime, days: int) -> TrackedDossier:
         received_at=received_at,
         time_limit=TimeLimit(amount=days, unit=TimeUnit.WORKING_DAYS),
         supplement_policy=SupplementPolicy.RESTART,
-        due_at=due,
-        appointment_at=due,
+        clock=DossierClock(
+            time_limit=TimeLimit(amount=days, unit=TimeUnit.WORKING_DAYS),
+            due_at=due,
+            appointment_at=due,
+        ),
         applied=(f"bench-{n}",),
     )
 
