@@ -51,7 +51,7 @@ from shared.events.envelope import Event
 from shared.publishing import RawRecord
 from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
-from tests.integration.intake_fixtures import receipt
+from tests.integration.intake_fixtures import APPLICANT, receipt
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)  # a Monday
@@ -137,7 +137,10 @@ async def run_intake(redis: Redis, prefix: str, dossiers: int, sink: Sink) -> Ap
     desk = Desk(store, CatalogueHolder(catalogue), BusinessCalendar(), clock, sink)  # type: ignore[arg-type]
 
     async def life(n: int) -> None:
-        filed = rq.ReceiveDossier.model_validate(receipt(submission_id=f"r{n}"))
+        applicant = APPLICANT | {"id_number": f"{n:012d}"}  # one person per dossier
+        filed = rq.ReceiveDossier.model_validate(
+            receipt(submission_id=f"r{n}", applicant=applicant)
+        )
         code = (await desk.receive(filed, DESK)).view.code
         for step, fields in (("ResolveDossier", {"outcome": "approved"}), ("ReturnResult", {})):
             request = {"type": step, "submission_id": f"{step}{n}", "dossier_code": code}

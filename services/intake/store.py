@@ -359,11 +359,17 @@ class RedisIntakeStore:
             await self.redis.srem(self.person_key(person), *codes)
 
     async def erase_applicants(self, codes: Sequence[str]) -> None:
-        if codes:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.delete(*[self.applicant_key(code) for code in codes])
-                pipe.zrem(self.erasure_key, *codes)
-                await pipe.execute()
+        """Delete the applicants, their erasure schedule and their codes in the person index."""
+        if not codes:
+            return
+        found = await self.redis.mget([self.applicant_key(code) for code in codes])
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for code, applicant in zip(codes, found, strict=True):
+                if applicant is not None:
+                    pipe.srem(self.person_key(person_of(str(applicant))), code)
+            pipe.delete(*[self.applicant_key(code) for code in codes])
+            pipe.zrem(self.erasure_key, *codes)
+            await pipe.execute()
 
     # rebuild
     async def is_ready(self) -> bool:
@@ -527,7 +533,9 @@ class InMemoryIntakeStore:
 
     async def erase_applicants(self, codes: Sequence[str]) -> None:
         for code in codes:
-            self.applicants.pop(code, None)
+            applicant = self.applicants.pop(code, None)
+            if applicant is not None:
+                self.people.get(person_of(applicant), set()).discard(code)
             self.erasures.pop(code, None)
 
     async def is_ready(self) -> bool:

@@ -272,6 +272,7 @@ async def test_an_ended_dossiers_applicant_is_erased_when_its_time_comes(
     assert await store.erasures_due(erase_at) == [code]
     await store.erase_applicants([code])
     assert await store.applicant(code) is None
+    assert await store.person_codes(person_of(APPLICANT_JSON)) == []  # the index forgets it
     assert await store.erasures_due(erase_at + timedelta(days=1)) == []
     assert await store.load(code) is not None  # the dossier itself is still looked up
 
