@@ -135,7 +135,14 @@ async def wait_for_group(
             if not behind:
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"group {group} has not caught up on {len(behind)} partitions")
+                where = ", ".join(
+                    f"{tp.topic}:{tp.partition} at {committed[tp].offset if tp in committed else '-'}"
+                    f" of {ends[tp]}"
+                    for tp in sorted(behind)
+                )
+                raise TimeoutError(
+                    f"group {group} has not caught up on {len(behind)} partitions: {where}"
+                )
             await asyncio.sleep(0.5)
     finally:
         await admin.close()
