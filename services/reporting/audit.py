@@ -120,11 +120,13 @@ class EventReader:
 async def wait_for_group(
     access: KafkaAccess, group: str, ends: dict[TopicPartition, int], within: float
 ) -> None:
-    """Until the service's group has committed every offset the audit read."""
+    """Until the service's group has committed every offset the audit read. A group still
+    catching up is waited for; one that made no progress for `within` seconds fails."""
     admin = AIOKafkaAdminClient(**access.client_options())
     await admin.start()
     try:
         deadline = time.monotonic() + within
+        progress = -1
         while True:
             committed = await admin.list_consumer_group_offsets(group)
             behind = [
@@ -134,11 +136,15 @@ async def wait_for_group(
             ]
             if not behind:
                 return
+            done = sum(
+                min(committed[tp].offset, end) for tp, end in ends.items() if tp in committed
+            )
+            if done > progress:
+                progress, deadline = done, time.monotonic() + within
             if time.monotonic() > deadline:
+                at = {tp: committed[tp].offset if tp in committed else "-" for tp in behind}
                 where = ", ".join(
-                    f"{tp.topic}:{tp.partition} at {committed[tp].offset if tp in committed else '-'}"
-                    f" of {ends[tp]}"
-                    for tp in sorted(behind)
+                    f"{tp.topic}:{tp.partition} at {at[tp]} of {ends[tp]}" for tp in sorted(behind)
                 )
                 raise TimeoutError(
                     f"group {group} has not caught up on {len(behind)} partitions: {where}"
