@@ -29,6 +29,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from demo.postal_partner import PARTNER, PostalPartner
+from shared.events.personal_data import tax_code_check_digit
 from shared.kafka_access import KafkaAccess
 from shared.topics import INTAKE_SUBMISSIONS
 
@@ -64,13 +65,25 @@ class Tally:
 
 
 def applicant(rng: random.Random) -> dict[str, object]:
-    return {
-        "name": f"{rng.choice(SURNAMES)} Văn {rng.choice(GIVEN)}",
-        "id_number": f"0{rng.randrange(10**10, 10**11)}",
-        "phone": f"09{rng.randrange(10**7, 10**8)}",
-        "address": {"province": "TP. Hồ Chí Minh", "district": "Quận 1",
-                    "commune": "Bến Nghé", "street": f"{rng.randrange(1, 300)} Lê Lợi"},
-    }  # fmt: skip
+    """Mostly citizens; some businesses (a tax code with its check digit) and foreigners."""
+    address = {"province": "TP. Hồ Chí Minh", "commune": "Phường Sài Gòn",
+               "street": f"{rng.randrange(1, 300)} Lê Lợi"}  # fmt: skip
+    phone = f"09{rng.randrange(10**7, 10**8)}"
+    name = f"{rng.choice(SURNAMES)} Văn {rng.choice(GIVEN)}"
+    draw = rng.random()
+    if draw < 0.1:
+        first_nine = f"03{rng.randrange(10**6, 10**7)}"
+        while (check := tax_code_check_digit(first_nine)) is None:
+            first_nine = f"03{rng.randrange(10**6, 10**7)}"
+        return {"kind": "organisation", "name": f"Công ty TNHH {rng.choice(GIVEN)}",
+                "tax_code": f"{first_nine}{check}", "representative": name, "phone": phone,
+                "address": address}  # fmt: skip
+    if draw < 0.15:
+        return {"name": name, "passport_number": f"M{rng.randrange(10**7, 10**8)}",
+                "nationality": rng.choice(["KOR", "JPN", "FRA"]), "phone": phone,
+                "address": address}  # fmt: skip
+    return {"name": name, "id_number": f"0{rng.randrange(10**10, 10**11)}", "phone": phone,
+            "address": address}  # fmt: skip
 
 
 class Portal:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, create_model
 
 from services.intake.catalogue import Agency, Catalogue, CatalogueError, Procedure
 from services.intake.desk import Desk, DossierNotFoundError
@@ -16,7 +16,7 @@ from services.intake.views import DossierView, ReceiptView
 from shared.api_keys import Scope
 from shared.events import intake_requests as rq
 from shared.events.envelope import DossierCode, SubmissionId
-from shared.events.personal_data import CitizenIdNumber
+from shared.events.personal_data import PersonIdentity
 from shared.http_access import Authenticated
 from shared.http_errors import answer_with, install_common_handlers, refused
 from shared.outbox import ConflictError
@@ -55,11 +55,9 @@ def error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IllegalStepError, illegal_step)
 
 
-class DataSubject(BaseModel):
-    """A person, by their ID number (in the body, so it stays out of URLs and access logs)."""
-
-    model_config = ConfigDict(extra="forbid")
-    id_number: CitizenIdNumber = Field(repr=False)
+class DataSubject(PersonIdentity):
+    """A person, by their citizen ID number, or a foreigner by passport number and nationality
+    (in the body, so it stays out of URLs and access logs)."""
 
 
 def intake_router(
@@ -110,14 +108,14 @@ def intake_router(
         """Everything intake holds on a person (their dossiers with the applicant data), for a
         request under the personal data protection law. Admin scope; logged without the data."""
         caller.require(Scope.ADMIN)
-        return await subjects.export(person.id_number, caller.id)
+        return await subjects.export(person.identity, caller.id)
 
     @router.post("/admin/data-subject/erase", tags=["admin"])
     async def erase_personal_data(person: DataSubject, caller: Authenticated) -> dict[str, Any]:
         """Erase a person's applicant data (Redis, and a tombstone on Kafka) from every dossier
         of theirs; 409 while one is open. The dossiers' records (no personal data) stay."""
         caller.require(Scope.ADMIN)
-        return await subjects.erase(person.id_number, caller.id)
+        return await subjects.erase(person.identity, caller.id)
 
     for request_class, action in ACTION_OF.items():
         _add_action(router, desk, request_class, action)

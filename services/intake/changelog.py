@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from services.intake.lifecycle import DossierRecord
 from services.intake.store import Snapshot, Stored, StoredAnswer, restored_sequences
-from shared.events.personal_data import Applicant
+from shared.events.personal_data import APPLICANT
 from shared.outbox import OutboxEntry
 from shared.topics import INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
 
@@ -84,9 +84,9 @@ class SnapshotBuilder:
                 self.snapshot.records[code] = Stored(change.record, change.version)
         elif topic == INTAKE_APPLICANTS:
             if value:
-                self.snapshot.applicants[code] = Applicant.model_validate_json(
-                    value
-                ).model_dump_json()
+                self.snapshot.applicants[code] = APPLICANT.dump_json(
+                    APPLICANT.validate_json(value)
+                ).decode()
                 self.erased.discard(code)
             else:
                 self.snapshot.applicants.pop(code, None)

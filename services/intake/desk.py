@@ -24,7 +24,7 @@ from shared.clock import Clock
 from shared.events import intake_requests as rq
 from shared.events.dossier import DossierEvent
 from shared.events.envelope import derived_event_id
-from shared.events.personal_data import Applicant
+from shared.events.personal_data import parse_applicant
 from shared.events.postal import (
     PostalReturnRequested,
     PostalReturnRequestedBody,
@@ -226,7 +226,7 @@ class Desk:
         applicant_json = await self.store.applicant(record.code)
         if applicant_json is None:
             raise RequestRejectedError("no recipient is on file for this dossier")
-        applicant = Applicant.model_validate_json(applicant_json)
+        applicant = parse_applicant(applicant_json)
         now = self.clock.now()
         event = PostalReturnRequested(
             event_id=derived_event_id("intake", request.submission_id, "postal-return"),
@@ -236,7 +236,7 @@ class Desk:
             body=PostalReturnRequestedBody(
                 dossier_code=record.code,
                 agency_code=record.agency_code,
-                recipient=applicant.model_dump(include={"name", "phone", "address"}),
+                recipient=applicant.recipient(),
                 cash_on_delivery_vnd=request.cash_on_delivery_vnd,
             ),
         )

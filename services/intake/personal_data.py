@@ -68,8 +68,8 @@ class DataSubjectRequests:
         self.store = store
         self.publisher = publisher
 
-    async def export(self, id_number: str, client_id: str) -> dict[str, Any]:
-        person = person_hash(id_number)
+    async def export(self, identity: str, client_id: str) -> dict[str, Any]:
+        person = person_hash(identity)
         dossiers = []
         for code in await self.store.person_codes(person):
             applicant = await self.store.applicant(code)
@@ -81,8 +81,8 @@ class DataSubjectRequests:
         log.info("data subject export", extra={"client": client_id, "dossiers": len(dossiers)})
         return {"dossiers": dossiers}
 
-    async def erase(self, id_number: str, client_id: str) -> dict[str, Any]:
-        person = person_hash(id_number)
+    async def erase(self, identity: str, client_id: str) -> dict[str, Any]:
+        person = person_hash(identity)
         codes = await self.store.person_codes(person)
         held = [code for code in codes if await self.store.applicant(code) is not None]
         open_codes = []

@@ -35,7 +35,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from services.intake.lifecycle import DossierRecord, Status
-from shared.events.personal_data import Applicant
+from shared.events.personal_data import parse_applicant
 from shared.outbox import (
     Commit,
     CommitScript,
@@ -143,13 +143,14 @@ def erase_at(record: DossierRecord, keep_for: timedelta) -> datetime | None:
     return ended_at + keep_for
 
 
-def person_hash(id_number: str) -> str:
-    """The key of a person's dossier index: the SHA-256 of their ID number."""
-    return hashlib.sha256(id_number.encode()).hexdigest()
+def person_hash(identity: str) -> str:
+    """The key of a person's dossier index: the SHA-256 of their identity (the citizen ID
+    number, or `passport:{nationality}:{number}`; `organisation:{tax code}` for a business)."""
+    return hashlib.sha256(identity.encode()).hexdigest()
 
 
 def person_of(applicant_json: str) -> str:
-    return person_hash(Applicant.model_validate_json(applicant_json).id_number)
+    return person_hash(parse_applicant(applicant_json).identity)
 
 
 def parse_code(code: str) -> tuple[str, str, int]:

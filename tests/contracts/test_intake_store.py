@@ -21,7 +21,7 @@ from services.intake.store import (
     StoredAnswer,
     person_of,
 )
-from shared.events.personal_data import Applicant
+from shared.events.personal_data import PersonApplicant
 from shared.outbox import ConflictError, NotReadyError, OutboxEntry
 from shared.topics import DOSSIER_EVENTS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
 from tests.integration.intake_fixtures import APPLICANT
@@ -29,7 +29,7 @@ from tests.lua_key_check import KeyCheckingRedis
 from tests.unit.intake.test_lifecycle import new_dossier
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-APPLICANT_JSON = Applicant.model_validate(APPLICANT).model_dump_json()
+APPLICANT_JSON = PersonApplicant.model_validate(APPLICANT).model_dump_json()
 
 
 def sample_record(code: str) -> DossierRecord:

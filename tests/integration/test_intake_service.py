@@ -167,10 +167,61 @@ async def test_invalid_fields_are_named_and_never_echoed(intake: Intake) -> None
     response = await intake.receive(submission_id="invalid", channel="fax", applicant=applicant)
     assert response.status_code == 422
     locations = {tuple(problem["loc"]) for problem in response.json()["detail"]}
-    assert {("body", "channel"), ("body", "applicant", "id_number"),
-            ("body", "applicant", "phone")} <= locations  # fmt: skip
+    assert {("body", "channel"), ("body", "applicant", "person", "id_number"),
+            ("body", "applicant", "person", "phone")} <= locations  # fmt: skip
     assert "0912" not in response.text
     assert "Nguyễn" not in response.text
+
+
+ORGANISATION: dict[str, Any] = {
+    "kind": "organisation",
+    "name": "Công ty TNHH Ánh Dương",
+    "tax_code": "0300588569",
+    "representative": "Trần Văn Cường",
+    "phone": "0903123457",
+    "address": {"province": "TP. Hồ Chí Minh", "commune": "Phường Sài Gòn",
+                "street": "5 Lê Duẩn"},
+}  # fmt: skip
+FOREIGNER: dict[str, Any] = {
+    "name": "Kim Min-jun",
+    "passport_number": "M12345678",
+    "nationality": "KOR",
+    "phone": "0903123458",
+    "address": {"province": "TP. Hồ Chí Minh", "commune": "Phường Sài Gòn",
+                "street": "7 Lê Duẩn"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("applicant", [ORGANISATION, FOREIGNER], ids=["organisation", "foreigner"])
+async def test_an_organisation_and_a_foreigner_file_and_get_a_code_and_a_rating_token(
+    intake: Intake, kafka_topics: str, applicant: dict[str, Any]
+) -> None:
+    async with TopicTail(kafka_topics, "dossier.events.v1") as tail:
+        response = await intake.receive(
+            submission_id=f"applicant-{applicant.get('kind', 'person')}", applicant=applicant
+        )
+        assert response.status_code == 201, response.text
+        receipt = response.json()
+        assert receipt["code"].startswith("UBND.P.BN-")
+        assert len(receipt["rating_token"]) >= 22
+        await wait_for(lambda: _has(tail, receipt["code"]), within=30, what="the receipt event")
+        published = b"".join(record.value or b"" for record in tail.records)
+    identifiers = [applicant.get("tax_code"), applicant.get("passport_number")]
+    for private in [applicant["phone"], applicant["address"]["street"], *identifiers]:
+        if private:
+            assert private.encode() not in published  # never on dossier.events.v1
+    stored = await intake.desk.store.applicant(receipt["code"])
+    assert stored is not None
+    assert json.loads(stored)["kind"] == applicant.get("kind", "person")
+
+
+async def test_a_bad_tax_code_is_422_naming_the_field_without_echoing_it(intake: Intake) -> None:
+    bad = ORGANISATION | {"tax_code": "0300588560"}  # wrong check digit
+    response = await intake.receive(submission_id="bad-tax-code", applicant=bad)
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "applicant", "organisation", "tax_code"]
+    assert "0300588560" not in response.text
 
 
 async def test_illegal_step_is_409_with_current_state_and_allowed_steps(intake: Intake) -> None:

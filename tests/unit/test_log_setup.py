@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from shared.events.personal_data import Address, Applicant
+from shared.events.personal_data import Address, OrganisationApplicant, PersonApplicant
 from shared.log_setup import JsonFormatter, mask_personal_data
 
 
@@ -32,7 +32,7 @@ def test_json_log_line_masks_message_and_extra_fields() -> None:
 
 
 def test_applicant_repr_never_shows_personal_data() -> None:
-    applicant = Applicant(
+    applicant = PersonApplicant(
         name="Nguyễn Văn An",
         phone="0912345678",
         id_number="079203001234",
@@ -40,4 +40,17 @@ def test_applicant_repr_never_shows_personal_data() -> None:
     )
     shown = repr(applicant) + str(applicant)
     for secret in ("Nguyễn", "0912345678", "079203001234", "Lê Lợi"):
+        assert secret not in shown
+
+
+def test_organisation_repr_never_shows_its_representative_or_tax_code() -> None:
+    applicant = OrganisationApplicant(
+        name="Công ty TNHH Ánh Dương",
+        tax_code="0100109106",
+        representative="Trần Thị Bình",
+        phone="0912345678",
+        address=Address(province="Hà Nội", commune="Phường Ba Đình", street="1 Điện Biên Phủ"),
+    )
+    shown = repr(applicant) + str(applicant)
+    for secret in ("0100109106", "Trần Thị Bình", "0912345678", "Điện Biên Phủ"):
         assert secret not in shown
