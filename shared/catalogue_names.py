@@ -11,6 +11,7 @@ LEVEL_NAMES = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune
 @dataclass(frozen=True)
 class CatalogueNames:
     by_grouping: dict[str, dict[str, str]] = field(default_factory=dict)
+    agency_units: dict[str, str] = field(default_factory=dict)  # agency code -> unit code
 
     @classmethod
     def from_toml(cls, text: str) -> "CatalogueNames":
@@ -26,7 +27,8 @@ class CatalogueNames:
                 "procedure": {code: name for code, (_, name) in procedures.items()},
                 "field": {item["code"]: item["name"] for item in data.get("field", [])},
                 "level": LEVEL_NAMES,
-            }
+            },
+            {item["code"]: item["unit"] for item in data.get("agency", []) if "unit" in item},
         )
 
     @classmethod

@@ -28,6 +28,7 @@ class Agency(BaseModel):
     code: str = Field(pattern=r"^[A-Z0-9.]{2,20}$")
     name: str
     level: Level
+    unit: str = Field(description="The administrative unit it belongs to (config/units.toml)")
 
 
 class StepSpec(BaseModel):

@@ -22,6 +22,7 @@ from services.reporting.projections import (
     COUNT_COLUMNS,
     RATING_COLUMNS,
     REASON_COLUMN,
+    DossierGrouping,
     ProcessingRow,
     SatisfactionRow,
     dossiers_in,
@@ -31,13 +32,17 @@ from services.reporting.projections import (
     satisfaction_report,
 )
 from services.reporting.store import ActiveKeyspace
+from services.reporting.units import UnitQueryError, UnitView
+from shared.admin_units import MapReading, Tier, UnitMap
 from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
+from shared.business_calendar import VIETNAM
 from shared.catalogue_names import CatalogueNames
+from shared.clock import Clock
 from shared.http_access import MaybeAuthenticated
 from shared.rating_reasons import ReasonCategories
 
 Format = Literal["json", "csv", "xlsx"]
-Grouping = Literal["agency", "level", "field", "procedure"]
+Grouping = Literal["agency", "level", "field", "procedure", "unit"]
 RatingGrouping = Literal["agency", "clerk", "procedure"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INDEX_766_FORMULA = (
@@ -53,6 +58,15 @@ INDEX_766_SOURCE = (
     "measured yet)."
 )
 From = Annotated[date | None, Query(alias="from")]
+MapParam = Annotated[
+    MapReading,
+    Query(alias="map", description="as_was: under the unit that received each dossier; "
+          "as_is: rolled up into today's successors"),
+]  # fmt: skip
+TierParam = Annotated[Tier, Query(description="The tier of the rows when group_by=unit")]
+UnitParam = Annotated[
+    str | None, Query(description="Only dossiers of this unit and the units under it")
+]
 To = Annotated[date | None, Query(alias="to")]
 
 
@@ -105,19 +119,37 @@ class Reports:
     """The read side: loads facts for a period and names the groups."""
 
     def __init__(
-        self, keyspace: ActiveKeyspace, names: CatalogueNames, reasons: ReasonCategories
-    ) -> None:
+        self, keyspace: ActiveKeyspace, names: CatalogueNames, reasons: ReasonCategories,
+        units: UnitMap, clock: Clock,
+    ) -> None:  # fmt: skip
         self.keyspace, self.names, self.reasons = keyspace, names, reasons
+        self.units, self.clock = units, clock
+
+    def unit_view(self, reading: MapReading, tier: Tier, unit: str | None = None) -> UnitView:
+        try:
+            view = UnitView(self.units, self.names.agency_units, reading, tier,
+                            self.clock.now().astimezone(VIETNAM).date())  # fmt: skip
+            if unit is not None:
+                view.check_unit(unit)
+        except UnitQueryError as error:
+            raise HTTPException(422, detail=str(error)) from error
+        return view
 
     async def dossiers(
-        self, period: Period, agency: str | None, level: str | None
-    ) -> list[DossierFacts]:
+        self, period: Period, agency: str | None, level: str | None,
+        unit: str | None = None, view: UnitView | None = None,
+    ) -> list[DossierFacts]:  # fmt: skip
         store = await self.keyspace.current()
         return [
             facts
             for facts in await store.dossiers_relevant_to(period.start)
-            if agency in (None, facts.agency) and level in (None, facts.level)
+            if agency in (None, facts.agency)
+            and level in (None, facts.level)
+            and (unit is None or view is None or view.within(facts, unit))
         ]
+
+    def grouping(self, group_by: str, view: UnitView) -> DossierGrouping:
+        return view.row if group_by == "unit" else group_by
 
     async def ratings(self, period: Period, agency: str | None = None) -> list[RatingFacts]:
         store = await self.keyspace.current()
@@ -126,7 +158,10 @@ class Reports:
 
     def named(self, grouping: str, rows: list[Any]) -> list[ProcessingRow | SatisfactionRow]:
         for row in rows:
-            row.group_name = self.names.name(grouping, row.group)
+            row.group_name = (
+                self.units.name(row.group) if grouping == "unit"
+                else self.names.name(grouping, row.group)
+            )  # fmt: skip
         return rows
 
     def dossier_line(self, facts: DossierFacts, period: Period) -> dict[str, Any]:
@@ -183,26 +218,33 @@ def require_people_access(caller: Client | None, agency: str | None) -> None:
 
 def reports_router(
     keyspace: ActiveKeyspace, minimum_ratings: int, names: CatalogueNames,
-    reasons: ReasonCategories,
+    reasons: ReasonCategories, units: UnitMap, clock: Clock,
 ) -> APIRouter:  # fmt: skip
     router = APIRouter(prefix="/v1/reports", tags=["reports"])
-    reports = Reports(keyspace, names, reasons)
+    reports = Reports(keyspace, names, reasons, units, clock)
 
     @router.get("/processing")
     async def processing(
         from_day: From = None, to_day: To = None, period: str | None = None,
         regime: bool = False, group_by: Grouping = "agency",
         agency: str | None = None, level: str | None = None, format: Format = "json",
+        unit: UnitParam = None, tier: TierParam = Tier.COMMUNE,
+        map_reading: MapParam = MapReading.AS_WAS,
     ) -> Any:  # fmt: skip
         """The statistics table of dossier processing for a period (by event time). Every row
         balances: carried_over + new_total = resolved_total + withdrawn + stopped +
-        pending_total (= received_total); refused_at_receipt is apart (never received)."""
+        pending_total (= received_total); refused_at_receipt is apart (never received).
+        By administrative unit: `group_by=unit` with `tier`, and `map` to read the past as the
+        map was or as it is; `unit=` keeps one unit with everything under it."""
         chosen = _period(from_day, to_day, period, regime)
+        view = reports.unit_view(map_reading, tier, unit)
         rows, total = processing_report(
-            await reports.dossiers(chosen, agency, level), chosen, group_by
-        )
+            await reports.dossiers(chosen, agency, level, unit, view), chosen,
+            reports.grouping(group_by, view),
+        )  # fmt: skip
         table = [asdict(row) for row in reports.named(group_by, rows)]
-        body = {"period": chosen.label, "group_by": group_by, "rows": table, "total": asdict(total)}
+        body = {"period": chosen.label, "group_by": group_by, "rows": table, "total": asdict(total),
+                "map": map_reading, "tier": tier, "unit": unit}  # fmt: skip
         return _answer(body, [*table, asdict(total)], PROCESSING_HEADINGS, "xu-ly-ho-so", format)
 
     @router.get("/processing/dossiers")
@@ -210,15 +252,18 @@ def reports_router(
         column: str, from_day: From = None, to_day: To = None, period: str | None = None,
         regime: bool = False, group_by: Grouping = "agency", group: str | None = None,
         agency: str | None = None, level: str | None = None, format: Format = "json",
+        unit: UnitParam = None, tier: TierParam = Tier.COMMUNE,
+        map_reading: MapParam = MapReading.AS_WAS,
         page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Any:  # fmt: skip
         """The dossiers behind one count of the processing table: the same period and filters,
         the row (`group`, none for the total) and the `column`. Its `count` is the count."""
         chosen = _period(from_day, to_day, period, regime)
+        view = reports.unit_view(map_reading, tier, unit)
         found = dossiers_in(
-            await reports.dossiers(chosen, agency, level), chosen, group_by, group,
-            _column(column, COUNT_COLUMNS),
+            await reports.dossiers(chosen, agency, level, unit, view), chosen,
+            reports.grouping(group_by, view), group, _column(column, COUNT_COLUMNS),
         )  # fmt: skip
         lines = [reports.dossier_line(facts, chosen) for facts in found]
         listed = _page(lines, page, page_size, format)
@@ -292,19 +337,25 @@ def reports_router(
     @router.get("/page", response_class=HTMLResponse)
     async def page_for_people(
         from_day: From = None, to_day: To = None, period: str | None = None,
-        regime: bool = False, group_by: Grouping = "agency",
+        regime: bool = False, group_by: Grouping = "agency", unit: UnitParam = None,
+        tier: TierParam = Tier.COMMUNE, map_reading: MapParam = MapReading.AS_WAS,
     ) -> HTMLResponse:  # fmt: skip
         """The processing and satisfaction reports as a page for people, with a chart; each
-        count links to the list of dossiers or ratings behind it."""
+        count links to the list of dossiers or ratings behind it. By unit, the page links to
+        the same table read the other way (as the map was / as it is)."""
         chosen = _period(from_day, to_day, period, regime)
-        rows, total = processing_report(await reports.dossiers(chosen, None, None), chosen,
-                                        group_by)  # fmt: skip
+        view = reports.unit_view(map_reading, tier, unit)
+        rows, total = processing_report(
+            await reports.dossiers(chosen, None, None, unit, view), chosen,
+            reports.grouping(group_by, view),
+        )  # fmt: skip
         grouping = group_by if group_by in ("agency", "procedure") else "agency"
         ratings = satisfaction_report(await reports.ratings(chosen), chosen, grouping,
                                       minimum_ratings)  # fmt: skip
         reports.named(group_by, rows)
         reports.named(grouping, ratings.rows)
-        return HTMLResponse(report_page(chosen, group_by, rows, total, grouping, ratings))
+        on_map = {"tier": tier.value, "map": map_reading.value} | ({"unit": unit} if unit else {})
+        return HTMLResponse(report_page(chosen, group_by, rows, total, grouping, ratings, on_map))
 
     @router.get("/index766")
     async def index766(

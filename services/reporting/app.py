@@ -11,6 +11,7 @@ from services.reporting.month_gauges import MonthGauges
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
+from shared.admin_units import UnitMap
 from shared.api_keys import ApiKeys
 from shared.catalogue_names import CatalogueNames
 from shared.clock import Clock, SystemClock
@@ -34,7 +35,11 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
         runtime.state = keyspace
         names = CatalogueNames.from_file(settings.catalogue_file)
         reasons = ReasonCategories.from_file(settings.rating_reasons_file)
-        return (reports_router(keyspace, settings.minimum_ratings_for_ranking, names, reasons),)
+        units = UnitMap.from_file(settings.units_file)
+        return (
+            reports_router(keyspace, settings.minimum_ratings_for_ranking, names, reasons, units,
+                           clock or SystemClock()),
+        )  # fmt: skip
 
     app = wire_service(
         "reporting",

@@ -1,7 +1,7 @@
 """The human-readable report page: the processing and satisfaction tables of a period and a
 bar chart of on-time rates, as one HTML page with inline SVG (no script, no external files)."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from html import escape
 from urllib.parse import urlencode
@@ -61,15 +61,16 @@ def _table(
 
 
 def _linker(
-    route: str, period: Period, grouping: str, columns: Iterable[str]
-) -> Callable[[object, str], str]:
+    route: str, period: Period, grouping: str, columns: Iterable[str],
+    extra: Mapping[str, str] | None = None,
+) -> Callable[[object, str], str]:  # fmt: skip
     known = set(columns)
 
     def link(group: object, column: str) -> str:
         if column not in known:
             return ""
         query = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat(),
-                 "group_by": grouping, "column": column}  # fmt: skip
+                 "group_by": grouping, "column": column, **(extra or {})}  # fmt: skip
         if group is not None:
             query["group"] = str(group)
         return f"/v1/reports/{route}?{urlencode(query)}"
@@ -103,6 +104,27 @@ def _chart(rows: list[ProcessingRow]) -> str:
     )
 
 
+MAP_READINGS = {
+    "as_was": "theo địa giới hành chính tại thời điểm tiếp nhận",
+    "as_is": "theo địa giới hành chính hiện nay (gộp vào đơn vị kế thừa)",
+}
+
+
+def _map_switch(period: Period, grouping: str, on_map: Mapping[str, str]) -> str:
+    """By unit: which reading of the map this is, and a link to the other one."""
+    if grouping != "unit":
+        return ""
+    shown = on_map.get("map", "as_was")
+    other = "as_is" if shown == "as_was" else "as_was"
+    query = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat(),
+             "group_by": "unit", **on_map, "map": other}  # fmt: skip
+    href = f"/v1/reports/page?{urlencode(query)}"
+    return (
+        f'<p class="map">Số liệu {escape(MAP_READINGS[shown])}. '
+        f'<a href="{escape(href)}">Xem {escape(MAP_READINGS[other])}</a></p>'
+    )
+
+
 def report_page(
     period: Period,
     grouping: str,
@@ -110,17 +132,19 @@ def report_page(
     total: ProcessingRow,
     rating_grouping: str,
     satisfaction: SatisfactionReport,
+    on_map: Mapping[str, str] | None = None,
 ) -> str:
     title = f"Báo cáo kết quả giải quyết thủ tục hành chính: {period.label}"
     processing = [*(asdict(row) for row in rows), asdict(total)]
     rated = [*(asdict(row) for row in satisfaction.rows), asdict(satisfaction.total)]
-    dossier_links = _linker("processing/dossiers", period, grouping, COUNT_COLUMNS)
+    dossier_links = _linker("processing/dossiers", period, grouping, COUNT_COLUMNS, on_map)
     rating_links = _linker("satisfaction/ratings", period, rating_grouping, RATING_COLUMNS)
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{escape(title)}</h1>
 <h2>Tình hình tiếp nhận và giải quyết hồ sơ</h2>
+{_map_switch(period, grouping, on_map or {})}
 <p>Mỗi số liệu dẫn tới danh sách hồ sơ tương ứng.</p>
 {_table(processing, PROCESSING_HEADINGS, dossier_links)}
 <h2>Tỷ lệ giải quyết đúng hạn (trước hạn và đúng hạn / đã giải quyết)</h2>

@@ -5,7 +5,7 @@ dossier is put into a column, so a drill-down list always has its count's length
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from services.reporting.dossier_facts import DossierFacts, Ending, OpenState, RatingFacts
 from services.reporting.periods import Period
@@ -114,14 +114,21 @@ COUNT_COLUMNS = tuple(
 )
 
 
+DossierGrouping = str | Callable[[DossierFacts], str]  # a fact's name, or a function
+
+
+def _group_of(item: Any, grouping: str | Callable[[Any], str]) -> str:
+    return grouping(item) if callable(grouping) else str(item.group(grouping))
+
+
 def processing_report(
-    dossiers: Iterable[DossierFacts], period: Period, grouping: str
+    dossiers: Iterable[DossierFacts], period: Period, grouping: DossierGrouping
 ) -> tuple[list[ProcessingRow], ProcessingRow]:
     rows: dict[str, ProcessingRow] = {}
     for facts in dossiers:
         columns = columns_of(facts, period)
         if columns:
-            key = facts.group(grouping)
+            key = _group_of(facts, grouping)
             rows.setdefault(key, ProcessingRow(key)).count(columns)
     total = ProcessingRow("total")
     for row in rows.values():
@@ -130,7 +137,7 @@ def processing_report(
 
 
 def dossiers_in(
-    dossiers: Iterable[DossierFacts], period: Period, grouping: str, group: str | None,
+    dossiers: Iterable[DossierFacts], period: Period, grouping: DossierGrouping, group: str | None,
     column: str,
 ) -> list[DossierFacts]:  # fmt: skip
     """The dossiers behind one cell (`group` None: the total row), by code."""
@@ -139,12 +146,12 @@ def dossiers_in(
 
 def _in_cell(
     items: Iterable[Listed], columns: Callable[[Listed, Period], list[str]], period: Period,
-    grouping: str, group: str | None, column: str,
+    grouping: str | Callable[[Any], str], group: str | None, column: str,
 ) -> list[Listed]:  # fmt: skip
     found = [
         item
         for item in items
-        if (group is None or item.group(grouping) == group) and column in columns(item, period)
+        if (group is None or _group_of(item, grouping) == group) and column in columns(item, period)
     ]
     return sorted(found, key=lambda item: item.code)
 

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from shared.admin_units import UNITS_FILE
 from shared.rating_reasons import REASONS_FILE
 from shared.settings import ServiceSettings
 
@@ -14,3 +15,5 @@ class ReportingSettings(ServiceSettings):
     # The names printed next to codes (agencies, procedures, fields) come from the catalogue.
     catalogue_file: Path = Field(CONFIG / "catalogue.toml", alias="CATALOGUE_FILE")
     rating_reasons_file: Path = Field(REASONS_FILE, alias="RATING_REASONS_FILE")
+    # Administrative units with their dates and successors: reports by unit.
+    units_file: Path = Field(UNITS_FILE, alias="UNITS_FILE")

@@ -29,9 +29,9 @@ class Desk:
         self.client, self.stack = client, stack
         self.headers = {"X-API-Key": stack.key}
 
-    async def receive(self, at: datetime, procedure: str = MARRIAGE) -> str:
+    async def receive(self, at: datetime, procedure: str = MARRIAGE, agency: str = AGENCY) -> str:
         body = receipt(submission_id=uuid.uuid4().hex, procedure_code=procedure,
-                       agency_code=AGENCY, received_at=at.isoformat())  # fmt: skip
+                       agency_code=agency, received_at=at.isoformat())  # fmt: skip
         answer = await self.client.post(f"{self.stack.url('intake')}/v1/dossiers",
                                         json=body, headers=self.headers)  # fmt: skip
         assert answer.status_code == 201, answer.text
@@ -184,3 +184,46 @@ async def test_the_audit_names_a_cell_changed_behind_the_services_back(
     metrics = (await desk.client.get(f"{stack.url('reporting')}/metrics")).text
     assert "reporting_audit_differences " in metrics
     assert "reporting_audit_differences 0.0" not in metrics
+
+
+async def test_the_1_july_2025_change_reads_as_the_map_was_and_as_it_is(desk: Desk) -> None:
+    """A former district's People's Committee receives on 30 June 2025; its successor ward
+    receives on 1 July 2025 (config/units.toml: District 1 -> Phường Sài Gòn)."""
+    before = await desk.receive(vn(2025, 6, 30), procedure="1.001612", agency="UBND.Q1")
+    after = await desk.receive(vn(2025, 7, 1), procedure="1.001193", agency="UBND.P.SG")
+    reporting = desk.stack.url("reporting")
+    period = {"from": "2025-06-01", "to": "2025-07-31", "group_by": "unit"}
+
+    async def rows(**query: str) -> dict[str, dict[str, Any]]:
+        answer = await desk.client.get(f"{reporting}/v1/reports/processing",
+                                       params=period | query)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return {row["group"]: row for row in answer.json()["rows"]}
+
+    async def both_counted() -> dict[str, dict[str, Any]] | None:
+        found = await rows(map="as_was", tier="commune")
+        return found if sum(row["new_total"] for row in found.values()) == 2 else None
+
+    as_was = await wait_for(both_counted, within=60, what="both dossiers in reporting")
+    assert {code: row["new_total"] for code, row in as_was.items()} == {
+        "HCM.Q1": 1,
+        "HCM.SAI-GON": 1,
+    }
+    assert as_was["HCM.Q1"]["group_name"] == "Quận 1"
+    as_is = await rows(map="as_is", tier="commune")
+    assert {code: row["new_total"] for code, row in as_is.items()} == {"HCM.SAI-GON": 2}
+    assert as_is["HCM.SAI-GON"]["group_name"] == "Phường Sài Gòn"
+    for reading in ("as_was", "as_is"):  # the province's total is the same both ways
+        province = await rows(map=reading, tier="province", unit="HCM")
+        assert {code: row["new_total"] for code, row in province.items()} == {"HCM": 2}
+    drill = {"map": "as_is", "tier": "commune", "group": "HCM.SAI-GON", "column": "new_total"}
+    listing = f"{reporting}/v1/reports/processing/dossiers"
+    listed = (await desk.client.get(listing, params=period | drill)).json()
+    assert sorted(line["code"] for line in listed["dossiers"]) == sorted([before, after])
+    page = (await desk.client.get(f"{reporting}/v1/reports/page", params=period)).text
+    assert "map=as_is" in page  # the page offers the other reading
+    today_by_district = period | {"map": "as_is", "tier": "district"}
+    no_districts = await desk.client.get(f"{reporting}/v1/reports/processing",
+                                         params=today_by_district)  # fmt: skip
+    assert no_districts.status_code == 422
+    assert "no districts" in no_districts.json()["detail"]

@@ -112,6 +112,7 @@ def test_overlapping_versions_are_refused() -> None:
 code = "STP"
 name = "Sở Tư pháp"
 level = "province"
+unit = "HCM"
 [[procedure]]
 code = "P1"
 name = "x"

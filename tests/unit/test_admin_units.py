@@ -1,0 +1,84 @@
+"""Administrative units as effective-dated data: the seed map, successors and tiers."""
+
+from datetime import date
+
+import pytest
+
+from services.intake.catalogue import Catalogue
+from shared.admin_units import UNITS_FILE, MapReading, Tier, UnitMap, UnitsError
+from shared.catalogue_names import CatalogueNames
+from tests.integration.intake_fixtures import ROOT
+
+UNITS = UnitMap.from_file(UNITS_FILE)
+TODAY = date(2026, 3, 2)
+
+
+def test_every_agency_of_the_sample_catalogue_is_placed_on_the_map() -> None:
+    catalogue = Catalogue.from_toml((ROOT / "config" / "catalogue.toml").read_text("utf-8"))
+    for agency in catalogue.agencies.values():
+        assert agency.unit in UNITS.units, agency.code
+
+
+def test_the_former_district_and_its_wards_roll_up_into_today_s_ward() -> None:
+    assert UNITS.current("HCM.Q1", TODAY) == "HCM.SAI-GON"
+    assert UNITS.current("HCM.Q1.BEN-NGHE", TODAY) == "HCM.SAI-GON"
+    assert UNITS.current("HCM.Q1.PHAM-NGU-LAO", TODAY) == "HCM.BEN-THANH"
+    # before the change, the old map is the map
+    assert UNITS.current("HCM.Q1.BEN-NGHE", date(2025, 6, 30)) == "HCM.Q1.BEN-NGHE"
+
+
+def test_a_merged_province_rolls_up_into_its_successor() -> None:
+    assert UNITS.current("BD", TODAY) == "HCM"
+    assert UNITS.current("HG", TODAY) == "TQ"
+    assert UNITS.current("HCM", TODAY) == "HCM"
+
+
+def test_tiers_follow_the_parents_of_the_time() -> None:
+    assert UNITS.at_tier("HCM.Q1.BEN-NGHE", Tier.DISTRICT) == "HCM.Q1"
+    assert UNITS.at_tier("HCM.Q1.BEN-NGHE", Tier.PROVINCE) == "HCM"
+    assert UNITS.at_tier("HCM.SAI-GON", Tier.DISTRICT) == "HCM"  # no district: the province
+    assert UNITS.at_tier("HCM", Tier.COMMUNE) == "HCM"  # a province's own row
+    assert UNITS.lineage("HCM.Q1.DA-KAO") == ["HCM.Q1.DA-KAO", "HCM.Q1", "HCM"]
+
+
+def test_reading_as_was_keeps_the_unit_and_as_is_carries_it_forward() -> None:
+    assert UNITS.placed("HCM.Q1", MapReading.AS_WAS, TODAY) == "HCM.Q1"
+    assert UNITS.placed("HCM.Q1", MapReading.AS_IS, TODAY) == "HCM.SAI-GON"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[unit]]\ncode = "A"\nname = "a"\ntier = "commune"', "has no parent"),
+        ('[[unit]]\ncode = "A"\nname = "a"\ntier = "province"\nparent = "B"', "has no parent"),
+        (
+            '[[unit]]\ncode = "A"\nname = "a"\ntier = "province"\nsuccessors = ["B"]',
+            "needs its valid_to",
+        ),
+        (
+            '[[unit]]\ncode = "A"\nname = "a"\ntier = "province"\nvalid_to = 2025-07-01\n'
+            'successors = ["B"]',
+            "unknown units",
+        ),
+        (
+            '[[unit]]\ncode = "A"\nname = "a"\ntier = "province"\nvalid_to = 2025-07-01\n'
+            'successors = ["B"]\n[[unit]]\ncode = "B"\nname = "b"\ntier = "province"\n'
+            'valid_to = 2025-07-01\nsuccessors = ["A"]',
+            "cycle",
+        ),
+        (
+            '[[unit]]\ncode = "C"\nname = "c"\ntier = "commune"\nparent = "D"\n'
+            '[[unit]]\ncode = "D"\nname = "d"\ntier = "commune"\nparent = "C"',
+            "higher tier",
+        ),
+    ],
+)
+def test_bad_units_data_is_refused_with_the_reason(text: str, message: str) -> None:
+    with pytest.raises(UnitsError, match=message):
+        UnitMap.from_toml(text)
+
+
+def test_catalogue_names_know_each_agency_s_unit() -> None:
+    names = CatalogueNames.from_file(ROOT / "config" / "catalogue.toml")
+    assert names.agency_units["UBND.Q1"] == "HCM.Q1"
+    assert names.agency_units["UBND.P.SG"] == "HCM.SAI-GON"
