@@ -105,7 +105,7 @@ class UnitMap:
         else (recursively) its first successor. A unit ended without successors stays."""
         seen = [code]
         unit = self.unit(code)
-        while not unit.in_being_on(on) and unit.successors and on >= (unit.valid_to or on):
+        while unit.successors and unit.valid_to is not None and on >= unit.valid_to:
             unit = self.unit(unit.successors[0])
             if unit.code in seen:
                 raise UnitsError(f"successors of {code} form a cycle: {seen}")

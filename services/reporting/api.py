@@ -126,18 +126,15 @@ class Reports:
         self.units, self.clock = units, clock
 
     def unit_view(self, reading: MapReading, tier: Tier, unit: str | None = None) -> UnitView:
+        today = self.clock.now().astimezone(VIETNAM).date()
         try:
-            view = UnitView(self.units, self.names.agency_units, reading, tier,
-                            self.clock.now().astimezone(VIETNAM).date())  # fmt: skip
-            if unit is not None:
-                view.check_unit(unit)
+            return UnitView(self.units, self.names.agency_units, reading, tier, today, unit)
         except UnitQueryError as error:
             raise HTTPException(422, detail=str(error)) from error
-        return view
 
     async def dossiers(
         self, period: Period, agency: str | None, level: str | None,
-        unit: str | None = None, view: UnitView | None = None,
+        view: UnitView | None = None,
     ) -> list[DossierFacts]:  # fmt: skip
         store = await self.keyspace.current()
         return [
@@ -145,7 +142,7 @@ class Reports:
             for facts in await store.dossiers_relevant_to(period.start)
             if agency in (None, facts.agency)
             and level in (None, facts.level)
-            and (unit is None or view is None or view.within(facts, unit))
+            and (view is None or view.keeps(facts))
         ]
 
     def grouping(self, group_by: str, view: UnitView) -> DossierGrouping:
@@ -239,7 +236,7 @@ def reports_router(
         chosen = _period(from_day, to_day, period, regime)
         view = reports.unit_view(map_reading, tier, unit)
         rows, total = processing_report(
-            await reports.dossiers(chosen, agency, level, unit, view), chosen,
+            await reports.dossiers(chosen, agency, level, view), chosen,
             reports.grouping(group_by, view),
         )  # fmt: skip
         table = [asdict(row) for row in reports.named(group_by, rows)]
@@ -262,7 +259,7 @@ def reports_router(
         chosen = _period(from_day, to_day, period, regime)
         view = reports.unit_view(map_reading, tier, unit)
         found = dossiers_in(
-            await reports.dossiers(chosen, agency, level, unit, view), chosen,
+            await reports.dossiers(chosen, agency, level, view), chosen,
             reports.grouping(group_by, view), group, _column(column, COUNT_COLUMNS),
         )  # fmt: skip
         lines = [reports.dossier_line(facts, chosen) for facts in found]
@@ -346,7 +343,7 @@ def reports_router(
         chosen = _period(from_day, to_day, period, regime)
         view = reports.unit_view(map_reading, tier, unit)
         rows, total = processing_report(
-            await reports.dossiers(chosen, None, None, unit, view), chosen,
+            await reports.dossiers(chosen, None, None, view), chosen,
             reports.grouping(group_by, view),
         )  # fmt: skip
         grouping = group_by if group_by in ("agency", "procedure") else "agency"

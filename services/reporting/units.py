@@ -7,7 +7,6 @@ departments are a row of the province). A `unit=` filter keeps the dossiers plac
 unit or under it: the roll-up of a province is its departments and all its communes."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 
 from services.reporting.dossier_facts import DossierFacts
@@ -20,32 +19,38 @@ class UnitQueryError(ValueError):
     """A unit report asked for something the map cannot answer; the message says why."""
 
 
-@dataclass(frozen=True)
 class UnitView:
-    units: UnitMap
-    agency_units: Mapping[str, str]
-    reading: MapReading
-    tier: Tier
-    today: date
+    """One query's reading of the map. The placement depends only on the receiving agency,
+    so it is worked out once per agency, not once per dossier."""
 
-    def __post_init__(self) -> None:
-        if self.reading is MapReading.AS_IS and self.tier is Tier.DISTRICT:
+    def __init__(
+        self, units: UnitMap, agency_units: Mapping[str, str], reading: MapReading,
+        tier: Tier, today: date, unit: str | None = None,
+    ) -> None:  # fmt: skip
+        if reading is MapReading.AS_IS and tier is Tier.DISTRICT:
             raise UnitQueryError("today's map has no districts: read it with map=as_was")
+        if unit is not None and unit not in units.units:
+            raise UnitQueryError(f"unknown administrative unit {unit!r}")
+        self.units, self.agency_units = units, agency_units
+        self.reading, self.tier, self.today, self.unit = reading, tier, today, unit
+        self._placed: dict[str, str | None] = {}
 
     def placed(self, facts: DossierFacts) -> str | None:
-        unit = self.agency_units.get(facts.agency)
-        if unit is None or unit not in self.units.units:
-            return None
-        return self.units.placed(unit, self.reading, self.today)
+        if facts.agency not in self._placed:
+            unit = self.agency_units.get(facts.agency)
+            known = unit is not None and unit in self.units.units
+            self._placed[facts.agency] = (
+                self.units.placed(unit, self.reading, self.today) if known and unit else None
+            )
+        return self._placed[facts.agency]
 
     def row(self, facts: DossierFacts) -> str:
         unit = self.placed(facts)
         return UNPLACED if unit is None else self.units.at_tier(unit, self.tier)
 
-    def within(self, facts: DossierFacts, unit: str) -> bool:
+    def keeps(self, facts: DossierFacts) -> bool:
+        """No `unit` filter, or the dossier is placed at that unit or under it."""
+        if self.unit is None:
+            return True
         placed = self.placed(facts)
-        return placed is not None and unit in self.units.lineage(placed)
-
-    def check_unit(self, unit: str) -> None:
-        if unit not in self.units.units:
-            raise UnitQueryError(f"unknown administrative unit {unit!r}")
+        return placed is not None and self.unit in self.units.lineage(placed)

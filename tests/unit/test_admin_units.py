@@ -82,3 +82,30 @@ def test_catalogue_names_know_each_agency_s_unit() -> None:
     names = CatalogueNames.from_file(ROOT / "config" / "catalogue.toml")
     assert names.agency_units["UBND.Q1"] == "HCM.Q1"
     assert names.agency_units["UBND.P.SG"] == "HCM.SAI-GON"
+
+
+def test_a_unit_view_places_rows_and_keeps_a_province_with_everything_under_it() -> None:
+    from datetime import datetime
+
+    from services.reporting.dossier_facts import DossierFacts
+    from services.reporting.units import UNPLACED, UnitQueryError, UnitView
+    from shared.business_calendar import VIETNAM
+
+    def facts(agency: str) -> DossierFacts:
+        return DossierFacts(code=f"{agency}-1", agency=agency, level="commune", field="f",
+                            procedure="p", channel="counter",
+                            received_at=datetime(2025, 6, 30, 9, tzinfo=VIETNAM))  # fmt: skip
+
+    agencies = {"UBND.Q1": "HCM.Q1", "UBND.P.SG": "HCM.SAI-GON", "STP": "HCM"}
+    was = UnitView(UNITS, agencies, MapReading.AS_WAS, Tier.COMMUNE, TODAY, unit="HCM.Q1")
+    assert [was.row(facts(a)) for a in ("UBND.Q1", "UBND.P.SG", "STP", "X")] == [
+        "HCM.Q1", "HCM.SAI-GON", "HCM", UNPLACED
+    ]  # fmt: skip
+    assert [was.keeps(facts(a)) for a in ("UBND.Q1", "UBND.P.SG")] == [True, False]
+    now = UnitView(UNITS, agencies, MapReading.AS_IS, Tier.COMMUNE, TODAY, unit="HCM.SAI-GON")
+    assert [now.row(facts(a)) for a in ("UBND.Q1", "UBND.P.SG")] == ["HCM.SAI-GON"] * 2
+    assert all(now.keeps(facts(a)) for a in ("UBND.Q1", "UBND.P.SG"))
+    with pytest.raises(UnitQueryError, match="no districts"):
+        UnitView(UNITS, agencies, MapReading.AS_IS, Tier.DISTRICT, TODAY)
+    with pytest.raises(UnitQueryError, match="unknown administrative unit"):
+        UnitView(UNITS, agencies, MapReading.AS_WAS, Tier.COMMUNE, TODAY, unit="NOPE")
