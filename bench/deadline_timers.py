@@ -31,6 +31,7 @@ from shared.events.vocabulary import SupplementPolicy, TimeUnit
 from shared.kafka_access import KafkaAccess
 from shared.publishing import KafkaEventPublisher
 from shared.redis_factory import build_redis
+from shared.reference_follower import FixedReference
 
 PREFIX = "bench-deadline"
 CALENDAR = BusinessCalendar()
@@ -121,7 +122,7 @@ async def main() -> None:
     clock = ManualClock(datetime(2026, 3, 20, tzinfo=VIETNAM))
     tracker = DeadlineTracker(
         store,
-        CALENDAR,
+        FixedReference.of(calendar=CALENDAR),
         clock,
         publisher,
         DeadlineMetrics.register(CollectorRegistry()),

@@ -35,14 +35,14 @@ from services.deadline.metrics import DeadlineMetrics
 from services.deadline.store import Parked, RedisDeadlineStore
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import Windows
-from services.intake.catalogue import Catalogue
-from services.intake.desk import CatalogueHolder, Desk
+from services.intake.desk import Desk
 from services.intake.personal_data import ApplicantLifetime
 from services.intake.store import RedisIntakeStore
 from services.reporting.projector import Projector
 from services.reporting.store import FixedKeyspace, RedisReportingStore
 from shared.api_keys import Client, Scope
-from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.business_calendar import VIETNAM
+from shared.catalogue import Catalogue
 from shared.clock import ManualClock
 from shared.events import intake_requests as rq
 from shared.events.deadline import DEADLINE_EVENT
@@ -50,6 +50,7 @@ from shared.events.dossier import DOSSIER_EVENT
 from shared.events.envelope import Event
 from shared.publishing import RawRecord
 from shared.redis_factory import build_redis
+from shared.reference_follower import FixedReference
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 from tests.integration.intake_fixtures import APPLICANT, receipt
 
@@ -134,7 +135,7 @@ async def run_intake(redis: Redis, prefix: str, dossiers: int, sink: Sink) -> Ap
     await store.mark_ready()
     catalogue = Catalogue.from_toml((ROOT / "config" / "catalogue.toml").read_text())
     clock = ManualClock(START)
-    desk = Desk(store, CatalogueHolder(catalogue), BusinessCalendar(), clock, sink)  # type: ignore[arg-type]
+    desk = Desk(store, FixedReference.of(catalogue), clock, sink)  # type: ignore[arg-type]
 
     async def life(n: int) -> None:
         applicant = APPLICANT | {"id_number": f"{n:012d}"}  # one person per dossier
@@ -162,7 +163,7 @@ async def run_deadline(redis: Redis, prefix: str, events: list[Event]) -> Deadli
         claim_lease=timedelta(minutes=1), consumer_group="bench", forget_ended_after=WINDOW,
     )  # fmt: skip
     tracker = DeadlineTracker(
-        RedisDeadlineStore(redis, prefix), BusinessCalendar(), clock, Sink(),  # type: ignore[arg-type]
+        RedisDeadlineStore(redis, prefix), FixedReference.of(), clock, Sink(),  # type: ignore[arg-type]
         DeadlineMetrics.register(CollectorRegistry()), config, lease_clock=clock,
     )  # fmt: skip
     by_code: dict[str, list[Event]] = {}

@@ -17,7 +17,7 @@ from services.deadline.app import create_app as create_deadline
 from services.intake.app import create_app as create_intake
 from services.reporting.app import create_app as create_reporting
 from services.survey.app import create_app as create_survey
-from shared.contracts import TOPIC_CONTRACTS, json_schema_of
+from shared.contracts import REFERENCE_CONTRACTS, TOPIC_CONTRACTS, json_schema_of
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 
@@ -28,7 +28,7 @@ def render() -> dict[Path, str]:
             json_schema_of(topic), indent=2, ensure_ascii=False, sort_keys=True
         )
         + "\n"
-        for topic in TOPIC_CONTRACTS
+        for topic in TOPIC_CONTRACTS | REFERENCE_CONTRACTS
     }
     # Building an app connects to nothing; its broker carries the subscribers and publishers.
     brokers = [app.state.runtime.broker for app in (

@@ -10,6 +10,7 @@ from shared.events.dossier import DOSSIER_EVENT
 from shared.events.intake_requests import INTAKE_REQUEST
 from shared.events.postal import POSTAL_RETURN, POSTAL_STATUS
 from shared.events.survey import SURVEY_EVENT, SURVEY_SUBMISSION
+from shared.reference_log import ENTRY
 
 TOPIC_CONTRACTS: dict[str, TypeAdapter[Any]] = {
     topics.INTAKE_SUBMISSIONS: INTAKE_REQUEST,
@@ -22,7 +23,11 @@ TOPIC_CONTRACTS: dict[str, TypeAdapter[Any]] = {
 }
 
 
+# Reference data, read whole by the services that follow it (no groups, no dead letters).
+REFERENCE_CONTRACTS: dict[str, TypeAdapter[Any]] = {topics.CATALOGUE_EVENTS: ENTRY}
+
+
 def json_schema_of(topic: str) -> dict[str, Any]:
-    schema = TOPIC_CONTRACTS[topic].json_schema(mode="validation")
+    schema = (TOPIC_CONTRACTS | REFERENCE_CONTRACTS)[topic].json_schema(mode="validation")
     schema["title"] = topic
     return schema

@@ -36,6 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
 from shared.publishing import EventPublisher, carried_headers, dead_letter
+from shared.reference_follower import ReferenceNotCurrentError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +61,7 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     NodeNotReadyError,
     ConnectionError,
     TimeoutError,
+    ReferenceNotCurrentError,  # the catalogue log was not read far enough yet
 )
 
 

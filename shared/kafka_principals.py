@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from shared.topics import (
+    CATALOGUE_EVENTS,
     DEADLINE_EVENTS,
     DOSSIER_EVENTS,
     INTAKE_SUBMISSIONS,
@@ -78,12 +79,20 @@ class Principal:
         return rules
 
 
-def _service(name: str, consumes: tuple[str, ...], produces: tuple[str, ...]) -> Principal:
+def _service(
+    name: str,
+    consumes: tuple[str, ...],
+    produces: tuple[str, ...],
+    follows: tuple[str, ...] = (),
+) -> Principal:
     """A service reads its inputs, writes its outputs and its inputs' dead-letter topics, and
-    reads and writes the topics private to it (its own state's changelogs)."""
+    reads and writes the topics private to it (its own state's changelogs). It also reads
+    the reference topics it `follows` (no group, no dead letters)."""
     dead_letters = tuple(dead_letter_topic(topic) for topic in consumes)
     own = tuple(spec.name for spec in TOPICS if spec.private_to == name)
-    return Principal(name, Kind.SERVICE, reads=consumes + own, writes=produces + own + dead_letters)
+    return Principal(
+        name, Kind.SERVICE, reads=consumes + own + follows, writes=produces + own + dead_letters
+    )
 
 
 # Everything but the topics private to a service (personal data, rating tokens).
@@ -91,10 +100,20 @@ SHARED_TOPICS = tuple(spec.name for spec in TOPICS if spec.private_to is None)
 
 
 SERVICES = (
-    _service("intake", (INTAKE_SUBMISSIONS, POSTAL_STATUS), (DOSSIER_EVENTS, POSTAL_RETURNS)),
-    _service("deadline", (DOSSIER_EVENTS,), (DEADLINE_EVENTS,)),
+    _service(
+        "intake",
+        (INTAKE_SUBMISSIONS, POSTAL_STATUS),
+        (DOSSIER_EVENTS, POSTAL_RETURNS, CATALOGUE_EVENTS),
+        follows=(CATALOGUE_EVENTS,),
+    ),
+    _service("deadline", (DOSSIER_EVENTS,), (DEADLINE_EVENTS,), follows=(CATALOGUE_EVENTS,)),
     _service("survey", (DOSSIER_EVENTS, SURVEY_SUBMISSIONS), (SURVEY_EVENTS,)),
-    _service("reporting", (DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS), ()),
+    _service(
+        "reporting",
+        (DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS),
+        (),
+        follows=(CATALOGUE_EVENTS,),
+    ),
 )
 BUILT_IN = (
     Principal(ADMIN, Kind.ADMIN),

@@ -42,6 +42,9 @@ class ServiceRuntime:
     publisher: KafkaEventPublisher
     subscribers: list[Any] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)  # long-running loops, e.g. timers
+    # awaited before the broker consumes (e.g. reading the catalogue), and after it stops
+    startup: list[Hook] = field(default_factory=list)
+    shutdown: list[Hook] = field(default_factory=list)
     before_scrape: list[Hook] = field(default_factory=list)  # refresh gauges from Redis
     committer: OffsetCommitter = field(default_factory=OffsetCommitter)
     # false while the service's state is being rebuilt (its requests answer 503 meanwhile)
@@ -139,6 +142,8 @@ def build_http_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.publisher.start()
+        for hook in runtime.startup:
+            await hook()
         await runtime.broker.start()
         tasks = [
             asyncio.create_task(_supervised(getattr(loop, "__name__", "task"), loop))
@@ -155,6 +160,8 @@ def build_http_app(
                     await task
             await runtime.committer.flush_all()
             await runtime.broker.stop()
+            for hook in runtime.shutdown:
+                await hook()
             await runtime.publisher.stop()
             await runtime.redis.aclose()
             log.info("service stopped", extra={"service": runtime.name})

@@ -42,6 +42,8 @@ POSTAL_STATUS = "postal.status.v1"
 INTAKE_DOSSIERS = "intake.dossiers.v1"
 INTAKE_APPLICANTS = "intake.applicants.v1"
 INTAKE_ANSWERS = "intake.answers.v1"
+# the reference data: agencies, procedures, the calendar (shared/reference_log.py)
+CATALOGUE_EVENTS = "catalogue.events.v1"
 IDEMPOTENCY_WINDOW_MS = 7 * DAY_MS  # how long a submission's answer is kept (replays)
 
 _SOURCE_TOPICS = (
@@ -77,9 +79,22 @@ _INTAKE_CHANGELOGS = (
     ),
 )  # fmt: skip
 
+# Reference data: written by intake, read from the beginning, without a group, by the services
+# that need it. One partition, so every reader folds the changes in one order.
+_REFERENCE_TOPICS = (
+    TopicSpec(
+        CATALOGUE_EVENTS, 1, FOREVER,
+        "agencies, procedure versions, calendar overrides and hours; latest per entity",
+        cleanup_policy="compact",
+    ),
+)  # fmt: skip
+
+REFERENCE_TOPICS = tuple(spec.name for spec in _REFERENCE_TOPICS)
+
 TOPICS: tuple[TopicSpec, ...] = (
     _SOURCE_TOPICS
     + _INTAKE_CHANGELOGS
+    + _REFERENCE_TOPICS
     + tuple(
         TopicSpec(spec.dead_letter, 3, 90 * DAY_MS, f"rejected messages of {spec.name}")
         for spec in _SOURCE_TOPICS

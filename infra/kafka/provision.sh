@@ -39,6 +39,7 @@ acl operator TOPIC LITERAL 'survey.submissions.v1' READ
 acl operator TOPIC LITERAL 'survey.events.v1' READ
 acl operator TOPIC LITERAL 'postal.returns.v1' READ
 acl operator TOPIC LITERAL 'postal.status.v1' READ
+acl operator TOPIC LITERAL 'catalogue.events.v1' READ
 acl operator TOPIC LITERAL 'intake.submissions.v1.dlq' READ
 acl operator TOPIC LITERAL 'dossier.events.v1.dlq' READ
 acl operator TOPIC LITERAL 'deadline.events.v1.dlq' READ
@@ -53,8 +54,10 @@ acl intake TOPIC LITERAL 'postal.status.v1' READ
 acl intake TOPIC LITERAL 'intake.dossiers.v1' READ
 acl intake TOPIC LITERAL 'intake.applicants.v1' READ
 acl intake TOPIC LITERAL 'intake.answers.v1' READ
+acl intake TOPIC LITERAL 'catalogue.events.v1' READ
 acl intake TOPIC LITERAL 'dossier.events.v1' WRITE
 acl intake TOPIC LITERAL 'postal.returns.v1' WRITE
+acl intake TOPIC LITERAL 'catalogue.events.v1' WRITE
 acl intake TOPIC LITERAL 'intake.dossiers.v1' WRITE
 acl intake TOPIC LITERAL 'intake.applicants.v1' WRITE
 acl intake TOPIC LITERAL 'intake.answers.v1' WRITE
@@ -62,6 +65,7 @@ acl intake TOPIC LITERAL 'intake.submissions.v1.dlq' WRITE
 acl intake TOPIC LITERAL 'postal.status.v1.dlq' WRITE
 acl intake GROUP PREFIXED 'intake' READ
 acl deadline TOPIC LITERAL 'dossier.events.v1' READ
+acl deadline TOPIC LITERAL 'catalogue.events.v1' READ
 acl deadline TOPIC LITERAL 'deadline.events.v1' WRITE
 acl deadline TOPIC LITERAL 'dossier.events.v1.dlq' WRITE
 acl deadline GROUP PREFIXED 'deadline' READ
@@ -74,6 +78,7 @@ acl survey GROUP PREFIXED 'survey' READ
 acl reporting TOPIC LITERAL 'dossier.events.v1' READ
 acl reporting TOPIC LITERAL 'deadline.events.v1' READ
 acl reporting TOPIC LITERAL 'survey.events.v1' READ
+acl reporting TOPIC LITERAL 'catalogue.events.v1' READ
 acl reporting TOPIC LITERAL 'dossier.events.v1.dlq' WRITE
 acl reporting TOPIC LITERAL 'deadline.events.v1.dlq' WRITE
 acl reporting TOPIC LITERAL 'survey.events.v1.dlq' WRITE

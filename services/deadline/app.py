@@ -12,8 +12,8 @@ from services.deadline.settings import DeadlineSettings
 from services.deadline.store import RedisDeadlineStore
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import Windows
-from shared.business_calendar import BusinessCalendar, CalendarOverrides
 from shared.clock import Clock, SystemClock
+from shared.reference_follower import follow_reference
 from shared.service_app import ServiceRuntime, wire_service
 
 NAME = "deadline"
@@ -21,7 +21,6 @@ NAME = "deadline"
 
 def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or DeadlineSettings()
-    overrides = CalendarOverrides.from_toml(settings.calendar_overrides.read_text("utf-8"))
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
         config = TrackerConfig(
@@ -35,9 +34,10 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
             consumer_group=runtime.consumer_group,
             forget_ended_after=timedelta(days=settings.forget_ended_after_days),
         )
+        follower = follow_reference(runtime, settings.kafka_access(NAME))
         tracker = DeadlineTracker(
             RedisDeadlineStore(runtime.redis, runtime.key_prefix),
-            BusinessCalendar(overrides=overrides),
+            follower,
             clock or SystemClock(),
             runtime.publisher,
             DeadlineMetrics.register(runtime.registry),

@@ -1,15 +1,10 @@
-from pathlib import Path
-
 from pydantic import Field
 
 from shared.settings import ServiceSettings
 
-DEFAULT_OVERRIDES = Path(__file__).resolve().parents[2] / "config" / "calendar_overrides.toml"
-
 
 class DeadlineSettings(ServiceSettings):
     port: int = Field(8002, alias="DEADLINE_PORT")
-    calendar_overrides: Path = Field(DEFAULT_OVERRIDES, alias="CALENDAR_OVERRIDES")
     due_soon_hours: float = Field(8.0, gt=0, alias="DUE_SOON_WORKING_HOURS")
     apology_reminder_hours: float = Field(8.0, gt=0, alias="APOLOGY_REMINDER_WORKING_HOURS")
     park_seconds: float = Field(300.0, gt=0, alias="OUT_OF_ORDER_PARK_SECONDS")

@@ -28,6 +28,7 @@ from shared.clock import Clock, SystemClock
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent, DossierReceived
 from shared.publishing import EventPublisher, dead_letter
+from shared.reference_follower import ReferenceSource
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class DeadlineTracker:
     def __init__(
         self,
         store: DeadlineStore,
-        calendar: BusinessCalendar,
+        reference: ReferenceSource,
         clock: Clock,
         publisher: EventPublisher,
         metrics: DeadlineMetrics,
@@ -56,7 +57,7 @@ class DeadlineTracker:
         lease_clock: Clock | None = None,
     ) -> None:
         self.store = store
-        self.calendar = calendar
+        self.reference = reference  # the calendar, followed live (shared/reference_follower.py)
         self.clock = clock
         # Claim leases measure how long this process has held a claim: real time, never the
         # domain clock, which tests (and a replay) move by days at a time.
@@ -66,13 +67,19 @@ class DeadlineTracker:
         self.config = config
         self._fired_counters = {kind: metrics.timers_fired.labels(kind.value) for kind in TimerKind}
 
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return self.reference.current.calendar
+
     # Lifecycle events ---------------------------------------------------------------------------
 
     async def apply(self, event: DossierEvent, parked: Parked) -> None:
         code = event.body.dossier_code
+        # at least the calendar intake decided with: the two never disagree on a due date
+        reference = await self.reference.at_least(event.body.reference_revision)
         before = await self.store.load(code)
         try:
-            decision = decide(before, event, self.calendar)
+            decision = decide(before, event, reference.calendar)
         except OutOfOrderError:
             await self.store.park(code, parked, self.clock.now() + self.config.park_for)
             return

@@ -1,19 +1,18 @@
 """Intake's HTTP API: catalogue, receipts, lifecycle steps, the public status lookup."""
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, create_model
 
-from services.intake.catalogue import Agency, Catalogue, CatalogueError, Procedure
 from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
 from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
 from services.intake.views import DossierView, ReceiptView
 from shared.api_keys import Scope
+from shared.catalogue import CatalogueError
 from shared.events import intake_requests as rq
 from shared.events.envelope import DossierCode, SubmissionId
 from shared.events.personal_data import PersonIdentity
@@ -60,18 +59,8 @@ class DataSubject(PersonIdentity):
     (in the body, so it stays out of URLs and access logs)."""
 
 
-def intake_router(
-    desk: Desk, reload_catalogue: Callable[[], Catalogue], subjects: DataSubjectRequests
-) -> APIRouter:
+def intake_router(desk: Desk, subjects: DataSubjectRequests) -> APIRouter:
     router = APIRouter(prefix="/v1")
-
-    @router.get("/agencies", tags=["catalogue"], response_model=list[Agency])
-    async def list_agencies() -> list[Agency]:
-        return list(desk.catalogue.current.agencies.values())
-
-    @router.get("/procedures", tags=["catalogue"], response_model=list[Procedure])
-    async def list_procedures() -> list[Procedure]:
-        return list(desk.catalogue.current.procedures)
 
     @router.post(
         "/dossiers",
@@ -119,13 +108,6 @@ def intake_router(
 
     for request_class, action in ACTION_OF.items():
         _add_action(router, desk, request_class, action)
-
-    @router.post("/admin/catalogue/reload", tags=["admin"])
-    async def reload(caller: Authenticated) -> dict[str, int]:
-        caller.require(Scope.ADMIN)
-        catalogue = reload_catalogue()
-        desk.catalogue.current = catalogue
-        return {"agencies": len(catalogue.agencies), "procedures": len(catalogue.procedures)}
 
     return router
 

@@ -7,26 +7,30 @@ from fastapi import APIRouter, FastAPI
 
 from services.intake import handlers
 from services.intake.api import error_handlers, intake_router
-from services.intake.catalogue import Catalogue
-from services.intake.desk import CatalogueHolder, Desk
+from services.intake.catalogue_admin import CatalogueAdmin
+from services.intake.catalogue_api import catalogue_error_handlers, catalogue_router
+from services.intake.desk import Desk
 from services.intake.personal_data import ApplicantLifetime, DataSubjectRequests
 from services.intake.rebuild import IntakeRebuild
 from services.intake.settings import IntakeSettings
 from services.intake.store import RedisIntakeStore
+from shared.admin_units import UnitMap
 from shared.api_keys import ApiKeys
-from shared.business_calendar import BusinessCalendar, CalendarOverrides
 from shared.clock import Clock, SystemClock
 from shared.http_access import install_access
+from shared.reference_follower import follow_reference
+from shared.reference_log import seed_from_files
 from shared.service_app import ServiceRuntime, wire_service
 
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     keys = ApiKeys.from_toml(settings.api_keys_file.read_text("utf-8"))
-    overrides = CalendarOverrides.from_toml(settings.calendar_overrides.read_text("utf-8"))
-
-    def load_catalogue() -> Catalogue:
-        return Catalogue.from_toml(settings.catalogue_file.read_text("utf-8"))
+    units = UnitMap.from_file(settings.units_file)
+    seed_catalogue = settings.catalogue_file.read_text("utf-8")
+    seed_overrides = settings.calendar_overrides.read_text("utf-8")
+    seed_from_files(seed_catalogue, seed_overrides)  # a bad seed file fails at start, not later
+    clock = clock or SystemClock()
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
         store = RedisIntakeStore(
@@ -35,13 +39,19 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             settings.idempotency_window,
             applicant_kept_for=timedelta(days=settings.applicant_data_kept_days),
         )
-        desk = Desk(
-            store,
-            CatalogueHolder(load_catalogue()),
-            BusinessCalendar(overrides=overrides),
-            clock or SystemClock(),
+        follower = follow_reference(runtime, settings.kafka_access("intake"))
+        admin = CatalogueAdmin(
+            follower,
             runtime.publisher,
-        )
+            lambda: runtime.redis.lock(f"{runtime.key_prefix}:catalogue-admin", timeout=60,
+                                       blocking_timeout=30),
+        )  # fmt: skip
+
+        async def seed_catalogue_if_empty() -> None:
+            await admin.seed_if_empty(seed_catalogue, seed_overrides, clock.now())
+
+        runtime.startup.append(seed_catalogue_if_empty)  # after the follower's first read
+        desk = Desk(store, follower, clock, runtime.publisher)
         runtime.subscribers = handlers.register_handlers(
             runtime.broker, runtime.consumer_group, desk, keys
         )
@@ -52,7 +62,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         rebuild = IntakeRebuild(
             store,
             settings.kafka_access("intake"),
-            desk.clock,
+            clock,
             replay_from=settings.replay_from,
             answer_window=settings.idempotency_window,
             # a publish in flight when Redis lost its data has landed or failed by then
@@ -64,9 +74,16 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             await lifetime.run(settings.erasure_interval_seconds)
 
         runtime.background += [outbox_relay, rebuild.run, applicant_erasure]
-        runtime.ready = store.is_ready
+
+        async def ready() -> bool:
+            return follower.current.loaded and await store.is_ready()
+
+        runtime.ready = ready
         runtime.state = desk
-        return (intake_router(desk, load_catalogue, DataSubjectRequests(store, runtime.publisher)),)
+        return (
+            intake_router(desk, DataSubjectRequests(store, runtime.publisher)),
+            catalogue_router(follower, admin, units, clock),
+        )
 
     app = wire_service(
         "intake",
@@ -76,4 +93,5 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     )
     install_access(app, keys)
     error_handlers(app)
+    catalogue_error_handlers(app)
     return app

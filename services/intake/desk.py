@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from services.intake.catalogue import Catalogue
 from services.intake.changelog import answer_entry, applicant_entry, record_entry
 from services.intake.lifecycle import (
     DossierRecord,
@@ -19,7 +18,6 @@ from services.intake.lifecycle import (
 from services.intake.store import IntakeStore, NewDossier, SequenceExhaustedError, Stored
 from services.intake.views import DossierView, ReceiptView, view_of
 from shared.api_keys import Client, Scope
-from shared.business_calendar import BusinessCalendar
 from shared.clock import Clock
 from shared.events import intake_requests as rq
 from shared.events.dossier import DossierEvent
@@ -33,6 +31,7 @@ from shared.events.postal import (
 from shared.outbox import Committed, ConflictError, OutboxEntry, OutboxPublisher
 from shared.publishing import EventPublisher
 from shared.rating_tokens import new_token, token_hash
+from shared.reference_follower import ReferenceSource
 from shared.topics import DOSSIER_EVENTS, POSTAL_RETURNS
 
 log = logging.getLogger(__name__)
@@ -52,25 +51,16 @@ class Outcome:
         return DossierView.model_validate_json(self.view_json)
 
 
-class CatalogueHolder:
-    """The catalogue in use; replaced whole on reload, so a request sees one version."""
-
-    def __init__(self, catalogue: Catalogue) -> None:
-        self.current = catalogue
-
-
 class Desk:
     def __init__(
         self,
         store: IntakeStore,
-        catalogue: CatalogueHolder,
-        calendar: BusinessCalendar,
+        reference: ReferenceSource,
         clock: Clock,
         publisher: EventPublisher,
     ) -> None:
         self.store = store
-        self.catalogue = catalogue
-        self.calendar = calendar
+        self.reference = reference  # the catalogue and the calendar, followed live
         self.clock = clock
         self.publisher = publisher
         self.outbox = OutboxPublisher(store.outbox, publisher)
@@ -79,11 +69,12 @@ class Desk:
         client.require_agency(request.agency_code)
         now = self.clock.now()
         token = new_token()
+        reference = self.reference.current  # one reading for the whole decision
         try:
             record, event = receive(
                 request,
-                self.catalogue.current,
-                self.calendar,
+                reference.catalogue,
+                reference.calendar,
                 now,
                 may_backdate=client.may_backdate,
                 rating_token_sha256=token_hash(token),
@@ -94,7 +85,9 @@ class Desk:
 
         def build(code: str) -> NewDossier:
             numbered = record.model_copy(update={"code": code})
-            body = event.body.model_copy(update={"dossier_code": code})
+            body = event.body.model_copy(
+                update={"dossier_code": code, "reference_revision": reference.revision}
+            )
             answer = ReceiptView(**view_of(numbered).model_dump(), rating_token=token)
             answer_json = answer.model_dump_json()
             entries = [
@@ -110,7 +103,7 @@ class Desk:
                 client_id=client.id,
                 submission_id=request.submission_id,
                 agency_code=record.receiving_agency_code,
-                day=self.calendar.local(record.received_at).strftime("%y%m%d"),
+                day=reference.calendar.local(record.received_at).strftime("%y%m%d"),
                 build=build,
             )
         except SequenceExhaustedError as error:
@@ -145,17 +138,18 @@ class Desk:
                     ) from conflict
 
     async def _act_once(self, stored: Stored, request: rq.DossierStep, client: Client) -> Outcome:
+        reference = self.reference.current
         try:
             record, events = step(
                 stored.record,
                 request,
                 self.clock.now(),
-                self.calendar,
+                reference.calendar,
                 may_backdate=client.may_backdate,
             )
         except (RequestRejectedError, IllegalStepError) as rejection:
             return await self._replayed_or_raise(client, request.submission_id, rejection)
-        outbox = [_entry(record.code, event) for event in events]
+        outbox = [_entry(record.code, _stamped(event, reference.revision)) for event in events]
         if isinstance(request, rq.ReturnResult) and not events:
             outbox.append(await self._postal_return(record, request))
         committed = await self._commit(client, request.submission_id, stored, record, outbox)
@@ -170,7 +164,8 @@ class Desk:
             if replayed is not None:
                 return Outcome(replayed, replayed=True)
             record, events = delivery_reported(stored.record, report, self.clock.now())
-            outbox = [_entry(record.code, event) for event in events]
+            revision = self.reference.current.revision
+            outbox = [_entry(record.code, _stamped(event, revision)) for event in events]
             try:
                 committed = await self._commit(client, report.submission_id, stored, record, outbox)
             except ConflictError:
@@ -241,6 +236,12 @@ class Desk:
             ),
         )
         return OutboxEntry(POSTAL_RETURNS, record.code, event.model_dump_json())
+
+
+def _stamped(event: DossierEvent, revision: int) -> DossierEvent:
+    """The event with the catalogue revision it was decided with (deadline reads that far)."""
+    body = event.body.model_copy(update={"reference_revision": revision})
+    return event.model_copy(update={"body": body})
 
 
 def _entry(code: str, event: DossierEvent | BaseModel) -> OutboxEntry:

@@ -20,11 +20,14 @@ from shared.delivery import RejectedMessageError, current_message
 from shared.events.dossier import DossierEvent
 from shared.events.intake_requests import IntakeRequest, ReceiveDossier
 from shared.events.postal import PostalReturn, PostalStatus
+from shared.reference_log import Entry
 
 
 def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys) -> list[Any]:
     broker.publisher(topics.DOSSIER_EVENTS, schema=DossierEvent, title="dossier-events")
     broker.publisher(topics.POSTAL_RETURNS, schema=PostalReturn, title="postal-returns")
+    # written by the admin routes (services/intake/catalogue_admin.py), listed here for AsyncAPI
+    broker.publisher(topics.CATALOGUE_EVENTS, schema=Entry, title="catalogue-events")
     submissions = subscribe(broker, topics.INTAKE_SUBMISSIONS, group)
     postal_status = subscribe(broker, topics.POSTAL_STATUS, group)
 

@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from services.intake.catalogue import Catalogue, UnknownInCatalogueError
 from shared.business_calendar import BusinessCalendar
+from shared.catalogue import Catalogue, UnknownInCatalogueError
 from shared.dossier_clock import DossierClock
 from shared.events import dossier as de
 from shared.events import intake_requests as rq

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from shared.admin_units import UNITS_FILE
 from shared.settings import ServiceSettings
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -9,8 +10,10 @@ CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 class IntakeSettings(ServiceSettings):
     port: int = Field(8001, alias="INTAKE_PORT")
+    # The seed of an empty catalogue.events.v1; the catalogue is managed live from then on.
     catalogue_file: Path = Field(CONFIG / "catalogue.toml", alias="CATALOGUE_FILE")
     calendar_overrides: Path = Field(CONFIG / "calendar_overrides.toml", alias="CALENDAR_OVERRIDES")
+    units_file: Path = Field(UNITS_FILE, alias="UNITS_FILE")  # agencies' units are checked
     outbox_relay_seconds: float = Field(1.0, gt=0, alias="OUTBOX_RELAY_SECONDS")
     # How long an ended dossier's applicant data is kept (the time to complain about a
     # decision: 90 days, Law on Complaints 2011, art. 9), then erased from Redis and Kafka.

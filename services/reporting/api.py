@@ -36,7 +36,7 @@ from services.reporting.units import UnitQueryError, UnitView
 from shared.admin_units import MapReading, Tier, UnitMap
 from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
 from shared.business_calendar import VIETNAM
-from shared.catalogue_names import CatalogueNames
+from shared.catalogue_names import Names
 from shared.clock import Clock
 from shared.http_access import MaybeAuthenticated
 from shared.rating_reasons import ReasonCategories
@@ -119,7 +119,7 @@ class Reports:
     """The read side: loads facts for a period and names the groups."""
 
     def __init__(
-        self, keyspace: ActiveKeyspace, names: CatalogueNames, reasons: ReasonCategories,
+        self, keyspace: ActiveKeyspace, names: Names, reasons: ReasonCategories,
         units: UnitMap, clock: Clock,
     ) -> None:  # fmt: skip
         self.keyspace, self.names, self.reasons = keyspace, names, reasons
@@ -214,7 +214,7 @@ def require_people_access(caller: Client | None, agency: str | None) -> None:
 
 
 def reports_router(
-    keyspace: ActiveKeyspace, minimum_ratings: int, names: CatalogueNames,
+    keyspace: ActiveKeyspace, minimum_ratings: int, names: Names,
     reasons: ReasonCategories, units: UnitMap, clock: Clock,
 ) -> APIRouter:  # fmt: skip
     router = APIRouter(prefix="/v1/reports", tags=["reports"])

@@ -13,10 +13,11 @@ from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
 from shared.admin_units import UnitMap
 from shared.api_keys import ApiKeys
-from shared.catalogue_names import CatalogueNames
+from shared.catalogue_names import LiveNames
 from shared.clock import Clock, SystemClock
 from shared.http_access import install_access
 from shared.rating_reasons import ReasonCategories
+from shared.reference_follower import follow_reference
 from shared.service_app import ServiceRuntime, wire_service
 
 
@@ -33,7 +34,7 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
             runtime.broker, runtime.consumer_group, projector
         )
         runtime.state = keyspace
-        names = CatalogueNames.from_file(settings.catalogue_file)
+        names = LiveNames(follow_reference(runtime, settings.kafka_access("reporting")))
         reasons = ReasonCategories.from_file(settings.rating_reasons_file)
         units = UnitMap.from_file(settings.units_file)
         return (

@@ -13,7 +13,6 @@ class ReportingSettings(ServiceSettings):
     port: int = Field(8004, alias="REPORTING_PORT")
     minimum_ratings_for_ranking: int = Field(30, ge=0, alias="MINIMUM_RATINGS_FOR_RANKING")
     # The names printed next to codes (agencies, procedures, fields) come from the catalogue.
-    catalogue_file: Path = Field(CONFIG / "catalogue.toml", alias="CATALOGUE_FILE")
     rating_reasons_file: Path = Field(REASONS_FILE, alias="RATING_REASONS_FILE")
     # Administrative units with their dates and successors: reports by unit.
     units_file: Path = Field(UNITS_FILE, alias="UNITS_FILE")

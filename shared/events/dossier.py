@@ -25,6 +25,12 @@ class Body(BaseModel):
 
     dossier_code: DossierCode
     agency_code: AgencyCode = Field(description="The agency handling the dossier now")
+    reference_revision: int | None = Field(
+        None,
+        ge=0,
+        description="The position of catalogue.events.v1 (catalogue and calendar) the step was "
+        "decided with; a consumer computing due dates reads that log at least this far first",
+    )
 
 
 class TimeLimit(BaseModel):

@@ -56,7 +56,6 @@ class Intake:
     desk: Desk
     clock: ManualClock
     unique: str
-    catalogue_file: Path
 
     def headers(self, who: str = "desk") -> dict[str, str]:
         return {"X-API-Key": api_key(who, self.unique)}
@@ -64,6 +63,13 @@ class Intake:
     async def receive(self, who: str = "desk", **fields: Any) -> httpx.Response:
         return await self.client.post(
             "/v1/dossiers", json=receipt(**fields), headers=self.headers(who)
+        )
+
+    async def admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        """A catalogue admin route (the catalogue log is shared by the whole test run: a test
+        changes only procedures and dates of its own)."""
+        return await self.client.request(
+            method, f"/v1/admin/{path}", json=body, headers=self.headers("admin")
         )
 
     async def act(self, code: str, action: str, who: str = "desk", **body: Any) -> httpx.Response:
@@ -103,8 +109,6 @@ async def intake(
     group = f"intake-test-{unique}"
     await start_group_at_end(kafka_topics, group, "intake.submissions.v1", "postal.status.v1")
     clock = ManualClock(NOW)
-    catalogue = tmp_path / "catalogue.toml"  # a copy the test may edit
-    catalogue.write_text((ROOT / "config" / "catalogue.toml").read_text(encoding="utf-8"))
     settings = IntakeSettings.model_validate(
         {
             "KAFKA_BOOTSTRAP_SERVERS": kafka_topics,
@@ -113,11 +117,10 @@ async def intake(
             "REDIS_KEY_PREFIX": f"intake-test-{unique}",
             "API_KEYS_FILE": str(keys_file(tmp_path, unique)),
             "OUTBOX_RELAY_SECONDS": 0.2,
-            "CATALOGUE_FILE": str(catalogue),
             # this deployment's history starts now: a rebuild reads no other test's dossiers
             "REPLAY_FROM": datetime.now(UTC).isoformat(),
         }
     )
     app = create_app(settings, clock)
     async with running(app) as client:
-        yield Intake(client, app.state.runtime.state, clock, unique, catalogue)
+        yield Intake(client, app.state.runtime.state, clock, unique)

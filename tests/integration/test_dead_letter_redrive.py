@@ -19,15 +19,12 @@ from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 __all__ = ["intake"]
-NEW_PROCEDURE = """
-[[procedure]]
-code = "9.{n}"
-name = "Thủ tục mới ban hành"
-field = "civil_status"
-level = "commune"
-time_limit = {{ amount = 3, unit = "working_days" }}
-effective_from = 2020-01-01
-"""
+
+
+def new_procedure(code: str) -> dict[str, object]:
+    return {"code": code, "name": "Thủ tục mới ban hành", "field": "civil_status",
+            "level": "commune", "time_limit": {"amount": 3, "unit": "working_days"},
+            "effective_from": "2020-01-01"}  # fmt: skip
 
 
 async def tool(*argv: str) -> str:
@@ -55,12 +52,8 @@ async def test_a_redriven_submission_is_accepted_once_as_its_original_client(
         assert "x-api-key" not in headers  # the key itself never lands on a dead letter
         assert headers["x-dlq-api-key-sha256"] == hash_key(desk_key)
 
-        with intake.catalogue_file.open("a", encoding="utf-8") as catalogue:
-            catalogue.write(NEW_PROCEDURE.format(n=procedure.removeprefix("9.")))
-        reloaded = await intake.client.post(
-            "/v1/admin/catalogue/reload", headers=intake.headers("admin")
-        )
-        assert reloaded.status_code == 200, reloaded.text
+        added = await intake.admin("POST", "catalogue/procedures", new_procedure(procedure))
+        assert added.status_code == 201, added.text
 
         filters = ["--topic", INTAKE_SUBMISSIONS, "--bootstrap", kafka_topics,
                    "--reason", procedure, "--since", since]  # fmt: skip

@@ -286,42 +286,9 @@ async def test_public_lookup_shows_no_personal_data(intake: Intake) -> None:
     assert (await intake.client.get("/v1/dossiers/UBND.Q1-260302-9999")).status_code == 404
 
 
-async def test_catalogue_lists_and_reload_needs_admin(intake: Intake) -> None:
-    procedures = (await intake.client.get("/v1/procedures")).json()
-    agencies = (await intake.client.get("/v1/agencies")).json()
-    assert len({p["code"] for p in procedures}) >= 20
-    assert {a["level"] for a in agencies} == {"province", "district", "commune"}
-    denied = await intake.client.post("/v1/admin/catalogue/reload", headers=intake.headers())
-    assert denied.status_code == 403
-    reloaded = await intake.client.post(
-        "/v1/admin/catalogue/reload", headers=intake.headers("admin")
-    )
-    assert reloaded.status_code == 200
-    assert reloaded.json()["procedures"] == len(procedures)
-
-
 def test_now_is_a_working_monday() -> None:
     assert NOW.weekday() == 0
     assert json.dumps(APPLICANT, ensure_ascii=False)
-
-
-async def test_a_catalogue_edit_changes_nothing_for_dossiers_already_received(
-    intake: Intake,
-) -> None:
-    before = (await intake.receive(submission_id="before-edit", procedure_code="1.004873")).json()
-    text = intake.catalogue_file.read_text(encoding="utf-8")
-    marriage_status = 'code = "1.004873"'
-    head, tail = text.split(marriage_status)
-    edited = tail.replace("amount = 3, unit", "amount = 10, unit", 1)
-    intake.catalogue_file.write_text(head + marriage_status + edited, encoding="utf-8")
-    reload = await intake.client.post("/v1/admin/catalogue/reload", headers=intake.headers("admin"))
-    assert reload.status_code == 200
-    after = (await intake.receive(submission_id="after-edit", procedure_code="1.004873")).json()
-    unchanged = (await intake.client.get(f"/v1/dossiers/{before['code']}")).json()
-    assert unchanged["appointment_at"] == before["appointment_at"]
-    assert datetime.fromisoformat(after["appointment_at"]) > datetime.fromisoformat(
-        before["appointment_at"]
-    )
 
 
 class Collected(logging.Handler):

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from services.intake.catalogue import Catalogue
 from shared.admin_units import UNITS_FILE, MapReading, Tier, UnitMap, UnitsError
+from shared.catalogue import Catalogue
 from shared.catalogue_names import CatalogueNames
 from tests.integration.intake_fixtures import ROOT
 

@@ -129,9 +129,9 @@ def test_the_image_carries_the_code_and_the_operator_data() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for folder in ("shared", "services", "config"):
         assert f"COPY {folder} ./{folder}" in dockerfile
-    from services.deadline.settings import DEFAULT_OVERRIDES
+    from services.intake.settings import CONFIG
 
-    assert DEFAULT_OVERRIDES.relative_to(ROOT).parts[0] == "config"
+    assert CONFIG.relative_to(ROOT).parts[0] == "config"
 
 
 # Security: TLS and a principal of its own for each Kafka client, secrets made by a script ----

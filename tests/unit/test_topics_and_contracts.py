@@ -2,8 +2,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.contracts import TOPIC_CONTRACTS, json_schema_of
-from shared.topics import DOSSIER_EVENTS, FOREVER, TOPICS, dead_letter_topic, topic_spec
+from shared.contracts import REFERENCE_CONTRACTS, TOPIC_CONTRACTS, json_schema_of
+from shared.topics import (
+    CATALOGUE_EVENTS,
+    DOSSIER_EVENTS,
+    FOREVER,
+    REFERENCE_TOPICS,
+    TOPICS,
+    dead_letter_topic,
+    topic_spec,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,8 +25,17 @@ def test_every_source_topic_has_a_dead_letter_topic_and_a_contract() -> None:
     for topic in TOPIC_CONTRACTS:
         assert dead_letter_topic(topic) in names
     shared = {spec.name for spec in TOPICS if spec.private_to is None}
-    sources = {name for name in shared if not name.endswith(".dlq")}
+    sources = {name for name in shared if not name.endswith(".dlq")} - set(REFERENCE_TOPICS)
     assert sources == set(TOPIC_CONTRACTS)
+
+
+def test_the_catalogue_log_is_one_compacted_partition_kept_forever_with_a_contract() -> None:
+    spec = topic_spec(CATALOGUE_EVENTS)
+    assert (spec.partitions, spec.cleanup_policy, spec.retention_ms) == (1, "compact", FOREVER)
+    assert set(REFERENCE_CONTRACTS) == set(REFERENCE_TOPICS) == {CATALOGUE_EVENTS}
+    assert dead_letter_topic(CATALOGUE_EVENTS) not in {s.name for s in TOPICS}
+    kinds = json_schema_of(CATALOGUE_EVENTS)["discriminator"]["mapping"]
+    assert set(kinds) == {"agency", "field", "procedure", "calendar"}
 
 
 def test_a_services_own_changelogs_are_compacted_private_and_have_no_dead_letters() -> None:

@@ -9,10 +9,11 @@ from services.deadline.metrics import DeadlineMetrics
 from services.deadline.store import InMemoryDeadlineStore, Parked
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import Windows
-from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
 from shared.events.dossier import DossierEvent
 from shared.publishing import InMemoryPublisher
+from shared.reference_follower import FixedReference
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
 from tests import dossier_events as ev
 
@@ -32,7 +33,7 @@ class Harness:
             forget_ended_after=GRACE,
         )  # fmt: skip
         self.tracker = DeadlineTracker(
-            self.store, BusinessCalendar(), self.clock, self.kafka,
+            self.store, FixedReference.of(), self.clock, self.kafka,
             DeadlineMetrics.register(CollectorRegistry()), config, lease_clock=self.clock,
         )  # fmt: skip
         self.offset = 0

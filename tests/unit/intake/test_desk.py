@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from services.intake.catalogue import Catalogue
-from services.intake.desk import CatalogueHolder, Desk
+from services.intake.desk import Desk
 from services.intake.lifecycle import Status
 from services.intake.store import InMemoryIntakeStore
 from shared.api_keys import Client, Scope
-from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.business_calendar import VIETNAM
+from shared.catalogue import Catalogue
 from shared.clock import ManualClock
 from shared.events import intake_requests as rq
 from shared.outbox import NotReadyError
 from shared.publishing import RawRecord
+from shared.reference_follower import FixedReference
 from shared.topics import DOSSIER_EVENTS, INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
 from tests.integration.intake_fixtures import receipt
 
@@ -45,8 +46,7 @@ class RecordingPublisher:
 
 
 def desk(store: InMemoryIntakeStore, publisher: RecordingPublisher) -> Desk:
-    return Desk(store, CatalogueHolder(CATALOGUE), BusinessCalendar(), ManualClock(NOW),
-                publisher)  # type: ignore[arg-type]  # fmt: skip
+    return Desk(store, FixedReference.of(CATALOGUE), ManualClock(NOW), publisher)  # type: ignore[arg-type]  # fmt: skip
 
 
 def filing(submission: str = "s1") -> rq.ReceiveDossier:

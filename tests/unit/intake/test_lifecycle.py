@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from services.intake.catalogue import Catalogue, CatalogueError
 from services.intake.lifecycle import (
     ALLOWED_FROM,
     DossierRecord,
@@ -18,6 +17,7 @@ from services.intake.lifecycle import (
     step,
 )
 from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.catalogue import Catalogue, CatalogueError
 from shared.events import intake_requests as rq
 from shared.events.vocabulary import Outcome, TimeUnit
 from tests.integration.intake_fixtures import receipt

@@ -1,6 +1,7 @@
-"""The catalogue: agencies and versioned procedures, loaded from operator-edited data.
+"""The catalogue: agencies, fields and versioned procedures.
 
-Pure: parsing and lookups only; the file is read by the caller (`app.py`, the reload route).
+Pure: parsing and lookups only. The deployment's catalogue lives on `catalogue.events.v1`
+(shared/reference_log.py); `config/catalogue.toml` is the seed loaded into an empty one.
 """
 
 import tomllib
@@ -29,6 +30,15 @@ class Agency(BaseModel):
     name: str
     level: Level
     unit: str = Field(description="The administrative unit it belongs to (config/units.toml)")
+
+
+class ProcedureField(BaseModel):
+    """A field of administration (lĩnh vực), which groups procedures in the reports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z_]{2,40}$")
+    name: str
 
 
 class StepSpec(BaseModel):
@@ -76,9 +86,15 @@ class Procedure(BaseModel):
 
 
 class Catalogue:
-    def __init__(self, agencies: Sequence[Agency], procedures: Sequence[Procedure]) -> None:
+    def __init__(
+        self,
+        agencies: Sequence[Agency],
+        procedures: Sequence[Procedure],
+        fields: Sequence[ProcedureField] = (),
+    ) -> None:
         self.agencies = {agency.code: agency for agency in agencies}
         self.procedures = tuple(procedures)
+        self.fields = {item.code: item for item in fields}
         self._check()
 
     @classmethod
@@ -87,9 +103,10 @@ class Catalogue:
             data = tomllib.loads(text)
             agencies = [Agency.model_validate(item) for item in data.get("agency", [])]
             procedures = [Procedure.model_validate(item) for item in data.get("procedure", [])]
+            fields = [ProcedureField.model_validate(item) for item in data.get("field", [])]
         except (tomllib.TOMLDecodeError, ValidationError) as error:
             raise CatalogueError(f"catalogue is invalid: {error}") from error
-        return cls(agencies, procedures)
+        return cls(agencies, procedures, fields)
 
     def _check(self) -> None:
         for procedure in self.procedures:
@@ -111,6 +128,12 @@ class Catalogue:
             return self.agencies[code]
         except KeyError:
             raise UnknownInCatalogueError(f"unknown agency {code!r}") from None
+
+    def versions(self, code: str) -> list[Procedure]:
+        """Every version of `code`, oldest first (none: an unknown code)."""
+        return sorted(
+            (p for p in self.procedures if p.code == code), key=lambda p: p.effective_from
+        )
 
     def procedure(self, code: str, on: date) -> Procedure:
         """The version of `code` in force on `on`."""

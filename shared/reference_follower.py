@@ -1,0 +1,195 @@
+"""Following `catalogue.events.v1`: a group-less reader that folds the log from its beginning
+and keeps folding while the service runs, so a change made through intake's admin routes is
+in force everywhere within moments, without a restart.
+
+`start()` reads up to the end the log had when the service started (the service is not ready
+before), `run()` follows it, and `at_least(revision)` waits until the fold has reached a
+position, which is how deadline computes with the calendar intake used.
+"""
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Protocol
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.business_calendar import BusinessCalendar
+from shared.catalogue import Catalogue
+from shared.kafka_access import KafkaAccess
+from shared.reference_log import CalendarEntry, Reference, ReferenceBook
+from shared.topics import CATALOGUE_EVENTS
+
+if TYPE_CHECKING:
+    from shared.service_app import ServiceRuntime
+
+log = logging.getLogger(__name__)
+PARTITION = TopicPartition(CATALOGUE_EVENTS, 0)  # one partition: one order of changes
+
+
+class ReferenceNotCurrentError(RuntimeError):
+    """The log could not be read far enough in time; the caller retries later."""
+
+
+class ReferenceSource(Protocol):
+    """What a service layer needs of the reference data: the current reading, and a way to
+    wait until a given log position is folded in."""
+
+    @property
+    def current(self) -> Reference: ...
+
+    async def at_least(self, revision: int | None) -> Reference: ...
+
+
+class FixedReference:
+    """A reference that never changes: for unit tests and tools."""
+
+    def __init__(self, reference: Reference) -> None:
+        self._reference = reference
+
+    @classmethod
+    def of(
+        cls, catalogue: Catalogue | None = None, calendar: BusinessCalendar | None = None
+    ) -> "FixedReference":
+        return cls(
+            Reference(
+                catalogue or Catalogue([], []),
+                calendar or BusinessCalendar(),
+                CalendarEntry(),
+                revision=0,
+                procedure_changes={},
+                agency_changes={},
+            )
+        )
+
+    @property
+    def current(self) -> Reference:
+        return self._reference
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return self._reference.calendar
+
+    async def at_least(self, revision: int | None) -> Reference:
+        return self._reference
+
+    def replace(self, reference: Reference) -> None:
+        self._reference = reference
+
+
+class ReferenceFollower:
+    def __init__(self, access: KafkaAccess, client_id: str, *, wait_seconds: float = 30) -> None:
+        self.access = access
+        self.client_id = client_id
+        self.wait_seconds = wait_seconds
+        self.book = ReferenceBook()
+        self._current = self.book.reference()
+        self._moved = asyncio.Condition()
+        self._consumer: AIOKafkaConsumer | None = None
+        self.started = False
+        self._following = False  # run() is folding; before it does, a waiter folds itself
+
+    @property
+    def current(self) -> Reference:
+        return self._current
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return self._current.calendar
+
+    async def start(self) -> None:
+        """Connect, and fold the log up to the end it has now."""
+        consumer = AIOKafkaConsumer(
+            **self.access.client_options(),
+            group_id=None,
+            enable_auto_commit=False,
+            client_id=self.client_id,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        consumer.assign([PARTITION])
+        await consumer.seek_to_beginning(PARTITION)
+        self._consumer = consumer
+        started = time.monotonic()
+        end = await self.end_offset()
+        while self.book.revision < end:
+            await self._fold_once(timeout_ms=500)
+        self.started = True
+        log.info("catalogue folded in %.2fs: %d entries, revision %d, %d skipped",
+                 time.monotonic() - started, len(self.book.entries), self.book.revision,
+                 self.book.skipped)  # fmt: skip
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def run(self) -> None:
+        """Follow the log while the service runs."""
+        self._following = True
+        try:
+            while True:
+                await self._fold_once(timeout_ms=1000)
+        finally:
+            self._following = False
+
+    async def end_offset(self) -> int:
+        consumer = self._require_consumer()
+        return int((await consumer.end_offsets([PARTITION]))[PARTITION])
+
+    async def sync(self) -> Reference:
+        """The reading that includes every record the log has now (read your writes)."""
+        return await self.at_least(await self.end_offset())
+
+    async def at_least(self, revision: int | None) -> Reference:
+        if revision is None or self._current.revision >= revision:
+            return self._current
+        deadline = time.monotonic() + self.wait_seconds
+        while not self._following and self._current.revision < revision:
+            if time.monotonic() > deadline:
+                raise ReferenceNotCurrentError(
+                    f"catalogue revision {revision} not read within {self.wait_seconds}s"
+                )
+            await self._fold_once(timeout_ms=200)  # at start-up, before run() follows
+        async with self._moved:
+            while self._current.revision < revision:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ReferenceNotCurrentError(
+                        f"catalogue revision {revision} not read within {self.wait_seconds}s "
+                        f"(at {self._current.revision})"
+                    )
+                try:
+                    await asyncio.wait_for(self._moved.wait(), left)
+                except TimeoutError:
+                    continue
+        return self._current
+
+    async def _fold_once(self, timeout_ms: int) -> None:
+        consumer = self._require_consumer()
+        batches = await consumer.getmany(PARTITION, timeout_ms=timeout_ms, max_records=5000)
+        records = [(r.offset, r.key, r.value) for r in batches.get(PARTITION, [])]
+        self.book.add_batch(records)
+        self.book.advance_to(await consumer.position(PARTITION))
+        if self.book.revision != self._current.revision:
+            self._current = self.book.reference()
+            async with self._moved:
+                self._moved.notify_all()
+
+    def _require_consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError("ReferenceFollower used before start()")
+        return self._consumer
+
+
+def follow_reference(runtime: "ServiceRuntime", access: KafkaAccess) -> ReferenceFollower:
+    """A follower that the service reads before it consumes, and follows while it runs."""
+    follower = ReferenceFollower(access, f"{runtime.name}-{runtime.consumer_group}-catalogue")
+
+    async def catalogue_follower() -> None:
+        await follower.run()
+
+    runtime.startup.append(follower.start)
+    runtime.background.append(catalogue_follower)
+    runtime.shutdown.append(follower.stop)
+    return follower
