@@ -177,13 +177,14 @@ class ReferenceBook:
         batch = list(records)
         if not batch:
             return
-        before = dict(self.entries)
+        before, skipped = dict(self.entries), self.skipped
         for _, key, value in batch:
             self._apply(key, value)
         if self._usable():
             self.revision = max(self.revision, batch[-1][0] + 1)
             return
-        self.entries = before  # one record of the batch is bad: apply them one by one
+        # one record of the batch is bad: apply them one by one
+        self.entries, self.skipped = before, skipped
         for offset, key, value in batch:
             kept = dict(self.entries)
             self._apply(key, value)

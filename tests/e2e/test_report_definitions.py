@@ -3,7 +3,7 @@ launcher started: a desk with the `import` scope files dossiers with past times,
 definition is read back from reporting, deadline and intake. Each test has its own period."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -227,3 +227,79 @@ async def test_the_1_july_2025_change_reads_as_the_map_was_and_as_it_is(desk: De
                                          params=today_by_district)  # fmt: skip
     assert no_districts.status_code == 422
     assert "no districts" in no_districts.json()["detail"]
+
+
+# The catalogue and the calendar, managed live through intake's admin routes ------------------
+
+
+async def admin(desk: Desk, method: str, path: str, body: Any = None) -> httpx.Response:
+    return await desk.client.request(method, f"{desk.stack.url('intake')}/v1/admin/{path}",
+                                     json=body, headers=desk.headers)  # fmt: skip
+
+
+def new_procedure(code: str, amount: int, since: str = "2016-01-01") -> dict[str, Any]:
+    return {"code": code, "name": f"Thủ tục {code} (ban hành 2016)", "field": "civil_status",
+            "level": "commune", "agencies": [AGENCY],
+            "time_limit": {"amount": amount, "unit": "working_days"},
+            "effective_from": since}  # fmt: skip
+
+
+async def test_a_procedure_added_live_from_2016_lets_2016_history_be_imported(desk: Desk) -> None:
+    code = f"T.{uuid.uuid4().hex[:10]}"
+    body = receipt(submission_id=uuid.uuid4().hex, procedure_code=code, agency_code=AGENCY,
+                   received_at=vn(2016, 3, 1).isoformat())  # fmt: skip
+    before = await desk.client.post(f"{desk.stack.url('intake')}/v1/dossiers", json=body,
+                                    headers=desk.headers)  # fmt: skip
+    assert before.status_code == 422
+    assert f"unknown procedure '{code}'" in before.text
+
+    added = await admin(desk, "POST", "catalogue/procedures", new_procedure(code, 5))
+    assert added.status_code == 201, added.text
+    early = await desk.receive(vn(2016, 3, 1), procedure=code)  # with the `import` scope
+    late = await desk.receive(vn(2016, 3, 2), procedure=code)
+    assert (await desk.act(early, "resolve", vn(2016, 3, 3), outcome="approved")).status_code == 200
+    assert (await desk.act(late, "resolve", vn(2016, 3, 17), outcome="approved")).status_code == 200
+
+    async def row() -> dict[str, Any] | None:
+        rows = (await desk.report("2016-M03", group_by="procedure"))["rows"]
+        classified = ("resolved_early", "resolved_on_time", "resolved_late")
+        found = [r for r in rows if r["group"] == code and sum(r[c] for c in classified) == 2]
+        return found[0] if found else None
+
+    shown = await wait_for(row, within=60, what=f"2016-M03 to show {code}")
+    assert (shown["resolved_early"], shown["resolved_late"]) == (1, 1)
+    assert shown["group_name"] == f"Thủ tục {code} (ban hành 2016)"  # reporting follows too
+
+
+async def test_a_day_off_added_live_moves_intakes_appointment_and_deadlines_due_date_together(
+    desk: Desk,
+) -> None:
+    code = f"T.{uuid.uuid4().hex[:10]}"
+    assert (await admin(desk, "POST", "catalogue/procedures",
+                        new_procedure(code, 3, "2001-01-01"))).status_code == 201  # fmt: skip
+    year = 2001 + int(code[2:6], 16) % 14  # an October of this test's own: no holidays
+    monday = vn(year, 10, 1) + timedelta(days=(7 - vn(year, 10, 1).weekday()) % 7)
+    tuesday = (monday + timedelta(days=1)).date().isoformat()
+    await admin(desk, "DELETE", f"calendar/days/{tuesday}")  # left by an earlier run, if any
+
+    async def appointment_and_due(code_: str) -> tuple[datetime, datetime]:
+        lookup = await desk.client.get(f"{desk.stack.url('intake')}/v1/dossiers/{code_}")
+        appointment = datetime.fromisoformat(lookup.json()["appointment_at"])
+
+        async def tracked() -> dict[str, Any] | None:
+            return await desk.deadline(code_) or None
+
+        due = (await wait_for(tracked, within=60, what=f"deadline to track {code_}"))["due_at"]
+        return appointment, datetime.fromisoformat(due)
+
+    first = await desk.receive(monday, procedure=code)
+    set_off = await admin(desk, "PUT", f"calendar/days/{tuesday}",
+                          {"kind": "day_off", "note": "nghỉ bù (thử)"})  # fmt: skip
+    assert set_off.status_code == 200, set_off.text
+    second = await desk.receive(monday, procedure=code)
+    await admin(desk, "DELETE", f"calendar/days/{tuesday}")
+
+    first_appointment, first_due = await appointment_and_due(first)
+    second_appointment, second_due = await appointment_and_due(second)
+    assert first_due == first_appointment == monday + timedelta(days=3)  # Thursday 09:00
+    assert second_due == second_appointment == monday + timedelta(days=4)  # Friday: one day off

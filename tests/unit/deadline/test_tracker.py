@@ -1,5 +1,6 @@
 """The deadline service layer on the in-memory store and publisher: no Redis, no Kafka."""
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 
@@ -9,11 +10,12 @@ from services.deadline.metrics import DeadlineMetrics
 from services.deadline.store import InMemoryDeadlineStore, Parked
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import Windows
-from shared.business_calendar import VIETNAM
+from shared.business_calendar import VIETNAM, BusinessCalendar, CalendarOverrides
 from shared.clock import ManualClock
 from shared.events.dossier import DossierEvent
 from shared.publishing import InMemoryPublisher
 from shared.reference_follower import FixedReference
+from shared.reference_log import Reference
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
 from tests import dossier_events as ev
 
@@ -22,8 +24,25 @@ CODE = "UBND.Q1-260302-0001"
 GRACE = timedelta(days=7)
 
 
+class CatchingUp(FixedReference):
+    """A follower still behind intake: it reaches the day off at `revision` when asked to."""
+
+    def __init__(self, revision: int) -> None:
+        super().__init__(FixedReference.of().current)
+        self.revision, self.asked = revision, list[int | None]()
+
+    async def at_least(self, revision: int | None) -> Reference:
+        self.asked.append(revision)
+        if revision is not None and revision >= self.revision:
+            tuesday = (MONDAY + timedelta(days=1)).date()
+            calendar = BusinessCalendar(overrides=CalendarOverrides({tuesday: "nghỉ bù"}))
+            self.replace(dataclasses.replace(FixedReference.of(calendar=calendar).current,
+                                             revision=revision))  # fmt: skip
+        return self.current
+
+
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, reference: FixedReference | None = None) -> None:
         self.store = InMemoryDeadlineStore()
         self.clock = ManualClock(MONDAY)
         self.kafka = InMemoryPublisher()
@@ -33,7 +52,7 @@ class Harness:
             forget_ended_after=GRACE,
         )  # fmt: skip
         self.tracker = DeadlineTracker(
-            self.store, FixedReference.of(), self.clock, self.kafka,
+            self.store, reference or FixedReference.of(), self.clock, self.kafka,
             DeadlineMetrics.register(CollectorRegistry()), config, lease_clock=self.clock,
         )  # fmt: skip
         self.offset = 0
@@ -105,3 +124,15 @@ async def test_an_event_whose_receipt_never_comes_is_dead_lettered_with_the_reas
     assert key == CODE.encode()
     assert "no DossierReceived" in headers["x-dlq-reason"]
     assert await h.store.parked(CODE) == []
+
+
+async def test_a_due_date_is_computed_with_at_least_the_calendar_intake_decided_with() -> None:
+    reference = CatchingUp(revision=7)
+    h = Harness(reference)
+    received = ev.received(CODE, MONDAY, amount=3, appointment_at=MONDAY + timedelta(days=4))
+    stamped = received.body.model_copy(update={"reference_revision": 7})
+    await h.apply(received.model_copy(update={"body": stamped}))
+    assert reference.asked == [7]
+    (_, _, value, _) = h.kafka.on(DEADLINE_EVENTS)[0]
+    due = datetime.fromisoformat(json.loads(value or b"{}")["body"]["due_at"])
+    assert due.astimezone(VIETNAM).date() == (MONDAY + timedelta(days=4)).date()  # Tuesday off
