@@ -81,7 +81,7 @@ class WorkingHours(BaseModel):
 # Edits ---------------------------------------------------------------------------------------
 
 
-def _entry_of(reference: Reference, code: str) -> tuple[Procedure, ...]:
+def _versions(reference: Reference, code: str) -> tuple[Procedure, ...]:
     return tuple(reference.catalogue.versions(code))
 
 
@@ -94,7 +94,7 @@ def add_version(reference: Reference, version: Procedure, by: str, at: datetime)
     on that day; any other overlap is a conflict."""
     kept: list[Procedure] = []
     closed = ""
-    for existing in _entry_of(reference, version.code):
+    for existing in _versions(reference, version.code):
         if existing.effective_from == version.effective_from:
             raise CatalogueConflictError(
                 f"procedure {version.code} already has a version from {version.version}; "
@@ -130,7 +130,7 @@ def amend_time_limit(
     limit, the days from it have the new one."""
     current = _in_force(reference, code, amendment.effective_from)
     limits = {"time_limit": amendment.time_limit, "online_time_limit": amendment.online_time_limit}
-    versions = [v for v in _entry_of(reference, code) if v != current]
+    versions = [v for v in _versions(reference, code) if v != current]
     if current.effective_from == amendment.effective_from:
         versions.append(current.model_copy(update=limits))
     else:
@@ -148,13 +148,13 @@ def amend_time_limit(
 def retire(reference: Reference, code: str, retirement: Retire, by: str, at: datetime) -> Entry:
     day = retirement.effective_from
     current = _in_force(reference, code, day)
-    later = [v for v in _entry_of(reference, code) if v.effective_from > day]
+    later = [v for v in _versions(reference, code) if v.effective_from > day]
     if later:
         raise CatalogueConflictError(
             f"procedure {code} has a version from {later[0].version}, after {day}: "
             "retire it from a later day"
         )
-    versions = [v for v in _entry_of(reference, code) if v != current]
+    versions = [v for v in _versions(reference, code) if v != current]
     if current.effective_from < day:  # a version retired on its first day was never in force
         versions.append(current.model_copy(update={"effective_to": day}))
     what = f"retired from {day}{_decision(retirement.decision)}"
@@ -213,7 +213,7 @@ def _calendar(calendar: CalendarEntry, change: Change, **updates: object) -> Ent
 
 
 def _in_force(reference: Reference, code: str, day: date) -> Procedure:
-    if not _entry_of(reference, code):
+    if not _versions(reference, code):
         raise UnknownInCatalogueError(f"unknown procedure {code!r}")
     try:
         return reference.catalogue.procedure(code, day)

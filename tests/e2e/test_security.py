@@ -122,9 +122,9 @@ HTTP_TABLE: list[tuple[str, str, int]] = [
     ("province", "read all agencies' clerk report", 200),
     ("anonymous", "list the ratings behind the report by clerk", 401),
     ("anonymous", "look up a dossier's status (no rating token in it)", 200),
-    ("anonymous", "reload intake's catalogue", 401),
-    ("desk-a", "reload intake's catalogue", 403),
-    ("admin", "reload intake's catalogue", 200),
+    ("anonymous", "read a procedure's recorded changes", 401),
+    ("desk-a", "read a procedure's recorded changes", 403),
+    ("admin", "read a procedure's recorded changes", 200),
     ("desk-b", "fetch the receipt of desk A's submission", 404),
 ]
 
@@ -166,8 +166,8 @@ async def http_action(desk: Desk, caller: str, action: str) -> httpx.Response:
             answer = await get(f"{intake}/v1/dossiers/{desk.receipts['token']['code']}")
             assert token not in answer.text
             return answer
-        case "reload intake's catalogue":
-            return await post(f"{intake}/v1/admin/catalogue/reload", headers=headers)
+        case "read a procedure's recorded changes":
+            return await get(f"{intake}/v1/admin/catalogue/procedures/1.001193", headers=headers)
         case "fetch the receipt of desk A's submission":
             # desk A's receipts are its own: another client's key does not find them
             filing = {
