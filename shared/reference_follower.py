@@ -22,9 +22,9 @@ from shared.topics import CATALOGUE_EVENTS
 
 if TYPE_CHECKING:
     from shared.service_app import ServiceRuntime
+    from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-PARTITION = TopicPartition(CATALOGUE_EVENTS, 0)  # one partition: one order of changes
 
 
 class ReferenceNotCurrentError(RuntimeError):
@@ -78,9 +78,18 @@ class FixedReference:
 
 
 class ReferenceFollower:
-    def __init__(self, access: KafkaAccess, client_id: str, *, wait_seconds: float = 30) -> None:
+    def __init__(
+        self,
+        access: KafkaAccess,
+        client_id: str,
+        *,
+        topic: str = CATALOGUE_EVENTS,
+        wait_seconds: float = 30,
+    ) -> None:
         self.access = access
         self.client_id = client_id
+        self.topic = topic
+        self.partition = TopicPartition(topic, 0)  # one partition: one order of changes
         self.wait_seconds = wait_seconds
         self.book = ReferenceBook()
         self._current = self.book.reference()
@@ -107,8 +116,8 @@ class ReferenceFollower:
             auto_offset_reset="earliest",
         )
         await consumer.start()
-        consumer.assign([PARTITION])
-        await consumer.seek_to_beginning(PARTITION)
+        consumer.assign([self.partition])
+        await consumer.seek_to_beginning(self.partition)
         self._consumer = consumer
         started = time.monotonic()
         end = await self.end_offset()
@@ -135,7 +144,7 @@ class ReferenceFollower:
 
     async def end_offset(self) -> int:
         consumer = self._require_consumer()
-        return int((await consumer.end_offsets([PARTITION]))[PARTITION])
+        return int((await consumer.end_offsets([self.partition]))[self.partition])
 
     async def sync(self) -> Reference:
         """The reading that includes every record the log has now (read your writes)."""
@@ -167,10 +176,10 @@ class ReferenceFollower:
 
     async def _fold_once(self, timeout_ms: int) -> None:
         consumer = self._require_consumer()
-        batches = await consumer.getmany(PARTITION, timeout_ms=timeout_ms, max_records=5000)
-        records = [(r.offset, r.key, r.value) for r in batches.get(PARTITION, [])]
+        batches = await consumer.getmany(self.partition, timeout_ms=timeout_ms, max_records=5000)
+        records = [(r.offset, r.key, r.value) for r in batches.get(self.partition, [])]
         self.book.add_batch(records)
-        self.book.advance_to(await consumer.position(PARTITION))
+        self.book.advance_to(await consumer.position(self.partition))
         if self.book.revision != self._current.revision:
             self._current = self.book.reference()
             async with self._moved:
@@ -182,9 +191,11 @@ class ReferenceFollower:
         return self._consumer
 
 
-def follow_reference(runtime: "ServiceRuntime", access: KafkaAccess) -> ReferenceFollower:
+def follow_reference(runtime: "ServiceRuntime", settings: "ServiceSettings") -> ReferenceFollower:
     """A follower that the service reads before it consumes, and follows while it runs."""
-    follower = ReferenceFollower(access, f"{runtime.name}-{runtime.consumer_group}-catalogue")
+    client_id = f"{runtime.name}-{runtime.consumer_group}-catalogue"
+    access = settings.kafka_access(runtime.name)
+    follower = ReferenceFollower(access, client_id, topic=settings.catalogue_topic)
 
     async def catalogue_follower() -> None:
         await follower.run()

@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.kafka_access import KafkaAccess
+from shared.topics import CATALOGUE_EVENTS
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 
@@ -36,6 +37,9 @@ class ServiceSettings(BaseSettings):
     # Where this deployment's history starts in its topics (default: their start): what a
     # consuming service replays if Redis comes back empty (`shared/state_guard.py`).
     replay_from: AwareDatetime | None = Field(None, alias="REPLAY_FROM")
+    # The reference data's log (shared/reference_log.py); a deployment of its own (a staging
+    # copy, a test) may keep it on another topic of the same shape.
+    catalogue_topic: str = Field(CATALOGUE_EVENTS, alias="CATALOGUE_TOPIC")
     # How long a submission's answer is kept, so a retry with the same submission_id gets it.
     idempotency_window_days: float = Field(7, gt=0, alias="IDEMPOTENCY_WINDOW_DAYS")
     # A publish not acknowledged by Kafka within twice this fails (and its request with it).

@@ -34,7 +34,7 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
             consumer_group=runtime.consumer_group,
             forget_ended_after=timedelta(days=settings.forget_ended_after_days),
         )
-        follower = follow_reference(runtime, settings.kafka_access(NAME))
+        follower = follow_reference(runtime, settings)
         tracker = DeadlineTracker(
             RedisDeadlineStore(runtime.redis, runtime.key_prefix),
             follower,

@@ -39,7 +39,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             settings.idempotency_window,
             applicant_kept_for=timedelta(days=settings.applicant_data_kept_days),
         )
-        follower = follow_reference(runtime, settings.kafka_access("intake"))
+        follower = follow_reference(runtime, settings)
         admin = CatalogueAdmin(
             follower,
             runtime.publisher,

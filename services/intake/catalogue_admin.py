@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.admin_units import UnitMap
+from shared.business_calendar import CalendarError
 from shared.catalogue import Agency, CatalogueError, Procedure, UnknownInCatalogueError
 from shared.events.dossier import TimeLimit
 from shared.publishing import JSON_HEADERS, EventPublisher, RawRecord
@@ -32,7 +33,6 @@ from shared.reference_log import (
     encode,
     seed_entries,
 )
-from shared.topics import CATALOGUE_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +259,10 @@ class CatalogueAdmin:
         async with self.lock():
             reference = await self.follower.sync()
             entry = edit(reference)
-            self.follower.book.with_entries([entry])  # raises if it would be unusable
+            try:
+                self.follower.book.with_entries([entry])  # what the catalogue would become
+            except (CalendarError, ValueError) as unusable:
+                raise CatalogueError(f"the change would leave it unusable: {unusable}") from None
             await self._publish([entry])
             return await self.follower.sync()
 
@@ -279,7 +282,7 @@ class CatalogueAdmin:
         records: list[RawRecord] = []
         for entry in entries:
             key, value = encode(entry)
-            records.append((CATALOGUE_EVENTS, key, value, dict(_headers())))
+            records.append((self.follower.topic, key, value, dict(_headers())))
         await self.publisher.publish_raw_many(records)
 
 

@@ -34,7 +34,7 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
             runtime.broker, runtime.consumer_group, projector
         )
         runtime.state = keyspace
-        names = LiveNames(follow_reference(runtime, settings.kafka_access("reporting")))
+        names = LiveNames(follow_reference(runtime, settings))
         reasons = ReasonCategories.from_file(settings.rating_reasons_file)
         units = UnitMap.from_file(settings.units_file)
         return (

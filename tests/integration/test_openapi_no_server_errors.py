@@ -4,6 +4,8 @@ sends, never a 5xx.
 Runs each service as a real process (uvicorn, real Kafka and Redis); intake with a key that has
 every scope, so that generated requests reach the decision code rather than stopping at 403."""
 
+import asyncio
+import dataclasses
 import os
 import socket
 import subprocess
@@ -22,6 +24,9 @@ from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
 from shared.api_keys import hash_key
+from shared.kafka_access import KafkaAccess
+from shared.topic_admin import ensure_topics
+from shared.topics import CATALOGUE_EVENTS, topic_spec
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +37,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def own_catalogue(bootstrap: str, suffix: str) -> dict[str, str]:
+    """The fuzzer changes intake's catalogue and calendar at random through the admin routes,
+    so its intake keeps them on a topic of its own (created here; intake runs as the `admin`
+    principal, which may read and write it) and the rest of the test run is unaffected."""
+    topic = f"{CATALOGUE_EVENTS}.fuzz-{suffix}"
+    spec = dataclasses.replace(topic_spec(CATALOGUE_EVENTS), name=topic)
+    asyncio.run(ensure_topics(KafkaAccess.resolve(bootstrap, "admin"), [spec]))
+    return {"CATALOGUE_TOPIC": topic, "KAFKA_USERNAME": "admin"}
 
 
 @pytest.fixture(scope="module", params=["intake", "survey", "reporting"])
@@ -49,6 +64,7 @@ def service_url(
     port = free_port()
     suffix = os.urandom(4).hex()
     env = os.environ | {
+        **(own_catalogue(kafka_topics, suffix) if service == "intake" else {}),
         f"{service.upper()}_PORT": str(port),
         "RATING_HTTP_WAIT_SECONDS": "0",
         "API_KEYS_FILE": str(keys),
