@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 CALENDAR_KEY = "calendar"
 DEFAULT_SAME_DAY_CUTOFF = time(15, 0)
+MIN_PERIOD_MINUTES = 30
+MIN_WORKING_DAY_HOURS = 4  # less is not a working day the law's time limits could mean
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the calendar's holiday data and the dossier codes
 
 
 class Change(BaseModel):
@@ -102,10 +105,25 @@ class ProcedureEntry(BaseModel):
 
 
 class Period(BaseModel):
+    """A working period of the day, in local time (Asia/Ho_Chi_Minh), to the minute."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     start: time
     end: time
+
+    @model_validator(mode="after")
+    def _a_real_period(self) -> "Period":
+        for moment in (self.start, self.end):
+            if moment.tzinfo is not None or moment.second or moment.microsecond:
+                raise ValueError("a working period is local time to the minute, e.g. 07:30")
+        if _minutes(self.end) - _minutes(self.start) < MIN_PERIOD_MINUTES:
+            raise ValueError(f"a working period lasts at least {MIN_PERIOD_MINUTES} minutes")
+        return self
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
 
 
 class CalendarEntry(BaseModel):
@@ -119,6 +137,20 @@ class CalendarEntry(BaseModel):
     periods: tuple[Period, ...] = tuple(Period(start=p.start, end=p.end) for p in DEFAULT_PERIODS)
     same_day_cutoff: time = DEFAULT_SAME_DAY_CUTOFF
     changes: tuple[Change, ...] = ()
+
+    @model_validator(mode="after")
+    def _usable(self) -> "CalendarEntry":
+        if (
+            sum(_minutes(p.end) - _minutes(p.start) for p in self.periods)
+            < MIN_WORKING_DAY_HOURS * 60
+        ):
+            raise ValueError(f"a working day has at least {MIN_WORKING_DAY_HOURS} working hours")
+        if self.same_day_cutoff.tzinfo is not None:
+            raise ValueError("the same-day cutoff is local time, e.g. 15:00")
+        for day in (*self.days_off, *self.working_days):
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise ValueError(f"{day}: overrides are for {FIRST_YEAR} to {LAST_YEAR}")
+        return self
 
     @property
     def key(self) -> str:

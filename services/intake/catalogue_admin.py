@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.admin_units import UnitMap
 from shared.business_calendar import CalendarError
@@ -209,7 +209,11 @@ def set_hours(reference: Reference, hours: WorkingHours, by: str, at: datetime) 
 
 def _calendar(calendar: CalendarEntry, change: Change, **updates: object) -> Entry:
     updated = calendar.model_copy(update=updates | {"changes": (*calendar.changes, change)})
-    return CalendarEntry.model_validate(updated.model_dump())  # re-validated whole
+    try:
+        return CalendarEntry.model_validate(updated.model_dump())  # re-validated whole
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]) for e in error.errors())
+        raise CatalogueError(f"the calendar would be unusable: {reasons}") from None
 
 
 def _in_force(reference: Reference, code: str, day: date) -> Procedure:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from services.intake import catalogue_admin as edits
-from shared.catalogue import Procedure
+from shared.catalogue import CatalogueError, Procedure
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import TimeUnit
 from shared.reference_log import (
@@ -146,3 +146,16 @@ def test_an_entry_round_trips_through_its_json() -> None:
     entry = seeded().entries["calendar"]
     assert ENTRY.validate_json(entry.model_dump_json()) == entry
     assert isinstance(Procedure, type)
+
+
+def test_a_calendar_no_deadline_could_count_with_is_refused() -> None:
+    reference = seeded().reference()
+    with pytest.raises(ValueError, match="to the minute"):
+        Period(start=time(7, 30, 1), end=time(11, 30))
+    with pytest.raises(ValueError, match="at least 30 minutes"):
+        period(7, 7)
+    short = edits.WorkingHours(periods=(period(8, 9),), same_day_cutoff=time(8, 30))
+    with pytest.raises(CatalogueError, match="at least 4 working hours"):
+        edits.set_hours(reference, short, "a", AT)
+    with pytest.raises(CatalogueError, match="overrides are for 2000 to 2100"):
+        edits.set_day(reference, date(106, 2, 9), edits.CalendarDay(kind="day_off"), "a", AT)
