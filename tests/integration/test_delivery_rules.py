@@ -55,19 +55,22 @@ def dossier_received(code: str) -> DossierReceived:
 async def dossier_readers(
     kafka_topics: str, redis_url: str, unique: str
 ) -> AsyncIterator[dict[str, str]]:
-    """deadline, survey and reporting running in-process, each in a fresh consumer group."""
-    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url}
+    """deadline, survey and reporting running in-process, each in a fresh consumer group, with
+    Redis keys of its own and a history that starts now (so a replay, should its state guard
+    find its marker gone, reads this test's events, not the whole run's)."""
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
+           "REPLAY_FROM": datetime.now(UTC).isoformat()}  # fmt: skip
     groups = {name: f"{name}-test-{unique}" for name in ("deadline", "survey", "reporting")}
     for group in groups.values():
         await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS)
+
+    def own(name: str) -> dict[str, str]:
+        return env | {"CONSUMER_GROUP": groups[name], "REDIS_KEY_PREFIX": groups[name]}
+
     apps: list[FastAPI] = [
-        create_deadline(
-            DeadlineSettings.model_validate(env | {"CONSUMER_GROUP": groups["deadline"]})
-        ),
-        create_survey(SurveySettings.model_validate(env | {"CONSUMER_GROUP": groups["survey"]})),
-        create_reporting(
-            ReportingSettings.model_validate(env | {"CONSUMER_GROUP": groups["reporting"]})
-        ),
+        create_deadline(DeadlineSettings.model_validate(own("deadline"))),
+        create_survey(SurveySettings.model_validate(own("survey"))),
+        create_reporting(ReportingSettings.model_validate(own("reporting"))),
     ]
     async with AsyncExitStack() as stack:
         for app in apps:
