@@ -66,10 +66,6 @@ class FixedReference:
     def current(self) -> Reference:
         return self._reference
 
-    @property
-    def calendar(self) -> BusinessCalendar:
-        return self._reference.calendar
-
     async def at_least(self, revision: int | None) -> Reference:
         return self._reference
 
@@ -95,16 +91,11 @@ class ReferenceFollower:
         self._current = self.book.reference()
         self._moved = asyncio.Condition()
         self._consumer: AIOKafkaConsumer | None = None
-        self.started = False
         self._following = False  # run() is folding; before it does, a waiter folds itself
 
     @property
     def current(self) -> Reference:
         return self._current
-
-    @property
-    def calendar(self) -> BusinessCalendar:
-        return self._current.calendar
 
     async def start(self) -> None:
         """Connect, and fold the log up to the end it has now."""
@@ -123,7 +114,6 @@ class ReferenceFollower:
         end = await self.end_offset()
         while self.book.revision < end:
             await self._fold_once(timeout_ms=500)
-        self.started = True
         log.info("catalogue folded in %.2fs: %d entries, revision %d, %d skipped",
                  time.monotonic() - started, len(self.book.entries), self.book.revision,
                  self.book.skipped)  # fmt: skip
