@@ -33,14 +33,14 @@ from shared.events.personal_data import tax_code_check_digit
 from shared.kafka_access import KafkaAccess
 from shared.topics import INTAKE_SUBMISSIONS
 
-DESKS = [  # (agency, procedure it files)
-    ("UBND.P.BN", "1.001193"), ("UBND.P.BN", "2.000908"), ("UBND.P.DK", "1.004873"),
-    ("UBND.Q1", "1.001612"), ("UBND.Q1", "2.000889"), ("UBND.Q3", "1.009994"),
+DESKS = [  # (agency, procedure it files): today's wards (the districts are gone since 1 July 2025)
+    ("UBND.P.SG", "1.001193"), ("UBND.P.SG", "2.000908"), ("UBND.P.TD", "1.004873"),
+    ("UBND.P.SG", "1.001612"), ("UBND.P.TD", "2.000889"), ("UBND.P.TD", "1.009994"),
     ("STP", "1.001756"), ("SKHDT", "2.001610"),
 ]  # fmt: skip
 PORTAL = "portal"  # the development portal's Kafka principal (config/kafka_clients.toml)
 REASONS = ["waiting_time", "guidance", "attitude"]  # of config/rating_reasons.toml
-INTERCONNECTED = ("UBND.P.BN", "LT.KS-TT-BHYT", ["CA.Q1", "BHXH.Q1"])  # liên thông steps
+INTERCONNECTED = ("UBND.P.SG", "LT.KS-TT-BHYT", ["CA.P.SG", "BHXH.HCM"])  # liên thông steps
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
 GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Hùng", "Lan", "Minh", "Nam", "Thảo"]
 

@@ -30,6 +30,33 @@ class Agency(BaseModel):
     name: str
     level: Level
     unit: str = Field(description="The administrative unit it belongs to (config/units.toml)")
+    valid_from: date | None = Field(None, description="First day it receives; none: always did")
+    valid_to: date | None = Field(
+        None, description="First day it no longer receives (exclusive); none: still receives"
+    )
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "Agency":
+        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+            raise ValueError(f"agency {self.code}: valid_to must be after valid_from")
+        return self
+
+    def in_being_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day < self.valid_to
+        )
+
+    def covers(self, start: date, end: date | None) -> bool:
+        """In being on every day from `start` until `end` (exclusive; none: open-ended)."""
+        starts_in_time = self.valid_from is None or self.valid_from <= start
+        if self.valid_to is None:
+            return starts_in_time
+        return starts_in_time and end is not None and end <= self.valid_to
+
+    def not_in_being(self, day: date) -> str:
+        if self.valid_to is not None and day >= self.valid_to:
+            return f"agency {self.code} no longer receives dossiers: it ceased on {self.valid_to}"
+        return f"agency {self.code} receives dossiers from {self.valid_from}, not on {day}"
 
 
 class ProcedureField(BaseModel):
@@ -114,6 +141,15 @@ class Catalogue:
             unknown = named - set(self.agencies)
             if unknown:
                 raise CatalogueError(f"procedure {procedure.code} names unknown {sorted(unknown)}")
+            for code in sorted(named):
+                agency = self.agencies[code]
+                if not agency.covers(procedure.effective_from, procedure.effective_to):
+                    raise CatalogueError(
+                        f"procedure {procedure.code} version {procedure.version} names agency "
+                        f"{code}, which does not receive for all of it "
+                        f"(from {agency.valid_from or 'always'} until {agency.valid_to or 'now'}); "
+                        "end that version, or add one naming the agency's successor"
+                    )
         by_code: dict[str, list[Procedure]] = {}
         for procedure in self.procedures:
             by_code.setdefault(procedure.code, []).append(procedure)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 
 from services.intake import handlers
 from services.intake.api import error_handlers, intake_router
-from services.intake.catalogue_admin import CatalogueAdmin
+from services.intake.catalogue_admin import CatalogueAdmin, check_agency_on_map
 from services.intake.catalogue_api import catalogue_error_handlers, catalogue_router
 from services.intake.desk import Desk
 from services.intake.personal_data import ApplicantLifetime, DataSubjectRequests
@@ -29,7 +29,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     units = UnitMap.from_file(settings.units_file)
     seed_catalogue = settings.catalogue_file.read_text("utf-8")
     seed_overrides = settings.calendar_overrides.read_text("utf-8")
-    seed_from_files(seed_catalogue, seed_overrides)  # a bad seed file fails at start, not later
+    seed = seed_from_files(seed_catalogue, seed_overrides)  # a bad seed fails at start, not later
+    for agency in seed.catalogue.agencies.values():
+        check_agency_on_map(agency, units)
     clock = clock or SystemClock()
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:

@@ -161,11 +161,29 @@ def retire(reference: Reference, code: str, retirement: Retire, by: str, at: dat
     return _procedure_entry(reference, code, versions, Change(at=at, by=by, what=what))
 
 
+def check_agency_on_map(agency: Agency, units: UnitMap) -> None:
+    """An agency belongs to a unit on the map and receives only while that unit is in being."""
+    if agency.unit not in units.units:
+        raise CatalogueError(f"agency {agency.code}: unknown administrative unit {agency.unit!r}")
+    unit = units.unit(agency.unit)
+    if unit.valid_from is not None and (
+        agency.valid_from is None or agency.valid_from < unit.valid_from
+    ):
+        raise CatalogueError(
+            f"agency {agency.code}: its unit {unit.code} is in being from {unit.valid_from}; "
+            f"give the agency a valid_from of {unit.valid_from} or later"
+        )
+    if unit.valid_to is not None and (agency.valid_to is None or agency.valid_to > unit.valid_to):
+        raise CatalogueError(
+            f"agency {agency.code}: its unit {unit.code} ceased on {unit.valid_to}; "
+            f"give the agency a valid_to of {unit.valid_to} or earlier"
+        )
+
+
 def put_agency(
     reference: Reference, agency: Agency, units: UnitMap, by: str, at: datetime
 ) -> Entry:
-    if agency.unit not in units.units:
-        raise CatalogueError(f"agency {agency.code}: unknown administrative unit {agency.unit!r}")
+    check_agency_on_map(agency, units)
     existing = reference.catalogue.agencies.get(agency.code)
     what = "added" if existing is None else f"changed from {existing.model_dump_json()}"
     changes = _agency_changes(reference, agency.code)

@@ -92,7 +92,8 @@ def catalogue_router(
 
     @router.put("/admin/catalogue/agencies/{code}", tags=["catalogue admin"], responses=ERRORS)
     async def put_agency(code: str, agency: Agency, caller: Authenticated) -> dict[str, Any]:
-        """Add or change an agency; its `unit` must be an administrative unit of UNITS_FILE."""
+        """Add or change an agency: its `unit` is an administrative unit of UNITS_FILE, and it
+        receives (`valid_from` to `valid_to`) only while that unit is in being."""
         caller.require(Scope.ADMIN)
         if agency.code != code:
             raise CatalogueError(f"the body's code {agency.code} is not the path's {code}")

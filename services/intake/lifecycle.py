@@ -172,6 +172,8 @@ def receive(
         procedure = catalogue.procedure(request.procedure_code, local_day)
     except UnknownInCatalogueError as error:
         raise RequestRejectedError(str(error)) from error
+    if not agency.in_being_on(local_day):
+        raise RequestRejectedError(agency.not_in_being(local_day))
     if not catalogue.receivable_by(procedure, agency):
         raise RequestRejectedError(f"agency {agency.code} does not receive {procedure.code}")
     postal = request.channel is Channel.POSTAL or request.return_method is ReturnMethod.POSTAL

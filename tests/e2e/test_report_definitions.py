@@ -17,7 +17,8 @@ from tests.integration.intake_fixtures import receipt
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-AGENCY, MARRIAGE = "UBND.P.BN", "1.000894"  # Đăng ký kết hôn: 5 working days, restart
+AGENCY, MARRIAGE = "UBND.P.SG", "1.000894"  # Đăng ký kết hôn: 5 working days, restart
+FORMER_WARD = "UBND.P.BN"  # Phường Bến Nghé, merged into Phường Sài Gòn on 1 July 2025
 
 
 def vn(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
@@ -29,7 +30,10 @@ class Desk:
         self.client, self.stack = client, stack
         self.headers = {"X-API-Key": stack.key}
 
-    async def receive(self, at: datetime, procedure: str = MARRIAGE, agency: str = AGENCY) -> str:
+    async def receive(self, at: datetime, procedure: str = MARRIAGE, agency: str = "") -> str:
+        """Received at `agency`; by default at the ward of the time (the old one before the
+        1 July 2025 merger, which receives nothing since)."""
+        agency = agency or (AGENCY if at >= vn(2025, 7, 1, 0) else FORMER_WARD)
         body = receipt(submission_id=uuid.uuid4().hex, procedure_code=procedure,
                        agency_code=agency, received_at=at.isoformat())  # fmt: skip
         answer = await self.client.post(f"{self.stack.url('intake')}/v1/dossiers",
@@ -140,10 +144,10 @@ async def test_rows_and_exports_name_what_they_count_and_list_it(desk: Desk, sta
     by_field = (await desk.report("2026-M03", "field"))["rows"]
     assert [(row["group"], row["group_name"]) for row in by_field] == [("civil_status", "Hộ tịch")]
     [row] = (await desk.report("2026-M03"))["rows"]
-    assert (row["group_name"], row["on_time_rate"]) == ("UBND Phường Bến Nghé", None)
+    assert (row["group_name"], row["on_time_rate"]) == ("UBND Phường Sài Gòn", None)
     reporting = stack.url("reporting")
     page = (await desk.client.get(f"{reporting}/v1/reports/page?period=2026-M03")).text
-    assert "UBND Phường Bến Nghé" in page
+    assert "UBND Phường Sài Gòn" in page
     chart = page.split("<svg", 1)[1].split("</svg>", 1)[0]
     assert "—" in chart  # nothing resolved: no rate, and no 0% bar
     assert "<rect" not in chart
@@ -152,7 +156,7 @@ async def test_rows_and_exports_name_what_they_count_and_list_it(desk: Desk, sta
     exported = (await desk.client.get(
         f"{reporting}/v1/reports/processing?period=2026-M03&format=csv")).text  # fmt: skip
     assert "Tên đơn vị / nhóm" in exported
-    assert "UBND Phường Bến Nghé" in exported
+    assert "UBND Phường Sài Gòn" in exported
     listed = (await desk.client.get(f"{reporting}/v1/reports/processing/dossiers", params={
         "period": "2026-M03", "column": "pending_overdue", "group": AGENCY})).json()  # fmt: skip
     assert listed["count"] == row["pending_overdue"] == len(listed["dossiers"]) == 1
@@ -239,14 +243,14 @@ async def admin(desk: Desk, method: str, path: str, body: Any = None) -> httpx.R
 
 def new_procedure(code: str, amount: int, since: str = "2016-01-01") -> dict[str, Any]:
     return {"code": code, "name": f"Thủ tục {code} (ban hành 2016)", "field": "civil_status",
-            "level": "commune", "agencies": [AGENCY],
+            "level": "commune", "agencies": [],  # any ward of the time
             "time_limit": {"amount": amount, "unit": "working_days"},
             "effective_from": since}  # fmt: skip
 
 
 async def test_a_procedure_added_live_from_2016_lets_2016_history_be_imported(desk: Desk) -> None:
     code = f"T.{uuid.uuid4().hex[:10]}"
-    body = receipt(submission_id=uuid.uuid4().hex, procedure_code=code, agency_code=AGENCY,
+    body = receipt(submission_id=uuid.uuid4().hex, procedure_code=code, agency_code=FORMER_WARD,
                    received_at=vn(2016, 3, 1).isoformat())  # fmt: skip
     before = await desk.client.post(f"{desk.stack.url('intake')}/v1/dossiers", json=body,
                                     headers=desk.headers)  # fmt: skip

@@ -20,11 +20,11 @@ from tests.integration.kafka_probe import start_group_at_end
 from tests.integration.running_service import running
 
 KEYS = {
-    "desk": ("frontend", ["UBND.P.BN", "UBND.Q1", "CA.Q1", "BHXH.Q1", "STP"]),
+    "desk": ("frontend", ["UBND.P.SG", "CA.P.SG", "BHXH.HCM", "STP"]),
     "importer": ("frontend,import", ["*"]),
     "postal": ("postal", []),
     "admin": ("admin", []),
-    "outsider": ("frontend", ["UBND.Q3"]),
+    "outsider": ("frontend", ["UBND.P.TD"]),
 }
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=VIETNAM)  # a Monday
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +92,7 @@ def receipt(**fields: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "submission_id": "s-default",
         "procedure_code": "1.001193",
-        "agency_code": "UBND.P.BN",
+        "agency_code": "UBND.P.SG",
         "channel": "counter",
         "clerk_id": "clerk-7",
         "applicant": APPLICANT,

@@ -18,7 +18,7 @@ __all__ = ["intake"]  # the fixture
 
 def procedure(code: str, **fields: Any) -> dict[str, Any]:
     return {"code": code, "name": "Thủ tục thử nghiệm", "field": "civil_status",
-            "level": "district", "agencies": ["UBND.Q1"],
+            "level": "commune", "agencies": [],
             "time_limit": {"amount": 3, "unit": "working_days"},
             "effective_from": "2016-01-01"} | fields  # fmt: skip
 
@@ -49,14 +49,14 @@ async def test_an_amended_time_limit_applies_from_its_day_and_is_recorded(intake
     added = await intake.admin("POST", "catalogue/procedures", procedure(code))
     assert added.status_code == 201, added.text
     before = (await intake.receive(submission_id="before", procedure_code=code,
-                                   agency_code="UBND.Q1")).json()  # fmt: skip
+                                   agency_code="UBND.P.SG")).json()  # fmt: skip
     amendment = {"effective_from": NOW.date().isoformat(),
                  "time_limit": {"amount": 10, "unit": "working_days"},
                  "decision": "QĐ 123/QĐ-UBND"}  # fmt: skip
     amended = await intake.admin("POST", f"catalogue/procedures/{code}/amend", amendment)
     assert amended.status_code == 200, amended.text
     after = (await intake.receive(submission_id="after", procedure_code=code,
-                                  agency_code="UBND.Q1")).json()  # fmt: skip
+                                  agency_code="UBND.P.SG")).json()  # fmt: skip
 
     unchanged = (await intake.client.get(f"/v1/dossiers/{before['code']}")).json()
     assert unchanged["appointment_at"] == before["appointment_at"]
@@ -102,17 +102,46 @@ async def test_conflicting_or_unknown_changes_are_refused_clearly(intake: Intake
     )
     assert retired.status_code == 200, retired.text
     refused = await intake.receive(submission_id="retired", procedure_code=code,
-                                   agency_code="UBND.Q1")  # fmt: skip
+                                   agency_code="UBND.P.SG")  # fmt: skip
     assert refused.status_code == 422
     assert "not in force on 2026-03-02" in refused.text
     old = await intake.receive(
         "importer",
         submission_id="old",
         procedure_code=code,
-        agency_code="UBND.Q1",
+        agency_code="UBND.P.BN",  # a ward of the old map, which received then
         received_at=datetime(2020, 5, 4, 9, tzinfo=VIETNAM).isoformat(),
     )
     assert old.status_code == 201, old.text  # history before the retirement still files
+
+
+async def test_an_agency_receives_within_its_unit_s_life_and_versions_name_it_only_then(
+    intake: Intake,
+) -> None:
+    agency = f"T.{intake.unique[:8].upper()}"
+    ward = {"code": agency, "name": "Bộ phận thử", "level": "commune", "unit": "HCM.SAI-GON"}
+    before_its_ward = await intake.admin("PUT", f"catalogue/agencies/{agency}", ward)
+    assert before_its_ward.status_code == 422
+    assert "its unit HCM.SAI-GON is in being from 2025-07-01" in before_its_ward.json()["detail"]
+    since = ward | {"valid_from": "2025-07-01"}
+    assert (await intake.admin("PUT", f"catalogue/agencies/{agency}", since)).status_code == 200
+    code = own_code(intake)
+    version = procedure(code, agencies=[agency], effective_from="2025-07-01")
+    assert (await intake.admin("POST", "catalogue/procedures", version)).status_code == 201
+
+    ending = since | {"valid_to": "2026-01-01"}
+    named = await intake.admin("PUT", f"catalogue/agencies/{agency}", ending)
+    assert named.status_code == 422  # an open-ended version still names it
+    assert f"procedure {code} version 2025-07-01 names agency {agency}" in named.json()["detail"]
+    retired = await intake.admin(
+        "POST", f"catalogue/procedures/{code}/retire", {"effective_from": "2026-01-01"}
+    )
+    assert retired.status_code == 200, retired.text
+    assert (await intake.admin("PUT", f"catalogue/agencies/{agency}", ending)).status_code == 200
+    late = await intake.receive("importer", submission_id="late", procedure_code="1.001193",
+                                agency_code=agency)  # fmt: skip
+    assert late.status_code == 422
+    assert f"agency {agency} no longer receives dossiers: it ceased on 2026-01-01" in late.text
 
 
 def own_monday(intake: Intake) -> datetime:
@@ -133,7 +162,7 @@ async def test_a_day_off_added_live_moves_the_next_appointment(intake: Intake) -
 
     async def receive(submission: str) -> dict[str, Any]:
         answer = await intake.receive(submission_id=submission, procedure_code=code,
-                                      agency_code="UBND.Q1")  # fmt: skip
+                                      agency_code="UBND.P.SG")  # fmt: skip
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
 

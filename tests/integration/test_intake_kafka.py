@@ -87,7 +87,7 @@ async def test_receipt_and_step_over_kafka_publish_their_events(
     [
         ({"procedure_code": "9.999999"}, True, "unknown procedure '9.999999'"),
         ({}, False, "unauthenticated: missing API key"),
-        ({"agency_code": "UBND.Q3"}, True, "forbidden: client desk-"),
+        ({"agency_code": "UBND.P.TD"}, True, "forbidden: client desk-"),
     ],
 )
 async def test_rejected_kafka_requests_are_dead_lettered_with_the_http_reason(

@@ -37,11 +37,11 @@ async def test_full_life_of_a_dossier_on_each_channel(
     async with TopicTail(kafka_topics, DOSSIER_EVENTS) as tail:
         received = await intake.receive(
             submission_id=f"life-{channel}", channel=channel, clerk_id=clerk,
-            procedure_code="1.009994", agency_code="UBND.Q1",
+            procedure_code="1.009994", agency_code="UBND.P.SG",
         )  # fmt: skip
         assert received.status_code == 201, received.text
         code = received.json()["code"]
-        assert code == "UBND.Q1-260302-0001"
+        assert code == "UBND.P.SG-260302-0001"
         steps: list[tuple[str, dict[str, Any]]] = [
             ("request-supplement", {"reason": "thiếu bản vẽ"}),
             ("receive-supplement", {}),
@@ -74,10 +74,10 @@ async def test_interconnected_dossier_passes_three_agencies_in_order(intake: Int
     received = await intake.receive(submission_id="lt-1", procedure_code="LT.KS-TT-BHYT")
     assert received.status_code == 201, received.text
     code = received.json()["code"]
-    wrong = await intake.act(code, "transfer", to_agency_code="BHXH.Q1")
+    wrong = await intake.act(code, "transfer", to_agency_code="BHXH.HCM")
     assert wrong.status_code == 422
-    assert "the next step is at CA.Q1" in wrong.json()["detail"]
-    for agency in ("CA.Q1", "BHXH.Q1"):
+    assert "the next step is at CA.P.SG" in wrong.json()["detail"]
+    for agency in ("CA.P.SG", "BHXH.HCM"):
         moved = await intake.act(code, "transfer", to_agency_code=agency)
         assert moved.status_code == 200, moved.text
         assert moved.json()["agency_code"] == agency
@@ -85,8 +85,8 @@ async def test_interconnected_dossier_passes_three_agencies_in_order(intake: Int
     assert done.status_code == 200
     log = (await intake.client.get(f"/v1/dossiers/{code}")).json()["log"]
     assert [(line["step"], line["agency_code"]) for line in log] == [
-        ("receive", "UBND.P.BN"), ("transfer", "CA.Q1"), ("transfer", "BHXH.Q1"),
-        ("resolve", "BHXH.Q1"),
+        ("receive", "UBND.P.SG"), ("transfer", "CA.P.SG"), ("transfer", "BHXH.HCM"),
+        ("resolve", "BHXH.HCM"),
     ]  # fmt: skip
 
 
@@ -104,7 +104,7 @@ async def test_same_submission_twice_gives_the_same_result_and_one_event(
         assert [r.status_code for r in again] == [200, 200]
         await intake.receive(submission_id="after")  # a later dossier marks the end
         await dossier_event_types(tail, code, 2)
-        await wait_for(lambda: _has(tail, "UBND.P.BN-260302-0002"), within=30, what="marker")
+        await wait_for(lambda: _has(tail, "UBND.P.SG-260302-0002"), within=30, what="marker")
     assert [v["type"] for v in tail.values_for(code)] == ["DossierReceived", "DossierResolved"]
 
 
@@ -119,7 +119,7 @@ async def test_100_concurrent_receipts_get_distinct_gap_free_codes(intake: Intak
     )
     assert all(r.status_code == 201 for r in responses)
     codes = sorted(r.json()["code"] for r in responses)
-    assert codes == [f"UBND.P.BN-260302-{n:04d}" for n in range(1, 101)]
+    assert codes == [f"UBND.P.SG-260302-{n:04d}" for n in range(1, 101)]
 
 
 async def test_concurrent_steps_on_one_dossier_one_wins_the_others_conflict(
@@ -143,7 +143,11 @@ async def test_concurrent_steps_on_one_dossier_one_wins_the_others_conflict(
         ({"procedure_code": "9.999999"}, "unknown procedure '9.999999'"),
         ({"agency_code": "UBND.X"}, "unknown agency 'UBND.X'"),
         ({"procedure_code": "1.012345", "agency_code": "SLDTBXH"}, "not in force on 2026-03-02"),
-        ({"procedure_code": "1.009994"}, "agency UBND.P.BN does not receive 1.009994"),
+        ({"procedure_code": "1.001756"}, "agency UBND.P.SG does not receive 1.001756"),
+        (
+            {"agency_code": "UBND.Q1"},
+            "agency UBND.Q1 no longer receives dossiers: it ceased on 2025-07-01",
+        ),  # the district is gone; its wards receive
         (
             {"procedure_code": "2.000815", "return_method": "postal"},
             "cannot be filed or returned by post",
@@ -202,7 +206,7 @@ async def test_an_organisation_and_a_foreigner_file_and_get_a_code_and_a_rating_
         )
         assert response.status_code == 201, response.text
         receipt = response.json()
-        assert receipt["code"].startswith("UBND.P.BN-")
+        assert receipt["code"].startswith("UBND.P.SG-")
         assert len(receipt["rating_token"]) >= 22
         await wait_for(lambda: _has(tail, receipt["code"]), within=30, what="the receipt event")
         published = b"".join(record.value or b"" for record in tail.records)
@@ -283,7 +287,7 @@ async def test_public_lookup_shows_no_personal_data(intake: Intake) -> None:
     assert response.status_code == 200
     for secret in ("Nguyễn", "079190001234", "0903123456", "Nguyễn Huệ"):
         assert secret not in response.text
-    assert (await intake.client.get("/v1/dossiers/UBND.Q1-260302-9999")).status_code == 404
+    assert (await intake.client.get("/v1/dossiers/UBND.P.SG-260302-9999")).status_code == 404
 
 
 def test_now_is_a_working_monday() -> None:
@@ -322,4 +326,4 @@ async def _a_life_with_refusals(intake: Intake) -> None:
     await intake.act(code, "return")
     bad_applicant = APPLICANT | {"id_number": "0791900012"}
     await intake.receive(submission_id="bad-id", applicant=bad_applicant)
-    await intake.receive(who="outsider", submission_id="denied", agency_code="UBND.P.BN")
+    await intake.receive(who="outsider", submission_id="denied", agency_code="UBND.P.SG")

@@ -4,9 +4,11 @@ from datetime import date
 
 import pytest
 
+from services.intake.catalogue_admin import check_agency_on_map
 from shared.admin_units import UNITS_FILE, MapReading, Tier, UnitMap, UnitsError
-from shared.catalogue import Catalogue
+from shared.catalogue import Agency, Catalogue, CatalogueError
 from shared.catalogue_names import CatalogueNames
+from shared.events.vocabulary import Level
 from tests.integration.intake_fixtures import ROOT
 
 UNITS = UnitMap.from_file(UNITS_FILE)
@@ -109,3 +111,21 @@ def test_a_unit_view_places_rows_and_keeps_a_province_with_everything_under_it()
         UnitView(UNITS, agencies, MapReading.AS_IS, Tier.DISTRICT, TODAY)
     with pytest.raises(UnitQueryError, match="unknown administrative unit"):
         UnitView(UNITS, agencies, MapReading.AS_WAS, Tier.COMMUNE, TODAY, unit="NOPE")
+
+
+def test_every_agency_of_the_sample_catalogue_receives_only_while_its_unit_is_in_being() -> None:
+    catalogue = Catalogue.from_toml((ROOT / "config" / "catalogue.toml").read_text("utf-8"))
+    for agency in catalogue.agencies.values():
+        check_agency_on_map(agency, UNITS)  # raises, naming the agency, if not
+    wards = [a for a in catalogue.agencies.values() if UNITS.unit(a.unit).tier is Tier.COMMUNE]
+    assert {a.code for a in wards if a.in_being_on(TODAY)} >= {"UBND.P.SG", "UBND.P.TD"}
+    assert not catalogue.agency("UBND.Q1").in_being_on(TODAY)
+
+
+def test_an_agency_that_outlives_its_unit_is_refused() -> None:
+    outliving = Agency(code="UBND.Q1", name="UBND Quận 1", level=Level.DISTRICT, unit="HCM.Q1")
+    with pytest.raises(CatalogueError, match=r"its unit HCM\.Q1 ceased on 2025-07-01"):
+        check_agency_on_map(outliving, UNITS)
+    early = Agency(code="UBND.P.SG", name="x", level=Level.COMMUNE, unit="HCM.SAI-GON")
+    with pytest.raises(CatalogueError, match="in being from 2025-07-01"):
+        check_agency_on_map(early, UNITS)

@@ -26,7 +26,7 @@ CATALOGUE = Catalogue.from_toml(
 )
 NOW = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)
 DESK = Client(id="desk", key_sha256="0" * 64, scopes=frozenset({Scope.FRONTEND}),
-              agencies=frozenset({"UBND.P.BN"}))  # fmt: skip
+              agencies=frozenset({"UBND.P.SG"}))  # fmt: skip
 
 
 class RecordingPublisher:
@@ -57,7 +57,7 @@ async def test_a_receipt_is_published_with_its_changelog_before_it_is_answered()
     store, kafka = InMemoryIntakeStore(), RecordingPublisher()
     outcome = await desk(store, kafka).receive(filing(), DESK)
     answer = json.loads(outcome.view_json)
-    assert answer["code"] == "UBND.P.BN-260302-0001"
+    assert answer["code"] == "UBND.P.SG-260302-0001"
     assert answer["rating_token"]
     assert kafka.topics() == [DOSSIER_EVENTS, INTAKE_APPLICANTS, INTAKE_DOSSIERS, INTAKE_ANSWERS]
     assert json.loads(kafka.records[3][2] or b"")["answer"] == outcome.view_json
@@ -89,7 +89,7 @@ async def test_an_unpublished_commit_stays_in_the_outbox_for_the_relay() -> None
     kafka.down = True
     with pytest.raises(ConnectionError):
         await desk(store, kafka).receive(filing(), DESK)
-    code = "UBND.P.BN-260302-0001"
+    code = "UBND.P.SG-260302-0001"
     assert await store.outbox.pending() == [code]
     assert store.outbox.locks == {}  # the failed publisher gave its lock back
     kafka.down = False
@@ -105,4 +105,4 @@ async def test_nothing_is_answered_while_the_store_is_rebuilt() -> None:
     with pytest.raises(NotReadyError):
         await desk(store, RecordingPublisher()).receive(filing(), DESK)
     with pytest.raises(NotReadyError):
-        await desk(store, RecordingPublisher()).lookup("UBND.P.BN-260302-0001")
+        await desk(store, RecordingPublisher()).lookup("UBND.P.SG-260302-0001")

@@ -1,5 +1,6 @@
 """The desk's lifecycle and catalogue rules, pure (no Redis, no Kafka)."""
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def new_dossier(**fields: object) -> DossierRecord:
     record, _ = receive(
         request, CATALOGUE, CALENDAR, NOW, may_backdate=False, rating_token_sha256="0" * 64
     )
-    return record.model_copy(update={"code": "UBND.P.BN-260302-0001"})
+    return record.model_copy(update={"code": "UBND.P.SG-260302-0001"})
 
 
 def test_sample_catalogue_has_the_promised_breadth() -> None:
@@ -44,12 +45,12 @@ def test_sample_catalogue_has_the_promised_breadth() -> None:
     units = {p.time_limit.unit for p in CATALOGUE.procedures}
     assert {"same_day", "working_days", "working_hours", "calendar_days"} <= set(units)
     bundle = CATALOGUE.procedure("LT.KS-TT-BHYT", date(2026, 3, 2))
-    assert [s.agency for s in bundle.steps] == ["UBND.P.BN", "CA.Q1", "BHXH.Q1"]
+    assert [s.agency for s in bundle.steps] == ["UBND.P.SG", "CA.P.SG", "BHXH.HCM"]
     assert sum(s.time_limit.amount for s in bundle.steps) == bundle.time_limit.amount == 15
 
 
 def test_receipt_sets_the_appointment_from_the_catalogue_and_calendar() -> None:
-    record = new_dossier(procedure_code="1.004227", agency_code="UBND.Q1")
+    record = new_dossier(procedure_code="1.004227", agency_code="UBND.P.SG")
     assert record.appointment_at == CALENDAR.due_at(NOW, 30, TimeUnit.WORKING_DAYS)
 
 
@@ -74,7 +75,7 @@ def test_every_action_has_its_states() -> None:
 
 def test_an_illegal_step_names_the_state_and_the_allowed_steps() -> None:
     record = new_dossier()
-    request = rq.ReceivePayment(submission_id="p", dossier_code="UBND.P.BN-260302-0001")
+    request = rq.ReceivePayment(submission_id="p", dossier_code="UBND.P.SG-260302-0001")
     with pytest.raises(IllegalStepError) as raised:
         step(record, request, NOW, CALENDAR, may_backdate=False)
     assert raised.value.status is Status.PROCESSING
@@ -83,7 +84,7 @@ def test_an_illegal_step_names_the_state_and_the_allowed_steps() -> None:
 
 def test_refusal_needs_a_reason() -> None:
     request = rq.ResolveDossier(
-        submission_id="r", dossier_code="UBND.P.BN-260302-0001", outcome=Outcome.REFUSED
+        submission_id="r", dossier_code="UBND.P.SG-260302-0001", outcome=Outcome.REFUSED
     )
     with pytest.raises(RequestRejectedError, match="needs a reason"):
         step(new_dossier(), request, NOW, CALENDAR, may_backdate=False)
@@ -130,3 +131,51 @@ effective_from = 2021-01-01
 """
     with pytest.raises(CatalogueError, match="versions overlap"):
         Catalogue.from_toml(text)
+
+
+def test_an_agency_receives_only_while_it_is_in_being() -> None:
+    """District 1's People's Committee received until 30 June 2025; the ward that took its
+    seat receives from 1 July 2025 (config/catalogue.toml, config/units.toml)."""
+
+    def received(agency: str, day: datetime) -> str:
+        request = rq.ReceiveDossier.model_validate(
+            receipt(procedure_code="1.001612", agency_code=agency, received_at=day.isoformat())
+        )
+        record, _ = receive(
+            request, CATALOGUE, CALENDAR, NOW, may_backdate=True, rating_token_sha256="0" * 64
+        )
+        return record.procedure_version
+
+    last_day = datetime(2025, 6, 30, 9, tzinfo=VIETNAM)
+    first_day = datetime(2025, 7, 1, 9, tzinfo=VIETNAM)
+    assert received("UBND.Q1", last_day) == "2020-01-01"  # the district-level version
+    assert received("UBND.P.SG", first_day) == "2025-07-01"  # the commune-level version
+    ceased = re.escape("agency UBND.Q1 no longer receives dossiers: it ceased on 2025-07-01")
+    with pytest.raises(RequestRejectedError, match=ceased):
+        received("UBND.Q1", first_day)
+    not_yet = re.escape("agency UBND.P.SG receives dossiers from 2025-07-01, not on 2025-06-30")
+    with pytest.raises(RequestRejectedError, match=not_yet):
+        received("UBND.P.SG", last_day)
+
+
+def test_a_version_may_name_only_agencies_that_receive_for_all_of_it() -> None:
+    text = """
+[[agency]]
+code = "OLD"
+name = "x"
+level = "district"
+unit = "HCM.Q1"
+valid_to = 2025-07-01
+[[procedure]]
+code = "P1"
+name = "x"
+field = "f"
+level = "district"
+time_limit = { amount = 1, unit = "working_days" }
+agencies = ["OLD"]
+effective_from = 2020-01-01
+"""
+    with pytest.raises(CatalogueError, match="names agency OLD, which does not receive for all"):
+        Catalogue.from_toml(text)
+    ended = text + "effective_to = 2025-07-01\n"
+    assert Catalogue.from_toml(ended).procedure("P1", date(2025, 6, 30)).agencies == ("OLD",)
