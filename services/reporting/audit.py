@@ -27,19 +27,33 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
-from services.reporting.audit_fold import AuditHistory, Table, processing_cells, satisfaction_cells
+from services.reporting.audit_fold import (
+    AuditHistory,
+    ByUnit,
+    Table,
+    processing_cells,
+    satisfaction_cells,
+)
 from services.reporting.periods import Period, period_from
 from services.reporting.rebuild import PARSERS, TOPICS
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ActiveKeyspace
+from shared.admin_units import MapReading, Tier, UnitMap
+from shared.business_calendar import VIETNAM
 from shared.history import partitions_of
 from shared.kafka_access import KafkaAccess
 from shared.kafka_principals import OPERATOR
 from shared.rating_reasons import ReasonCategories
 from shared.redis_factory import build_redis
+from shared.reference_follower import ReferenceFollower
 
 GROUPINGS = ("agency", "level", "field", "procedure")
 RATING_GROUPINGS = ("agency", "clerk", "procedure")
+UNIT_READINGS = (  # group_by=unit: every tier as the map was, and today's tiers as it is
+    (MapReading.AS_WAS, Tier.PROVINCE), (MapReading.AS_WAS, Tier.DISTRICT),
+    (MapReading.AS_WAS, Tier.COMMUNE), (MapReading.AS_IS, Tier.PROVINCE),
+    (MapReading.AS_IS, Tier.COMMUNE),
+)  # fmt: skip
 RATES = {"on_time_rate": ("resolved_early", "resolved_on_time", "resolved_total"),
          "online_rate": ("new_online", None, "new_total"),
          "satisfied_rate": ("very_satisfied", "satisfied", "ratings_total")}  # fmt: skip
@@ -202,17 +216,28 @@ def _flatten_reasons(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 async def compare_with_service(
-    client: httpx.AsyncClient, history: AuditHistory, period: Period, *, by_clerk: bool = True
+    client: httpx.AsyncClient,
+    history: AuditHistory,
+    period: Period,
+    *,
+    by_clerk: bool = True,
+    by_unit: tuple[ByUnit, ...] = (),
 ) -> tuple[int, list[Difference]]:
     """Every table the service publishes; by clerk only with a key of the reports scope."""
     reasons = tuple(f"reason:{c.code}" for c in ReasonCategories.from_file().categories)
     span = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat()}
     cells, differences = 0, list[Difference]()
-    for group_by in GROUPINGS:
-        answer = await client.get("/v1/reports/processing", params=span | {"group_by": group_by})
+    groupings: list[tuple[str, dict[str, str], str | ByUnit]] = [
+        (g, {"group_by": g}, g) for g in GROUPINGS
+    ]
+    for unit in by_unit:
+        label = f"unit ({unit.reading.value}, {unit.tier.value})"
+        groupings.append((label, unit.query, unit))
+    for label, query, grouping in groupings:
+        answer = await client.get("/v1/reports/processing", params=span | query)
         answer.raise_for_status()
-        ours = processing_cells(history, period.start, period.end, group_by)
-        counted, found = compare("processing", group_by, answer.json(), ours, PROCESSING_COLUMNS)
+        ours = processing_cells(history, period.start, period.end, grouping)
+        counted, found = compare("processing", label, answer.json(), ours, PROCESSING_COLUMNS)
         cells, differences = cells + counted, differences + found
     for group_by in RATING_GROUPINGS if by_clerk else ("agency", "procedure"):
         answer = await client.get("/v1/reports/satisfaction", params=span | {"group_by": group_by})
@@ -234,6 +259,7 @@ async def run_audit(
     result = AuditResult(period.label)
     # The audit reads as the read-only operator: it is no part of the service it checks.
     access = settings.kafka_access(OPERATOR)
+    by_unit = await unit_groupings(settings, access)
     reader = EventReader(access, settings.replay_from)
     await reader.start()
     try:
@@ -243,7 +269,7 @@ async def run_audit(
             for _ in range(attempts):
                 await wait_for_group(access, group, ends, wait_seconds)
                 result.cells, result.differences = await compare_with_service(
-                    client, reader.history, period, by_clerk=key is not None
+                    client, reader.history, period, by_clerk=key is not None, by_unit=by_unit
                 )
                 grown = await reader.read_to_end()
                 if not result.differences or grown == ends:
@@ -254,6 +280,20 @@ async def run_audit(
     result.events, result.seconds = reader.events, round(time.monotonic() - started, 2)
     result.finished_at = time.time()
     return result
+
+
+async def unit_groupings(settings: ReportingSettings, access: KafkaAccess) -> tuple[ByUnit, ...]:
+    """The map (UNITS_FILE) and where the catalogue places each agency (catalogue.events.v1,
+    as it is now), for auditing the tables by unit."""
+    follower = ReferenceFollower(access, "reporting-audit", topic=settings.catalogue_topic)
+    await follower.start()
+    try:
+        agencies = follower.current.catalogue.agencies
+    finally:
+        await follower.stop()
+    units, today = UnitMap.from_file(settings.units_file), datetime.now(VIETNAM).date()
+    agency_units = {code: agency.unit for code, agency in agencies.items()}
+    return tuple(ByUnit(units, agency_units, r, t, today) for r, t in UNIT_READINGS)
 
 
 async def record(settings: ReportingSettings, result: AuditResult) -> None:

@@ -2,15 +2,17 @@
 each dossier's events are replayed in time order up to the period's end, with a small state
 machine (running or paused, the due instant in force, late for good or not), and the
 classification of a resolution is recomputed from that replay rather than taken from the
-deadline service. It shares only the event contracts and the period's dates with the service.
+deadline service. It shares only the event contracts and the period's dates with the service,
+and, for the tables by unit, the map (UNITS_FILE) and the catalogue's agency units (ByUnit).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from shared.admin_units import MapReading, Tier, UnitMap
 from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events
 from shared.events.envelope import Event
@@ -119,7 +121,32 @@ def _by_date(resolved_at: datetime, due: datetime) -> str:
     return "on_time" if resolved_day == due_day else "late"
 
 
-def processing_cells(history: AuditHistory, start: datetime, end: datetime, grouping: str) -> Table:
+@dataclass(frozen=True)
+class ByUnit:
+    """The grouping by administrative unit, read from the map itself: the receiving agency's
+    unit (as the catalogue places it), carried to today's successor when read as the map is,
+    then its ancestor at the tier."""
+
+    units: UnitMap
+    agency_units: Mapping[str, str]
+    reading: MapReading
+    tier: Tier
+    today: date
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {"group_by": "unit", "map": self.reading.value, "tier": self.tier.value}
+
+    def row(self, agency: str) -> str:
+        unit = self.agency_units.get(agency)
+        if unit is None or unit not in self.units.units:
+            return "-"
+        return self.units.at_tier(self.units.placed(unit, self.reading, self.today), self.tier)
+
+
+def processing_cells(
+    history: AuditHistory, start: datetime, end: datetime, grouping: str | ByUnit
+) -> Table:
     table: Table = defaultdict(lambda: defaultdict(int))
     for log in history.dossiers.values():
         if log.receipt is None:
@@ -163,8 +190,10 @@ def _dossier_columns(log: DossierLog, start: datetime, end: datetime) -> list[st
     return columns
 
 
-def _group_of(receipt: dossier_events.DossierReceived, grouping: str) -> str:
+def _group_of(receipt: dossier_events.DossierReceived, grouping: str | ByUnit) -> str:
     body = receipt.body
+    if isinstance(grouping, ByUnit):
+        return grouping.row(body.agency_code)
     return {
         "agency": body.agency_code, "level": body.level.value, "field": body.field,
         "procedure": body.procedure_code,

@@ -185,6 +185,11 @@ async def test_the_audit_names_a_cell_changed_behind_the_services_back(
         f"processing by agency, row {AGENCY}, column pending_overdue: service 0, audit 1" in output
     )
     assert "column paused: service 1, audit 0" in output
+    for reading in ("as_was", "as_is"):  # the tables by unit are audited too
+        assert (
+            f"processing by unit ({reading}, commune), row HCM.SAI-GON, column pending_overdue: "
+            "service 0, audit 1" in output
+        )
     metrics = (await desk.client.get(f"{stack.url('reporting')}/metrics")).text
     assert "reporting_audit_differences " in metrics
     assert "reporting_audit_differences 0.0" not in metrics

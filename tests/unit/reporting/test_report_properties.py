@@ -11,10 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.reporting import audit_fold
+from services.reporting.audit import UNIT_READINGS
 from services.reporting.dossier_facts import fold_facts, update_of
 from services.reporting.periods import Period
 from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, dossiers_in, processing_report
 from services.reporting.store import InMemoryReportingStore
+from services.reporting.units import UnitView
+from shared.admin_units import UNITS_FILE, MapReading, Tier, UnitMap
 from shared.events.envelope import Event
 from tests.lifecycles import history
 
@@ -88,6 +91,30 @@ def test_the_independent_audit_agrees_with_the_read_model(
     rows, total = processing_report(fold_facts(events)[0], period, grouping)
     audited = audit_fold.processing_cells(audit_fold.fold(events), period.start, period.end,
                                           grouping)  # fmt: skip
+    for row in [*rows, total]:
+        for column in COUNT_COLUMNS:
+            assert getattr(row, column) == audited.get(row.group, {}).get(column, 0), (
+                row.group, column)  # fmt: skip
+    assert set(audited) <= {row.group for row in rows} | {"total"}
+
+
+UNITS = UnitMap.from_file(UNITS_FILE)
+AGENCY_UNITS = {"UBND.Q1": "HCM.Q1", "STP": "HCM", "UBND.P.BN": "HCM.Q1.BEN-NGHE"}
+
+
+@SETTINGS
+@given(events=histories, period=periods, reading=st.sampled_from(UNIT_READINGS))
+def test_the_independent_audit_agrees_with_the_read_model_by_unit(
+    events: list[Event], period: Period, reading: tuple[MapReading, Tier]
+) -> None:
+    """By unit: the audit places each dossier on the map itself (ByUnit), the service through
+    its UnitView; both give the same cells, as the map was and as it is, at every tier."""
+    today = date(2026, 11, 1)
+    view = UnitView(UNITS, AGENCY_UNITS, *reading, today)
+    rows, total = processing_report(fold_facts(events)[0], period, view.row)
+    by_unit = audit_fold.ByUnit(UNITS, AGENCY_UNITS, *reading, today)
+    audited = audit_fold.processing_cells(audit_fold.fold(events), period.start, period.end,
+                                          by_unit)  # fmt: skip
     for row in [*rows, total]:
         for column in COUNT_COLUMNS:
             assert getattr(row, column) == audited.get(row.group, {}).get(column, 0), (
