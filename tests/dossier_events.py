@@ -124,3 +124,28 @@ def payment_received(code: str, at: datetime) -> de.PaymentReceived:
         **_envelope(f"{code}/payment-received/{at.isoformat()}", at),
         body=de.Body(dossier_code=code, agency_code=AGENCY),
     )
+
+
+def transferred(
+    code: str, at: datetime, to_agency: str, from_agency: str, step_index: int
+) -> de.DossierTransferred:
+    return de.DossierTransferred(
+        **_envelope(f"{code}/transferred/{step_index}", at),
+        body=de.DossierTransferredBody(
+            dossier_code=code,
+            agency_code=to_agency,
+            from_agency_code=from_agency,
+            step_index=step_index,
+        ),
+    )
+
+
+def bundle_steps(*days: int) -> tuple[de.ProcessingStep, ...]:
+    """The birth + residence + insurance bundle's three agencies, with these working days."""
+    agencies = ("UBND.P.SG", "CA.P.SG", "BHXH.HCM")
+    return tuple(
+        de.ProcessingStep(
+            agency_code=agency, time_limit=de.TimeLimit(amount=n, unit=TimeUnit.WORKING_DAYS)
+        )
+        for agency, n in zip(agencies, days, strict=True)
+    )

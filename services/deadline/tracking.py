@@ -25,6 +25,12 @@ from shared.events.deadline import (
     DossierDueSoon,
     DossierOverdue,
     DueBody,
+    StepClosed,
+    StepClosedBody,
+    StepDueBody,
+    StepDueSoon,
+    StepOutcome,
+    StepOverdue,
 )
 from shared.events.envelope import derived_event_id
 from shared.events.vocabulary import Classification, SupplementPolicy
@@ -41,6 +47,11 @@ class TimerKind(StrEnum):
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
     APOLOGY_REMINDER = "apology_reminder"
+    STEP_DUE_SOON = "step_due_soon"
+    STEP_OVERDUE = "step_overdue"
+
+
+STEP_TIMERS = (TimerKind.STEP_DUE_SOON, TimerKind.STEP_OVERDUE)
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,9 @@ class TrackedDossier(BaseModel):
     supplement_policy: SupplementPolicy
     steps: tuple[de.ProcessingStep, ...] = ()
     step_index: int = 0
-    step_due_at: AwareDatetime | None = None
+    step_started_at: AwareDatetime | None = None
+    step_clock: DossierClock | None = None  # the current step's own limit, paused with the dossier
+    closed_steps: tuple[StepOutcome, ...] = ()
     clock: DossierClock
     apology_sent: bool = False
     ended: Ending | None = None
@@ -87,6 +100,10 @@ class TrackedDossier(BaseModel):
     def open(self) -> bool:
         return self.ended is None
 
+    @property
+    def step_due_at(self) -> datetime | None:
+        return None if self.step_clock is None else self.step_clock.due_at
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -100,15 +117,18 @@ class Timer:
     code: str
     instant: datetime  # the due instant or appointment the timer warns about
     fire_at: datetime
+    step: int | None = None  # the interconnected step a step timer is for
 
     @property
     def member(self) -> str:
-        return f"{self.kind}|{self.code}|{self.instant.isoformat()}"
+        member = f"{self.kind}|{self.code}|{self.instant.isoformat()}"
+        return member if self.step is None else f"{member}|{self.step}"
 
     @staticmethod
     def parse(member: str, fire_at: datetime) -> "Timer":
-        kind, code, instant = member.split("|", 2)
-        return Timer(TimerKind(kind), code, datetime.fromisoformat(instant), fire_at)
+        kind, code, instant, *step = member.split("|", 3)
+        index = int(step[0]) if step else None
+        return Timer(TimerKind(kind), code, datetime.fromisoformat(instant), fire_at, index)
 
 
 def decide(
@@ -140,7 +160,9 @@ def _apply(
     at = event.occurred_at
     match event:
         case de.SupplementRequested() | de.PaymentRequested():
-            return dossier.model_copy(update={"clock": dossier.clock.pause(at, calendar)}), ()
+            step_clock = dossier.step_clock and dossier.step_clock.pause(at, calendar)
+            paused = {"clock": dossier.clock.pause(at, calendar), "step_clock": step_clock}
+            return dossier.model_copy(update=paused), ()
         case de.SupplementReceived(body=body):
             restart = body.policy is SupplementPolicy.RESTART
             return _resumed(dossier, event, calendar, restart=restart)
@@ -152,7 +174,7 @@ def _apply(
             )
             return moved, (_deadline_set(moved, event, "apology"),)
         case de.DossierTransferred(body=body):
-            return _transferred(dossier, body, at, calendar), ()
+            return _transferred(dossier, event, body, calendar)
         case de.DossierResolved():
             return _resolved(dossier, event, calendar)
         case de.DossierStopped():
@@ -166,25 +188,59 @@ def _apply(
 
 def _received(event: de.DossierReceived, calendar: BusinessCalendar) -> Decision:
     body = event.body
-    first_step = body.steps[0].time_limit if body.steps else None
+    at = event.occurred_at
     dossier = TrackedDossier(
         code=body.dossier_code,
         agency_code=body.agency_code,
-        received_at=event.occurred_at,
+        received_at=at,
         time_limit=body.time_limit,
         supplement_policy=body.supplement_policy,
         steps=body.steps,
-        step_due_at=_step_due(event.occurred_at, first_step, calendar),
-        clock=DossierClock.start(event.occurred_at, body.time_limit, calendar),
+        step_started_at=at if body.steps else None,
+        step_clock=_step_clock(body.steps, 0, at, calendar),
+        clock=DossierClock.start(at, body.time_limit, calendar),
         applied=(event.event_id,),
     )
     return Decision(dossier, (_deadline_set(dossier, event, "received"),))
 
 
-def _step_due(
-    start: datetime, limit: de.TimeLimit | None, calendar: BusinessCalendar
-) -> datetime | None:
-    return None if limit is None else calendar.due_at(start, limit.amount, limit.unit)
+def _step_clock(
+    steps: tuple[de.ProcessingStep, ...], index: int, start: datetime, calendar: BusinessCalendar
+) -> DossierClock | None:
+    """A step's own clock: its limit counted from its start. It pauses and resumes with the
+    dossier (a supplement restarts it when the procedure's policy restarts the dossier's)."""
+    if index >= len(steps):
+        return None
+    return DossierClock.start(start, steps[index].time_limit, calendar)
+
+
+def _close_step(
+    dossier: TrackedDossier, ended_at: datetime, calendar: BusinessCalendar
+) -> StepOutcome | None:
+    clock, started = dossier.step_clock, dossier.step_started_at
+    if clock is None or started is None:
+        return None
+    on_time = not clock.late_at(ended_at)
+    overrun = calendar.working_time_between(clock.judged_due_at, ended_at)
+    return StepOutcome(
+        step_index=dossier.step_index,
+        agency_code=dossier.agency_code,
+        started_at=started,
+        due_at=clock.judged_due_at,
+        ended_at=ended_at,
+        on_time=on_time,
+        overrun_minutes=0 if on_time else max(int(overrun.total_seconds() // 60), 0),
+    )
+
+
+def _step_closed(dossier: TrackedDossier, step: StepOutcome, cause: de.DossierEvent) -> StepClosed:
+    return StepClosed(
+        event_id=derived_event_id(SOURCE, "StepClosed", cause.event_id),
+        occurred_at=cause.occurred_at,
+        recorded_at=cause.recorded_at,
+        source=SOURCE,
+        body=StepClosedBody(dossier_code=dossier.code, agency_code=step.agency_code, step=step),
+    )
 
 
 def _resumed(
@@ -193,7 +249,10 @@ def _resumed(
     if not dossier.paused:
         return None
     clock = dossier.clock.resume(event.occurred_at, calendar, restart=restart)
-    resumed = dossier.model_copy(update={"clock": clock})
+    step_clock = dossier.step_clock and dossier.step_clock.resume(
+        event.occurred_at, calendar, restart=restart
+    )
+    resumed = dossier.model_copy(update={"clock": clock, "step_clock": step_clock})
     reason: Literal["supplement_restart", "resumed"] = (
         "supplement_restart" if restart else "resumed"
     )
@@ -202,31 +261,43 @@ def _resumed(
 
 def _transferred(
     dossier: TrackedDossier,
+    event: de.DossierTransferred,
     body: de.DossierTransferredBody,
-    at: datetime,
     calendar: BusinessCalendar,
-) -> TrackedDossier:
-    step = dossier.steps[body.step_index] if body.step_index < len(dossier.steps) else None
-    return dossier.model_copy(
+) -> tuple[TrackedDossier, tuple[DeadlineEvent, ...]]:
+    at = event.occurred_at
+    closed = _close_step(dossier, at, calendar)
+    moved = dossier.model_copy(
         update={
             "agency_code": body.agency_code,
             "step_index": body.step_index,
-            "step_due_at": _step_due(at, step.time_limit if step else None, calendar),
+            "step_started_at": at,
+            "step_clock": _step_clock(dossier.steps, body.step_index, at, calendar),
+            "closed_steps": (*dossier.closed_steps, *([closed] if closed else [])),
         }
     )
+    return moved, (_step_closed(dossier, closed, event),) if closed else ()
 
 
 def _resolved(
     dossier: TrackedDossier, event: de.DossierResolved, calendar: BusinessCalendar
 ) -> tuple[TrackedDossier, tuple[DeadlineEvent, ...]]:
     classification = dossier.clock.classify(event.occurred_at, calendar)
+    last = _close_step(dossier, event.occurred_at, calendar)
+    steps = (*dossier.closed_steps, *([last] if last else []))
+    overran = tuple(step for step in steps if not step.on_time)
     resolved = dossier.model_copy(
         update={
             "ended": "resolved",
             "classification": classification,
             "resolved_at": event.occurred_at,
+            "closed_steps": steps,
+            "step_clock": None,
         }
     )
+    late_held_by: tuple[str, ...] = ()
+    if classification is Classification.LATE:
+        late_held_by = _late_held_by(dossier, steps, overran)
     classified = DossierClassified(
         event_id=derived_event_id(SOURCE, "DossierClassified", event.event_id),
         occurred_at=event.occurred_at,
@@ -239,9 +310,26 @@ def _resolved(
             due_at=dossier.clock.judged_due_at,
             resolved_at=event.occurred_at,
             apology_sent=dossier.apology_sent,
+            overran_steps=overran,
+            late_held_by=late_held_by,
         ),
     )
-    return resolved, (classified,)
+    closing = (_step_closed(dossier, last, event),) if last else ()
+    return resolved, (*closing, classified)
+
+
+def _late_held_by(
+    dossier: TrackedDossier, steps: tuple[StepOutcome, ...], overran: tuple[StepOutcome, ...]
+) -> tuple[str, ...]:
+    """Whom a late dossier's lateness is attributed to: the agencies whose steps overran (each
+    once, in order); when none did, the agency that held it when its due instant passed."""
+    if overran:
+        return tuple(dict.fromkeys(step.agency_code for step in overran))
+    due = dossier.clock.judged_due_at
+    for step in steps:
+        if step.started_at <= due < step.ended_at:
+            return (step.agency_code,)
+    return (dossier.agency_code,)
 
 
 def _deadline_set(
@@ -287,6 +375,14 @@ def timers_for(
         timers.append(
             Timer(TimerKind.APOLOGY_REMINDER, dossier.code, dossier.appointment_at, remind_at)
         )
+    step = dossier.step_clock
+    if step is not None and not step.paused and step.late_due_at is None:
+        index = dossier.step_index
+        soon_at = calendar.subtract_working_time(step.due_at, windows.due_soon)
+        timers += [
+            Timer(TimerKind.STEP_DUE_SOON, dossier.code, step.due_at, soon_at, index),
+            Timer(TimerKind.STEP_OVERDUE, dossier.code, step.due_at, step.due_at, index),
+        ]
     return timers
 
 
@@ -298,6 +394,9 @@ def fire(
         return None
     if timer.kind is TimerKind.APOLOGY_REMINDER:
         if dossier.apology_sent or dossier.appointment_at != timer.instant:
+            return None
+    elif timer.kind in STEP_TIMERS:
+        if dossier.step_index != timer.step or dossier.step_due_at != timer.instant:
             return None
     elif dossier.due_at != timer.instant:
         return None
@@ -316,6 +415,11 @@ def fire(
         case TimerKind.APOLOGY_REMINDER:
             body = ApologyReminderBody(**ids, appointment_at=timer.instant)
             return ApologyReminder(**common, source=SOURCE, body=body)
+        case TimerKind.STEP_DUE_SOON | TimerKind.STEP_OVERDUE:
+            step = StepDueBody(**ids, step_index=dossier.step_index, due_at=timer.instant)
+            if timer.kind is TimerKind.STEP_DUE_SOON:
+                return StepDueSoon(**common, source=SOURCE, body=step)
+            return StepOverdue(**common, source=SOURCE, body=step)
 
 
 def state_of(
