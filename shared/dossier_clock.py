@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.business_calendar import BusinessCalendar
-from shared.events.dossier import TimeLimit
+from shared.events.dossier import ProcessingStep, TimeLimit
 from shared.events.vocabulary import Classification
 
 
@@ -91,3 +91,14 @@ class DossierClock(BaseModel):
         judged against the due date it had when paused; one that passed its due instant is
         judged against that one, whatever came after."""
         return calendar.classify(resolved_at, self.judged_due_at)
+
+
+def step_clock(
+    steps: tuple[ProcessingStep, ...], index: int, start: datetime, calendar: BusinessCalendar
+) -> DossierClock | None:
+    """An interconnected step's own clock: its time limit counted from its start (the receipt
+    or the transfer to it), paused and resumed with the dossier's (a supplement restarts it when
+    the procedure's policy restarts the dossier's). None past the last step."""
+    if index >= len(steps):
+        return None
+    return DossierClock.start(start, steps[index].time_limit, calendar)

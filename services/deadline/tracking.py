@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.business_calendar import BusinessCalendar, DeadlineState
-from shared.dossier_clock import DossierClock
+from shared.dossier_clock import DossierClock, step_clock
 from shared.events import dossier as de
 from shared.events.deadline import (
     ApologyReminder,
@@ -160,8 +160,8 @@ def _apply(
     at = event.occurred_at
     match event:
         case de.SupplementRequested() | de.PaymentRequested():
-            step_clock = dossier.step_clock and dossier.step_clock.pause(at, calendar)
-            paused = {"clock": dossier.clock.pause(at, calendar), "step_clock": step_clock}
+            held = dossier.step_clock and dossier.step_clock.pause(at, calendar)
+            paused = {"clock": dossier.clock.pause(at, calendar), "step_clock": held}
             return dossier.model_copy(update=paused), ()
         case de.SupplementReceived(body=body):
             restart = body.policy is SupplementPolicy.RESTART
@@ -197,21 +197,11 @@ def _received(event: de.DossierReceived, calendar: BusinessCalendar) -> Decision
         supplement_policy=body.supplement_policy,
         steps=body.steps,
         step_started_at=at if body.steps else None,
-        step_clock=_step_clock(body.steps, 0, at, calendar),
+        step_clock=step_clock(body.steps, 0, at, calendar),
         clock=DossierClock.start(at, body.time_limit, calendar),
         applied=(event.event_id,),
     )
     return Decision(dossier, (_deadline_set(dossier, event, "received"),))
-
-
-def _step_clock(
-    steps: tuple[de.ProcessingStep, ...], index: int, start: datetime, calendar: BusinessCalendar
-) -> DossierClock | None:
-    """A step's own clock: its limit counted from its start. It pauses and resumes with the
-    dossier (a supplement restarts it when the procedure's policy restarts the dossier's)."""
-    if index >= len(steps):
-        return None
-    return DossierClock.start(start, steps[index].time_limit, calendar)
 
 
 def _close_step(
@@ -249,10 +239,10 @@ def _resumed(
     if not dossier.paused:
         return None
     clock = dossier.clock.resume(event.occurred_at, calendar, restart=restart)
-    step_clock = dossier.step_clock and dossier.step_clock.resume(
+    held = dossier.step_clock and dossier.step_clock.resume(
         event.occurred_at, calendar, restart=restart
     )
-    resumed = dossier.model_copy(update={"clock": clock, "step_clock": step_clock})
+    resumed = dossier.model_copy(update={"clock": clock, "step_clock": held})
     reason: Literal["supplement_restart", "resumed"] = (
         "supplement_restart" if restart else "resumed"
     )
@@ -272,7 +262,7 @@ def _transferred(
             "agency_code": body.agency_code,
             "step_index": body.step_index,
             "step_started_at": at,
-            "step_clock": _step_clock(dossier.steps, body.step_index, at, calendar),
+            "step_clock": step_clock(dossier.steps, body.step_index, at, calendar),
             "closed_steps": (*dossier.closed_steps, *([closed] if closed else [])),
         }
     )

@@ -1,12 +1,13 @@
 """Intake's HTTP API: catalogue, receipts, lifecycle steps, the public status lookup."""
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, create_model
 
+from services.intake.control_sheet import ControlSheet, render_html
 from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
 from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
@@ -91,6 +92,27 @@ def intake_router(desk: Desk, subjects: DataSubjectRequests) -> APIRouter:
     async def dossier_status(code: DossierCode) -> DossierView:
         """The public status lookup: status, procedure, agency, dates and processing log."""
         return await desk.lookup(code)
+
+    @router.get(
+        "/dossiers/{code}/control-sheet",
+        tags=["dossiers"],
+        response_model=ControlSheet,
+        responses={401: {}, 403: {}, 404: {}, 200: {"content": {"text/html": {}}}},
+    )
+    async def dossier_control_sheet(
+        code: DossierCode, caller: Authenticated, format: Literal["json", "html"] = "json"
+    ) -> Response:
+        """The processing control sheet (phiếu kiểm soát, form 05 of Circular 01/2018/TT-VPCP):
+        one row per step with its time, from, to, the due instant of the part that ended there
+        and whether it was on time. For a key (frontend or reports scope) of an agency the
+        dossier passed through; an officer's id shows only to a key of that officer's agency.
+        `format=html`: the printable sheet."""
+        sheet = await desk.control_sheet(code, caller)
+        if format == "html":
+            reference = desk.reference.current
+            page = render_html(sheet, reference.catalogue, reference.calendar)
+            return HTMLResponse(page)
+        return Response(sheet.model_dump_json(), media_type="application/json")
 
     @router.post("/admin/data-subject/export", tags=["admin"])
     async def export_personal_data(person: DataSubject, caller: Authenticated) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from services.intake.changelog import answer_entry, applicant_entry, record_entry
+from services.intake.control_sheet import ControlSheet, control_sheet, involved_agencies
 from services.intake.lifecycle import (
     DossierRecord,
     IllegalStepError,
@@ -186,6 +187,14 @@ class Desk:
 
     async def lookup(self, code: str) -> DossierView:
         return view_of((await self._load(code)).record)
+
+    async def control_sheet(self, code: str, caller: Client) -> ControlSheet:
+        """For a key with the frontend or reports scope of an agency the dossier passed
+        through (403 otherwise)."""
+        record = (await self._load(code)).record
+        scope = Scope.REPORTS if Scope.REPORTS in caller.scopes else Scope.FRONTEND
+        caller.require_agency(*sorted(involved_agencies(record)), scope=scope)
+        return control_sheet(record, caller)
 
     async def _load(self, code: str) -> Stored:
         stored = await self.store.load(code)

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.business_calendar import BusinessCalendar
 from shared.catalogue import Catalogue, UnknownInCatalogueError
-from shared.dossier_clock import DossierClock
+from shared.dossier_clock import DossierClock, step_clock
 from shared.events import dossier as de
 from shared.events import intake_requests as rq
 from shared.events.envelope import derived_event_id
@@ -58,13 +58,21 @@ class IllegalStepError(ValueError):
 
 
 class LogEntry(BaseModel):
-    """One line of the processing log (phiếu kiểm soát): no personal data."""
+    """One line of the processing log (phiếu kiểm soát quá trình giải quyết): no personal data.
+    A hand-off (receipt, transfer, resolution) also says who handed the dossier on, against
+    which due instant that holder was judged and whether it was on time, and when the next
+    holder's part is due."""
 
     model_config = ConfigDict(frozen=True)
 
     step: str
-    agency_code: str
+    agency_code: str  # the agency holding the dossier after this step
     at: AwareDatetime
+    from_agency_code: str | None = None
+    officer_id: str | None = None  # internal staff id; shown only to keys of `agency_code`
+    due_at: AwareDatetime | None = None  # the part that ended here: its due instant
+    on_time: bool | None = None  # ... and whether it ended by it
+    next_due_at: AwareDatetime | None = None  # the part that starts here: its due instant
 
 
 class DossierRecord(BaseModel):
@@ -88,6 +96,7 @@ class DossierRecord(BaseModel):
     supplement_policy: SupplementPolicy
     steps: tuple[de.ProcessingStep, ...] = ()
     step_index: int = 0
+    step_clock: DossierClock | None = None  # the current interconnected step's own clock
     outcome: Outcome | None = None
     log: tuple[LogEntry, ...] = ()
 
@@ -187,6 +196,8 @@ def receive(
     if request.channel is Channel.ONLINE and procedure.online_time_limit is not None:
         limit = procedure.online_time_limit
     clock = DossierClock.start(at, limit, calendar)
+    steps = procedure.processing_steps()
+    held = step_clock(steps, 0, at, calendar)
     record = DossierRecord(
         code=CODE_PLACEHOLDER,
         status=Status.PROCESSING,
@@ -204,8 +215,17 @@ def receive(
         clock=clock,
         rating_token_sha256=rating_token_sha256,
         supplement_policy=procedure.supplement_policy,
-        steps=procedure.processing_steps(),
-        log=(LogEntry(step="receive", agency_code=agency.code, at=at),),
+        steps=steps,
+        step_clock=held,
+        log=(
+            LogEntry(
+                step="receive",
+                agency_code=agency.code,
+                at=at,
+                officer_id=request.clerk_id,
+                next_due_at=(held or clock).due_at,
+            ),
+        ),
     )
     event = de.DossierReceived(
         **_envelope(request.submission_id, at, now),
@@ -247,16 +267,21 @@ def step(
     envelope = _envelope(request.submission_id, at, now)
     ids = {"dossier_code": record.code, "agency_code": record.agency_code}
     changes: dict[str, object] = {}
+    handed_on: dict[str, object] = {}  # a hand-off's part of its log line
     events: list[de.DossierEvent] = []
     body: de.Body
     match request:
-        case rq.TransferDossier(to_agency_code=to_agency):
+        case rq.TransferDossier(to_agency_code=to_agency, officer_id=officer):
             changes, event = _transfer(record, to_agency, envelope)
+            held = step_clock(record.steps, record.step_index + 1, at, calendar)
+            changes["step_clock"] = held
+            handed_on = _handed_on(record, at, officer) | {"next_due_at": held and held.due_at}
             events.append(event)
         case rq.RequestSupplement(reason=reason):
             changes = {
                 "status": Status.AWAITING_SUPPLEMENT,
                 "clock": record.clock.pause(at, calendar),
+                "step_clock": record.step_clock and record.step_clock.pause(at, calendar),
             }
             events.append(
                 de.SupplementRequested(**envelope, body=de.ReasonBody(**ids, reason=reason))
@@ -264,24 +289,31 @@ def step(
         case rq.ReceiveSupplement():
             restart = record.supplement_policy is SupplementPolicy.RESTART
             clock = record.clock.resume(at, calendar, restart=restart)
-            changes = {"status": Status.PROCESSING, "clock": clock}
+            held = record.step_clock and record.step_clock.resume(at, calendar, restart=restart)
+            changes = {"status": Status.PROCESSING, "clock": clock, "step_clock": held}
             body = de.SupplementReceivedBody(**ids, policy=record.supplement_policy)
             events.append(de.SupplementReceived(**envelope, body=body))
         case rq.RequestPayment(amount_vnd=amount, reason=reason):
-            changes = {"status": Status.AWAITING_PAYMENT, "clock": record.clock.pause(at, calendar)}
+            changes = {
+                "status": Status.AWAITING_PAYMENT,
+                "clock": record.clock.pause(at, calendar),
+                "step_clock": record.step_clock and record.step_clock.pause(at, calendar),
+            }
             body = de.PaymentRequestedBody(**ids, amount_vnd=amount, reason=reason)
             events.append(de.PaymentRequested(**envelope, body=body))
         case rq.ReceivePayment():
             clock = record.clock.resume(at, calendar, restart=False)
-            changes = {"status": Status.PROCESSING, "clock": clock}
+            held = record.step_clock and record.step_clock.resume(at, calendar, restart=False)
+            changes = {"status": Status.PROCESSING, "clock": clock, "step_clock": held}
             events.append(de.PaymentReceived(**envelope, body=de.Body(**ids)))
         case rq.DelayDossier(reason=reason, new_appointment_at=new_appointment):
             changes, event = _delay(record, reason, new_appointment, at, envelope)
             events.append(event)
-        case rq.ResolveDossier(outcome=outcome, reason=reason):
+        case rq.ResolveDossier(outcome=outcome, reason=reason, officer_id=officer):
             if outcome is Outcome.REFUSED and not reason:
                 raise RequestRejectedError("a refusal needs a reason")
-            changes = {"status": Status.RESOLVED, "outcome": outcome}
+            changes = {"status": Status.RESOLVED, "outcome": outcome, "step_clock": None}
+            handed_on = _handed_on(record, at, officer)
             body = de.DossierResolvedBody(**ids, outcome=outcome, reason=reason)
             events.append(de.DossierResolved(**envelope, body=body))
         case rq.RefuseReceipt(reason=reason):
@@ -303,11 +335,24 @@ def step(
                 changes = {"status": Status.RETURNED}
                 body = de.ResultReturnedBody(**ids, method=record.return_method)
                 events.append(de.ResultReturned(**envelope, body=body))
-    entry = LogEntry(
-        step=action, agency_code=str(changes.get("agency_code", record.agency_code)), at=at
+    entry = LogEntry.model_validate(
+        {"step": action, "agency_code": changes.get("agency_code", record.agency_code), "at": at}
+        | handed_on
     )
     changes["log"] = (*record.log, entry)
     return record.model_copy(update=changes), events
+
+
+def _handed_on(record: DossierRecord, at: datetime, officer: str | None) -> dict[str, object]:
+    """The holder's part ends here: judged by its step's clock (by the dossier's when the
+    procedure has no interconnected steps)."""
+    held = record.step_clock or record.clock
+    return {
+        "from_agency_code": record.agency_code,
+        "officer_id": officer,
+        "due_at": held.judged_due_at,
+        "on_time": not held.late_at(at),
+    }
 
 
 def _transfer(

@@ -33,6 +33,12 @@ class DossierStep(Request):
 class TransferDossier(DossierStep):
     type: Literal["TransferDossier"] = "TransferDossier"
     to_agency_code: AgencyCode
+    officer_id: str | None = Field(
+        None,
+        max_length=50,
+        description="The internal staff id of the officer taking this step (never a name); "
+        "shown on the control sheet only to keys of the agency",
+    )
 
 
 class RequestSupplement(DossierStep):
@@ -64,6 +70,12 @@ class ResolveDossier(DossierStep):
     type: Literal["ResolveDossier"] = "ResolveDossier"
     outcome: Outcome
     reason: str | None = Field(None, max_length=1000)
+    officer_id: str | None = Field(
+        None,
+        max_length=50,
+        description="The internal staff id of the officer taking this step (never a name); "
+        "shown on the control sheet only to keys of the agency",
+    )
 
 
 class RefuseReceipt(DossierStep):

@@ -25,6 +25,7 @@ KEYS = {
     "postal": ("postal", []),
     "admin": ("admin", []),
     "outsider": ("frontend", ["UBND.P.TD"]),
+    "police": ("frontend", ["CA.P.SG"]),  # one agency of the interconnected bundle
 }
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=VIETNAM)  # a Monday
 ROOT = Path(__file__).resolve().parents[2]

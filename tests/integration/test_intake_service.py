@@ -90,6 +90,53 @@ async def test_interconnected_dossier_passes_three_agencies_in_order(intake: Int
     ]  # fmt: skip
 
 
+async def test_the_control_sheet_shows_each_hand_off_with_its_step_due_and_lateness(
+    intake: Intake,
+) -> None:
+    """3 + 7 + 5 working days: the desk hands on in time, the police a working day late."""
+    code = (await intake.receive(submission_id="sheet", procedure_code="LT.KS-TT-BHYT")).json()[
+        "code"
+    ]
+    intake.clock.set(datetime(2026, 3, 3, 8, tzinfo=VIETNAM))  # desk due Thursday 5 March 08:00
+    moved = await intake.act(code, "transfer", to_agency_code="CA.P.SG", officer_id="CA-0042")
+    assert moved.status_code == 200, moved.text
+    intake.clock.set(datetime(2026, 3, 13, 8, tzinfo=VIETNAM))  # police due Thursday 12 March
+    await intake.act(code, "transfer", to_agency_code="BHXH.HCM", officer_id="BH-0007")
+    intake.clock.set(datetime(2026, 3, 16, 8, tzinfo=VIETNAM))
+    await intake.act(code, "resolve", outcome="approved", officer_id="BH-0007")
+
+    answer = await intake.client.get(f"/v1/dossiers/{code}/control-sheet",
+                                     headers=intake.headers("police"))  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["rows"]
+    assert [(r["action"], r["from_agency_code"], r["to_agency_code"]) for r in rows] == [
+        ("receive", None, "UBND.P.SG"), ("transfer", "UBND.P.SG", "CA.P.SG"),
+        ("transfer", "CA.P.SG", "BHXH.HCM"), ("resolve", "BHXH.HCM", "UBND.P.SG"),
+    ]  # fmt: skip
+    assert [r["on_time"] for r in rows] == [None, True, False, True]
+    assert rows[1]["due_at"].startswith("2026-03-05T08:00")
+    assert rows[2]["due_at"].startswith("2026-03-12T08:00")
+    assert rows[1]["next_due_at"] == rows[2]["due_at"]
+    # an officer's id shows only to a key of that officer's agency
+    assert [r["officer_id"] for r in rows] == [None, "CA-0042", None, None]
+    everyone = await intake.client.get(f"/v1/dossiers/{code}/control-sheet",
+                                       headers=intake.headers())  # fmt: skip
+    assert [r["officer_id"] for r in everyone.json()["rows"]] == [
+        "clerk-7", "CA-0042", "BH-0007", "BH-0007",
+    ]  # fmt: skip
+    printable = await intake.client.get(f"/v1/dossiers/{code}/control-sheet?format=html",
+                                        headers=intake.headers("police"))  # fmt: skip
+    assert printable.headers["content-type"].startswith("text/html")
+    assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in printable.text
+    assert "Quá hạn" in printable.text
+    assert "Công an Phường Sài Gòn" in printable.text
+    outsider = await intake.client.get(f"/v1/dossiers/{code}/control-sheet",
+                                       headers=intake.headers("outsider"))  # fmt: skip
+    assert outsider.status_code == 403
+    anonymous = await intake.client.get(f"/v1/dossiers/{code}/control-sheet")
+    assert anonymous.status_code == 401
+
+
 async def test_same_submission_twice_gives_the_same_result_and_one_event(
     kafka_topics: str, intake: Intake
 ) -> None:
