@@ -1,6 +1,6 @@
 """The deadline service on real Kafka and Redis, with a clock the tests move."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -298,3 +298,59 @@ async def test_two_instances_fire_each_of_1000_timers_exactly_once(
 
 async def _all_tracked(tracker: DeadlineTracker, codes: list[str]) -> bool:
     return len(await tracker.store.load_many(codes)) == len(codes)
+
+
+async def test_step_timers_fire_once_each_with_two_instances(
+    kafka_topics: str, deadline_env: dict[str, Any], unique: str
+) -> None:
+    """An interconnected dossier (3 + 7 + 5 working days): each step's due-soon and overdue
+    fire once, for the step that held the dossier, whichever instance claims them."""
+    clock = ManualClock(vn(3, 2, 8))
+    codes = [code_for(unique, 2000 + n) for n in range(20)]
+    async with AsyncExitStack() as stack:
+        tail = await stack.enter_async_context(TopicTail(kafka_topics, DEADLINE_EVENTS))
+        first = await stack.enter_async_context(deadline_instance(deadline_env, clock, "a"))
+        second = await stack.enter_async_context(deadline_instance(deadline_env, clock, "b"))
+        steps = ev.bundle_steps(3, 7, 5)
+        received = [ev.received(code, vn(3, 2, 9), amount=15, steps=steps, agency="UBND.P.SG")
+                    for code in codes]  # fmt: skip
+        await publish(kafka_topics, *received)
+        await wait_for(lambda: _all_tracked(first.tracker, codes), within=60, what="tracked")
+        clock.set(vn(3, 6, 9))  # the desk's step (due 5 March 09:00) overran
+
+        def overdue_at(index: int) -> Callable[[], Awaitable[bool]]:
+            async def fired() -> bool:
+                await tail.poll()
+                return all(
+                    any(v["type"] == "StepOverdue" and v["body"]["step_index"] == index
+                        for v in tail.values_for(code))
+                    for code in codes
+                )  # fmt: skip
+
+            return fired
+
+        await wait_for(overdue_at(0), within=60, what="the desk's step overdue for every dossier")
+        await publish(kafka_topics, *(
+            ev.transferred(code, vn(3, 6, 9), "CA.P.SG", "UBND.P.SG", 1) for code in codes
+        ))  # fmt: skip
+
+        async def step_one_started() -> bool:
+            held = await first.tracker.store.load_many(codes)
+            return len(held) == len(codes) and all(d.step_index == 1 for d in held.values())
+
+        await wait_for(step_one_started, within=60, what="every dossier at the police")
+        clock.set(vn(3, 18, 9))  # the police's step (due 17 March 09:00) overran too
+        await wait_for(overdue_at(1), within=60, what="the police's step overdue for every one")
+        await settle(tail, first.tracker)
+        await settle(tail, second.tracker)
+    for code in codes:
+        fired = [(v["type"], v["body"]["step_index"], v["body"]["agency_code"])
+                 for v in tail.values_for(code)
+                 if v["type"] in ("StepDueSoon", "StepOverdue")]  # fmt: skip
+        assert sorted(fired) == [
+            ("StepDueSoon", 0, "UBND.P.SG"), ("StepDueSoon", 1, "CA.P.SG"),
+            ("StepOverdue", 0, "UBND.P.SG"), ("StepOverdue", 1, "CA.P.SG"),
+        ], code  # fmt: skip
+        [closed] = [v for v in tail.values_for(code) if v["type"] == "StepClosed"]
+        assert (closed["body"]["step"]["agency_code"], closed["body"]["step"]["on_time"]) == (
+            "UBND.P.SG", False)  # fmt: skip
