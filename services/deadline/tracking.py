@@ -211,7 +211,9 @@ def _close_step(
     if clock is None or started is None:
         return None
     on_time = not clock.late_at(ended_at)
-    overrun = calendar.working_time_between(clock.judged_due_at, ended_at)
+    overrun = (
+        timedelta() if on_time else calendar.working_time_between(clock.judged_due_at, ended_at)
+    )
     return StepOutcome(
         step_index=dossier.step_index,
         agency_code=dossier.agency_code,
@@ -219,7 +221,7 @@ def _close_step(
         due_at=clock.judged_due_at,
         ended_at=ended_at,
         on_time=on_time,
-        overrun_minutes=0 if on_time else max(int(overrun.total_seconds() // 60), 0),
+        overrun_minutes=max(int(overrun.total_seconds() // 60), 0),
     )
 
 

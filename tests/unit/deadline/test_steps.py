@@ -6,36 +6,23 @@ from datetime import datetime
 from services.deadline.tracking import (
     Timer,
     TimerKind,
-    TrackedDossier,
     Windows,
-    decide,
     fire,
     timers_for,
 )
-from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.business_calendar import VIETNAM
 from shared.events import dossier as de
 from shared.events.deadline import DossierClassified, StepClosed, StepOverdue
 from shared.events.vocabulary import Classification
 from tests import dossier_events as ev
+from tests.unit.deadline.test_tracking import CALENDAR, fold
 
-CALENDAR = BusinessCalendar()
 CODE = "UBND.P.SG-260302-0001"
 DESK, POLICE, INSURANCE = "UBND.P.SG", "CA.P.SG", "BHXH.HCM"
 
 
 def vn(month: int, day: int, hour: int = 9) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=VIETNAM)
-
-
-def fold(*events: de.DossierEvent) -> tuple[TrackedDossier, list[object]]:
-    dossier: TrackedDossier | None = None
-    published: list[object] = []
-    for event in events:
-        decision = decide(dossier, event, CALENDAR)
-        if decision is not None:
-            dossier, published = decision.dossier, [*published, *decision.events]
-    assert dossier is not None
-    return dossier, published
 
 
 def received() -> de.DossierReceived:
