@@ -1,11 +1,39 @@
+import asyncio
+import functools
+import inspect
 import os
 import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
 from shared.kafka_access import KafkaAccess
 from shared.kafka_principals import ADMIN
 from shared.topic_admin import ensure_topics
+
+# Every async test runs under this budget, below pytest-timeout's last-resort 600 s. Going over
+# cancels the test's task, so its `async with` blocks unwind: the services it started stop. When
+# pytest-timeout interrupts the shared event loop instead, a test's services keep running in the
+# loop and consume the next tests' events (a CI run once failed three later tests that way).
+TEST_BUDGET_SECONDS = 480
+
+
+def _within_budget(
+    test: Callable[..., Coroutine[Any, Any, None]],
+) -> Callable[..., Coroutine[Any, Any, None]]:
+    @functools.wraps(test)
+    async def bounded(*args: Any, **kwargs: Any) -> None:
+        async with asyncio.timeout(TEST_BUDGET_SECONDS):
+            await test(*args, **kwargs)
+
+    return bounded
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+            item.obj = _within_budget(item.obj)
 
 
 @pytest.fixture(scope="session")

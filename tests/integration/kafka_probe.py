@@ -59,7 +59,8 @@ class TopicTail:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.consumer.stop()
+        async with asyncio.timeout(30):  # runs while a failed test unwinds: never hang there
+            await self.consumer.stop()
 
     async def poll(self) -> list[ConsumerRecord[Any, Any]]:
         batch = await self.consumer.getmany(timeout_ms=100)

@@ -1,5 +1,6 @@
 """The deadline service on real Kafka and Redis, with a clock the tests move."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
@@ -61,13 +62,15 @@ async def deadline_instance(
 
 async def publish(bootstrap: str, *events: de.DossierEvent) -> None:
     producer = AIOKafkaProducer(**kafka_options(bootstrap), enable_idempotence=True)
-    await producer.start()
-    try:
-        for event in events:
-            key = event.body.dossier_code.encode()
-            await producer.send_and_wait(DOSSIER_EVENTS, event.model_dump_json().encode(), key=key)
-    finally:
-        await producer.stop()
+    async with asyncio.timeout(60):  # a stuck broker connection: TimeoutError, not a hang
+        await producer.start()
+        try:
+            for event in events:
+                key = event.body.dossier_code.encode()
+                value = event.model_dump_json().encode()
+                await producer.send_and_wait(DOSSIER_EVENTS, value, key=key)
+        finally:
+            await producer.stop()
 
 
 def code_for(unique: str, n: int) -> str:
