@@ -10,9 +10,12 @@ from fastapi.responses import HTMLResponse
 from services.reporting.dossier_facts import DossierFacts, RatingFacts
 from services.reporting.exports import (
     DOSSIER_LIST_HEADINGS,
+    HELD_LATE_HEADINGS,
     PROCESSING_HEADINGS,
     RATING_LIST_HEADINGS,
     SATISFACTION_HEADINGS,
+    STEP_HEADINGS,
+    STEP_LIST_HEADINGS,
     to_csv,
     to_xlsx,
 )
@@ -31,6 +34,15 @@ from services.reporting.projections import (
     ratings_in,
     satisfaction_report,
 )
+from services.reporting.step_reports import (
+    HELD_LATE_COLUMNS,
+    STEP_COLUMNS,
+    held_by,
+    held_late_in,
+    held_late_report,
+    step_report,
+    steps_in,
+)
 from services.reporting.store import ActiveKeyspace
 from services.reporting.units import UnitQueryError, UnitView
 from shared.admin_units import MapReading, Tier, UnitMap
@@ -38,6 +50,7 @@ from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedErr
 from shared.business_calendar import VIETNAM
 from shared.catalogue_names import Names
 from shared.clock import Clock
+from shared.events.deadline import StepOutcome
 from shared.http_access import MaybeAuthenticated
 from shared.rating_reasons import ReasonCategories
 
@@ -178,6 +191,15 @@ class Reports:
             "state_at_end": None if ended else facts.open_state_at(period.end).value,
         }  # fmt: skip
 
+    def step_line(self, facts: DossierFacts, step: StepOutcome) -> dict[str, Any]:
+        return {
+            "code": facts.code, "procedure": facts.procedure, "step": step.step_index + 1,
+            "agency": step.agency_code, "agency_name": self.names.name("agency", step.agency_code),
+            "started_at": step.started_at.isoformat(), "due_at": step.due_at.isoformat(),
+            "ended_at": step.ended_at.isoformat(), "on_time": step.on_time,
+            "overrun_minutes": step.overrun_minutes,
+        }  # fmt: skip
+
     def rating_line(self, facts: RatingFacts, caller: Client | None) -> dict[str, Any]:
         """The clerk is named only to a caller with the reports scope for the agency."""
         named = may_see_people(caller, facts.agency)
@@ -269,6 +291,81 @@ def reports_router(
                 "dossiers": listed.rows}  # fmt: skip
         return _answer(body, listed.rows, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)
 
+    @router.get("/steps")
+    async def steps(
+        from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        """Interconnected steps on time: a row per procedure, step and agency; a step counts in
+        the period it was handed on (or, the last, resolved), on time or late against its own
+        due instant. `overrun_minutes` sums the working time past those instants."""
+        chosen = _period(from_day, to_day, period, regime)
+        rows, total = step_report(await reports.dossiers(chosen, None, None), chosen)
+        for row in rows:
+            row.procedure_name = reports.names.name("procedure", row.procedure)
+            row.agency_name = reports.names.name("agency", row.agency)
+        table = [asdict(row) for row in rows]
+        body = {"period": chosen.label, "rows": table, "total": asdict(total)}
+        return _answer(body, [*table, asdict(total)], STEP_HEADINGS, "buoc-lien-thong", format)
+
+    @router.get("/steps/dossiers")
+    async def steps_dossiers(
+        column: str, from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, group: str | None = None, format: Format = "json",
+        page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:  # fmt: skip
+        """The steps behind one count of the steps table (`group` is a row's
+        procedure/step/agency, none for the total), each with its dossier's code."""
+        chosen = _period(from_day, to_day, period, regime)
+        found = steps_in(await reports.dossiers(chosen, None, None), chosen, group,
+                         _column(column, STEP_COLUMNS))  # fmt: skip
+        lines = [reports.step_line(facts, step) for facts, step in found]
+        listed = _page(lines, page, page_size, format)
+        body = {"period": chosen.label, "group": group, "column": column,
+                "count": listed.count, "page": page, "page_size": page_size,
+                "steps": listed.rows}  # fmt: skip
+        return _answer(body, listed.rows, STEP_LIST_HEADINGS, f"buoc-{column}", format)
+
+    @router.get("/late-held-by")
+    async def late_held_by(
+        from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        """The dossiers resolved late in the period by the agency their lateness is attributed
+        to: those whose steps overran, else the one holding the dossier when its due instant
+        passed. A dossier may count under several agencies; the total counts it once (and
+        equals the processing table's resolved_late)."""
+        chosen = _period(from_day, to_day, period, regime)
+        rows, total = held_late_report(await reports.dossiers(chosen, None, None), chosen)
+        table = [asdict(row) for row in reports.named("agency", rows)]
+        body = {"period": chosen.label, "rows": table, "total": asdict(total)}
+        return _answer(body, [*table, asdict(total)], HELD_LATE_HEADINGS, "qua-han-do", format)
+
+    @router.get("/late-held-by/dossiers")
+    async def late_held_by_dossiers(
+        from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, group: str | None = None, column: str = "late_total",
+        format: Format = "json", page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:  # fmt: skip
+        """The dossiers behind a row of "late while held by" (`group`: an agency; none for
+        the total, each dossier once), with the agencies each is attributed to."""
+        chosen = _period(from_day, to_day, period, regime)
+        _column(column, HELD_LATE_COLUMNS)
+        found = held_late_in(await reports.dossiers(chosen, None, None), chosen, group)
+        lines = [
+            reports.dossier_line(facts, chosen) | {"late_held_by": list(held_by(facts))}
+            for facts in found
+        ]
+        listed = _page(lines, page, page_size, format)
+        body = {"period": chosen.label, "group": group, "column": column,
+                "count": listed.count, "page": page, "page_size": page_size,
+                "dossiers": listed.rows}  # fmt: skip
+        headings = DOSSIER_LIST_HEADINGS | {"late_held_by": "Quá hạn do cơ quan"}
+        export = [line | {"late_held_by": ", ".join(line["late_held_by"])} for line in listed.rows]
+        return _answer(body, export, headings, "ho-so-qua-han-do", format)
+
     @router.get("/satisfaction")
     async def satisfaction(
         caller: MaybeAuthenticated,
@@ -352,7 +449,13 @@ def reports_router(
         reports.named(group_by, rows)
         reports.named(grouping, ratings.rows)
         on_map = {"tier": tier.value, "map": map_reading.value} | ({"unit": unit} if unit else {})
-        return HTMLResponse(report_page(chosen, group_by, rows, total, grouping, ratings, on_map))
+        everyone = await reports.dossiers(chosen, None, None)
+        steps, held_late = step_report(everyone, chosen), held_late_report(everyone, chosen)
+        reports.named("agency", held_late[0])
+        page = report_page(
+            chosen, group_by, rows, total, grouping, ratings, on_map, steps, held_late
+        )
+        return HTMLResponse(page)
 
     @router.get("/index766")
     async def index766(

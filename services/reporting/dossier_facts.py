@@ -48,6 +48,10 @@ class DossierFacts(BaseModel):
     pauses: tuple[tuple[AwareDatetime, bool], ...] = ()  # (when, paused?)
     classification: Classification | None = None
     apology_sent: bool = False
+    # interconnected steps closed (deadline's StepClosed), by step index
+    steps: tuple[deadline_events.StepOutcome, ...] = ()
+    # a late dossier's lateness, attributed by deadline's classification (empty: not named)
+    late_held_by: tuple[str, ...] = ()
 
     def group(self, grouping: str) -> str:
         return str(getattr(self, grouping))
@@ -148,7 +152,14 @@ def update_of(event: Event) -> FactsUpdate | None:
             fields = {"classification": body.classification.value}
             if body.apology_sent:
                 fields["apology"] = "1"
+            if body.late_held_by:
+                fields["held_by"] = ",".join(body.late_held_by)
             return FactsUpdate(body.dossier_code, fields)
+        case deadline_events.StepClosed(body=body):
+            step = body.step
+            return FactsUpdate(
+                body.dossier_code, {f"step:{step.step_index}": step.model_dump_json()}
+            )
         case RatingAccepted(body=body):
             rating = {"agency": body.agency_code, "clerk": body.clerk_id or "",
                       "procedure": body.procedure_code, "rating": body.rating.value,
@@ -168,6 +179,7 @@ def facts_from(code: str, row: dict[str, str]) -> DossierFacts | None:
         return None
     zone = datetime.fromisoformat(row["received_at"]).tzinfo
     timed: dict[str, list[tuple[Any, ...]]] = {"pause": [], "due": [], "ended": []}
+    steps: list[deadline_events.StepOutcome] = []
     for name, value in row.items():
         kind, _, key = name.partition(":")
         if kind == "pause":
@@ -177,12 +189,16 @@ def facts_from(code: str, row: dict[str, str]) -> DossierFacts | None:
             timed[kind].append((took_effect, datetime.fromisoformat(value)))
         elif kind == "ended":
             timed[kind].append((datetime.fromisoformat(value), Ending(key)))
+        elif kind == "step":
+            steps.append(deadline_events.StepOutcome.model_validate_json(value))
     return DossierFacts(
         code=code, agency=row["agency"], level=row["level"], field=row["field"],
         procedure=row["procedure"], channel=row["channel"], received_at=row["received_at"],
         endings=tuple(timed["ended"]), dues=tuple(timed["due"]), pauses=tuple(timed["pause"]),
         classification=row.get("classification") or None,
         apology_sent=row.get("apology") == "1",
+        steps=tuple(sorted(steps, key=lambda step: step.step_index)),
+        late_held_by=tuple(filter(None, row.get("held_by", "").split(","))),
     )  # fmt: skip
 
 

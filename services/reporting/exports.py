@@ -64,6 +64,38 @@ RATING_LIST_HEADINGS = {
     "rating": "Mức đánh giá",
     "rated_at": "Thời điểm đánh giá",
 }
+STEP_HEADINGS = {
+    "group": "Mã bước (thủ tục/bước/cơ quan)",
+    "procedure": "Mã thủ tục",
+    "procedure_name": "Tên thủ tục",
+    "step": "Bước",
+    "agency": "Mã cơ quan",
+    "agency_name": "Tên cơ quan giải quyết bước",
+    "closed_total": "Số bước đã chuyển tiếp / hoàn thành",
+    "closed_on_time": "Đúng hạn của bước",
+    "closed_late": "Quá hạn của bước",
+    "overrun_minutes": "Thời gian quá hạn (phút làm việc)",
+    "on_time_rate": "Tỷ lệ đúng hạn của bước",
+}
+HELD_LATE_HEADINGS = {
+    "group": "Mã cơ quan",
+    "group_name": "Tên cơ quan",
+    "late_total": "Hồ sơ quá hạn do cơ quan giữ quá hạn",
+    "overran_steps": "Số bước quá hạn của cơ quan",
+    "overrun_minutes": "Thời gian quá hạn (phút làm việc)",
+}
+STEP_LIST_HEADINGS = {
+    "code": "Mã hồ sơ",
+    "procedure": "Mã thủ tục",
+    "step": "Bước",
+    "agency": "Mã cơ quan",
+    "agency_name": "Tên cơ quan",
+    "started_at": "Bắt đầu",
+    "due_at": "Hạn của bước",
+    "ended_at": "Kết thúc",
+    "on_time": "Đúng hạn",
+    "overrun_minutes": "Thời gian quá hạn (phút làm việc)",
+}
 NO_RATE = "—"  # a rate with nothing to divide by: never 0%
 RATE_COLUMNS = {"on_time_rate", "online_rate", "satisfied_rate"}
 

@@ -7,10 +7,12 @@ from html import escape
 from urllib.parse import urlencode
 
 from services.reporting.exports import (
+    HELD_LATE_HEADINGS,
     NO_RATE,
     PROCESSING_HEADINGS,
     RATE_COLUMNS,
     SATISFACTION_HEADINGS,
+    STEP_HEADINGS,
 )
 from services.reporting.periods import Period
 from services.reporting.projections import (
@@ -18,6 +20,12 @@ from services.reporting.projections import (
     RATING_COLUMNS,
     ProcessingRow,
     SatisfactionReport,
+)
+from services.reporting.step_reports import (
+    HELD_LATE_COLUMNS,
+    STEP_COLUMNS,
+    HeldLateRow,
+    StepRow,
 )
 
 STYLE = """
@@ -125,6 +133,25 @@ def _map_switch(period: Period, grouping: str, on_map: Mapping[str, str]) -> str
     )
 
 
+def _steps_sections(
+    period: Period,
+    steps: tuple[list[StepRow], StepRow],
+    held_late: tuple[list[HeldLateRow], HeldLateRow],
+) -> str:
+    """Interconnected steps on time, and late dossiers by the agency that held them too long."""
+    step_rows = [*(asdict(row) for row in steps[0]), asdict(steps[1])]
+    held_rows = [*(asdict(row) for row in held_late[0]), asdict(held_late[1])]
+    step_links = _linker("steps/dossiers", period, "step", STEP_COLUMNS)
+    held_links = _linker("late-held-by/dossiers", period, "agency", HELD_LATE_COLUMNS)
+    return f"""<h2>Giải quyết theo từng bước của thủ tục liên thông</h2>
+<p>Mỗi bước tính vào kỳ có ngày chuyển tiếp (hoặc hoàn thành) và so với hạn của chính bước.</p>
+{_table(step_rows, STEP_HEADINGS, step_links)}
+<h2>Hồ sơ giải quyết quá hạn, theo cơ quan giữ hồ sơ quá hạn</h2>
+<p>Một hồ sơ có thể tính cho nhiều cơ quan; dòng tổng tính mỗi hồ sơ một lần.</p>
+{_table(held_rows, HELD_LATE_HEADINGS, held_links)}
+"""
+
+
 def report_page(
     period: Period,
     grouping: str,
@@ -133,6 +160,8 @@ def report_page(
     rating_grouping: str,
     satisfaction: SatisfactionReport,
     on_map: Mapping[str, str] | None = None,
+    steps: tuple[list[StepRow], StepRow] | None = None,
+    held_late: tuple[list[HeldLateRow], HeldLateRow] | None = None,
 ) -> str:
     title = f"Báo cáo kết quả giải quyết thủ tục hành chính: {period.label}"
     processing = [*(asdict(row) for row in rows), asdict(total)]
@@ -151,6 +180,7 @@ def report_page(
 {_chart(rows)}
 <h2>Mức độ hài lòng (tối thiểu {satisfaction.minimum_for_ranking} đánh giá để xếp hạng)</h2>
 {_table(rated, SATISFACTION_HEADINGS, rating_links)}
+{_steps_sections(period, steps, held_late) if steps and held_late else ""}
 <p>Tổng: {total.received_total} hồ sơ tiếp nhận, {total.resolved_total} đã giải quyết.</p>
 </body></html>
 """
