@@ -11,9 +11,11 @@ import pytest
 from redis.asyncio import Redis
 
 from shared.business_calendar import VIETNAM
+from shared.topics import DEADLINE_EVENTS
 from tests.e2e.conftest import Stack
 from tests.e2e.provable import assert_reports_provable, balances, run_audit
 from tests.integration.intake_fixtures import receipt
+from tests.integration.kafka_probe import TopicTail
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -312,3 +314,65 @@ async def test_a_day_off_added_live_moves_intakes_appointment_and_deadlines_due_
     second_appointment, second_due = await appointment_and_due(second)
     assert first_due == first_appointment == monday + timedelta(days=3)  # Thursday 09:00
     assert second_due == second_appointment == monday + timedelta(days=4)  # Friday: one day off
+
+
+BUNDLE = "LT.KS-TT-BHYT"  # birth + residence + insurance: 3 + 7 + 5 working days, 15 in all
+POLICE, INSURANCE = "CA.P.SG", "BHXH.HCM"
+
+
+async def test_a_bundle_late_at_its_second_step_is_held_against_the_police(
+    desk: Desk, stack: Stack
+) -> None:
+    """Acceptance (issue 15): the police (step 2, 7 working days) hold the dossier from Friday
+    3 October 2025 to Monday 20 October, 4 working days past their due instant (14 October);
+    resolved on 24 October, past the dossier's due instant (22 October): late, held by them."""
+    async with TopicTail(stack.bootstrap, DEADLINE_EVENTS) as tail:
+        code = await desk.receive(vn(2025, 10, 1), procedure=BUNDLE)
+        for action, at, fields in (
+            ("transfer", vn(2025, 10, 3), {"to_agency_code": POLICE, "officer_id": "ub-12"}),
+            ("transfer", vn(2025, 10, 20), {"to_agency_code": INSURANCE, "officer_id": "ca-7"}),
+            ("resolve", vn(2025, 10, 24), {"outcome": "approved"}),
+        ):
+            answer = await desk.act(code, action, at, **fields)
+            assert answer.status_code == 200, answer.text
+
+        async def classified() -> dict[str, Any] | None:
+            await tail.poll()
+            found = [v for v in tail.values_for(code) if v["type"] == "DossierClassified"]
+            return found[0]["body"] if found else None
+
+        body = await wait_for(classified, within=60, what=f"the classification of {code}")
+    assert body["classification"] == "late"
+    assert body["late_held_by"] == [POLICE]
+    [overran] = body["overran_steps"]
+    assert (overran["step_index"], overran["agency_code"]) == (1, POLICE)
+    assert overran["overrun_minutes"] == 4 * 8 * 60
+
+    reporting = stack.url("reporting")
+
+    async def held_by_police() -> dict[str, Any] | None:
+        answer = await desk.client.get(
+            f"{reporting}/v1/reports/late-held-by", params={"period": "2025-M10"}
+        )
+        rows = {row["group"]: row for row in answer.json()["rows"]}
+        return rows.get(POLICE)
+
+    row = await wait_for(held_by_police, within=60, what="the police's row of late-held-by")
+    assert (row["late_total"], row["overran_steps"]) == (1, 1)
+    listed = await desk.client.get(
+        f"{reporting}/v1/reports/late-held-by/dossiers",
+        params={"period": "2025-M10", "group": POLICE},
+    )
+    assert [(d["code"], d["late_held_by"]) for d in listed.json()["dossiers"]] == [(code, [POLICE])]
+    steps = await desk.client.get(f"{reporting}/v1/reports/steps", params={"period": "2025-M10"})
+    by_group = {row["group"]: row for row in steps.json()["rows"]}
+    assert by_group[f"{BUNDLE}/2/{POLICE}"]["closed_late"] == 1
+    assert by_group[f"{BUNDLE}/1/{AGENCY}"]["closed_on_time"] == 1
+
+    sheet = await desk.client.get(
+        f"{stack.url('intake')}/v1/dossiers/{code}/control-sheet", headers=desk.headers
+    )
+    assert sheet.status_code == 200, sheet.text
+    [handed_on] = [r for r in sheet.json()["rows"] if r["from_agency_code"] == POLICE]
+    assert (handed_on["to_agency_code"], handed_on["on_time"]) == (INSURANCE, False)
+    assert datetime.fromisoformat(handed_on["due_at"]) == vn(2025, 10, 14)
