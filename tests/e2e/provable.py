@@ -51,6 +51,30 @@ async def assert_rows_balance_and_lists_match(
             for column in COUNTS:
                 query = {"period": period, "group_by": "agency", "column": column} | group
                 assert await listed(client, stack, query) == row[column], (row["group"], column)
+        await assert_step_reports_match(client, stack, period)
+
+
+async def assert_step_reports_match(client: httpx.AsyncClient, stack: Stack, period: str) -> None:
+    """Late while held by: its total is the processing table's resolved_late, each row's count
+    lists that many dossiers; the steps table: each count lists that many steps."""
+    reports = f"{stack.url('reporting')}/v1/reports"
+    processing = (await client.get(f"{reports}/processing", params={"period": period})).json()
+    held = (await client.get(f"{reports}/late-held-by", params={"period": period})).json()
+    assert held["total"]["late_total"] == processing["total"]["resolved_late"]
+    for row in [held["total"], *held["rows"]]:
+        group = {} if row["group"] == "total" else {"group": row["group"]}
+        answer = await client.get(
+            f"{reports}/late-held-by/dossiers", params={"period": period, "page_size": "1"} | group
+        )
+        assert answer.json()["count"] == row["late_total"], row
+    steps = (await client.get(f"{reports}/steps", params={"period": period})).json()
+    for row in [steps["total"], *steps["rows"]]:
+        assert row["closed_total"] == row["closed_on_time"] + row["closed_late"], row
+        group = {} if row["group"] == "total" else {"group": row["group"]}
+        for column in ("closed_total", "closed_late"):
+            query = {"period": period, "column": column, "page_size": "1"} | group
+            answer = await client.get(f"{reports}/steps/dossiers", params=query)
+            assert answer.json()["count"] == row[column], (row["group"], column)
 
 
 async def run_audit(stack: Stack, redis_url: str, period: str) -> tuple[int, str]:

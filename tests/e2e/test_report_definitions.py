@@ -321,7 +321,7 @@ POLICE, INSURANCE = "CA.P.SG", "BHXH.HCM"
 
 
 async def test_a_bundle_late_at_its_second_step_is_held_against_the_police(
-    desk: Desk, stack: Stack
+    desk: Desk, stack: Stack, redis_url: str
 ) -> None:
     """Acceptance (issue 15): the police (step 2, 7 working days) hold the dossier from Friday
     3 October 2025 to Monday 20 October, 4 working days past their due instant (14 October);
@@ -376,3 +376,4 @@ async def test_a_bundle_late_at_its_second_step_is_held_against_the_police(
     [handed_on] = [r for r in sheet.json()["rows"] if r["from_agency_code"] == POLICE]
     assert (handed_on["to_agency_code"], handed_on["on_time"]) == (INSURANCE, False)
     assert datetime.fromisoformat(handed_on["due_at"]) == vn(2025, 10, 14)
+    await assert_reports_provable(stack, redis_url, "2025-M10")
