@@ -2,7 +2,6 @@
 `/health` and `/metrics`; and `wire_service`, the one place a service's parts are built."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -108,6 +107,27 @@ async def _supervised(name: str, loop: Hook) -> None:
             await asyncio.sleep(1.0)
 
 
+async def _stop(tasks: Sequence[asyncio.Task[None]], attempts: int = 10) -> None:
+    """Cancel the background loops and wait for them, cancelling again while one still runs:
+    a library that swallows a cancellation in flight (seen with a Redis call under way) must
+    not hold the shutdown until the process is killed."""
+    running = [task for task in tasks if not task.done()]
+    for _ in range(attempts):
+        if not running:
+            break
+        for task in running:
+            task.cancel()
+        await asyncio.wait(running, timeout=1.0)
+        running = [task for task in running if not task.done()]
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.warning(
+                "background task ended with an error", extra={"error": repr(task.exception())}
+            )
+    if running:
+        log.warning("background tasks still running at shutdown", extra={"tasks": len(running)})
+
+
 class ConsumerLag:
     """Records behind the end of each assigned partition, per topic and partition."""
 
@@ -153,11 +173,7 @@ def build_http_app(
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await _stop(tasks)
             await runtime.committer.flush_all()
             await runtime.broker.stop()
             for hook in runtime.shutdown:
