@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from services.intake.control_sheet import ControlSheet, render_html
 from services.intake.desk import Desk, DossierNotFoundError
+from services.intake.forms import Form, FormNotApplicableError
 from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
 from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
 from services.intake.views import DossierView, ReceiptView
@@ -45,6 +46,7 @@ def error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConflictError, answer_with(409))
     app.add_exception_handler(CatalogueError, answer_with(422))
     app.add_exception_handler(ErasureRefusedError, answer_with(409))
+    app.add_exception_handler(FormNotApplicableError, answer_with(409))
 
     async def illegal_step(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, IllegalStepError)
@@ -60,7 +62,7 @@ class DataSubject(PersonIdentity):
     (in the body, so it stays out of URLs and access logs)."""
 
 
-def intake_router(desk: Desk, subjects: DataSubjectRequests) -> APIRouter:
+def intake_router(desk: Desk, subjects: DataSubjectRequests, public_url: str) -> APIRouter:
     router = APIRouter(prefix="/v1")
 
     @router.post(
@@ -113,6 +115,26 @@ def intake_router(desk: Desk, subjects: DataSubjectRequests) -> APIRouter:
             page = render_html(sheet, reference.catalogue, reference.calendar)
             return HTMLResponse(page)
         return Response(sheet.model_dump_json(), media_type="application/json")
+
+    @router.get(
+        "/dossiers/{code}/forms/{form}",
+        tags=["dossiers"],
+        response_class=HTMLResponse,
+        responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}},
+    )
+    async def dossier_form(
+        code: DossierCode, form: Form, caller: Authenticated,
+        submission_id: SubmissionId | None = None,
+    ) -> HTMLResponse:  # fmt: skip
+        """A form the desk prints, as printable HTML (A4), after Circular 01/2018/TT-VPCP:
+        `receipt` (form 01, with the QR code of the public lookup address), `supplement-request`
+        (form 02, the missing papers), `refusal` (form 03, refusal at receipt with its reason),
+        `apology` (form 04, the new appointment). For a frontend key of an agency the dossier
+        passed through; 409 when the dossier has not reached that turn. The receipt slip shows
+        the rating token to the client that filed it, given the receipt's `submission_id`."""
+        lookup_url = f"{public_url.rstrip('/')}/v1/dossiers/{code}"
+        page = await desk.form(code, form, caller, lookup_url, submission_id)
+        return HTMLResponse(page)
 
     @router.post("/admin/data-subject/export", tags=["admin"])
     async def export_personal_data(person: DataSubject, caller: Authenticated) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         runtime.ready = ready
         runtime.state = desk
         return (
-            intake_router(desk, DataSubjectRequests(store, runtime.publisher)),
+            intake_router(desk, DataSubjectRequests(store, runtime.publisher), settings.public_url),
             catalogue_router(follower, admin, units, clock),
         )
 

@@ -1,6 +1,7 @@
 """The intake service layer: one place where requests from HTTP and from Kafka are checked,
 decided, stored and published, so both doors give the same answers and the same reasons."""
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -8,6 +9,7 @@ from pydantic import BaseModel
 
 from services.intake.changelog import answer_entry, applicant_entry, record_entry
 from services.intake.control_sheet import ControlSheet, control_sheet, involved_agencies
+from services.intake.forms import Form, FormContext, render_form
 from services.intake.lifecycle import (
     DossierRecord,
     IllegalStepError,
@@ -195,6 +197,30 @@ class Desk:
         scope = Scope.REPORTS if Scope.REPORTS in caller.scopes else Scope.FRONTEND
         caller.require_agency(*sorted(involved_agencies(record)), scope=scope)
         return control_sheet(record, caller)
+
+    async def form(
+        self, code: str, form: Form, caller: Client, lookup_url: str,
+        submission_id: str | None = None,
+    ) -> str:  # fmt: skip
+        """A desk's printable form (services/intake/forms.py), for a frontend key of an agency
+        the dossier passed through. The receipt slip carries the rating token only for the
+        client that filed the receipt, given the receipt's `submission_id` (its stored answer
+        is the one place the token is kept)."""
+        record = (await self._load(code)).record
+        caller.require_agency(*sorted(involved_agencies(record)), scope=Scope.FRONTEND)
+        token = None
+        if form is Form.RECEIPT and submission_id is not None:
+            answer = json.loads(await self.submission_answer(caller, submission_id))
+            if answer.get("code") != code:
+                raise RequestRejectedError(
+                    f"submission {submission_id} is not the receipt of dossier {code}"
+                )
+            token = answer.get("rating_token")
+        stored_applicant = await self.store.applicant(code)
+        name = parse_applicant(stored_applicant).name if stored_applicant else None
+        reference = self.reference.current
+        context = FormContext(applicant_name=name, rating_token=token, lookup_url=lookup_url)
+        return render_form(form, record, context, reference.catalogue, reference.calendar)
 
     async def _load(self, code: str) -> Stored:
         stored = await self.store.load(code)

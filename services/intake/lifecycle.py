@@ -73,6 +73,11 @@ class LogEntry(BaseModel):
     due_at: AwareDatetime | None = None  # the part that ended here: its due instant
     on_time: bool | None = None  # ... and whether it ended by it
     next_due_at: AwareDatetime | None = None  # the part that starts here: its due instant
+    # what the desk's forms print (services/intake/forms.py): the reason given (missing
+    # papers, refusal, apology), and the appointment given here with the one it replaced
+    reason: str | None = None
+    appointment_at: AwareDatetime | None = None
+    previous_appointment_at: AwareDatetime | None = None
 
 
 class DossierRecord(BaseModel):
@@ -224,6 +229,7 @@ def receive(
                 at=at,
                 officer_id=request.clerk_id,
                 next_due_at=(held or clock).due_at,
+                appointment_at=clock.appointment_at,
             ),
         ),
     )
@@ -338,9 +344,24 @@ def step(
     entry = LogEntry.model_validate(
         {"step": action, "agency_code": changes.get("agency_code", record.agency_code), "at": at}
         | handed_on
+        | _printed(request, record)
     )
     changes["log"] = (*record.log, entry)
     return record.model_copy(update=changes), events
+
+
+def _printed(request: rq.DossierStep, record: DossierRecord) -> dict[str, object]:
+    """A step's part of its log line that the desk's forms print."""
+    printed: dict[str, object] = {}
+    reason = getattr(request, "reason", None)
+    if reason:
+        printed["reason"] = reason
+    if isinstance(request, rq.DelayDossier):
+        printed |= {
+            "appointment_at": request.new_appointment_at,
+            "previous_appointment_at": record.appointment_at,
+        }
+    return printed
 
 
 def _handed_on(record: DossierRecord, at: datetime, officer: str | None) -> dict[str, object]:

@@ -18,4 +18,6 @@ class IntakeSettings(ServiceSettings):
     # How long an ended dossier's applicant data is kept (the time to complain about a
     # decision: 90 days, Law on Complaints 2011, art. 9), then erased from Redis and Kafka.
     applicant_data_kept_days: float = Field(90, gt=0, alias="APPLICANT_DATA_KEPT_DAYS")
+    # Where citizens look up a dossier (GET /v1/dossiers/{code}); the receipt slip's QR code
+    public_url: str = Field("http://localhost:8001", alias="PUBLIC_URL")
     erasure_interval_seconds: float = Field(60, gt=0, alias="ERASURE_INTERVAL_SECONDS")
