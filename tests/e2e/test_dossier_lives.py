@@ -194,7 +194,7 @@ async def test_the_demo_traffic_flows_through_the_stack(stack: Stack) -> None:
         }  # fmt: skip
         process = await asyncio.create_subprocess_exec(
             stack.env["PYTHON"], "-m", "demo.traffic", "--rate", "4", "--duration", "12",
-            "--key", stack.key, "--postal", "0.3", "--online", "0.3",
+            "--key", stack.key, "--postal", "0.3", "--online", "0.3", "--interconnected", "0.3",
             env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         async with asyncio.timeout(240):
@@ -202,7 +202,7 @@ async def test_the_demo_traffic_flows_through_the_stack(stack: Stack) -> None:
         assert process.returncode == 0, output[-3000:]
         last = output.strip().splitlines()[-1]
         for kind in ("received counter", "received online", "received postal", "resolve",
-                     "rated"):  # fmt: skip
+                     "rated", "received interconnected", "transfer"):  # fmt: skip
             assert kind in last, last
 
         async def grown() -> int | None:
