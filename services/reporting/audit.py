@@ -1,7 +1,7 @@
 """The independent audit: reads the event topics from Kafka, folds them with its own reading of
 the definitions (`audit_fold`, not the read model's code, not Redis), and compares every cell
-of the processing and satisfaction tables, in every grouping, with what the running service
-answers. Prints each difference and exits 1 on any; records its result for the metrics
+of the processing and satisfaction tables, in every grouping, and of the steps and late while
+held by tables, with what the running service answers. Prints each difference and exits 1 on any; records its result for the metrics
 (`reporting_audit_differences`, `reporting_audit_last_run_timestamp_seconds`).
 
     python -m services.reporting.audit --period 2026-M03 [--regime] [--url http://...:8004]
@@ -31,8 +31,10 @@ from services.reporting.audit_fold import (
     AuditHistory,
     ByUnit,
     Table,
+    held_late_cells,
     processing_cells,
     satisfaction_cells,
+    step_cells,
 )
 from services.reporting.periods import Period, period_from
 from services.reporting.rebuild import PARSERS, TOPICS
@@ -202,6 +204,8 @@ PROCESSING_COLUMNS = (
     "resolved_late", "late_with_apology", "withdrawn", "stopped", "pending_total",
     "pending_within", "pending_overdue", "paused", "on_time_rate", "online_rate",
 )  # fmt: skip
+STEP_COLUMNS = ("closed_total", "closed_on_time", "closed_late", "overrun_minutes")
+HELD_LATE_COLUMNS = ("late_total", "overran_steps", "overrun_minutes")
 SATISFACTION_COLUMNS = (
     "ratings_total", "very_satisfied", "satisfied", "dissatisfied", "satisfied_rate",
 )  # fmt: skip
@@ -238,6 +242,16 @@ async def compare_with_service(
         answer.raise_for_status()
         ours = processing_cells(history, period.start, period.end, grouping)
         counted, found = compare("processing", label, answer.json(), ours, PROCESSING_COLUMNS)
+        cells, differences = cells + counted, differences + found
+    for route, label, ours, columns in (
+        ("/v1/reports/steps", "procedure/step/agency",
+         step_cells(history, period.start, period.end), STEP_COLUMNS),
+        ("/v1/reports/late-held-by", "agency",
+         held_late_cells(history, period.start, period.end), HELD_LATE_COLUMNS),
+    ):  # fmt: skip
+        answer = await client.get(route, params=span)
+        answer.raise_for_status()
+        counted, found = compare(route.rsplit("/", 1)[-1], label, answer.json(), ours, columns)
         cells, differences = cells + counted, differences + found
     for group_by in RATING_GROUPINGS if by_clerk else ("agency", "procedure"):
         answer = await client.get("/v1/reports/satisfaction", params=span | {"group_by": group_by})

@@ -200,6 +200,91 @@ def _group_of(receipt: dossier_events.DossierReceived, grouping: str | ByUnit) -
     }[grouping]  # fmt: skip
 
 
+def _hand_offs(log: DossierLog) -> dict[int, datetime]:
+    """When each step ended, read from the dossier's own events: step i ends at the transfer
+    that starts step i + 1, the last at the resolution."""
+    ends: dict[int, datetime] = {}
+    assert log.receipt is not None
+    last = len(log.receipt.body.steps) - 1
+    for event in log.events.values():
+        if isinstance(event, dossier_events.DossierTransferred):
+            ends.setdefault(event.body.step_index - 1, event.occurred_at)
+        elif isinstance(event, dossier_events.DossierResolved) and last >= 0:
+            ends.setdefault(last, event.occurred_at)
+    return ends
+
+
+@dataclass(frozen=True)
+class AuditedStep:
+    group: str  # procedure/step number/agency
+    agency: str
+    ended_at: datetime
+    on_time: bool
+    overrun_minutes: int
+
+
+def audited_steps(log: DossierLog) -> list[AuditedStep]:
+    """The dossier's closed steps: each step's due instant is deadline's (its working-time
+    arithmetic), but when the step ended is read from the hand-off, and whether it was on
+    time is judged here (ended by its due instant), so a verdict that disagrees with the
+    dossier's own events shows as a difference."""
+    assert log.receipt is not None
+    receipt, ends = log.receipt, _hand_offs(log)
+    closed: dict[int, deadline_events.StepOutcome] = {}
+    for event in log.events.values():
+        if isinstance(event, deadline_events.StepClosed):
+            closed.setdefault(event.body.step.step_index, event.body.step)
+    steps = []
+    for index, step in sorted(closed.items()):
+        ended_at = ends.get(index, step.ended_at)
+        planned = receipt.body.steps[index].agency_code if index < len(receipt.body.steps) else ""
+        on_time = ended_at <= step.due_at
+        steps.append(AuditedStep(
+            group=f"{receipt.body.procedure_code}/{index + 1}/{planned or step.agency_code}",
+            agency=planned or step.agency_code, ended_at=ended_at, on_time=on_time,
+            overrun_minutes=0 if on_time else step.overrun_minutes,
+        ))  # fmt: skip
+    return steps
+
+
+def step_cells(history: AuditHistory, start: datetime, end: datetime) -> Table:
+    table: Table = defaultdict(lambda: defaultdict(int))
+    for log in history.dossiers.values():
+        if log.receipt is None:
+            continue
+        for step in audited_steps(log):
+            if not start <= step.ended_at < end:
+                continue
+            for target in (table[step.group], table["total"]):
+                target["closed_total"] += 1
+                target["closed_on_time" if step.on_time else "closed_late"] += 1
+                target["overrun_minutes"] += step.overrun_minutes
+    return table
+
+
+def held_late_cells(history: AuditHistory, start: datetime, end: datetime) -> Table:
+    """The dossiers the audit classifies resolved late in the period, under each agency the
+    deadline's classification attributes the lateness to (the receiving agency when it names
+    none); the total counts each dossier once."""
+    table: Table = defaultdict(lambda: defaultdict(int))
+    for log in history.dossiers.values():
+        if log.receipt is None or "resolved_late" not in _dossier_columns(log, start, end):
+            continue
+        classified = [e for e in log.events.values()
+                      if isinstance(e, deadline_events.DossierClassified)]  # fmt: skip
+        named = classified[-1].body.late_held_by if classified else ()
+        late_steps = [step for step in audited_steps(log) if not step.on_time]
+        table["total"]["late_total"] += 1
+        for agency in named or (log.receipt.body.agency_code,):
+            table[agency]["late_total"] += 1
+            for step in late_steps:
+                if step.agency == agency:
+                    for target in (table[agency], table["total"]):
+                        target["overran_steps"] += 1
+                        target["overrun_minutes"] += step.overrun_minutes
+    return table
+
+
 def satisfaction_cells(
     history: AuditHistory, start: datetime, end: datetime, grouping: str
 ) -> Table:

@@ -2,6 +2,7 @@
 launcher started: a desk with the `import` scope files dossiers with past times, and each
 definition is read back from reporting, deadline and intake. Each test has its own period."""
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -377,3 +378,22 @@ async def test_a_bundle_late_at_its_second_step_is_held_against_the_police(
     assert (handed_on["to_agency_code"], handed_on["on_time"]) == (INSURANCE, False)
     assert datetime.fromisoformat(handed_on["due_at"]) == vn(2025, 10, 14)
     await assert_reports_provable(stack, redis_url, "2025-M10")
+
+    # A step's verdict changed behind the service's back: the audit judges the hand-off itself.
+    redis = Redis.from_url(redis_url)
+    key = f"{stack.namespace}-reporting:dossier:{code}"
+    stored = await redis.hget(key, "step:1")
+    assert stored is not None
+    forged = json.loads(stored) | {"on_time": True, "overrun_minutes": 0}
+    try:
+        await redis.hset(key, "step:1", json.dumps(forged))
+        exit_code, output = await run_audit(stack, redis_url, "2025-M10")
+    finally:
+        await redis.hset(key, "step:1", stored)
+        await redis.aclose()
+    assert exit_code == 1, output
+    police_row = f"steps by procedure/step/agency, row {BUNDLE}/2/{POLICE}"
+    assert f"{police_row}, column closed_late: service 0, audit 1" in output
+    assert (
+        f"late-held-by by agency, row {POLICE}, column overran_steps: service 0, audit 1" in output
+    )

@@ -5,6 +5,7 @@ import random
 from datetime import datetime
 from typing import Any
 
+from services.reporting import audit_fold
 from services.reporting.dossier_facts import DossierFacts, fold_facts
 from services.reporting.periods import named_period
 from services.reporting.projections import processing_report
@@ -16,7 +17,7 @@ from services.reporting.step_reports import (
 )
 from shared.business_calendar import VIETNAM
 from shared.events import dossier as de
-from shared.events.deadline import DossierClassified
+from shared.events.deadline import DossierClassified, StepClosed
 from tests import dossier_events as ev
 from tests.unit.deadline.test_tracking import fold as deadline_fold
 
@@ -129,3 +130,50 @@ def test_the_step_facts_do_not_depend_on_event_order_or_repeats() -> None:
     random.Random(15).shuffle(shuffled)
     assert step_report(facts(shuffled), MARCH) == step_report(facts(events), MARCH)
     assert held_late_report(facts(shuffled), MARCH) == held_late_report(facts(events), MARCH)
+
+
+def audit_cells(events: list[Any]) -> tuple[audit_fold.Table, audit_fold.Table]:
+    history = audit_fold.fold(events)
+    return (
+        audit_fold.step_cells(history, MARCH.start, MARCH.end),
+        audit_fold.held_late_cells(history, MARCH.start, MARCH.end),
+    )
+
+
+def service_cells(events: list[Any]) -> tuple[audit_fold.Table, audit_fold.Table]:
+    """The service's two tables as the audit's group -> column -> count."""
+    steps, step_total = step_report(facts(events), MARCH)
+    held, held_total = held_late_report(facts(events), MARCH)
+    step_columns = ("closed_total", "closed_on_time", "closed_late", "overrun_minutes")
+    held_columns = ("late_total", "overran_steps", "overrun_minutes")
+    return (
+        {r.group: {c: getattr(r, c) for c in step_columns} for r in [*steps, step_total]},
+        {r.group: {c: getattr(r, c) for c in held_columns} for r in [*held, held_total]},
+    )
+
+
+def without_zeros(table: audit_fold.Table) -> dict[str, dict[str, int]]:
+    return {group: {c: n for c, n in row.items() if n} for group, row in table.items()}
+
+
+def test_the_audit_counts_the_step_tables_as_the_service_does() -> None:
+    events = late_at_police(LATE) + on_time(GOOD)
+    audited, served = audit_cells(events), service_cells(events)
+    assert without_zeros(audited[0]) == without_zeros(served[0])
+    assert without_zeros(audited[1]) == without_zeros(served[1])
+    assert audited[1]["total"]["late_total"] == 1
+
+
+def test_the_audit_judges_a_step_by_its_hand_off_not_by_the_verdict_it_was_given() -> None:
+    """A StepClosed that calls the police's overrun on time: the service counts what it was
+    told, the audit the hand-off against the due instant, so the cells differ."""
+    events = late_at_police(LATE)
+    forged = [
+        e.model_copy(update={"body": e.body.model_copy(update={"step": e.body.step.model_copy(
+            update={"on_time": True, "overrun_minutes": 0})})})
+        if isinstance(e, StepClosed) and e.body.step.agency_code == POLICE else e
+        for e in events
+    ]  # fmt: skip
+    group = f"1.001/2/{POLICE}"
+    assert service_cells(forged)[0][group]["closed_on_time"] == 1
+    assert audit_cells(forged)[0][group]["closed_late"] == 1
