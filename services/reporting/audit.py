@@ -2,7 +2,8 @@
 the definitions (`audit_fold`, not the read model's code, not Redis), and compares every cell
 of the processing and satisfaction tables, in every grouping, and of the steps and late while
 held by tables, with what the running service answers. Prints each difference and exits 1
-on any; records its result for the metrics (`reporting_audit_differences`, `reporting_audit_last_run_timestamp_seconds`).
+on any; records its result for the metrics (`reporting_audit_differences`,
+`reporting_audit_last_run_timestamp_seconds`).
 
     python -m services.reporting.audit --period 2026-M03 [--regime] [--url http://...:8004]
     python -m services.reporting.audit --from 2026-03-01 --to 2026-03-31
