@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import HTMLResponse
 
-from services.reporting.dossier_facts import DossierFacts, RatingFacts
+from services.reporting.dossier_facts import DossierFacts, RatingFacts, SurveyFacts
 from services.reporting.exports import (
     DOSSIER_LIST_HEADINGS,
     HELD_LATE_HEADINGS,
@@ -16,6 +16,9 @@ from services.reporting.exports import (
     SATISFACTION_HEADINGS,
     STEP_HEADINGS,
     STEP_LIST_HEADINGS,
+    SURVEY_ASPECTS_VI,
+    SURVEY_HEADINGS,
+    SURVEY_LIST_HEADINGS,
     to_csv,
     to_xlsx,
 )
@@ -44,6 +47,7 @@ from services.reporting.step_reports import (
     steps_in,
 )
 from services.reporting.store import ActiveKeyspace
+from services.reporting.survey_reports import SURVEY_COLUMNS, answers_in, survey_report
 from services.reporting.units import UnitQueryError, UnitView
 from shared.admin_units import MapReading, Tier, UnitMap
 from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
@@ -51,6 +55,7 @@ from shared.business_calendar import VIETNAM
 from shared.catalogue_names import Names
 from shared.clock import Clock
 from shared.events.deadline import StepOutcome
+from shared.events.vocabulary import SurveyAspect
 from shared.http_access import MaybeAuthenticated
 from shared.rating_reasons import ReasonCategories
 
@@ -165,6 +170,11 @@ class Reports:
         store = await self.keyspace.current()
         found = await store.ratings_between(period.start, period.end)
         return [facts for facts in found if agency in (None, facts.agency)]
+
+    async def surveys(self, period: Period, agency: str | None = None) -> list[SurveyFacts]:
+        store = await self.keyspace.current()
+        found = await store.surveys_between(period.start, period.end)
+        return [survey for survey in found if agency in (None, survey.agency)]
 
     def named(self, grouping: str, rows: list[Any]) -> list[ProcessingRow | SatisfactionRow]:
         for row in rows:
@@ -427,6 +437,52 @@ def reports_router(
                 "count": listed.count, "page": page, "page_size": page_size,
                 "ratings": listed.rows}  # fmt: skip
         return _answer(body, listed.rows, RATING_LIST_HEADINGS, f"danh-gia-{column}", format)
+
+    @router.get("/surveys")
+    async def surveys(
+        from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, agency: str | None = None, minimum: int | None = None,
+        format: Format = "json",
+    ) -> Any:  # fmt: skip
+        """Periodic survey results: per agency and aspect (and a total per aspect), the answers
+        over the five levels and the satisfied share; a row with fewer answers than `minimum`
+        (default: the ratings' minimum sample) is marked `below_minimum`."""
+        chosen = _period(from_day, to_day, period, regime)
+        floor = minimum_ratings if minimum is None else minimum
+        rows, totals = survey_report(await reports.surveys(chosen, agency), chosen, floor)
+        for row in rows:
+            row.agency_name = reports.names.name("agency", row.agency or "")
+        for row in [*rows, *totals]:
+            row.aspect_name = SURVEY_ASPECTS_VI.get(row.aspect)
+        table, total = [asdict(r) for r in rows], [asdict(r) for r in totals]
+        body = {"period": chosen.label, "agency": agency, "minimum_sample": floor,
+                "rows": table, "totals": total}  # fmt: skip
+        return _answer(body, [*table, *total], SURVEY_HEADINGS, "khao-sat", format)
+
+    @router.get("/surveys/answers")
+    async def survey_answers(
+        group: str, column: str = "answers_total", from_day: From = None, to_day: To = None,
+        period: str | None = None, regime: bool = False, format: Format = "json",
+        page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:  # fmt: skip
+        """The surveys behind one count of the survey table: `group` is a row's agency/aspect
+        (total/aspect for the total), `column` answers_total or a level."""
+        chosen = _period(from_day, to_day, period, regime)
+        aspect = group.rpartition("/")[2]
+        if aspect not in {a.value for a in SurveyAspect}:
+            raise HTTPException(422, detail=f"group {group!r}: not agency/aspect with an aspect "
+                                f"of {', '.join(a.value for a in SurveyAspect)}")  # fmt: skip
+        found = answers_in(await reports.surveys(chosen), chosen, group,
+                           _column(column, SURVEY_COLUMNS))  # fmt: skip
+        lines = [{"survey_id": s.survey_id, "agency": s.agency, "period": s.period,
+                  "answered_at": s.answered_at.isoformat(),
+                  "level": s.answers[SurveyAspect(aspect)].value} for s in found]  # fmt: skip
+        listed = _page(lines, page, page_size, format)
+        body = {"period": chosen.label, "group": group, "column": column,
+                "count": listed.count, "page": page, "page_size": page_size,
+                "surveys": listed.rows}  # fmt: skip
+        return _answer(body, listed.rows, SURVEY_LIST_HEADINGS, f"khao-sat-{column}", format)
 
     @router.get("/page", response_class=HTMLResponse)
     async def page_for_people(

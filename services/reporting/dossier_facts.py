@@ -16,8 +16,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events
 from shared.events.envelope import Event
-from shared.events.survey import RatingAccepted
-from shared.events.vocabulary import Channel, Classification, RatingLevel
+from shared.events.survey import RatingAccepted, SurveyAnswered
+from shared.events.vocabulary import (
+    Channel,
+    Classification,
+    RatingLevel,
+    SurveyAspect,
+    SurveyLevel,
+)
 
 
 class Ending(StrEnum):
@@ -106,6 +112,19 @@ class DossierFacts(BaseModel):
         return OpenState.WITHIN
 
 
+class SurveyFacts(BaseModel):
+    """One periodic survey's answers (five levels over five aspects), keyed by its event id:
+    a redelivery is the same survey."""
+
+    model_config = ConfigDict(frozen=True)
+
+    survey_id: str
+    agency: str
+    answered_at: AwareDatetime
+    period: str | None = None  # the period the survey is about, as the surveyor named it
+    answers: dict[SurveyAspect, SurveyLevel]
+
+
 @dataclass(frozen=True)
 class FactsUpdate:
     """What one event sets. Every part is an order-free merge: `fields` are keyed by what set
@@ -117,6 +136,7 @@ class FactsUpdate:
     closed_at: datetime | None = None
     rating: dict[str, str] | None = None
     rated_at: datetime | None = None
+    survey: SurveyFacts | None = None  # `code` is then the survey's event id
 
 
 def update_of(event: Event) -> FactsUpdate | None:
@@ -166,6 +186,12 @@ def update_of(event: Event) -> FactsUpdate | None:
                       "reason_category": body.reason_category or "",
                       "rated_at": at.isoformat()}  # fmt: skip
             return FactsUpdate(body.dossier_code, rating=rating, rated_at=at)
+        case SurveyAnswered(body=body):
+            survey = SurveyFacts(
+                survey_id=event.event_id, agency=body.agency_code, answered_at=at,
+                period=body.period, answers=body.answers,
+            )  # fmt: skip
+            return FactsUpdate(event.event_id, survey=survey)
     return None
 
 
@@ -223,6 +249,16 @@ def rating_from(code: str, row: dict[str, str]) -> RatingFacts:
         procedure=row["procedure"], rating=row["rating"], rated_at=row["rated_at"],
         reason_category=row.get("reason_category") or None,
     )  # fmt: skip
+
+
+def fold_surveys(events: Iterable[Event]) -> list[SurveyFacts]:
+    """Events straight to survey facts, in memory (a redelivered survey counts once)."""
+    found: dict[str, SurveyFacts] = {}
+    for event in events:
+        update = update_of(event)
+        if update is not None and update.survey is not None:
+            found[update.survey.survey_id] = update.survey
+    return list(found.values())
 
 
 def fold_facts(events: Iterable[Event]) -> tuple[list[DossierFacts], list[RatingFacts]]:

@@ -96,6 +96,35 @@ STEP_LIST_HEADINGS = {
     "on_time": "Đúng hạn",
     "overrun_minutes": "Thời gian quá hạn (phút làm việc)",
 }
+SURVEY_ASPECTS_VI = {
+    "access": "Tiếp cận dịch vụ",
+    "procedure": "Thủ tục hành chính",
+    "civil_servants": "Công chức giải quyết",
+    "result": "Kết quả giải quyết",
+    "feedback_handling": "Tiếp nhận, xử lý phản ánh, kiến nghị",
+}
+SURVEY_HEADINGS = {
+    "group": "Mã (cơ quan/tiêu chí)",
+    "agency": "Mã cơ quan",
+    "agency_name": "Tên cơ quan",
+    "aspect": "Mã tiêu chí",
+    "aspect_name": "Tiêu chí",
+    "answers_total": "Số phiếu trả lời",
+    "very_satisfied": "Rất hài lòng",
+    "satisfied": "Hài lòng",
+    "neutral": "Bình thường",
+    "dissatisfied": "Không hài lòng",
+    "very_dissatisfied": "Rất không hài lòng",
+    "satisfied_rate": "Tỷ lệ hài lòng và rất hài lòng",
+    "below_minimum": "Chưa đủ mẫu tối thiểu",
+}
+SURVEY_LIST_HEADINGS = {
+    "survey_id": "Mã phiếu",
+    "agency": "Mã cơ quan",
+    "period": "Kỳ khảo sát",
+    "answered_at": "Thời điểm trả lời",
+    "level": "Mức đánh giá",
+}
 NO_RATE = "—"  # a rate with nothing to divide by: never 0%
 RATE_COLUMNS = {"on_time_rate", "online_rate", "satisfied_rate"}
 

@@ -9,6 +9,7 @@ late events and several instances leave exactly the facts one pass in order woul
   {p}:relevant         zset code -> when it closed (1e12 while open): a report for a period
                        starting at F reads only dossiers with score >= F
   {p}:rating:{code}    hash of the dossier's current rating;  {p}:rated  zset code -> rated at
+  {p}:survey:{id}      a periodic survey's answers (JSON);  {p}:surveyed  zset id -> answered at
   {p}:audit:last       the last audit's result (JSON), for the metrics
 """
 
@@ -23,6 +24,7 @@ from services.reporting.dossier_facts import (
     DossierFacts,
     FactsUpdate,
     RatingFacts,
+    SurveyFacts,
     facts_from,
     rating_from,
 )
@@ -58,6 +60,8 @@ class ReportingStore(Protocol):
 
     async def ratings_between(self, start: datetime, end: datetime) -> list[RatingFacts]: ...
 
+    async def surveys_between(self, start: datetime, end: datetime) -> list[SurveyFacts]: ...
+
 
 class RedisReportingStore:
     def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
@@ -80,6 +84,13 @@ class RedisReportingStore:
     def rated_key(self) -> str:
         return f"{self.prefix}:rated"
 
+    def survey_key(self, survey_id: str) -> str:
+        return f"{self.prefix}:survey:{survey_id}"
+
+    @property
+    def surveyed_key(self) -> str:
+        return f"{self.prefix}:surveyed"
+
     @property
     def audit_key(self) -> str:
         return f"{self.prefix}:audit:last"
@@ -101,6 +112,10 @@ class RedisReportingStore:
                     args += [item for pair in update.rating.items() for item in pair]
                     await self._rated(keys=[self.rating_key(update.code), self.rated_key],
                                       args=args, client=pipe)  # fmt: skip
+                if update.survey is not None:  # the same survey again: the same key and value
+                    survey = update.survey
+                    pipe.set(self.survey_key(survey.survey_id), survey.model_dump_json())
+                    pipe.zadd(self.surveyed_key, {survey.survey_id: _epoch(survey.answered_at)})
             await pipe.execute()
 
     async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]:
@@ -116,6 +131,16 @@ class RedisReportingStore:
         found = await self.redis.zrangebyscore(self.rated_key, _epoch(start), f"({_epoch(end)}")
         rows = await self._hashes([self.rating_key(str(code)) for code in found])
         return [rating_from(str(code), row) for code, row in zip(found, rows, strict=True) if row]
+
+    async def surveys_between(self, start: datetime, end: datetime) -> list[SurveyFacts]:
+        found = await self.redis.zrangebyscore(self.surveyed_key, _epoch(start), f"({_epoch(end)}")
+        surveys: list[SurveyFacts] = []
+        for first in range(0, len(found), 500):
+            keys = [self.survey_key(str(survey_id)) for survey_id in found[first : first + 500]]
+            surveys += [
+                SurveyFacts.model_validate_json(v) for v in await self.redis.mget(keys) if v
+            ]
+        return surveys
 
     async def _hashes(self, keys: Sequence[str]) -> list[dict[str, str]]:
         loaded: list[dict[str, str]] = []
@@ -141,9 +166,13 @@ class InMemoryReportingStore:
         self.rows: dict[str, dict[str, str]] = {}
         self.closed: dict[str, float] = {}
         self.ratings: dict[str, tuple[float, dict[str, str]]] = {}
+        self.surveys: dict[str, SurveyFacts] = {}
 
     async def apply(self, updates: Sequence[FactsUpdate]) -> None:
         for update in updates:
+            if update.survey is not None:
+                self.surveys[update.survey.survey_id] = update.survey
+                continue
             self.rows.setdefault(update.code, {}).update(update.fields)
             if update.opened:
                 self.closed.setdefault(update.code, OPEN)
@@ -164,6 +193,13 @@ class InMemoryReportingStore:
             rating_from(code, row)
             for code, (at, row) in sorted(self.ratings.items())
             if _epoch(start) <= at < _epoch(end)
+        ]
+
+    async def surveys_between(self, start: datetime, end: datetime) -> list[SurveyFacts]:
+        return [
+            survey
+            for _, survey in sorted(self.surveys.items())
+            if start <= survey.answered_at < end
         ]
 
 

@@ -11,8 +11,13 @@ import pytest
 from services.reporting.dossier_facts import FactsUpdate, fold_facts, update_of
 from services.reporting.store import InMemoryReportingStore, RedisReportingStore, ReportingStore
 from shared.events.envelope import Event
-from shared.events.survey import RatingAccepted, RatingAcceptedBody
-from shared.events.vocabulary import Level, RatingChannel, RatingLevel
+from shared.events.survey import (
+    RatingAccepted,
+    RatingAcceptedBody,
+    SurveyAnswered,
+    SurveyAnsweredBody,
+)
+from shared.events.vocabulary import Level, RatingChannel, RatingLevel, SurveyAspect, SurveyLevel
 from tests import dossier_events as ev
 from tests.lifecycles import START, history
 from tests.lua_key_check import KeyCheckingRedis
@@ -96,3 +101,21 @@ async def test_the_latest_rating_counts_in_its_half_open_period(store: Reporting
     assert kept.rating is RatingLevel.DISSATISFIED
     both = await store.ratings_between(START, START + timedelta(minutes=121))
     assert sorted(r.code for r in both) == [CODE, "XA-260105-0002"]
+
+
+def surveyed(survey_id: str, minutes: int, level: SurveyLevel) -> SurveyAnswered:
+    at = START + timedelta(minutes=minutes)
+    return SurveyAnswered(
+        event_id=survey_id, occurred_at=at, recorded_at=at, source="test",
+        body=SurveyAnsweredBody(dossier_code=None, agency_code="UBND.Q1", period="2026-Q1",
+                                answers={SurveyAspect.RESULT: level}),
+    )  # fmt: skip
+
+
+async def test_a_survey_counts_once_in_its_half_open_period(store: ReportingStore) -> None:
+    first = surveyed("survey-1", 30, SurveyLevel.SATISFIED)
+    await store.apply(updates([first, surveyed("survey-2", 60, SurveyLevel.NEUTRAL), first]))
+    [kept] = await store.surveys_between(START, START + timedelta(minutes=60))
+    assert (kept.survey_id, kept.answers) == ("survey-1", {SurveyAspect.RESULT: "satisfied"})
+    both = await store.surveys_between(START, START + timedelta(minutes=61))
+    assert sorted(s.survey_id for s in both) == ["survey-1", "survey-2"]

@@ -397,3 +397,43 @@ async def test_a_bundle_late_at_its_second_step_is_held_against_the_police(
     assert (
         f"late-held-by by agency, row {POLICE}, column overran_steps: service 0, audit 1" in output
     )
+
+
+async def test_the_periodic_survey_report_shows_each_aspects_distribution(desk: Desk) -> None:
+    """Issue 16: four surveys of known answers, filed at the survey service, read back from
+    reporting: the distribution per aspect, the satisfied share, and the list behind a count."""
+    agency = "UBND.P.TD"  # no other test here files surveys for it
+    known = [
+        {"result": "very_satisfied", "access": "satisfied"},
+        {"result": "satisfied", "access": "neutral"},
+        {"result": "dissatisfied", "access": "satisfied"},
+        {"result": "very_dissatisfied"},
+    ]
+    for answers in known:
+        filed = await desk.client.post(
+            f"{desk.stack.url('survey')}/v1/surveys",
+            json={"submission_id": uuid.uuid4().hex, "agency_code": agency, "answers": answers},
+        )
+        assert filed.status_code == 201, filed.text
+    now = datetime.now(VIETNAM)
+    query = {"period": f"{now:%Y}-M{now:%m}", "agency": agency, "minimum": "4"}
+    reports = f"{desk.stack.url('reporting')}/v1/reports"
+
+    async def all_four() -> dict[str, Any] | None:
+        body = (await desk.client.get(f"{reports}/surveys", params=query)).json()
+        rows = {row["aspect"]: row for row in body["rows"]}
+        done = rows.get("result", {}).get("answers_total") == len(known)
+        return rows if done else None
+
+    rows = await wait_for(all_four, within=60, what="the four surveys in the report")
+    levels = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
+    assert [rows["result"][level] for level in levels] == [1, 1, 0, 1, 1]
+    assert (rows["result"]["satisfied_rate"], rows["result"]["below_minimum"]) == (0.5, False)
+    assert [rows["access"][level] for level in levels] == [0, 2, 1, 0, 0]
+    assert rows["access"]["below_minimum"] is True  # 3 answers: fewer than the minimum of 4
+    listed = await desk.client.get(
+        f"{reports}/surveys/answers",
+        params={"period": query["period"], "group": f"{agency}/result", "column": "dissatisfied"},
+    )
+    assert listed.json()["count"] == 1
+    assert listed.json()["surveys"][0]["level"] == "dissatisfied"
