@@ -35,8 +35,10 @@ def survey_router(satisfaction: Satisfaction, http_wait_seconds: float) -> APIRo
         return Response(answer.event_json, status_code=201, media_type="application/json")
 
     @router.post("/surveys", status_code=201, response_model=SurveyAnswered)
-    async def submit_survey(survey: SubmitSurvey) -> Response:
-        answer = await satisfaction.survey(survey)
+    async def submit_survey(survey: SubmitSurvey, caller: MaybeAuthenticated) -> Response:
+        """A periodic survey (five levels over five aspects), anonymous; `occurred_at` needs an
+        API key with the `import` scope (a survey is timed by the server)."""
+        answer = await satisfaction.survey(survey, caller)
         return Response(answer.event_json, status_code=201, media_type="application/json")
 
     return router

@@ -39,7 +39,7 @@ def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfactio
             if isinstance(submission, SubmitRating):
                 await satisfaction.rate(submission, caller)
             else:
-                await satisfaction.survey(submission)
+                await satisfaction.survey(submission, caller)
         except UnknownDossierError as unknown:
             if isinstance(submission, SubmitRating) and submission.dossier_code is not None:
                 await satisfaction.hold(submission, current_message().body.decode(), caller)

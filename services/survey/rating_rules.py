@@ -178,6 +178,15 @@ def masked_comment(comment: str | None) -> str | None:
     return None if comment is None else mask_personal_data(comment)
 
 
+def check_survey_time(request: SubmitSurvey, caller: Client | None) -> None:
+    """A survey is timed by the server: only a key with `import` may date it (else anyone could
+    file answers into a closed period, whose published figures would then change)."""
+    if request.occurred_at is not None and (caller is None or not caller.may_backdate):
+        raise RatingRejectedError(
+            "occurred_at may be given only with the import scope; a survey is timed by the server"
+        )
+
+
 def answer_survey(
     request: SubmitSurvey, facts: DossierFacts | None, now: datetime
 ) -> SurveyAnswered:

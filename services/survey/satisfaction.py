@@ -18,6 +18,7 @@ from services.survey.rating_rules import (
     answer_survey,
     authorize_rating,
     check_rating,
+    check_survey_time,
     kiosk_dossier,
     masked_comment,
 )
@@ -197,7 +198,9 @@ class Satisfaction:
 
     # Surveys -----------------------------------------------------------------------------------
 
-    async def survey(self, request: SubmitSurvey) -> Answer:
+    async def survey(self, request: SubmitSurvey, caller: Client | None = None) -> Answer:
+        """A periodic survey, anonymous; `occurred_at` only from a key with the import scope."""
+        check_survey_time(request, caller)
         replay = await self.store.replay(request.submission_id)
         if replay is not None:
             return Answer(replay, replayed=True)

@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.survey.rating_rules import Windows
+from services.survey.rating_rules import RatingRejectedError, Windows
 from services.survey.satisfaction import Satisfaction
 from services.survey.store import InMemorySurveyStore
 from shared.api_keys import ApiKeys, Client, Scope
 from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
 from shared.events.dossier import DossierReceived
-from shared.events.survey import SubmitRating
+from shared.events.survey import SubmitRating, SubmitSurvey
+from shared.events.vocabulary import SurveyAspect, SurveyLevel
 from shared.publishing import InMemoryPublisher
 from shared.rating_reasons import ReasonCategories
 from shared.rating_tokens import new_token, token_hash
@@ -100,3 +101,23 @@ async def test_a_held_rating_its_client_may_not_send_is_dead_lettered_with_why()
     assert kafka.on(SURVEY_EVENTS) == []
     [(_, _, _, headers)] = kafka.on(dead_letter_topic(SURVEY_SUBMISSIONS))
     assert "elsewhere" in headers["x-dlq-reason"]
+
+
+async def test_only_a_key_with_the_import_scope_may_date_a_survey() -> None:
+    """Else anyone could file answers into a closed period and change its published figures."""
+    service, _, kafka = satisfaction()
+    past = NOW - timedelta(days=60)
+    backdated = SubmitSurvey(submission_id="survey-old", agency_code="UBND.Q1",
+                             answers={SurveyAspect.RESULT: SurveyLevel.SATISFIED},
+                             occurred_at=past)  # fmt: skip
+    for caller in (None, KIOSK):
+        with pytest.raises(RatingRejectedError, match="only with the import scope"):
+            await service.survey(backdated, caller)
+    importer = Client(id="importer", key_sha256="3" * 64, scopes=frozenset({Scope.IMPORT}),
+                      agencies=frozenset({"*"}))  # fmt: skip
+    answer = await service.survey(backdated, importer)
+    assert json.loads(answer.event_json)["occurred_at"].startswith(past.date().isoformat())
+    now = await service.survey(backdated.model_copy(update={"submission_id": "survey-now",
+                                                             "occurred_at": None}))  # fmt: skip
+    assert json.loads(now.event_json)["occurred_at"].startswith(NOW.date().isoformat())
+    assert len(kafka.on(SURVEY_EVENTS)) == 2
