@@ -32,24 +32,18 @@ class Form(StrEnum):
     APOLOGY = "apology"
 
 
-FORM_NUMBER = {
-    Form.RECEIPT: "01",
-    Form.SUPPLEMENT_REQUEST: "02",
-    Form.REFUSAL: "03",
-    Form.APOLOGY: "04",
-}
-# the log step each form prints (the latest one, for a step that can happen more than once)
-STEP_OF = {
-    Form.RECEIPT: "receive",
-    Form.SUPPLEMENT_REQUEST: "request-supplement",
-    Form.REFUSAL: "refuse-receipt",
-    Form.APOLOGY: "delay",
-}
-NOT_YET = {
-    Form.RECEIPT: "it has no receipt",
-    Form.SUPPLEMENT_REQUEST: "no supplement was requested",
-    Form.REFUSAL: "its receipt was not refused",
-    Form.APOLOGY: "no apology was made (POST .../delay)",
+@dataclass(frozen=True)
+class FormSpec:
+    number: str  # of Circular 01/2018/TT-VPCP
+    step: str  # the log step it prints (the latest, for a step that can happen more than once)
+    not_yet: str  # why it does not apply before that step
+
+
+SPECS = {
+    Form.RECEIPT: FormSpec("01", "receive", "it has no receipt"),
+    Form.SUPPLEMENT_REQUEST: FormSpec("02", "request-supplement", "no supplement was requested"),
+    Form.REFUSAL: FormSpec("03", "refuse-receipt", "its receipt was not refused"),
+    Form.APOLOGY: FormSpec("04", "delay", "no apology was made (POST .../delay)"),
 }
 CHANNELS_VI = {
     Channel.COUNTER: "Trực tiếp tại Bộ phận Một cửa",
@@ -77,11 +71,11 @@ class FormContext:
 
 
 def entry_for(record: DossierRecord, form: Form) -> LogEntry:
-    step = STEP_OF[form]
-    found = [entry for entry in record.log if entry.step == step]
+    spec = SPECS[form]
+    found = [entry for entry in record.log if entry.step == spec.step]
     if not found:
         raise FormNotApplicableError(
-            f"form {form.value} does not apply to dossier {record.code}: {NOT_YET[form]}"
+            f"form {form.value} does not apply to dossier {record.code}: {spec.not_yet}"
         )
     return found[-1]
 
@@ -113,7 +107,7 @@ def render_form(
     )  # fmt: skip
     appointment = entry.appointment_at or record.appointment_at
     return TEMPLATES.get_template(f"form_{form.value}.html").render(
-        form_number=FORM_NUMBER[form], record=record, entry=entry, context=context,
+        form_number=SPECS[form].number, record=record, entry=entry, context=context,
         issuer=issuer, issuer_name=agency_name(issuer), when=when, appointment=appointment,
         channel=CHANNELS_VI.get(record.channel, record.channel.value),
         return_method=RETURNS_VI.get(record.return_method, record.return_method.value),

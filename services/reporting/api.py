@@ -495,8 +495,9 @@ def reports_router(
         the same table read the other way (as the map was / as it is)."""
         chosen = _period(from_day, to_day, period, regime)
         view = reports.unit_view(map_reading, tier, unit)
+        everyone = await reports.dossiers(chosen, None, None)  # read once, for every table
         rows, total = processing_report(
-            await reports.dossiers(chosen, None, None, view), chosen,
+            [facts for facts in everyone if view.keeps(facts)], chosen,
             reports.grouping(group_by, view),
         )  # fmt: skip
         grouping = group_by if group_by in ("agency", "procedure") else "agency"
@@ -505,7 +506,6 @@ def reports_router(
         reports.named(group_by, rows)
         reports.named(grouping, ratings.rows)
         on_map = {"tier": tier.value, "map": map_reading.value} | ({"unit": unit} if unit else {})
-        everyone = await reports.dossiers(chosen, None, None)
         steps, held_late = step_report(everyone, chosen), held_late_report(everyone, chosen)
         reports.named("agency", held_late[0])
         page = report_page(
