@@ -115,7 +115,7 @@ provision_kafka() { # SCRAM users and exactly the ACLs of shared/kafka_principal
   log "provisioning Kafka's principals and ACLs"
   (cd "$ROOT" && "$PYTHON" -m shared.kafka_principals plan) |
     KAFKA_ADMIN_PASSWORD=$ADMIN_PASSWORD java -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
-      -cp "$(kafka_cp)" "$ROOT/infra/kafka/Provision.java" "127.0.0.1:$KAFKA_PORT" >&2
+      -Dkafka.logs.dir="$RUN_DIR/kafka-logs" -cp "$(kafka_cp)" "$ROOT/infra/kafka/Provision.java" "127.0.0.1:$KAFKA_PORT" >&2
 }
 
 stop_pidfile() { # stop_pidfile NAME FILE: TERM, wait, then KILL
