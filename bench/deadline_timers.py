@@ -55,7 +55,7 @@ def dossier(n: int, received_at: datetime, days: int) -> TrackedDossier:
     )
 
 
-async def load(store: RedisDeadlineStore, count: int, start: datetime, days: int) -> None:
+async def load(store: RedisDeadlineStore[TrackedDossier], count: int, start: datetime, days: int) -> None:
     """Bulk-load with pipelines (the service's own `save` is one script call per dossier)."""
     batch = 5000
     for first in range(0, count, batch):
@@ -73,7 +73,7 @@ async def load(store: RedisDeadlineStore, count: int, start: datetime, days: int
             await pipe.execute()
 
 
-async def clear(store: RedisDeadlineStore) -> None:
+async def clear(store: RedisDeadlineStore[TrackedDossier]) -> None:
     cursor = 0
     while True:
         cursor, keys = await store.redis.scan(cursor, match=f"{PREFIX}*", count=10000)
@@ -94,7 +94,7 @@ async def main() -> None:
     parser.add_argument("--burst", type=int, default=100_000)
     args = parser.parse_args()
     redis = build_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    store = RedisDeadlineStore(redis, PREFIX)
+    store = RedisDeadlineStore(redis, TrackedDossier, PREFIX)
     await clear(store)
 
     started = time.perf_counter()

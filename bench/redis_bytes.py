@@ -34,7 +34,7 @@ from redis.asyncio import Redis
 from services.deadline.metrics import DeadlineMetrics
 from services.deadline.store import Parked, RedisDeadlineStore
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
-from services.deadline.tracking import Windows
+from services.deadline.tracking import TrackedDossier, Windows
 from services.intake.desk import Desk
 from services.intake.personal_data import ApplicantLifetime
 from services.intake.store import RedisIntakeStore
@@ -163,7 +163,7 @@ async def run_deadline(redis: Redis, prefix: str, events: list[Event]) -> Deadli
         claim_lease=timedelta(minutes=1), consumer_group="bench", forget_ended_after=WINDOW,
     )  # fmt: skip
     tracker = DeadlineTracker(
-        RedisDeadlineStore(redis, prefix), FixedReference.of(), clock, Sink(),  # type: ignore[arg-type]
+        RedisDeadlineStore(redis, TrackedDossier, prefix), FixedReference.of(), clock, Sink(),  # type: ignore[arg-type]
         DeadlineMetrics.register(CollectorRegistry()), config, lease_clock=clock,
     )  # fmt: skip
     by_code: dict[str, list[Event]] = {}

@@ -36,6 +36,8 @@ DOSSIER_EVENTS = "dossier.events.v1"
 DEADLINE_EVENTS = "deadline.events.v1"
 SURVEY_SUBMISSIONS = "survey.submissions.v1"
 SURVEY_EVENTS = "survey.events.v1"
+FEEDBACK_EVENTS = "feedback.events.v1"
+FEEDBACK_DEADLINES = "feedback.deadlines.v1"
 POSTAL_RETURNS = "postal.returns.v1"
 POSTAL_STATUS = "postal.status.v1"
 # intake's own state, so its Redis can be rebuilt from Kafka (services/intake/changelog.py)
@@ -53,6 +55,8 @@ _SOURCE_TOPICS = (
     TopicSpec(DEADLINE_EVENTS, PARTITIONS, FOREVER, "due dates, due soon, overdue, classification"),
     TopicSpec(SURVEY_SUBMISSIONS, PARTITIONS, 7 * DAY_MS, "untrusted ratings from kiosks, portal"),
     TopicSpec(SURVEY_EVENTS, PARTITIONS, FOREVER, "accepted ratings and survey answers"),
+    TopicSpec(FEEDBACK_EVENTS, PARTITIONS, FOREVER, "feedback filed, answered, answers rated"),
+    TopicSpec(FEEDBACK_DEADLINES, PARTITIONS, FOREVER, "feedback due, due soon, overdue, judged"),
     TopicSpec(POSTAL_RETURNS, PARTITIONS, 90 * DAY_MS, "results to deliver by post"),
     TopicSpec(POSTAL_STATUS, PARTITIONS, 90 * DAY_MS, "postal delivery status reports"),
 )

@@ -1,5 +1,6 @@
 """Wiring only: the deadline service's parts, built from its settings."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -7,11 +8,13 @@ from fastapi import APIRouter, FastAPI
 
 from services.deadline import handlers
 from services.deadline.api import deadline_router
+from services.deadline.feedback_tracker import FeedbackTracker
+from services.deadline.feedback_tracking import TrackedFeedback
 from services.deadline.metrics import DeadlineMetrics
 from services.deadline.settings import DeadlineSettings
 from services.deadline.store import RedisDeadlineStore
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
-from services.deadline.tracking import Windows
+from services.deadline.tracking import TrackedDossier, Windows
 from shared.clock import Clock, SystemClock
 from shared.reference_follower import follow_reference
 from shared.service_app import ServiceRuntime, wire_service
@@ -36,29 +39,49 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
         )
         follower = follow_reference(runtime, settings)
         tracker = DeadlineTracker(
-            RedisDeadlineStore(runtime.redis, runtime.key_prefix),
+            RedisDeadlineStore(runtime.redis, TrackedDossier, runtime.key_prefix),
             follower,
             clock or SystemClock(),
             runtime.publisher,
             DeadlineMetrics.register(runtime.registry),
             config,
         )
+        feedback = FeedbackTracker(
+            RedisDeadlineStore(runtime.redis, TrackedFeedback, f"{runtime.key_prefix}:feedback"),
+            follower,
+            tracker.clock,
+            runtime.publisher,
+            config.windows,
+            claim_lease=config.claim_lease,
+            forget_answered_after=config.forget_ended_after,
+        )
         runtime.subscribers = handlers.register_handlers(
-            runtime.broker, runtime.consumer_group, tracker
+            runtime.broker, runtime.consumer_group, tracker, feedback
         )
 
         async def timer_sweeper() -> None:
             await tracker.run_sweeper(settings.sweep_interval_seconds)
 
-        runtime.background.append(timer_sweeper)
-        runtime.before_scrape.append(tracker.refresh_gauges)
+        async def feedback_sweeper() -> None:
+            while True:
+                await feedback.sweep()
+                await asyncio.sleep(settings.sweep_interval_seconds)
+
+        async def refresh_feedback_gauge() -> None:
+            tracker.metrics.open_feedback.clear()
+            for (agency, state), count in (await feedback.census()).items():
+                tracker.metrics.open_feedback.labels(agency, state).set(count)
+
+        runtime.background += [timer_sweeper, feedback_sweeper]
+        runtime.before_scrape += [tracker.refresh_gauges, refresh_feedback_gauge]
         runtime.state = tracker
         return (deadline_router(tracker),)
 
     return wire_service(
         NAME,
         settings,
-        description="Due dates on Vietnam's working-time calendar; due-soon and overdue tracking.",
+        description="Due dates on Vietnam's working-time calendar; due-soon and overdue tracking "
+        "of dossiers and of feedback.",
         assemble=assemble,
         rebuilt_from_kafka=True,
     )

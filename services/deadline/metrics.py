@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 @dataclass(frozen=True)
 class DeadlineMetrics:
     open_dossiers: Gauge
+    open_feedback: Gauge
     timers_fired: Counter
     timer_lag: Histogram
     parked_dead_lettered: Counter
@@ -18,6 +19,12 @@ class DeadlineMetrics:
             open_dossiers=Gauge(
                 "deadline_open_dossiers",
                 "Open dossiers by agency and state (within, due_soon, overdue, paused)",
+                ["agency", "state"],
+                registry=registry,
+            ),
+            open_feedback=Gauge(
+                "deadline_open_feedback",
+                "Unanswered feedback by agency and state (within, due_soon, overdue)",
                 ["agency", "state"],
                 registry=registry,
             ),

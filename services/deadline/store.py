@@ -18,11 +18,11 @@ late redelivery still finds it; then `forget_ended` drops it.
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from redis.asyncio import Redis
 
-from services.deadline.tracking import Timer, TrackedDossier
+from services.deadline.tracking import Timer, TrackedState
 from shared.parking import InMemoryParkingLot, ParkingLot
 
 PREFIX = "deadline"
@@ -131,18 +131,21 @@ class Parked:
     offset: int | None
 
 
+S = TypeVar("S", bound=TrackedState)
+
+
 def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
-class DeadlineStore(Protocol):
-    async def load(self, code: str) -> TrackedDossier | None: ...
+class DeadlineStore(Protocol[S]):
+    async def load(self, code: str) -> S | None: ...
 
-    async def load_many(self, codes: list[str]) -> dict[str, TrackedDossier]: ...
+    async def load_many(self, codes: list[str]) -> dict[str, S]: ...
 
     async def save(
         self,
-        dossier: TrackedDossier,
+        dossier: S,
         *,
         bucket: str,
         remove_timers: list[str],
@@ -182,8 +185,11 @@ def _parked_entry(parked: Parked) -> str:
     return json.dumps({"raw": parked.raw, "partition": parked.partition, "offset": parked.offset})
 
 
-class RedisDeadlineStore:
-    def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
+class RedisDeadlineStore(Generic[S]):
+    """`model`: what is tracked (TrackedDossier; a feedback under a prefix of its own)."""
+
+    def __init__(self, redis: "Redis", model: type[S], prefix: str = PREFIX) -> None:
+        self.model = model
         self.redis = redis
         self.prefix = prefix
         self._save = redis.register_script(_SAVE)
@@ -224,23 +230,23 @@ class RedisDeadlineStore:
         return f"{self.prefix}:ended"
 
     # dossiers
-    async def load(self, code: str) -> TrackedDossier | None:
+    async def load(self, code: str) -> S | None:
         raw = await self.redis.get(self.state_key(code))
-        return None if raw is None else TrackedDossier.model_validate_json(raw)
+        return None if raw is None else self.model.model_validate_json(raw)
 
-    async def load_many(self, codes: list[str]) -> dict[str, TrackedDossier]:
+    async def load_many(self, codes: list[str]) -> dict[str, S]:
         if not codes:
             return {}
         rows = await self.redis.mget([self.state_key(code) for code in codes])
         return {
-            code: TrackedDossier.model_validate_json(raw)
+            code: self.model.model_validate_json(raw)
             for code, raw in zip(codes, rows, strict=True)
             if raw is not None
         }
 
     async def save(
         self,
-        dossier: TrackedDossier,
+        dossier: S,
         *,
         bucket: str,
         remove_timers: list[str],
@@ -348,9 +354,10 @@ class _Claim:
 
 
 @dataclass
-class InMemoryDeadlineStore:
+class InMemoryDeadlineStore(Generic[S]):
     """The Redis store's rules in dictionaries: for the tracker's unit tests."""
 
+    model: type[S]
     states: dict[str, str] = field(default_factory=dict)
     outboxes: dict[str, list[str]] = field(default_factory=dict)
     schedule: dict[str, float] = field(default_factory=dict)
@@ -361,20 +368,20 @@ class InMemoryDeadlineStore:
     ended: dict[str, float] = field(default_factory=dict)
     parking: InMemoryParkingLot = field(default_factory=InMemoryParkingLot)
 
-    async def load(self, code: str) -> TrackedDossier | None:
+    async def load(self, code: str) -> S | None:
         raw = self.states.get(code)
-        return None if raw is None else TrackedDossier.model_validate_json(raw)
+        return None if raw is None else self.model.model_validate_json(raw)
 
-    async def load_many(self, codes: list[str]) -> dict[str, TrackedDossier]:
+    async def load_many(self, codes: list[str]) -> dict[str, S]:
         return {
-            code: TrackedDossier.model_validate_json(self.states[code])
+            code: self.model.model_validate_json(self.states[code])
             for code in codes
             if code in self.states
         }
 
     async def save(
         self,
-        dossier: TrackedDossier,
+        dossier: S,
         *,
         bucket: str,
         remove_timers: list[str],

@@ -48,7 +48,7 @@ class TrackerConfig:
 class DeadlineTracker:
     def __init__(
         self,
-        store: DeadlineStore,
+        store: DeadlineStore[TrackedDossier],
         reference: ReferenceSource,
         clock: Clock,
         publisher: EventPublisher,

@@ -62,12 +62,17 @@ class Windows:
     apology_reminder: timedelta = timedelta(hours=8)
 
 
-class TrackedDossier(BaseModel):
-    """Everything the deadline service keeps about one dossier."""
+class TrackedState(BaseModel):
+    """What the store keeps per tracked item (a dossier, a feedback): keyed by its code."""
 
     model_config = ConfigDict(frozen=True)
 
     code: str
+
+
+class TrackedDossier(TrackedState):
+    """Everything the deadline service keeps about one dossier."""
+
     agency_code: str
     received_at: AwareDatetime
     time_limit: de.TimeLimit
@@ -432,6 +437,7 @@ __all__ = [
     "Timer",
     "TimerKind",
     "TrackedDossier",
+    "TrackedState",
     "Windows",
     "decide",
     "fire",

@@ -6,13 +6,15 @@ from datetime import timedelta
 from fastapi import APIRouter, FastAPI
 
 from services.survey import handlers
-from services.survey.api import error_handlers, survey_router
+from services.survey.api import error_handlers, feedback_router, survey_router
+from services.survey.feedback import FeedbackDesk
 from services.survey.rating_rules import Windows
 from services.survey.satisfaction import Satisfaction
 from services.survey.settings import SurveySettings
 from services.survey.store import RedisSurveyStore
 from shared.api_keys import ApiKeys
 from shared.clock import Clock, SystemClock
+from shared.feedback_categories import FeedbackCategories
 from shared.http_access import install_access
 from shared.rating_reasons import ReasonCategories
 from shared.service_app import ServiceRuntime, wire_service
@@ -23,8 +25,9 @@ def create_app(settings: SurveySettings | None = None, clock: Clock | None = Non
     keys = ApiKeys.from_toml(settings.api_keys_file.read_text("utf-8"))
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
+        store = RedisSurveyStore(runtime.redis, runtime.key_prefix, settings.idempotency_window)
         satisfaction = Satisfaction(
-            RedisSurveyStore(runtime.redis, runtime.key_prefix, settings.idempotency_window),
+            store,
             clock or SystemClock(),
             runtime.publisher,
             runtime.registry,
@@ -34,8 +37,14 @@ def create_app(settings: SurveySettings | None = None, clock: Clock | None = Non
             keys,
             ReasonCategories.from_file(settings.rating_reasons_file),
         )
+        desk = FeedbackDesk(
+            store,
+            clock or SystemClock(),
+            satisfaction.outbox,
+            FeedbackCategories.from_file(settings.feedback_categories_file),
+        )
         runtime.subscribers = handlers.register_handlers(
-            runtime.broker, runtime.consumer_group, satisfaction
+            runtime.broker, runtime.consumer_group, satisfaction, desk
         )
 
         async def outbox_relay() -> None:
@@ -46,12 +55,13 @@ def create_app(settings: SurveySettings | None = None, clock: Clock | None = Non
 
         runtime.background += [outbox_relay, held_ratings_expiry]
         runtime.state = satisfaction
-        return (survey_router(satisfaction, settings.http_wait_seconds),)
+        return (survey_router(satisfaction, settings.http_wait_seconds), feedback_router(desk))
 
     app = wire_service(
         "survey",
         settings,
-        description="Collects citizens' satisfaction ratings and periodic surveys.",
+        description="Collects citizens' satisfaction ratings, periodic surveys, and feedback "
+        "and complaints with their answers.",
         assemble=assemble,
         rebuilt_from_kafka=True,
     )

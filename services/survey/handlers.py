@@ -1,10 +1,12 @@
-"""The survey service's Kafka adapter: dossier events (to attach ratings to their dossier) and
-untrusted ratings and surveys (refused ones go to survey.submissions.v1.dlq with the reason)."""
+"""The survey service's Kafka adapter: dossier events (to attach ratings to their dossier),
+untrusted ratings, surveys and feedback (refused ones go to survey.submissions.v1.dlq with the
+reason), and its own feedback events (folded again, so a lost Redis is rebuilt from them)."""
 
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 
+from services.survey.feedback import FeedbackDesk
 from services.survey.rating_rules import (
     RatingConflictError,
     RatingRejectedError,
@@ -16,16 +18,25 @@ from shared.api_keys import AccessDeniedError, UnauthenticatedError
 from shared.broker_factory import subscribe
 from shared.delivery import RejectedMessageError, current_message
 from shared.events.dossier import DossierEvent
+from shared.events.feedback import FeedbackEvent, SubmitFeedback
 from shared.events.survey import SubmitRating, SurveyEvent, SurveySubmission
 
 
-def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfaction) -> list[Any]:
+def register_handlers(
+    broker: KafkaBroker, group: str, satisfaction: Satisfaction, desk: FeedbackDesk
+) -> list[Any]:
     """Ratings on Kafka follow the HTTP rules: the receipt's `rating_token` in the body, or the
     frontend's API key in the `x-api-key` header (Kafka does not tell a consumer who wrote a
     record, so the principal's ACL decides who may write here, the key who the writer is)."""
     broker.publisher(topics.SURVEY_EVENTS, schema=SurveyEvent, title="survey-events")
+    broker.publisher(topics.FEEDBACK_EVENTS, schema=FeedbackEvent, title="feedback-events")
     dossier_events = subscribe(broker, topics.DOSSIER_EVENTS, group)
     submissions = subscribe(broker, topics.SURVEY_SUBMISSIONS, group)
+    feedback_events = subscribe(broker, topics.FEEDBACK_EVENTS, group)
+
+    @feedback_events
+    async def on_feedback_event(event: FeedbackEvent) -> None:
+        await desk.on_event(event)
 
     @dossier_events
     async def on_dossier_event(event: DossierEvent) -> None:
@@ -38,6 +49,8 @@ def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfactio
             caller = satisfaction.keys.message_client_optional(current_message().headers)
             if isinstance(submission, SubmitRating):
                 await satisfaction.rate(submission, caller)
+            elif isinstance(submission, SubmitFeedback):
+                await desk.file(submission, caller)
             else:
                 await satisfaction.survey(submission, caller)
         except UnknownDossierError as unknown:
@@ -52,4 +65,4 @@ def register_handlers(broker: KafkaBroker, group: str, satisfaction: Satisfactio
         except (RatingRejectedError, RatingConflictError) as error:
             raise RejectedMessageError(str(error)) from error
 
-    return [dossier_events, submissions]
+    return [dossier_events, submissions, feedback_events]

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from shared.feedback_categories import CATEGORIES_FILE
 from shared.rating_reasons import REASONS_FILE
 from shared.settings import ServiceSettings
 
@@ -14,3 +15,4 @@ class SurveySettings(ServiceSettings):
     kiosk_window_minutes: float = Field(10.0, gt=0, alias="KIOSK_WINDOW_MINUTES")
     outbox_relay_seconds: float = Field(1.0, gt=0, alias="OUTBOX_RELAY_SECONDS")
     rating_reasons_file: Path = Field(REASONS_FILE, alias="RATING_REASONS_FILE")
+    feedback_categories_file: Path = Field(CATEGORIES_FILE, alias="FEEDBACK_CATEGORIES_FILE")

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from services.survey.feedback_rules import FeedbackState
 from services.survey.rating_rules import DossierFacts, StoredRating
 from shared.outbox import (
     Commit,
@@ -43,6 +44,25 @@ if ARGV[A + 3] ~= '' then redis.call('SET', KEYS[K + 2], ARGV[A + 3]) end
 # KEYS[K+1] comment   ARGV[A+1] comment
 _SURVEY_BODY = """
 if ARGV[A + 1] ~= '' then redis.call('SET', KEYS[K + 1], ARGV[A + 1]) end
+"""
+
+# KEYS[K+1] feedback   ARGV[A+1] its stage as read ('' for none)   ARGV[A+2] its new state
+_FEEDBACK_BODY = """
+local current = redis.call('GET', KEYS[K + 1])
+local stage = ''
+if current then stage = cjson.decode(current)['stage'] end
+if stage ~= ARGV[A + 1] then return 'the feedback changed meanwhile' end
+redis.call('SET', KEYS[K + 1], ARGV[A + 2])
+"""
+
+# KEYS: feedback   ARGV: its stage as read ('' for none), its new state
+_SET_FEEDBACK_IF = """
+local current = redis.call('GET', KEYS[1])
+local stage = ''
+if current then stage = cjson.decode(current)['stage'] end
+if stage ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
 """
 
 # KEYS: clerk   ARGV: received_at epoch, facts
@@ -89,6 +109,15 @@ class SurveyStore(Protocol):
         comment: str | None, entry: OutboxEntry,
     ) -> Committed: ...  # fmt: skip
 
+    async def feedback(self, code: str) -> FeedbackState | None: ...
+
+    async def commit_feedback(
+        self, *, submission_id: str, expected: FeedbackState | None, state: FeedbackState,
+        result: str, entry: OutboxEntry,
+    ) -> Committed: ...  # fmt: skip
+
+    async def save_feedback(self, expected: FeedbackState | None, state: FeedbackState) -> bool: ...
+
 
 class RedisSurveyStore:
     def __init__(
@@ -104,6 +133,8 @@ class RedisSurveyStore:
         self.held = ParkingLot(redis, prefix)
         self._commit_rating = CommitScript(redis, self.outbox, _RATING_BODY)
         self._commit_survey = CommitScript(redis, self.outbox, _SURVEY_BODY)
+        self._commit_feedback = CommitScript(redis, self.outbox, _FEEDBACK_BODY)
+        self._set_feedback_if = redis.register_script(_SET_FEEDBACK_IF)
         self._set_if_newer = redis.register_script(_SET_IF_NEWER)
 
     def facts_key(self, code: str) -> str:
@@ -120,6 +151,9 @@ class RedisSurveyStore:
 
     def comment_key(self, event_id: str) -> str:
         return f"{self.prefix}:comment:{event_id}"
+
+    def feedback_key(self, code: str) -> str:
+        return f"{self.prefix}:feedback:{code}"
 
     async def remember(self, facts: DossierFacts) -> None:
         await self.redis.set(self.facts_key(facts.code), facts.model_dump_json())
@@ -176,6 +210,25 @@ class RedisSurveyStore:
         commit = Commit(submission, key, result, [entry], self.answer_ttl_ms)
         return await self._commit_survey(commit, [self.comment_key(event_id)], [comment or ""])
 
+    async def feedback(self, code: str) -> FeedbackState | None:
+        raw = await self.redis.get(self.feedback_key(code))
+        return None if raw is None else FeedbackState.model_validate_json(raw)
+
+    async def commit_feedback(
+        self, *, submission_id: str, expected: FeedbackState | None, state: FeedbackState,
+        result: str, entry: OutboxEntry,
+    ) -> Committed:  # fmt: skip
+        """Raises ConflictError if the feedback is no longer at `expected`'s stage."""
+        submission = self.submission_key(submission_id)
+        commit = Commit(submission, state.code, result, [entry], self.answer_ttl_ms)
+        args = [expected.stage.value if expected else "", state.model_dump_json()]
+        return await self._commit_feedback(commit, [self.feedback_key(state.code)], args)
+
+    async def save_feedback(self, expected: FeedbackState | None, state: FeedbackState) -> bool:
+        """The state folded from a feedback event, if the stored one is still `expected`."""
+        args = [expected.stage.value if expected else "", state.model_dump_json()]
+        return bool(await self._set_feedback_if(keys=[self.feedback_key(state.code)], args=args))
+
 
 class InMemorySurveyStore:
     """The Redis store's rules in dictionaries: for the service layer's unit tests."""
@@ -188,6 +241,7 @@ class InMemorySurveyStore:
         self.ratings: dict[str, StoredRating] = {}
         self.answers: dict[str, str] = {}
         self.comments: dict[str, str] = {}
+        self.feedbacks: dict[str, FeedbackState] = {}
 
     async def remember(self, facts: DossierFacts) -> None:
         self.dossiers[facts.code] = facts
@@ -245,3 +299,25 @@ class InMemorySurveyStore:
 
         commit = Commit(submission_id, key, result, [entry])
         return await commit_in_memory(self.answers, self.outbox, commit, body)
+
+    async def feedback(self, code: str) -> FeedbackState | None:
+        return self.feedbacks.get(code)
+
+    async def commit_feedback(
+        self, *, submission_id: str, expected: FeedbackState | None, state: FeedbackState,
+        result: str, entry: OutboxEntry,
+    ) -> Committed:  # fmt: skip
+        async def body() -> str | None:
+            if not await self.save_feedback(expected, state):
+                return "the feedback changed meanwhile"
+            return None
+
+        commit = Commit(submission_id, state.code, result, [entry])
+        return await commit_in_memory(self.answers, self.outbox, commit, body)
+
+    async def save_feedback(self, expected: FeedbackState | None, state: FeedbackState) -> bool:
+        current = self.feedbacks.get(state.code)
+        if (current.stage if current else None) != (expected.stage if expected else None):
+            return False
+        self.feedbacks[state.code] = state
+        return True

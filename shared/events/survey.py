@@ -1,10 +1,12 @@
-"""`survey.submissions.v1` (untrusted ratings and surveys) and `survey.events.v1` (accepted)."""
+"""`survey.submissions.v1` (untrusted ratings, surveys and feedback) and `survey.events.v1`
+(accepted ratings and surveys; accepted feedback goes to `feedback.events.v1`)."""
 
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from shared.events.envelope import AgencyCode, DossierCode, Event, ProcedureCode, Request
+from shared.events.feedback import SubmitFeedback
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel, SurveyAspect, SurveyLevel
 
 
@@ -42,7 +44,9 @@ class SubmitSurvey(Request):
     occurred_at: AwareDatetime | None = None
 
 
-SurveySubmission = Annotated[SubmitRating | SubmitSurvey, Field(discriminator="type")]
+SurveySubmission = Annotated[
+    SubmitRating | SubmitSurvey | SubmitFeedback, Field(discriminator="type")
+]
 SURVEY_SUBMISSION: TypeAdapter[SurveySubmission] = TypeAdapter(SurveySubmission)
 
 

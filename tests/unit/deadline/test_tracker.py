@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 from services.deadline.metrics import DeadlineMetrics
 from services.deadline.store import InMemoryDeadlineStore, Parked
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
-from services.deadline.tracking import Windows
+from services.deadline.tracking import TrackedDossier, Windows
 from shared.business_calendar import VIETNAM, BusinessCalendar, CalendarOverrides
 from shared.clock import ManualClock
 from shared.events.dossier import DossierEvent
@@ -43,7 +43,7 @@ class CatchingUp(FixedReference):
 
 class Harness:
     def __init__(self, reference: FixedReference | None = None) -> None:
-        self.store = InMemoryDeadlineStore()
+        self.store = InMemoryDeadlineStore(TrackedDossier)
         self.clock = ManualClock(MONDAY)
         self.kafka = InMemoryPublisher()
         config = TrackerConfig(
