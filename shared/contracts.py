@@ -7,6 +7,7 @@ from pydantic import TypeAdapter
 from shared import topics
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
+from shared.events.feedback import FEEDBACK_DEADLINE_EVENT, FEEDBACK_EVENT
 from shared.events.intake_requests import INTAKE_REQUEST
 from shared.events.postal import POSTAL_RETURN, POSTAL_STATUS
 from shared.events.survey import SURVEY_EVENT, SURVEY_SUBMISSION
@@ -18,6 +19,8 @@ TOPIC_CONTRACTS: dict[str, TypeAdapter[Any]] = {
     topics.DEADLINE_EVENTS: DEADLINE_EVENT,
     topics.SURVEY_SUBMISSIONS: SURVEY_SUBMISSION,
     topics.SURVEY_EVENTS: SURVEY_EVENT,
+    topics.FEEDBACK_EVENTS: FEEDBACK_EVENT,
+    topics.FEEDBACK_DEADLINES: FEEDBACK_DEADLINE_EVENT,
     topics.POSTAL_RETURNS: POSTAL_RETURN,
     topics.POSTAL_STATUS: POSTAL_STATUS,
 }

@@ -1,15 +1,22 @@
 """Reports over HTTP: JSON, CSV and XLSX; every count can be listed (the drill-down routes)."""
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import HTMLResponse
 
-from services.reporting.dossier_facts import DossierFacts, RatingFacts, SurveyFacts
+from services.reporting.dossier_facts import (
+    DossierFacts,
+    FeedbackFacts,
+    RatingFacts,
+    SurveyFacts,
+)
 from services.reporting.exports import (
     DOSSIER_LIST_HEADINGS,
+    FEEDBACK_HEADINGS,
+    FEEDBACK_LIST_HEADINGS,
     HELD_LATE_HEADINGS,
     PROCESSING_HEADINGS,
     RATING_LIST_HEADINGS,
@@ -22,6 +29,7 @@ from services.reporting.exports import (
     to_csv,
     to_xlsx,
 )
+from services.reporting.feedback_reports import FEEDBACK_COLUMNS, feedback_in, feedback_report
 from services.reporting.page import report_page
 from services.reporting.periods import Period, PeriodError, period_from
 from services.reporting.projections import (
@@ -56,6 +64,7 @@ from shared.catalogue_names import Names
 from shared.clock import Clock
 from shared.events.deadline import StepOutcome
 from shared.events.vocabulary import SurveyAspect
+from shared.feedback_categories import FeedbackCategories
 from shared.http_access import MaybeAuthenticated
 from shared.rating_reasons import ReasonCategories
 
@@ -92,6 +101,18 @@ To = Annotated[date | None, Query(alias="to")]
 class Listing:
     count: int
     rows: list[dict[str, Any]]
+
+
+def feedback_line(facts: FeedbackFacts) -> dict[str, Any]:
+    def instant(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+
+    return {
+        "code": facts.code, "agency": facts.agency, "category": facts.category,
+        "received_at": facts.received_at.isoformat(), "due_at": instant(facts.due_at),
+        "overdue_at": instant(facts.overdue_at), "answered_at": instant(facts.answered_at),
+        "on_time": facts.judged_on_time(), "rating": facts.rating.value if facts.rating else None,
+    }  # fmt: skip
 
 
 def _period(from_day: date | None, to_day: date | None, period: str | None, regime: bool) -> Period:
@@ -171,6 +192,11 @@ class Reports:
         found = await store.ratings_between(period.start, period.end)
         return [facts for facts in found if agency in (None, facts.agency)]
 
+    async def feedback(self, period: Period, agency: str | None = None) -> list[FeedbackFacts]:
+        store = await self.keyspace.current()
+        found = await store.feedback_relevant_to(period.start)
+        return [facts for facts in found if agency in (None, facts.agency)]
+
     async def surveys(self, period: Period, agency: str | None = None) -> list[SurveyFacts]:
         store = await self.keyspace.current()
         found = await store.surveys_between(period.start, period.end)
@@ -248,9 +274,50 @@ def require_people_access(caller: Client | None, agency: str | None) -> None:
 def reports_router(
     keyspace: ActiveKeyspace, minimum_ratings: int, names: Names,
     reasons: ReasonCategories, units: UnitMap, clock: Clock,
+    categories: FeedbackCategories | None = None,
 ) -> APIRouter:  # fmt: skip
     router = APIRouter(prefix="/v1/reports", tags=["reports"])
     reports = Reports(keyspace, names, reasons, units, clock)
+    categories = categories or FeedbackCategories.from_file()
+
+    @router.get("/feedback")
+    async def feedback(
+        from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, agency: str | None = None, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        """Feedback and complaints per agency and category, and the total: received in the
+        period, answered in it on time or late (deadline's judgement against the category's
+        working days), pending at its end within or past the due instant, and the answers'
+        ratings. Every count lists its feedback at /v1/reports/feedback/items."""
+        chosen = _period(from_day, to_day, period, regime)
+        rows, total = feedback_report(await reports.feedback(chosen, agency), chosen)
+        for row in rows:
+            row.agency_name = names.name("agency", row.agency or "")
+            row.category_name = categories.name(row.category or "")
+        table = [asdict(row) for row in rows]
+        limits = [category.model_dump() for category in categories.categories]
+        body = {"period": chosen.label, "agency": agency, "rows": table,
+                "total": asdict(total), "categories": limits}  # fmt: skip
+        return _answer(body, [*table, asdict(total)], FEEDBACK_HEADINGS, "phan-anh", format)
+
+    @router.get("/feedback/items")
+    async def feedback_items(
+        group: str = "total", column: str = "received", from_day: From = None,
+        to_day: To = None, period: str | None = None, regime: bool = False,
+        format: Format = "json", page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:  # fmt: skip
+        """The feedback behind one count of the feedback table: `group` a row's
+        agency/category (or total), `column` one of its counts."""
+        chosen = _period(from_day, to_day, period, regime)
+        found = feedback_in(await reports.feedback(chosen), chosen, group,
+                            _column(column, FEEDBACK_COLUMNS))  # fmt: skip
+        lines = [feedback_line(facts) for facts in found]
+        listed = _page(lines, page, page_size, format)
+        body = {"period": chosen.label, "group": group, "column": column,
+                "count": listed.count, "page": page, "page_size": page_size,
+                "feedback": listed.rows}  # fmt: skip
+        return _answer(body, listed.rows, FEEDBACK_LIST_HEADINGS, f"phan-anh-{column}", format)
 
     @router.get("/processing")
     async def processing(

@@ -15,6 +15,7 @@ from shared.admin_units import UnitMap
 from shared.api_keys import ApiKeys
 from shared.catalogue_names import LiveNames
 from shared.clock import Clock, SystemClock
+from shared.feedback_categories import FeedbackCategories
 from shared.http_access import install_access
 from shared.rating_reasons import ReasonCategories
 from shared.reference_follower import follow_reference
@@ -39,7 +40,8 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
         units = UnitMap.from_file(settings.units_file)
         return (
             reports_router(keyspace, settings.minimum_ratings_for_ranking, names, reasons, units,
-                           clock or SystemClock()),
+                           clock or SystemClock(),
+                           FeedbackCategories.from_file(settings.feedback_categories_file)),
         )  # fmt: skip
 
     app = wire_service(

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events
+from shared.events import feedback as feedback_events
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted, SurveyAnswered
 from shared.events.vocabulary import (
@@ -125,6 +126,46 @@ class SurveyFacts(BaseModel):
     answers: dict[SurveyAspect, SurveyLevel]
 
 
+class FeedbackFacts(BaseModel):
+    """One feedback, as survey filed it and deadline judged it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    agency: str
+    category: str
+    received_at: AwareDatetime
+    time_limit_days: int
+    due_at: AwareDatetime | None = None  # deadline's, once its FeedbackDeadlineSet is read
+    overdue_at: AwareDatetime | None = None  # when deadline fired its overdue (once)
+    answered_at: AwareDatetime | None = None
+    on_time: bool | None = None  # deadline's judgement of the answer
+    rating: RatingLevel | None = None  # the filer's rating of the answer
+
+    def judged_on_time(self) -> bool | None:
+        """Deadline's judgement; before it is read, the same rule on its due instant; None
+        while neither is known (the feedback then waits out of the answered columns)."""
+        if self.on_time is not None:
+            return self.on_time
+        if self.answered_at is None or self.due_at is None:
+            return None
+        return self.answered_at <= self.due_at
+
+
+def feedback_from(code: str, row: dict[str, str]) -> FeedbackFacts | None:
+    """A stored hash back into facts; None until the filing is known."""
+    if "received_at" not in row:
+        return None
+    on_time = row.get("on_time")
+    return FeedbackFacts(
+        code=code, agency=row["agency"], category=row["category"],
+        received_at=row["received_at"], time_limit_days=int(row["time_limit_days"]),
+        due_at=row.get("due_at") or None, overdue_at=row.get("overdue_at") or None,
+        answered_at=row.get("answered_at") or None,
+        on_time=None if on_time is None else on_time == "1", rating=row.get("rating") or None,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class FactsUpdate:
     """What one event sets. Every part is an order-free merge: `fields` are keyed by what set
@@ -137,6 +178,7 @@ class FactsUpdate:
     rating: dict[str, str] | None = None
     rated_at: datetime | None = None
     survey: SurveyFacts | None = None  # `code` is then the survey's event id
+    feedback: bool = False  # `code`, `fields`, `opened`, `closed_at` are a feedback's
 
 
 def update_of(event: Event) -> FactsUpdate | None:
@@ -186,6 +228,26 @@ def update_of(event: Event) -> FactsUpdate | None:
                       "reason_category": body.reason_category or "",
                       "rated_at": at.isoformat()}  # fmt: skip
             return FactsUpdate(body.dossier_code, rating=rating, rated_at=at)
+        case feedback_events.FeedbackReceived(body=body):
+            fields = {"agency": body.agency_code, "category": body.category,
+                      "received_at": at.isoformat(),
+                      "time_limit_days": str(body.time_limit_days)}  # fmt: skip
+            return FactsUpdate(body.feedback_code, fields, opened=True, feedback=True)
+        case feedback_events.FeedbackDeadlineSet(body=body):
+            return FactsUpdate(
+                body.feedback_code, {"due_at": body.due_at.isoformat()}, feedback=True
+            )
+        case feedback_events.FeedbackOverdue(body=body):
+            return FactsUpdate(body.feedback_code, {"overdue_at": at.isoformat()}, feedback=True)
+        case feedback_events.FeedbackAnswered(body=body):
+            answered = {"answered_at": at.isoformat()}
+            return FactsUpdate(body.feedback_code, answered, closed_at=at, feedback=True)
+        case feedback_events.FeedbackClassified(body=body):
+            judged = {"on_time": "1" if body.on_time else "0", "due_at": body.due_at.isoformat()}
+            return FactsUpdate(body.feedback_code, judged, feedback=True)
+        case feedback_events.FeedbackAnswerRated(body=body):
+            rated = {"rating": body.level.value}
+            return FactsUpdate(body.feedback_code, rated, feedback=True)
         case SurveyAnswered(body=body):
             survey = SurveyFacts(
                 survey_id=event.event_id, agency=body.agency_code, answered_at=at,
@@ -251,6 +313,17 @@ def rating_from(code: str, row: dict[str, str]) -> RatingFacts:
     )  # fmt: skip
 
 
+def fold_feedback(events: Iterable[Event]) -> list[FeedbackFacts]:
+    """Events straight to feedback facts, in memory (what the stores hold after them)."""
+    rows: dict[str, dict[str, str]] = {}
+    for event in events:
+        update = update_of(event)
+        if update is not None and update.feedback:
+            rows.setdefault(update.code, {}).update(update.fields)
+    found = (feedback_from(code, row) for code, row in sorted(rows.items()))
+    return [facts for facts in found if facts is not None]
+
+
 def fold_surveys(events: Iterable[Event]) -> list[SurveyFacts]:
     """Events straight to survey facts, in memory (a redelivered survey counts once)."""
     found: dict[str, SurveyFacts] = {}
@@ -267,7 +340,7 @@ def fold_facts(events: Iterable[Event]) -> tuple[list[DossierFacts], list[Rating
     ratings: dict[str, tuple[datetime, dict[str, str]]] = {}
     for event in events:
         update = update_of(event)
-        if update is None:
+        if update is None or update.feedback:
             continue
         rows.setdefault(update.code, {}).update(update.fields)
         if update.rating is not None and update.rated_at is not None:

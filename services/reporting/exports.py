@@ -125,6 +125,36 @@ SURVEY_LIST_HEADINGS = {
     "answered_at": "Thời điểm trả lời",
     "level": "Mức đánh giá",
 }
+FEEDBACK_HEADINGS = {
+    "group": "Mã (cơ quan/lĩnh vực phản ánh)",
+    "agency": "Mã cơ quan",
+    "agency_name": "Tên cơ quan",
+    "category": "Mã loại phản ánh",
+    "category_name": "Loại phản ánh, kiến nghị",
+    "received": "Số tiếp nhận trong kỳ",
+    "answered_total": "Đã trả lời",
+    "answered_on_time": "Trả lời đúng hạn",
+    "answered_late": "Trả lời quá hạn",
+    "awaiting_judgement": "Đã trả lời, chưa xác định hạn",
+    "pending_total": "Chưa trả lời cuối kỳ",
+    "pending_within": "Chưa trả lời, trong hạn",
+    "pending_overdue": "Chưa trả lời, quá hạn",
+    "rated": "Số đánh giá câu trả lời",
+    "rated_satisfied": "Hài lòng với câu trả lời",
+    "on_time_rate": "Tỷ lệ trả lời đúng hạn",
+    "satisfied_rate": "Tỷ lệ hài lòng với việc xử lý",
+}
+FEEDBACK_LIST_HEADINGS = {
+    "code": "Mã phản ánh",
+    "agency": "Mã cơ quan",
+    "category": "Loại phản ánh",
+    "received_at": "Thời điểm tiếp nhận",
+    "due_at": "Hạn trả lời",
+    "overdue_at": "Thời điểm quá hạn",
+    "answered_at": "Thời điểm trả lời",
+    "on_time": "Đúng hạn",
+    "rating": "Đánh giá câu trả lời",
+}
 NO_RATE = "—"  # a rate with nothing to divide by: never 0%
 RATE_COLUMNS = {"on_time_rate", "online_rate", "satisfied_rate"}
 

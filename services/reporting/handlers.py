@@ -1,6 +1,6 @@
-"""The reporting service's Kafka adapter: dossier, deadline and survey events into the read
-model, a batch at a time (every write is an order-free merge, so a batch is one Redis round
-trip)."""
+"""The reporting service's Kafka adapter: dossier, deadline, survey and feedback events into
+the read model, a batch at a time (every write is an order-free merge, so a batch is one Redis
+round trip)."""
 
 from typing import Any
 
@@ -12,6 +12,7 @@ from shared.broker_factory import subscribe_batches
 from shared.delivery import Rejection, current_message, parse_records
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
+from shared.events.feedback import FEEDBACK_DEADLINE_EVENT, FEEDBACK_EVENT
 from shared.events.survey import SURVEY_EVENT
 
 
@@ -19,6 +20,21 @@ def register_handlers(broker: KafkaBroker, group: str, projector: Projector) -> 
     dossier_events = subscribe_batches(broker, topics.DOSSIER_EVENTS, group)
     deadline_events = subscribe_batches(broker, topics.DEADLINE_EVENTS, group)
     survey_events = subscribe_batches(broker, topics.SURVEY_EVENTS, group)
+    feedback_events = subscribe_batches(broker, topics.FEEDBACK_EVENTS, group)
+    feedback_deadlines = subscribe_batches(broker, topics.FEEDBACK_DEADLINES, group)
+
+    @feedback_events
+    async def on_feedback_events() -> list[Rejection]:
+        events, rejections = parse_records(current_message().raw_message, FEEDBACK_EVENT)
+        await projector.on_events(events)
+        return rejections
+
+    @feedback_deadlines
+    async def on_feedback_deadlines() -> list[Rejection]:
+        raw = current_message().raw_message
+        events, rejections = parse_records(raw, FEEDBACK_DEADLINE_EVENT)
+        await projector.on_events(events)
+        return rejections
 
     @dossier_events
     async def on_dossier_events() -> list[Rejection]:
@@ -38,4 +54,4 @@ def register_handlers(broker: KafkaBroker, group: str, projector: Projector) -> 
         await projector.on_events(events)
         return rejections
 
-    return [dossier_events, deadline_events, survey_events]
+    return [dossier_events, deadline_events, survey_events, feedback_events, feedback_deadlines]

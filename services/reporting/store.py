@@ -10,6 +10,8 @@ late events and several instances leave exactly the facts one pass in order woul
                        starting at F reads only dossiers with score >= F
   {p}:rating:{code}    hash of the dossier's current rating;  {p}:rated  zset code -> rated at
   {p}:survey:{id}      a periodic survey's answers (JSON);  {p}:surveyed  zset id -> answered at
+  {p}:feedback:{code}  hash of a feedback's facts (see `dossier_facts.feedback_from`)
+  {p}:feedback:relevant  zset code -> when it was answered (1e12 while unanswered)
   {p}:audit:last       the last audit's result (JSON), for the metrics
 """
 
@@ -23,9 +25,11 @@ from redis.asyncio import Redis
 from services.reporting.dossier_facts import (
     DossierFacts,
     FactsUpdate,
+    FeedbackFacts,
     RatingFacts,
     SurveyFacts,
     facts_from,
+    feedback_from,
     rating_from,
 )
 
@@ -62,6 +66,8 @@ class ReportingStore(Protocol):
 
     async def surveys_between(self, start: datetime, end: datetime) -> list[SurveyFacts]: ...
 
+    async def feedback_relevant_to(self, start: datetime) -> list[FeedbackFacts]: ...
+
 
 class RedisReportingStore:
     def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
@@ -91,6 +97,13 @@ class RedisReportingStore:
     def surveyed_key(self) -> str:
         return f"{self.prefix}:surveyed"
 
+    def feedback_key(self, code: str) -> str:
+        return f"{self.prefix}:feedback:{code}"
+
+    @property
+    def feedback_relevant_key(self) -> str:
+        return f"{self.prefix}:feedback:relevant"
+
     @property
     def audit_key(self) -> str:
         return f"{self.prefix}:audit:last"
@@ -99,6 +112,9 @@ class RedisReportingStore:
         """A batch of updates in one pipeline (one round trip)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for update in updates:
+                if update.feedback:
+                    await self._apply_feedback(update, pipe)
+                    continue
                 if update.fields:
                     flat: list[Any] = [item for pair in update.fields.items() for item in pair]
                     pipe.hset(self.dossier_key(update.code), items=flat)
@@ -117,6 +133,26 @@ class RedisReportingStore:
                     pipe.set(self.survey_key(survey.survey_id), survey.model_dump_json())
                     pipe.zadd(self.surveyed_key, {survey.survey_id: _epoch(survey.answered_at)})
             await pipe.execute()
+
+    async def _apply_feedback(self, update: FactsUpdate, pipe: Any) -> None:
+        """As a dossier's: fields merged, the earliest answer closes it."""
+        flat: list[Any] = [item for pair in update.fields.items() for item in pair]
+        pipe.hset(self.feedback_key(update.code), items=flat)
+        relevant = self.feedback_relevant_key
+        if update.opened:
+            await self._opened(keys=[relevant], args=[update.code, OPEN], client=pipe)
+        if update.closed_at is not None:
+            pipe.zadd(relevant, {update.code: _epoch(update.closed_at)}, lt=True)
+
+    async def feedback_relevant_to(self, start: datetime) -> list[FeedbackFacts]:
+        """Feedback answered at or after `start`, or not yet answered."""
+        found = await self.redis.zrangebyscore(self.feedback_relevant_key, _epoch(start), "+inf")
+        rows = await self._hashes([self.feedback_key(str(code)) for code in found])
+        return [
+            facts
+            for code, row in zip(found, rows, strict=True)
+            if (facts := feedback_from(str(code), row)) is not None
+        ]
 
     async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]:
         found = await self.redis.zrangebyscore(self.relevant_key, _epoch(start), "+inf")
@@ -167,9 +203,20 @@ class InMemoryReportingStore:
         self.closed: dict[str, float] = {}
         self.ratings: dict[str, tuple[float, dict[str, str]]] = {}
         self.surveys: dict[str, SurveyFacts] = {}
+        self.feedback_rows: dict[str, dict[str, str]] = {}
+        self.feedback_closed: dict[str, float] = {}
 
     async def apply(self, updates: Sequence[FactsUpdate]) -> None:
         for update in updates:
+            if update.feedback:
+                self.feedback_rows.setdefault(update.code, {}).update(update.fields)
+                if update.opened:
+                    self.feedback_closed.setdefault(update.code, OPEN)
+                if update.closed_at is not None:
+                    at = _epoch(update.closed_at)
+                    closed = self.feedback_closed.get(update.code, OPEN)
+                    self.feedback_closed[update.code] = min(at, closed)
+                continue
             if update.survey is not None:
                 self.surveys[update.survey.survey_id] = update.survey
                 continue
@@ -201,6 +248,11 @@ class InMemoryReportingStore:
             for _, survey in sorted(self.surveys.items())
             if start <= survey.answered_at < end
         ]
+
+    async def feedback_relevant_to(self, start: datetime) -> list[FeedbackFacts]:
+        codes = sorted(c for c, closed in self.feedback_closed.items() if closed >= _epoch(start))
+        found = (feedback_from(code, self.feedback_rows[code]) for code in codes)
+        return [facts for facts in found if facts is not None]
 
 
 class Keyspace(Protocol):
