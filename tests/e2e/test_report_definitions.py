@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from shared.business_calendar import VIETNAM
-from shared.topics import DEADLINE_EVENTS
+from shared.topics import DEADLINE_EVENTS, FEEDBACK_DEADLINES
 from tests.e2e.conftest import Stack
 from tests.e2e.provable import assert_reports_provable, balances, run_audit
 from tests.integration.intake_fixtures import receipt
@@ -437,3 +437,95 @@ async def test_the_periodic_survey_report_shows_each_aspects_distribution(desk: 
     )
     assert listed.json()["count"] == 1
     assert listed.json()["surveys"][0]["level"] == "dissatisfied"
+
+
+async def test_a_complaint_answered_late_is_overdue_once_counted_late_and_listed(
+    desk: Desk, kafka_topics: str
+) -> None:
+    """Issue 16: two complaints filed (with the import scope) 30 days ago under a 10-working-
+    day category; deadline fires each one's overdue once; one is answered now, so it counts
+    as answered late and its drill-down lists it; the other stays pending overdue."""
+    survey, reports = desk.stack.url("survey"), f"{desk.stack.url('reporting')}/v1/reports"
+    filed_at = datetime.now(VIETNAM) - timedelta(days=30)
+    async with TopicTail(kafka_topics, FEEDBACK_DEADLINES) as deadlines:
+        filings = []
+        for _ in range(2):
+            body = {"submission_id": uuid.uuid4().hex, "category": "dossier_handling",
+                    "agency_code": AGENCY, "content": "Hồ sơ chậm, gọi 0912345678 không ai nghe",
+                    "occurred_at": filed_at.isoformat()}  # fmt: skip
+            answer = await desk.client.post(f"{survey}/v1/feedback", json=body,
+                                            headers=desk.headers)  # fmt: skip
+            assert answer.status_code == 201, answer.text
+            filings.append(answer.json())
+        late, pending = filings
+        assert (late["time_limit_days"], late["agency_code"]) == (10, AGENCY)
+
+        def kinds(code: str) -> list[str]:
+            return [event["type"] for event in deadlines.values_for(code)]
+
+        async def both_overdue() -> bool:
+            await deadlines.poll()
+            return all("FeedbackOverdue" in kinds(f["feedback_code"]) for f in filings)
+
+        await wait_for(both_overdue, within=60, what="deadline to fire both overdues")
+        answered = await desk.client.post(
+            f"{survey}/v1/feedback/{late['feedback_code']}/answer",
+            json={"answer": "Đã chuyển bộ phận chuyên môn xử lý."}, headers=desk.headers,
+        )  # fmt: skip
+        assert answered.status_code == 201, answered.text
+
+        async def classified() -> list[dict[str, Any]] | None:
+            await deadlines.poll()
+            found = [e for e in deadlines.values_for(late["feedback_code"])
+                     if e["type"] == "FeedbackClassified"]  # fmt: skip
+            return found or None
+
+        judged = (await wait_for(classified, within=60, what="the answer judged"))[0]["body"]
+        assert judged["on_time"] is False
+        assert datetime.fromisoformat(judged["due_at"]) < datetime.fromisoformat(
+            judged["answered_at"]
+        )
+        for filing in filings:  # once each, though the sweeper ran every second since
+            assert kinds(filing["feedback_code"]).count("FeedbackOverdue") == 1
+
+    rated = await desk.client.post(
+        f"{survey}/v1/feedback/{late['feedback_code']}/rating",
+        json={"feedback_token": late["feedback_token"], "level": "dissatisfied"},
+    )
+    assert rated.status_code == 201, rated.text
+    forged = await desk.client.post(
+        f"{survey}/v1/feedback/{pending['feedback_code']}/rating",
+        json={"feedback_token": late["feedback_token"], "level": "very_satisfied"},
+    )
+    assert forged.status_code == 403, forged.text
+    now = datetime.now(VIETNAM)
+    month = f"{now:%Y}-M{now:%m}"
+    group = f"{AGENCY}/dossier_handling"
+
+    async def counted() -> dict[str, Any] | None:
+        body = (await desk.client.get(f"{reports}/feedback", params={"period": month})).json()
+        rows = {row["group"]: row for row in body["rows"]}
+        row = rows.get(group)
+        return row if row and row["answered_late"] == 1 and row["rated"] == 1 else None
+
+    row = await wait_for(counted, within=60, what="the late answer in the feedback report")
+    assert (row["answered_on_time"], row["pending_overdue"], row["pending_within"]) == (0, 1, 0)
+    assert (row["on_time_rate"], row["satisfied_rate"]) == (0.0, 0.0)
+    listed = await desk.client.get(
+        f"{reports}/feedback/items",
+        params={"period": month, "group": group, "column": "answered_late"},
+    )
+    items = listed.json()["feedback"]
+    assert [item["code"] for item in items] == [late["feedback_code"]]
+    assert items[0]["on_time"] is False
+    assert items[0]["overdue_at"] is not None
+    overdue = await desk.client.get(
+        f"{reports}/feedback/items",
+        params={"period": month, "group": group, "column": "pending_overdue"},
+    )
+    assert [item["code"] for item in overdue.json()["feedback"]] == [pending["feedback_code"]]
+    looked_up = await desk.client.get(
+        f"{survey}/v1/feedback/{late['feedback_code']}",
+        headers={"Feedback-Token": late["feedback_token"]},
+    )
+    assert looked_up.json()["answer"] == "Đã chuyển bộ phận chuyên môn xử lý."
