@@ -3,8 +3,6 @@ publishes, and the feedback's state as a fold over its events (so survey's Redis
 rebuilt from `feedback.events.v1`). No I/O: the clock's `now` and the categories are passed in.
 """
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +33,7 @@ from shared.events.feedback import (
 )
 from shared.events.vocabulary import RatingLevel
 from shared.feedback_categories import FeedbackCategories
+from shared.rating_tokens import new_token, token_hash, token_matches
 
 SOURCE = "survey"
 
@@ -66,16 +65,13 @@ class FeedbackState(BaseModel):
 class Filed:
     event: FeedbackReceived
     state: FeedbackState
-    token: str  # given to the filer once, in the answer; only its hash is kept
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    token: str  # given to the filer once, in the answer; only its hash is kept (as a rating
+    # token's: shared/rating_tokens.py)
 
 
 def check_token(state: FeedbackState, token: str) -> None:
     """Only the filer, holding the token the filing returned, reads and rates the answer."""
-    if not secrets.compare_digest(token_hash(token), state.token_sha256):
+    if not token_matches(token, state.token_sha256):
         raise AccessDeniedError(f"the feedback token does not match feedback {state.code}")
 
 
@@ -120,7 +116,7 @@ def file_feedback(
         if request.procedure_code
         else FeedbackAbout.AGENCY
     )
-    token = secrets.token_urlsafe(24)
+    token = new_token()
     code = f"PA-{at.strftime('%y%m%d')}-{uuid.uuid4().hex[:10].upper()}"
     event = FeedbackReceived(
         event_id=derived_event_id(SOURCE, "FeedbackReceived", code),

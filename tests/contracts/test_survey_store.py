@@ -138,3 +138,28 @@ async def test_redis_keeps_answers_for_the_idempotency_window_only(redis_url: st
     await redis.aclose()
     assert timedelta(days=7) - timedelta(minutes=1) < timedelta(milliseconds=ttl_ms)
     assert timedelta(milliseconds=ttl_ms) <= timedelta(days=7)
+
+
+async def test_a_feedback_moves_one_stage_at_a_time_against_what_was_read(
+    store: SurveyStore,
+) -> None:
+    from services.survey.feedback_rules import FeedbackState, Stage
+
+    filed = FeedbackState(code="PA-260302-00000000AB", agency_code="UBND.P.SG",
+                          category="conduct", stage=Stage.RECEIVED, received_at=NOW,
+                          time_limit_days=10, token_sha256="0" * 64)  # fmt: skip
+    answered = filed.model_copy(update={"stage": Stage.ANSWERED, "answer": "ok",
+                                        "answered_at": NOW + timedelta(days=1)})  # fmt: skip
+    first = await store.commit_feedback(submission_id="f1", expected=None, state=filed,
+                                        result='{"a": 1}', entry=entry("e1"))  # fmt: skip
+    assert not first.replayed
+    replay = await store.commit_feedback(submission_id="f1", expected=None, state=filed,
+                                         result='{"a": 2}', entry=entry("e1"))  # fmt: skip
+    assert (replay.replayed, replay.answer) == (True, '{"a": 1}')
+    with pytest.raises(ConflictError):  # filed again under another submission: it exists
+        await store.commit_feedback(submission_id="f2", expected=None, state=filed,
+                                    result="{}", entry=entry("e2"))  # fmt: skip
+    assert not await store.save_feedback(None, answered)  # read as absent: refused
+    assert await store.save_feedback(filed, answered)
+    assert await store.feedback(filed.code) == answered
+    assert await store.feedback("PA-260302-0000000000") is None
