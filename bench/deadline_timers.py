@@ -55,7 +55,9 @@ def dossier(n: int, received_at: datetime, days: int) -> TrackedDossier:
     )
 
 
-async def load(store: RedisDeadlineStore[TrackedDossier], count: int, start: datetime, days: int) -> None:
+async def load(
+    store: RedisDeadlineStore[TrackedDossier], count: int, start: datetime, days: int
+) -> None:
     """Bulk-load with pipelines (the service's own `save` is one script call per dossier)."""
     batch = 5000
     for first in range(0, count, batch):

@@ -23,8 +23,11 @@ NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 LEASE = NOW + timedelta(minutes=1)
 
 
+Store = DeadlineStore[TrackedDossier]
+
+
 @pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[DeadlineStore[TrackedDossier]]:
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "memory":
         yield InMemoryDeadlineStore(TrackedDossier)
         return
@@ -55,11 +58,11 @@ def timer(n: int, fire_at: datetime, kind: TimerKind = TimerKind.OVERDUE) -> Tim
     return Timer(kind, f"UBND.Q1-260302-{n:04d}", fire_at, fire_at)
 
 
-async def schedule(store: DeadlineStore[TrackedDossier], timers: list[Timer], bucket: str = "") -> None:
+async def schedule(store: Store, timers: list[Timer], bucket: str = "") -> None:
     await store.save(dossier(), bucket=bucket, remove_timers=[], add_timers=timers, outbox=[])
 
 
-async def test_a_saved_dossier_loads_back_alone_and_in_batches(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_a_saved_dossier_loads_back_alone_and_in_batches(store: Store) -> None:
     one, two = dossier("A-1"), dossier("A-2", apology_sent=True)
     for tracked in (one, two):
         await store.save(tracked, bucket="", remove_timers=[], add_timers=[], outbox=[])
@@ -69,7 +72,7 @@ async def test_a_saved_dossier_loads_back_alone_and_in_batches(store: DeadlineSt
     assert await store.load_many([]) == {}
 
 
-async def test_the_outbox_keeps_order_and_clears_what_was_published(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_the_outbox_keeps_order_and_clears_what_was_published(store: Store) -> None:
     tracked = dossier()
     await store.save(tracked, bucket="", remove_timers=[], add_timers=[], outbox=["e1", "e2"])
     await store.save(tracked, bucket="", remove_timers=[], add_timers=[], outbox=["e3"])
@@ -80,7 +83,7 @@ async def test_the_outbox_keeps_order_and_clears_what_was_published(store: Deadl
     assert await store.outbox(tracked.code) == []
 
 
-async def test_claims_only_due_timers_in_large_batches_once(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_claims_only_due_timers_in_large_batches_once(store: Store) -> None:
     due = [timer(n, NOW - timedelta(seconds=n % 60)) for n in range(6000)]
     later = [timer(9000 + n, NOW + timedelta(hours=1)) for n in range(10)]
     await schedule(store, due + later)
@@ -96,7 +99,7 @@ async def test_claims_only_due_timers_in_large_batches_once(store: DeadlineStore
     assert claimed.fire_at == next(t.fire_at for t in due if t.member == claimed.member)
 
 
-async def test_an_unconfirmed_claim_returns_after_its_lease(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_an_unconfirmed_claim_returns_after_its_lease(store: Store) -> None:
     await schedule(store, [timer(1, NOW)])
     [claimed] = await store.claim_due(NOW, 10, LEASE)
     assert await store.reclaim_expired(LEASE - timedelta(seconds=1)) == 0
@@ -105,7 +108,7 @@ async def test_an_unconfirmed_claim_returns_after_its_lease(store: DeadlineStore
     assert again == claimed
 
 
-async def test_a_claimed_or_fired_timer_is_never_scheduled_again(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_a_claimed_or_fired_timer_is_never_scheduled_again(store: Store) -> None:
     first, second, fresh = timer(1, NOW), timer(2, NOW), timer(3, NOW)
     await schedule(store, [first, second])
     claims = await store.claim_due(NOW, 10, LEASE)
@@ -118,7 +121,7 @@ async def test_a_claimed_or_fired_timer_is_never_scheduled_again(store: Deadline
     assert await store.scheduled_count() == 3
 
 
-async def test_a_save_removes_the_timers_it_is_told_to(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_a_save_removes_the_timers_it_is_told_to(store: Store) -> None:
     soon, overdue = timer(1, NOW, TimerKind.DUE_SOON), timer(1, NOW)
     await schedule(store, [soon, overdue])
     await store.save(dossier(), bucket="", remove_timers=[soon.member], add_timers=[],
@@ -126,7 +129,7 @@ async def test_a_save_removes_the_timers_it_is_told_to(store: DeadlineStore[Trac
     assert [t.member for t in await store.claim_due(NOW, 10, LEASE)] == [overdue.member]
 
 
-async def test_the_census_counts_each_dossier_in_one_bucket(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_the_census_counts_each_dossier_in_one_bucket(store: Store) -> None:
     async def put(code: str, bucket: str) -> None:
         await store.save(dossier(code), bucket=bucket, remove_timers=[], add_timers=[], outbox=[])
 
@@ -143,7 +146,7 @@ async def test_the_census_counts_each_dossier_in_one_bucket(store: DeadlineStore
     assert {key: n for key, n in census.items() if n} == {("UBND.Q1", "overdue"): 1}
 
 
-async def test_an_ended_dossier_is_forgotten_after_its_grace(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_an_ended_dossier_is_forgotten_after_its_grace(store: Store) -> None:
     ended = dossier("A-1", ended="resolved")
     forget_at = NOW + timedelta(days=7)
     await store.save(ended, bucket="", remove_timers=[], add_timers=[], outbox=[],
@@ -165,7 +168,7 @@ async def test_an_ended_dossier_is_forgotten_after_its_grace(store: DeadlineStor
     assert await store.forget_ended(forget_at + timedelta(days=365)) == 0
 
 
-async def test_parked_events_wait_per_dossier_and_expire(store: DeadlineStore[TrackedDossier]) -> None:
+async def test_parked_events_wait_per_dossier_and_expire(store: Store) -> None:
     early, late = Parked('{"n": 1}', 0, 10), Parked('{"n": 2}', 0, 11)
     await store.park("A-1", early, NOW + timedelta(minutes=5))
     await store.park("A-1", late, NOW + timedelta(minutes=9))
