@@ -197,6 +197,8 @@ def receive(
         )
     if request.channel is Channel.COUNTER and not request.clerk_id:
         raise RequestRejectedError("clerk_id is required for a counter filing")
+    if request.fully_online and request.channel is not Channel.ONLINE:
+        raise RequestRejectedError("fully_online is for a filing on the online channel")
     limit = procedure.time_limit
     if request.channel is Channel.ONLINE and procedure.online_time_limit is not None:
         limit = procedure.online_time_limit
@@ -250,6 +252,8 @@ def receive(
             steps=record.steps,
             appointment_at=clock.appointment_at,
             rating_token_sha256=rating_token_sha256,
+            fully_online=request.fully_online,
+            papers_digitised=request.papers_digitised,
         ),
     )
     return record, event
@@ -307,11 +311,12 @@ def step(
             }
             body = de.PaymentRequestedBody(**ids, amount_vnd=amount, reason=reason)
             events.append(de.PaymentRequested(**envelope, body=body))
-        case rq.ReceivePayment():
+        case rq.ReceivePayment(method=method, amount_vnd=amount):
             clock = record.clock.resume(at, calendar, restart=False)
             held = record.step_clock and record.step_clock.resume(at, calendar, restart=False)
             changes = {"status": Status.PROCESSING, "clock": clock, "step_clock": held}
-            events.append(de.PaymentReceived(**envelope, body=de.Body(**ids)))
+            paid = de.PaymentReceivedBody(**ids, method=method, amount_vnd=amount)
+            events.append(de.PaymentReceived(**envelope, body=paid))
         case rq.DelayDossier(reason=reason, new_appointment_at=new_appointment):
             changes, event = _delay(record, reason, new_appointment, at, envelope)
             events.append(event)
@@ -320,7 +325,10 @@ def step(
                 raise RequestRejectedError("a refusal needs a reason")
             changes = {"status": Status.RESOLVED, "outcome": outcome, "step_clock": None}
             handed_on = _handed_on(record, at, officer)
-            body = de.DossierResolvedBody(**ids, outcome=outcome, reason=reason)
+            electronic = request.electronic_result
+            body = de.DossierResolvedBody(
+                **ids, outcome=outcome, reason=reason, electronic_result=electronic
+            )
             events.append(de.DossierResolved(**envelope, body=body))
         case rq.RefuseReceipt(reason=reason):
             _check_refusal_at_receipt(record, at, calendar)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import HTMLResponse
 
+from services.reporting.digital_reports import DIGITAL_COLUMNS, digital_in, digital_report
 from services.reporting.dossier_facts import (
     DossierFacts,
     FeedbackFacts,
@@ -14,10 +15,12 @@ from services.reporting.dossier_facts import (
     SurveyFacts,
 )
 from services.reporting.exports import (
+    DIGITAL_HEADINGS,
     DOSSIER_LIST_HEADINGS,
     FEEDBACK_HEADINGS,
     FEEDBACK_LIST_HEADINGS,
     HELD_LATE_HEADINGS,
+    INDEX_HEADINGS,
     PROCESSING_HEADINGS,
     RATING_LIST_HEADINGS,
     SATISFACTION_HEADINGS,
@@ -44,6 +47,13 @@ from services.reporting.projections import (
     processing_report,
     ratings_in,
     satisfaction_report,
+)
+from services.reporting.service_index import (
+    DECISION,
+    INDEX_NOTE,
+    AgencyFigures,
+    agency_index,
+    index_lines,
 )
 from services.reporting.step_reports import (
     HELD_LATE_COLUMNS,
@@ -72,18 +82,6 @@ Format = Literal["json", "csv", "xlsx"]
 Grouping = Literal["agency", "level", "field", "procedure", "unit"]
 RatingGrouping = Literal["agency", "clerk", "procedure"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-INDEX_766_FORMULA = (
-    "processing progress (max 20) = 20 x (resolved early + resolved on time + pending not "
-    "overdue at the period's end) / (resolved + pending at the period's end); satisfaction "
-    "(max 18) = 18 x (very satisfied + satisfied) / ratings. Withdrawn, stopped and refused at "
-    "receipt are not dossiers handled to a result, so they are in neither term."
-)
-INDEX_766_SOURCE = (
-    "Decision 766/QĐ-TTg (2022), groups 'processing progress' (20) and 'satisfaction' (18), as "
-    "DOMAIN.md reads them: progress compares on-time handling with the dossiers handled; "
-    "satisfaction rests on the share of satisfied ratings (its feedback-handling part is not "
-    "measured yet)."
-)
 From = Annotated[date | None, Query(alias="from")]
 MapParam = Annotated[
     MapReading,
@@ -580,31 +578,69 @@ def reports_router(
         )
         return HTMLResponse(page)
 
+    @router.get("/digital")
+    async def digital(
+        from_day: From = None, to_day: To = None, period: str | None = None,
+        regime: bool = False, agency: str | None = None, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        """Online filing, online payment and digitisation per agency: each optional fact's
+        recorded count next to its yes count, and the rate over the recorded ones only."""
+        chosen = _period(from_day, to_day, period, regime)
+        rows, total = digital_report(await reports.dossiers(chosen, agency, None), chosen)
+        for row in rows:
+            row.group_name = names.name("agency", row.group)
+        table = [asdict(row) for row in rows]
+        body = {"period": chosen.label, "agency": agency, "rows": table, "total": asdict(total)}
+        return _answer(body, [*table, asdict(total)], DIGITAL_HEADINGS, "so-hoa", format)
+
+    @router.get("/digital/dossiers")
+    async def digital_dossiers(
+        column: str, group: str = "total", from_day: From = None, to_day: To = None,
+        period: str | None = None, regime: bool = False, format: Format = "json",
+        page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:  # fmt: skip
+        """The dossiers behind one count of the digital table (`group`: an agency, or total)."""
+        chosen = _period(from_day, to_day, period, regime)
+        found = digital_in(await reports.dossiers(chosen, None, None), chosen, group,
+                           _column(column, DIGITAL_COLUMNS))  # fmt: skip
+        lines = [reports.dossier_line(facts, chosen) for facts in found]
+        listed = _page(lines, page, page_size, format)
+        body = {"period": chosen.label, "group": group, "column": column,
+                "count": listed.count, "page": page, "page_size": page_size,
+                "dossiers": listed.rows}  # fmt: skip
+        return _answer(body, listed.rows, DOSSIER_LIST_HEADINGS, f"so-hoa-{column}", format)
+
     @router.get("/index766")
     async def index766(
-        period: str, regime: bool = False, group_by: Literal["agency"] = "agency"
-    ) -> dict[str, Any]:
-        """Two of the five groups of the national service index (Decision 766/QĐ-TTg)."""
+        period: str, regime: bool = False, agency: str | None = None, format: Format = "json"
+    ) -> Any:
+        """The national service index (Decision 766/QĐ-TTg) in full, per agency: its five
+        groups, each sub-indicator's value, points, formula, source and the report cells it is
+        computed from; "not measured" (never 0), with what it would need, where the system
+        holds no data for it."""
         chosen = _period(None, None, period, regime)
-        rows, _ = processing_report(await reports.dossiers(chosen, None, None), chosen, group_by)
-        rated = satisfaction_report(await reports.ratings(chosen), chosen, group_by, 0)
-        happy = {row.group: row.satisfied_rate for row in rated.rows}
-        scores = []
-        for row in reports.named(group_by, rows):
-            assert isinstance(row, ProcessingRow)
-            handled = row.resolved_total + row.pending_total
-            good = row.resolved_early + row.resolved_on_time + row.pending_within + row.paused
-            rate = happy.get(row.group)
-            scores.append({
-                "group": row.group, "group_name": row.group_name,
-                "processing_progress": round(20 * good / handled, 2) if handled else None,
-                "satisfaction": None if rate is None else round(18 * rate, 2),
-            })  # fmt: skip
-        return {
-            "period": chosen.label, "formula": INDEX_766_FORMULA, "source": INDEX_766_SOURCE,
-            "scores": scores,
-            "not_measured": ["publicity and transparency (18)", "online services (12)",
-                             "online payment (10)", "digitisation (22)"],
-        }  # fmt: skip
+        dossiers = await reports.dossiers(chosen, agency, None)
+        processing_rows, _ = processing_report(dossiers, chosen, "agency")
+        rated = satisfaction_report(await reports.ratings(chosen, agency), chosen, "agency", 0)
+        feedback = await reports.feedback(chosen, agency)
+        digital_rows, _ = digital_report(dossiers, chosen)
+        processing = {row.group: row for row in processing_rows}
+        ratings = {row.group: row for row in rated.rows}
+        digital = {row.group: row for row in digital_rows}
+        feedback_rows, _ = feedback_report(feedback, chosen)  # the agencies it counts for
+        agencies = sorted(
+            {*processing, *ratings, *digital, *(r.agency or "" for r in feedback_rows)}
+        )
+        indexes = []
+        for code in agencies:
+            _, handled = feedback_report([f for f in feedback if f.agency == code], chosen)
+            figures = AgencyFigures(code, processing.get(code), ratings.get(code), handled,
+                                    digital.get(code))  # fmt: skip
+            indexes.append(agency_index(figures) | {"agency_name": names.name("agency", code)})
+        body = {"period": chosen.label, "decision": DECISION, "note": INDEX_NOTE,
+                "agencies": indexes}  # fmt: skip
+        lines = [line for index in indexes for line in index_lines(index)]
+        return _answer(body, lines, INDEX_HEADINGS, "chi-so-766", format)
 
     return router

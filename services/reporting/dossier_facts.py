@@ -59,6 +59,11 @@ class DossierFacts(BaseModel):
     steps: tuple[deadline_events.StepOutcome, ...] = ()
     # a late dossier's lateness, attributed by deadline's classification (empty: not named)
     late_held_by: tuple[str, ...] = ()
+    # facts for the service index (None: the event did not record it)
+    fully_online: bool | None = None
+    papers_digitised: bool | None = None
+    payments: tuple[tuple[AwareDatetime, str], ...] = ()  # (when, method) of each recorded
+    electronic_result: bool | None = None
 
     def group(self, grouping: str) -> str:
         return str(getattr(self, grouping))
@@ -185,15 +190,19 @@ def update_of(event: Event) -> FactsUpdate | None:
     at = event.occurred_at
     match event:
         case dossier_events.DossierReceived(body=body):
-            return FactsUpdate(
-                body.dossier_code,
-                {"agency": body.agency_code, "level": body.level.value, "field": body.field,
-                 "procedure": body.procedure_code, "channel": body.channel.value,
-                 "received_at": at.isoformat()},
-                opened=True,
-            )  # fmt: skip
+            fields = {"agency": body.agency_code, "level": body.level.value, "field": body.field,
+                      "procedure": body.procedure_code, "channel": body.channel.value,
+                      "received_at": at.isoformat()}  # fmt: skip
+            if body.fully_online is not None:
+                fields["fully_online"] = _flag(body.fully_online)
+            if body.papers_digitised is not None:
+                fields["digitised"] = _flag(body.papers_digitised)
+            return FactsUpdate(body.dossier_code, fields, opened=True)
         case dossier_events.DossierResolved(body=body):
-            return _ended(body.dossier_code, Ending.RESOLVED, at)
+            resolved = _ended(body.dossier_code, Ending.RESOLVED, at)
+            if body.electronic_result is not None:
+                resolved.fields["electronic_result"] = _flag(body.electronic_result)
+            return resolved
         case dossier_events.DossierWithdrawn(body=body):
             return _ended(body.dossier_code, Ending.WITHDRAWN, at)
         case dossier_events.DossierStopped(body=body):
@@ -202,7 +211,12 @@ def update_of(event: Event) -> FactsUpdate | None:
             return _ended(body.dossier_code, Ending.REFUSED_AT_RECEIPT, at)
         case dossier_events.SupplementRequested() | dossier_events.PaymentRequested():
             return FactsUpdate(event.body.dossier_code, {f"pause:{at.timestamp()}": "p"})
-        case dossier_events.SupplementReceived() | dossier_events.PaymentReceived():
+        case dossier_events.PaymentReceived(body=body):
+            paid = {f"pause:{at.timestamp()}": "r"}
+            if body.method is not None:
+                paid[f"paid:{at.timestamp()}"] = body.method.value
+            return FactsUpdate(body.dossier_code, paid)
+        case dossier_events.SupplementReceived():
             return FactsUpdate(event.body.dossier_code, {f"pause:{at.timestamp()}": "r"})
         case dossier_events.DossierDelayed(body=body):
             return FactsUpdate(body.dossier_code, {"apology": "1"})
@@ -257,6 +271,14 @@ def update_of(event: Event) -> FactsUpdate | None:
     return None
 
 
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def _unflag(value: str | None) -> bool | None:
+    return None if value is None else value == "1"
+
+
 def _ended(code: str, ending: Ending, at: datetime) -> FactsUpdate:
     return FactsUpdate(code, {f"ended:{ending.value}": at.isoformat()}, closed_at=at)
 
@@ -266,7 +288,7 @@ def facts_from(code: str, row: dict[str, str]) -> DossierFacts | None:
     if "received_at" not in row:
         return None
     zone = datetime.fromisoformat(row["received_at"]).tzinfo
-    timed: dict[str, list[tuple[Any, ...]]] = {"pause": [], "due": [], "ended": []}
+    timed: dict[str, list[tuple[Any, ...]]] = {"pause": [], "due": [], "ended": [], "paid": []}
     steps: list[deadline_events.StepOutcome] = []
     for name, value in row.items():
         kind, _, key = name.partition(":")
@@ -277,6 +299,8 @@ def facts_from(code: str, row: dict[str, str]) -> DossierFacts | None:
             timed[kind].append((took_effect, datetime.fromisoformat(value)))
         elif kind == "ended":
             timed[kind].append((datetime.fromisoformat(value), Ending(key)))
+        elif kind == "paid":
+            timed[kind].append((datetime.fromtimestamp(float(key), zone), value))
         elif kind == "step":
             steps.append(deadline_events.StepOutcome.model_validate_json(value))
     return DossierFacts(
@@ -287,6 +311,10 @@ def facts_from(code: str, row: dict[str, str]) -> DossierFacts | None:
         apology_sent=row.get("apology") == "1",
         steps=tuple(sorted(steps, key=lambda step: step.step_index)),
         late_held_by=tuple(filter(None, row.get("held_by", "").split(","))),
+        fully_online=_unflag(row.get("fully_online")),
+        papers_digitised=_unflag(row.get("digitised")),
+        payments=tuple(sorted(timed["paid"])),
+        electronic_result=_unflag(row.get("electronic_result")),
     )  # fmt: skip
 
 

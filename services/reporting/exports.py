@@ -155,8 +155,43 @@ FEEDBACK_LIST_HEADINGS = {
     "on_time": "Đúng hạn",
     "rating": "Đánh giá câu trả lời",
 }
+DIGITAL_HEADINGS = {
+    "group": "Mã cơ quan",
+    "group_name": "Tên cơ quan",
+    "received": "Hồ sơ tiếp nhận",
+    "online_recorded": "Có ghi nhận nộp trực tuyến toàn trình",
+    "fully_online": "Nộp trực tuyến toàn trình",
+    "digitised_recorded": "Có ghi nhận số hóa",
+    "papers_digitised": "Đã số hóa hồ sơ",
+    "paid_recorded": "Có ghi nhận hình thức thanh toán",
+    "paid_online": "Thanh toán trực tuyến",
+    "resolved_recorded": "Đã giải quyết, có ghi nhận kết quả điện tử",
+    "electronic_results": "Cấp kết quả điện tử",
+    "fully_online_rate": "Tỷ lệ trực tuyến toàn trình",
+    "digitised_rate": "Tỷ lệ số hóa",
+    "paid_online_rate": "Tỷ lệ thanh toán trực tuyến",
+    "electronic_result_rate": "Tỷ lệ kết quả điện tử",
+}
+INDEX_HEADINGS = {
+    "agency": "Mã cơ quan",
+    "group": "Mã nhóm chỉ số",
+    "group_name": "Nhóm chỉ số",
+    "sub_indicator": "Mã chỉ số thành phần",
+    "name": "Chỉ số thành phần",
+    "max_points": "Điểm tối đa",
+    "measured": "Đo được",
+    "value": "Tỷ lệ",
+    "points": "Điểm",
+    "formula": "Công thức",
+    "source": "Căn cứ",
+    "needs": "Chưa đo được: cần",
+    "cells": "Ô báo cáo",
+}
 NO_RATE = "—"  # a rate with nothing to divide by: never 0%
-RATE_COLUMNS = {"on_time_rate", "online_rate", "satisfied_rate"}
+RATE_COLUMNS = {
+    "on_time_rate", "online_rate", "satisfied_rate", "fully_online_rate", "digitised_rate",
+    "paid_online_rate", "electronic_result_rate",
+}  # fmt: skip
 
 
 def _cell(row: dict[str, Any], name: str) -> Any:

@@ -14,6 +14,7 @@ from shared.events.vocabulary import (
     DeliveryStatus,
     Level,
     Outcome,
+    PaymentMethod,
     ReturnMethod,
     SupplementPolicy,
     TimeUnit,
@@ -66,6 +67,12 @@ class DossierReceivedBody(Body):
         pattern=r"^[0-9a-f]{64}$",
         description="SHA-256 of the receipt's rating token (the token itself is never published)",
     )
+    fully_online: bool | None = Field(
+        None, description="Filed as a fully online public service (None: not recorded)"
+    )
+    papers_digitised: bool | None = Field(
+        None, description="The papers were digitised at receipt (None: not recorded)"
+    )
 
 
 class DossierReceived(Event):
@@ -116,9 +123,14 @@ class PaymentRequested(Event):
     body: PaymentRequestedBody
 
 
+class PaymentReceivedBody(Body):
+    method: PaymentMethod | None = Field(None, description="None: not recorded")
+    amount_vnd: int | None = Field(None, ge=0)
+
+
 class PaymentReceived(Event):
     type: Literal["PaymentReceived"] = "PaymentReceived"
-    body: Body
+    body: PaymentReceivedBody
 
 
 class DossierDelayedBody(Body):
@@ -137,6 +149,9 @@ class DossierDelayed(Event):
 class DossierResolvedBody(Body):
     outcome: Outcome
     reason: str | None = Field(None, max_length=1000)
+    electronic_result: bool | None = Field(
+        None, description="The result was issued electronically (None: not recorded)"
+    )
 
 
 class DossierResolved(Event):

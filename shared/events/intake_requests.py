@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 
 from shared.events.envelope import AgencyCode, DossierCode, ProcedureCode, Request
 from shared.events.personal_data import Applicant
-from shared.events.vocabulary import Channel, Outcome, ReturnMethod
+from shared.events.vocabulary import Channel, Outcome, PaymentMethod, ReturnMethod
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
@@ -23,6 +23,14 @@ class ReceiveDossier(Request):
     applicant: Applicant
     return_method: ReturnMethod
     received_at: AwareDatetime | None = None
+    fully_online: bool | None = Field(
+        None,
+        description="Filed as a fully online public service (toàn trình): nothing on paper at "
+        "the desk; only with the online channel. Omitted: not recorded",
+    )
+    papers_digitised: bool | None = Field(
+        None, description="The filing's papers were digitised at receipt (số hóa hồ sơ)"
+    )
 
 
 class DossierStep(Request):
@@ -58,6 +66,8 @@ class RequestPayment(DossierStep):
 
 class ReceivePayment(DossierStep):
     type: Literal["ReceivePayment"] = "ReceivePayment"
+    method: PaymentMethod | None = Field(None, description="How the fee was paid")
+    amount_vnd: int | None = Field(None, ge=0, description="The amount paid")
 
 
 class DelayDossier(DossierStep):
@@ -70,6 +80,9 @@ class ResolveDossier(DossierStep):
     type: Literal["ResolveDossier"] = "ResolveDossier"
     outcome: Outcome
     reason: str | None = Field(None, max_length=1000)
+    electronic_result: bool | None = Field(
+        None, description="The result was issued as an electronic document (kết quả điện tử)"
+    )
     officer_id: str | None = Field(
         None,
         max_length=50,

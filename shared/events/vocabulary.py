@@ -15,6 +15,13 @@ class ReturnMethod(StrEnum):
     POSTAL = "postal"
 
 
+class PaymentMethod(StrEnum):
+    ONLINE = "online"  # through the national or provincial payment platform (thanh toán trực tuyến)
+    BANK_TRANSFER = "bank_transfer"
+    CARD_AT_COUNTER = "card_at_counter"
+    CASH = "cash"
+
+
 class Level(StrEnum):
     PROVINCE = "province"
     DISTRICT = "district"

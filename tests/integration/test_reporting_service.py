@@ -114,12 +114,15 @@ async def test_events_to_reports_with_late_and_redelivered_events_on_two_instanc
     assert unranked["not_ranked"] == ["UBND.Q1"]
 
     index = (await first.get("/v1/reports/index766?period=2026-M03")).json()
-    [score] = index["scores"]
+    [agency] = index["agencies"]
+    groups = {group["code"]: group for group in agency["groups"]}
     # (early 1 + on time 1 + pending within 1 + paused 1) / (resolved 4 + pending 3) x 20
-    assert score == {"group": "UBND.Q1", "group_name": "UBND Quận 1",
-                     "processing_progress": 11.43, "satisfaction": 18.0}  # fmt: skip
-    assert "digitisation (22)" in index["not_measured"]
-    assert "Decision 766" in index["source"]
+    assert (agency["agency"], groups["progress"]["points"]) == ("UBND.Q1", 11.43)
+    measured = {s["code"]: s for s in groups["satisfaction"]["sub_indicators"]}
+    assert measured["procedure_satisfaction"]["points"] == 6.0  # every rating satisfied
+    assert measured["feedback_on_time"]["measured"] is False  # no feedback: never 0
+    assert groups["digitisation"]["not_measured_points"] == 22
+    assert "766/QĐ-TTg" in index["decision"]
 
     metrics = (await first.get("/metrics")).text
     assert 'reporting_month_on_time_rate{agency="UBND.Q1"} 0.5' in metrics
