@@ -291,6 +291,7 @@ class Player:
             "applicant": applicant(random.Random(plan.index)),  # made up, the same each time
             "return_method": plan.channel,  # returned the way it came
             "received_at": plan.received_at.isoformat(),
+            "fully_online": plan.channel == "online",  # the publication's "toàn trình"
         })  # fmt: skip
         code, due_at = receipt["code"], datetime.fromisoformat(receipt["appointment_at"])
         if plan.fate in ("open_overdue", "open_within"):
@@ -370,7 +371,8 @@ async def reproduced_figures(
     by_agency = await client.get(f"{reporting}/v1/reports/satisfaction?{query}&group_by=agency")
     by_clerk = await client.get(f"{reporting}/v1/reports/satisfaction?{query}&group_by=clerk",
                                 headers={"X-API-Key": key})  # fmt: skip
-    for answer in (processing, by_agency, by_clerk):
+    digital = await client.get(f"{reporting}/v1/reports/digital?{query}")
+    for answer in (processing, by_agency, by_clerk, digital):
         answer.raise_for_status()
     total = processing.json()["total"]
     due = total["resolved_total"] + total["pending_overdue"]
@@ -382,6 +384,7 @@ async def reproduced_figures(
         "received_total": total["received_total"],
         "carried_over": total["carried_over"],
         "new_online": total["new_online"],
+        "fully_online": digital.json()["total"]["fully_online"],
         "new_postal": total["new_postal"],
         "new_counter": total["new_counter"],
         "due": due,
@@ -419,6 +422,8 @@ def checks(scenario: Scenario, targets: Targets, got: dict[str, float]) -> list[
         Check("carried over", "(assumed)", targets.carried_over, got.get("carried_over")),
         Check("new online (fully online)", f"{published.fully_online:,}", targets.new_online,
               got.get("new_online")),
+        Check("recorded fully online", f"{published.fully_online:,}", targets.new_online,
+              got.get("fully_online")),
         Check("new by post", "(assumed)", targets.new_postal, got.get("new_postal")),
         Check("new at the counter", "(the rest)", targets.new_counter, got.get("new_counter")),
         Check("due in the period", f"{published.due_in_period:,}", targets.due, got.get("due")),

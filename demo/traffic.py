@@ -54,6 +54,8 @@ class Mix:
     supplement: float = 0.15
     delay: float = 0.1
     rated: float = 0.8
+    paid: float = 0.2  # a fee requested and paid (60% of them online)
+    feedback: float = 0.05  # feedback filed about the dossier (a third filed 15 days back)
     step_pause: tuple[float, float] = (0.5, 3.0)  # seconds between a dossier's steps
 
 
@@ -158,6 +160,8 @@ class Simulator:
             "submission_id": uuid.uuid4().hex, "procedure_code": procedure,
             "agency_code": agency, "channel": channel, "clerk_id": clerk,
             "applicant": applicant(rng), "return_method": channel,
+            "fully_online": online and rng.random() < 0.7,
+            "papers_digitised": rng.random() < 0.8,
         }  # fmt: skip
         if transfers:
             await self._interconnected(filing, transfers)
@@ -174,9 +178,20 @@ class Simulator:
                 ("request-supplement", {"reason": "thiếu giấy tờ"}),
                 ("receive-supplement", {}),
             ]
+        if rng.random() < mix.paid:
+            amount = rng.choice([50_000, 100_000, 200_000])
+            method = "online" if rng.random() < 0.6 else "cash"
+            steps += [
+                ("request-payment", {"amount_vnd": amount, "reason": "lệ phí"}),
+                ("receive-payment", {"amount_vnd": amount, "method": method}),
+            ]
         if rng.random() < mix.delay:
             steps.append(("delay", {"reason": "cần xác minh thêm"}))
-        steps += [("resolve", {"outcome": "approved"}), ("return", {})]
+        electronic = rng.random() < (0.8 if online else 0.4)
+        steps += [
+            ("resolve", {"outcome": "approved", "electronic_result": electronic}),
+            ("return", {}),
+        ]
         for action, body in steps:
             await asyncio.sleep(rng.uniform(*mix.step_pause))
             if action == "delay":
@@ -187,6 +202,40 @@ class Simulator:
             await self._resend_until_delivered(code)
         if rng.random() < mix.rated:
             await self._rate(receipt, "online" if online or postal else "kiosk")
+        if rng.random() < mix.feedback:
+            await self._feedback(code)
+
+    async def _feedback(self, code: str) -> None:
+        """Feedback about the dossier at survey; the agency answers it after a pause. A third
+        is told as filed 15 days back (the demo key may backdate): answered now, it is late,
+        and deadline fired its overdue when it was filed."""
+        rng = self.rng
+        filing = {"submission_id": uuid.uuid4().hex, "dossier_code": code,
+                  "category": rng.choice(["dossier_handling", "conduct", "regulation"]),
+                  "channel": rng.choice(["portal", "hotline", "mailbox"]),
+                  "content": "Đề nghị hướng dẫn rõ hơn về giấy tờ cần nộp."}  # fmt: skip
+        if rng.random() < 1 / 3:
+            back = datetime.now().astimezone() - timedelta(days=15)
+            filing["occurred_at"] = back.isoformat()
+        filed = await self.client.post(f"{self.survey}/v1/feedback", json=filing,
+                                       headers=self.headers)  # fmt: skip
+        if filed.status_code != 201:
+            return
+        self.tally.add("feedback filed")
+        feedback = filed.json()
+        await asyncio.sleep(rng.uniform(*self.mix.step_pause))
+        answered = await self.client.post(
+            f"{self.survey}/v1/feedback/{feedback['feedback_code']}/answer",
+            json={"answer": "Bộ phận một cửa đã tiếp thu và hướng dẫn lại."},
+            headers=self.headers,
+        )  # fmt: skip
+        if answered.status_code == 201:
+            self.tally.add("feedback answered")
+            level = rng.choices(["very_satisfied", "satisfied", "dissatisfied"], [4, 4, 2])[0]
+            await self.client.post(
+                f"{self.survey}/v1/feedback/{feedback['feedback_code']}/rating",
+                json={"feedback_token": feedback["feedback_token"], "level": level},
+            )
 
     async def _interconnected(self, filing: dict[str, Any], transfers: list[str]) -> None:
         """A bundle's life, weeks long, told now with its past times (the demo key may
@@ -300,7 +349,8 @@ async def main(arguments: argparse.Namespace) -> None:
     rng = random.Random(arguments.seed)
     mix = Mix(online=arguments.online, postal=arguments.postal,
               interconnected=arguments.interconnected, supplement=arguments.supplement,
-              delay=arguments.delay)  # fmt: skip
+              delay=arguments.delay, paid=arguments.paid,
+              feedback=arguments.feedback)  # fmt: skip
     partner = PostalPartner(KafkaAccess.from_env(PARTNER), arguments.key,
                             failure_rate=arguments.postal_failures)  # fmt: skip
     started = time.monotonic()
@@ -336,6 +386,13 @@ def parse_arguments() -> argparse.Namespace:
                         "time")  # fmt: skip
     parser.add_argument("--supplement", type=float, default=0.15, help="share asked to supplement")
     parser.add_argument("--delay", type=float, default=0.1, help="share delayed with apology")
+    parser.add_argument("--paid", type=float, default=0.2, help="share asked for a fee")
+    parser.add_argument(
+        "--feedback",
+        type=float,
+        default=0.05,
+        help="share whose applicant files feedback, answered by the agency",
+    )
     parser.add_argument("--postal-failures", type=float, default=0.1,
                         help="share of postal deliveries that fail (sent again)")  # fmt: skip
     parser.add_argument("--key", default=os.environ.get("DEV_API_KEY", "dev-local-key"))

@@ -103,3 +103,46 @@ async def assert_reports_provable(stack: Stack, redis_url: str, period: str) -> 
     assert code == 0, output[-4000:]
     assert " 0 differences" in output
     await assert_rows_balance_and_lists_match(stack, period)
+
+
+async def assert_index_traces(stack: Stack, period: str) -> dict[str, Any]:
+    """The 766 index: five groups per agency; every measured sub-indicator's cells are the
+    named reports' cells, and its points are its maximum times their ratio; every other one
+    has no points (never 0) and says what it would need. Returns the index."""
+    reports = f"{stack.url('reporting')}/v1/reports"
+    async with httpx.AsyncClient(timeout=60) as client:
+        index = (await client.get(f"{reports}/index766", params={"period": period})).json()
+        tables: dict[str, dict[str, dict[str, Any]]] = {}
+
+        async def cell(report: str, group: str, column: str) -> Any:
+            if report not in tables:
+                separator = "&" if "?" in report else "?"
+                body = (await client.get(f"{reports}/{report}{separator}period={period}")).json()
+                rows = [*body["rows"], body["total"] | {"group": "total"}]
+                tables[report] = {row["group"]: row for row in rows}
+            return tables[report].get(group, {}).get(column, 0)
+
+        assert index["agencies"], index
+        for agency in index["agencies"]:
+            groups = agency["groups"]
+            assert [g["code"] for g in groups] == [
+                "publicity", "progress", "online", "satisfaction", "digitisation"
+            ]  # fmt: skip
+            assert sum(g["max_points"] for g in groups) == 100
+            for group in groups:
+                for sub in group["sub_indicators"]:
+                    assert sub["formula"]
+                    assert sub["source"]
+                    if not sub["measured"]:
+                        assert (sub["points"], sub["value"]) == (None, None), sub
+                        assert sub["needs"], sub
+                        continue
+                    for traced in sub["cells"]:
+                        got = await cell(traced["report"], traced["group"], traced["column"])
+                        assert got == traced["value"], (agency["agency"], sub["code"], traced)
+                    assert 0 <= sub["points"] <= sub["max_points"]
+                    assert (
+                        sub["points"] == round(sub["max_points"] * sub["value"], 2)
+                        or abs(sub["points"] - sub["max_points"] * sub["value"]) < 0.01
+                    )
+    return dict(index)

@@ -195,6 +195,7 @@ async def test_the_demo_traffic_flows_through_the_stack(stack: Stack) -> None:
         process = await asyncio.create_subprocess_exec(
             stack.env["PYTHON"], "-m", "demo.traffic", "--rate", "4", "--duration", "12",
             "--key", stack.key, "--postal", "0.3", "--online", "0.3", "--interconnected", "0.3",
+            "--feedback", "0.5", "--paid", "0.5",
             env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         async with asyncio.timeout(240):
@@ -202,7 +203,8 @@ async def test_the_demo_traffic_flows_through_the_stack(stack: Stack) -> None:
         assert process.returncode == 0, output[-3000:]
         last = output.strip().splitlines()[-1]
         for kind in ("received counter", "received online", "received postal", "resolve",
-                     "rated", "received interconnected", "transfer"):  # fmt: skip
+                     "rated", "received interconnected", "transfer", "receive-payment",
+                     "feedback answered"):  # fmt: skip
             assert kind in last, last
 
         async def grown() -> int | None:

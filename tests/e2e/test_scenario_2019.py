@@ -8,7 +8,7 @@ import pytest
 
 from demo.scenario import Scenario, derive_targets, play_and_check, print_checks
 from tests.e2e.conftest import Stack
-from tests.e2e.provable import assert_reports_provable
+from tests.e2e.provable import assert_index_traces, assert_reports_provable
 
 pytestmark = pytest.mark.integration
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "province-2019.toml"
@@ -32,3 +32,22 @@ async def test_the_2019_scenario_reproduces_the_published_table(
     assert by_name["agencies rated"] == 18
     assert by_name["clerks rated"] == 32
     await assert_reports_provable(stack, redis_url, scenario.period)
+    index = await assert_index_traces(stack, scenario.period)
+    assert len(index["agencies"]) == 18
+    fully_online = 0
+    for agency in index["agencies"]:
+        subs = {s["code"]: s for g in agency["groups"] for s in g["sub_indicators"]}
+        assert subs["on_time_handling"]["measured"] is True
+        assert subs["procedure_satisfaction"]["measured"] is True
+        assert subs["fully_online_filing"]["measured"] is True  # every receipt records it
+        fully_online += next(c["value"] for c in subs["fully_online_filing"]["cells"]
+                             if c["column"] == "fully_online")  # fmt: skip
+        for missing in (
+            "procedures_published_on_time",
+            "online_payment",
+            "feedback_on_time",
+            "papers_digitised",
+            "electronic_results",
+        ):  # 2019 published none
+            assert subs[missing]["measured"] is False
+    assert fully_online == scenario.published.fully_online == 510
