@@ -195,6 +195,26 @@ class Reports:
         found = await store.feedback_relevant_to(period.start)
         return [facts for facts in found if agency in (None, facts.agency)]
 
+    async def index766(self, period: Period, agency: str | None = None) -> list[dict[str, Any]]:
+        """The service index of each agency with anything in the period."""
+        dossiers = await self.dossiers(period, agency, None)
+        processing_rows, _ = processing_report(dossiers, period, "agency")
+        rated = satisfaction_report(await self.ratings(period, agency), period, "agency", 0)
+        feedback = await self.feedback(period, agency)
+        feedback_rows, _ = feedback_report(feedback, period)  # the agencies it counts for
+        digital_rows, _ = digital_report(dossiers, period)
+        processing = {row.group: row for row in processing_rows}
+        ratings = {row.group: row for row in rated.rows}
+        digital = {row.group: row for row in digital_rows}
+        counted = {row.agency or "" for row in feedback_rows}
+        indexes = []
+        for code in sorted({*processing, *ratings, *digital, *counted}):
+            _, handled = feedback_report([f for f in feedback if f.agency == code], period)
+            figures = AgencyFigures(code, processing.get(code), ratings.get(code), handled,
+                                    digital.get(code))  # fmt: skip
+            indexes.append(agency_index(figures) | {"agency_name": self.names.name("agency", code)})
+        return indexes
+
     async def surveys(self, period: Period, agency: str | None = None) -> list[SurveyFacts]:
         store = await self.keyspace.current()
         found = await store.surveys_between(period.start, period.end)
@@ -573,9 +593,14 @@ def reports_router(
         on_map = {"tier": tier.value, "map": map_reading.value} | ({"unit": unit} if unit else {})
         steps, held_late = step_report(everyone, chosen), held_late_report(everyone, chosen)
         reports.named("agency", held_late[0])
+        feedback = feedback_report(await reports.feedback(chosen), chosen)
+        for row in feedback[0]:
+            row.agency_name = names.name("agency", row.agency or "")
+            row.category_name = categories.name(row.category or "")
         page = report_page(
-            chosen, group_by, rows, total, grouping, ratings, on_map, steps, held_late
-        )
+            chosen, group_by, rows, total, grouping, ratings, on_map, steps, held_late,
+            feedback, await reports.index766(chosen),
+        )  # fmt: skip
         return HTMLResponse(page)
 
     @router.get("/digital")
@@ -620,24 +645,7 @@ def reports_router(
         computed from; "not measured" (never 0), with what it would need, where the system
         holds no data for it."""
         chosen = _period(None, None, period, regime)
-        dossiers = await reports.dossiers(chosen, agency, None)
-        processing_rows, _ = processing_report(dossiers, chosen, "agency")
-        rated = satisfaction_report(await reports.ratings(chosen, agency), chosen, "agency", 0)
-        feedback = await reports.feedback(chosen, agency)
-        digital_rows, _ = digital_report(dossiers, chosen)
-        processing = {row.group: row for row in processing_rows}
-        ratings = {row.group: row for row in rated.rows}
-        digital = {row.group: row for row in digital_rows}
-        feedback_rows, _ = feedback_report(feedback, chosen)  # the agencies it counts for
-        agencies = sorted(
-            {*processing, *ratings, *digital, *(r.agency or "" for r in feedback_rows)}
-        )
-        indexes = []
-        for code in agencies:
-            _, handled = feedback_report([f for f in feedback if f.agency == code], chosen)
-            figures = AgencyFigures(code, processing.get(code), ratings.get(code), handled,
-                                    digital.get(code))  # fmt: skip
-            indexes.append(agency_index(figures) | {"agency_name": names.name("agency", code)})
+        indexes = await reports.index766(chosen, agency)
         body = {"period": chosen.label, "decision": DECISION, "note": INDEX_NOTE,
                 "agencies": indexes}  # fmt: skip
         lines = [line for index in indexes for line in index_lines(index)]

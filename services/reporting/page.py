@@ -4,9 +4,11 @@ bar chart of on-time rates, as one HTML page with inline SVG (no script, no exte
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from html import escape
+from typing import Any
 from urllib.parse import urlencode
 
 from services.reporting.exports import (
+    FEEDBACK_HEADINGS,
     HELD_LATE_HEADINGS,
     NO_RATE,
     PROCESSING_HEADINGS,
@@ -14,6 +16,7 @@ from services.reporting.exports import (
     SATISFACTION_HEADINGS,
     STEP_HEADINGS,
 )
+from services.reporting.feedback_reports import FEEDBACK_COLUMNS, FeedbackRow
 from services.reporting.periods import Period
 from services.reporting.projections import (
     COUNT_COLUMNS,
@@ -152,6 +155,53 @@ def _steps_sections(
 """
 
 
+def _feedback_section(period: Period, feedback: tuple[list[FeedbackRow], FeedbackRow]) -> str:
+    rows = [*(asdict(row) for row in feedback[0]), asdict(feedback[1])]
+    links = _linker("feedback/items", period, "category", FEEDBACK_COLUMNS)
+    return f"""<h2>Tiếp nhận, xử lý phản ánh, kiến nghị</h2>
+<p>Đúng hạn: trả lời trước hạn tính theo ngày làm việc của từng loại phản ánh.</p>
+{_table(rows, FEEDBACK_HEADINGS, links)}
+"""
+
+
+def _index_section(indexes: list[dict[str, Any]]) -> str:
+    """The 766 index: a line per agency and sub-indicator; not measured says what it needs."""
+    head = "".join(
+        f"<th>{escape(text)}</th>"
+        for text in (
+            "Cơ quan",
+            "Nhóm",
+            "Chỉ số thành phần",
+            "Điểm tối đa",
+            "Tỷ lệ",
+            "Điểm",
+            "Ghi chú",
+        )
+    )
+    lines = []
+    for index in indexes:
+        for group in index["groups"]:
+            for sub in group["sub_indicators"]:
+                measured = sub["measured"]
+                rate = _cell(sub["value"], "rate") if measured else "chưa đo được"
+                points = f"{sub['points']:g}" if measured else "—"
+                note = sub["formula"] if measured else f"cần: {sub['needs']}"
+                cells = (index["agency"], group["name"], sub["name"], f"{sub['max_points']:g}",
+                         rate, points, note)  # fmt: skip
+                lines.append(
+                    "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>"
+                )
+        lines.append(
+            f'<tr class="total"><td>{escape(index["agency"])}</td><td colspan="4">Tổng điểm đo '
+            f"được (chưa đo được: {index['not_measured_points']:g} điểm)</td>"
+            f"<td>{index['points']:g}</td><td></td></tr>"
+        )
+    return f"""<h2>Bộ chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)</h2>
+<p>Điểm = điểm tối đa × tỷ lệ; chỉ số chưa có dữ liệu ghi "chưa đo được", không tính 0 điểm.</p>
+<table><thead><tr>{head}</tr></thead><tbody>{"".join(lines)}</tbody></table>
+"""
+
+
 def report_page(
     period: Period,
     grouping: str,
@@ -162,6 +212,8 @@ def report_page(
     on_map: Mapping[str, str] | None = None,
     steps: tuple[list[StepRow], StepRow] | None = None,
     held_late: tuple[list[HeldLateRow], HeldLateRow] | None = None,
+    feedback: tuple[list[FeedbackRow], FeedbackRow] | None = None,
+    indexes: list[dict[str, Any]] | None = None,
 ) -> str:
     title = f"Báo cáo kết quả giải quyết thủ tục hành chính: {period.label}"
     processing = [*(asdict(row) for row in rows), asdict(total)]
@@ -181,6 +233,8 @@ def report_page(
 <h2>Mức độ hài lòng (tối thiểu {satisfaction.minimum_for_ranking} đánh giá để xếp hạng)</h2>
 {_table(rated, SATISFACTION_HEADINGS, rating_links)}
 {_steps_sections(period, steps, held_late) if steps and held_late else ""}
+{_feedback_section(period, feedback) if feedback else ""}
+{_index_section(indexes) if indexes else ""}
 <p>Tổng: {total.received_total} hồ sơ tiếp nhận, {total.resolved_total} đã giải quyết.</p>
 </body></html>
 """

@@ -14,7 +14,12 @@ from redis.asyncio import Redis
 from shared.business_calendar import VIETNAM
 from shared.topics import DEADLINE_EVENTS, FEEDBACK_DEADLINES
 from tests.e2e.conftest import Stack
-from tests.e2e.provable import assert_reports_provable, balances, run_audit
+from tests.e2e.provable import (
+    assert_index_traces,
+    assert_reports_provable,
+    balances,
+    run_audit,
+)
 from tests.integration.intake_fixtures import receipt
 from tests.integration.kafka_probe import TopicTail
 from tests.waiting import wait_for
@@ -529,3 +534,12 @@ async def test_a_complaint_answered_late_is_overdue_once_counted_late_and_listed
         headers={"Feedback-Token": late["feedback_token"]},
     )
     assert looked_up.json()["answer"] == "Đã chuyển bộ phận chuyên môn xử lý."
+    index = await assert_index_traces(desk.stack, month)
+    [mine] = [agency for agency in index["agencies"] if agency["agency"] == AGENCY]
+    subs = {s["code"]: s for g in mine["groups"] for s in g["sub_indicators"]}
+    assert (subs["feedback_on_time"]["measured"], subs["feedback_on_time"]["points"]) == (True, 0)
+    assert [c["value"] for c in subs["feedback_on_time"]["cells"]] == [0, 1]  # on time, answered
+    assert subs["feedback_satisfaction"]["value"] == 0.0  # rated dissatisfied
+    page = (await desk.client.get(f"{reports}/page", params={"period": month})).text
+    assert "Tiếp nhận, xử lý phản ánh, kiến nghị" in page
+    assert "Quyết định 766/QĐ-TTg" in page
