@@ -122,7 +122,7 @@ def payment_requested(code: str, at: datetime) -> de.PaymentRequested:
 def payment_received(code: str, at: datetime) -> de.PaymentReceived:
     return de.PaymentReceived(
         **_envelope(f"{code}/payment-received/{at.isoformat()}", at),
-        body=de.Body(dossier_code=code, agency_code=AGENCY),
+        body=de.PaymentReceivedBody(dossier_code=code, agency_code=AGENCY),
     )
 
 
