@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
+from services.reporting.audit_extra import FeedbackHistory, digital_cells, feedback_cells
 from services.reporting.audit_fold import (
     AuditHistory,
     ByUnit,
@@ -37,6 +38,8 @@ from services.reporting.audit_fold import (
     satisfaction_cells,
     step_cells,
 )
+from services.reporting.digital_reports import DIGITAL_COLUMNS
+from services.reporting.feedback_reports import FEEDBACK_COLUMNS
 from services.reporting.periods import Period, period_from
 from services.reporting.rebuild import PARSERS, TOPICS
 from services.reporting.settings import ReportingSettings
@@ -87,12 +90,13 @@ class AuditResult:
 
 
 class EventReader:
-    """Reads the three event topics from a start instant, fetch after fetch."""
+    """Reads the event topics from a start instant, fetch after fetch."""
 
     def __init__(self, access: KafkaAccess, since: datetime | None) -> None:
         self.consumer = AIOKafkaConsumer(**access.client_options(), enable_auto_commit=False)
         self.since = since
         self.history = AuditHistory()
+        self.feedback = FeedbackHistory()
         self.events = 0
         self.partitions: list[TopicPartition] = []
 
@@ -128,6 +132,7 @@ class EventReader:
         except ValidationError:
             return  # dead-lettered by the service too: in neither figure
         self.history.add(event)
+        self.feedback.add(event)
         self.events += 1
 
     async def stop(self) -> None:
@@ -227,6 +232,7 @@ async def compare_with_service(
     *,
     by_clerk: bool = True,
     by_unit: tuple[ByUnit, ...] = (),
+    feedback: FeedbackHistory | None = None,
 ) -> tuple[int, list[Difference]]:
     """Every table the service publishes; by clerk only with a key of the reports scope."""
     reasons = tuple(f"reason:{c.code}" for c in ReasonCategories.from_file().categories)
@@ -244,12 +250,19 @@ async def compare_with_service(
         ours = processing_cells(history, period.start, period.end, grouping)
         counted, found = compare("processing", label, answer.json(), ours, PROCESSING_COLUMNS)
         cells, differences = cells + counted, differences + found
-    for route, label, ours, columns in (
+    tables = [
         ("/v1/reports/steps", "procedure/step/agency",
          step_cells(history, period.start, period.end), STEP_COLUMNS),
         ("/v1/reports/late-held-by", "agency",
          held_late_cells(history, period.start, period.end), HELD_LATE_COLUMNS),
-    ):  # fmt: skip
+        ("/v1/reports/digital", "agency",
+         digital_cells(history, period.start, period.end), DIGITAL_COLUMNS),
+    ]  # fmt: skip
+    if feedback is not None:
+        tables.append(("/v1/reports/feedback", "agency/category",
+                       feedback_cells(feedback, period.start, period.end),
+                       FEEDBACK_COLUMNS))  # fmt: skip
+    for route, label, ours, columns in tables:
         answer = await client.get(route, params=span)
         answer.raise_for_status()
         counted, found = compare(route.rsplit("/", 1)[-1], label, answer.json(), ours, columns)
@@ -284,7 +297,12 @@ async def run_audit(
             for _ in range(attempts):
                 await wait_for_group(access, group, ends, wait_seconds)
                 result.cells, result.differences = await compare_with_service(
-                    client, reader.history, period, by_clerk=key is not None, by_unit=by_unit
+                    client,
+                    reader.history,
+                    period,
+                    by_clerk=key is not None,
+                    by_unit=by_unit,
+                    feedback=reader.feedback,
                 )
                 grown = await reader.read_to_end()
                 if not result.differences or grown == ends:

@@ -24,18 +24,27 @@ from shared.clock import SystemClock
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.envelope import Event
+from shared.events.feedback import FEEDBACK_DEADLINE_EVENT, FEEDBACK_EVENT
 from shared.events.survey import SURVEY_EVENT
 from shared.history import partitions_of
 from shared.log_setup import configure_logging
 from shared.redis_factory import build_redis
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
+from shared.topics import (
+    DEADLINE_EVENTS,
+    DOSSIER_EVENTS,
+    FEEDBACK_DEADLINES,
+    FEEDBACK_EVENTS,
+    SURVEY_EVENTS,
+)
 
 log = logging.getLogger(__name__)
-TOPICS = (DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
+TOPICS = (DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS, FEEDBACK_EVENTS, FEEDBACK_DEADLINES)
 PARSERS: dict[str, TypeAdapter[Any]] = {
     DOSSIER_EVENTS: DOSSIER_EVENT,
     DEADLINE_EVENTS: DEADLINE_EVENT,
     SURVEY_EVENTS: SURVEY_EVENT,
+    FEEDBACK_EVENTS: FEEDBACK_EVENT,
+    FEEDBACK_DEADLINES: FEEDBACK_DEADLINE_EVENT,
 }
 
 

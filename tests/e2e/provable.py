@@ -100,7 +100,14 @@ async def assert_reports_provable(stack: Stack, redis_url: str, period: str) -> 
     table and the lists read next are of the same, settled projection (read while events
     still arrive, a count and its list can be taken a moment apart and differ)."""
     code, output = await run_audit(stack, redis_url, period)
-    assert code == 0, output[-4000:]
+    if code != 0:  # the service's own view of its consumers, for the failure's message
+        async with httpx.AsyncClient(timeout=30) as client:
+            metrics = (await client.get(f"{stack.url('reporting')}/metrics")).text
+            health = (await client.get(f"{stack.url('reporting')}/health")).text
+        seen = [line for line in metrics.splitlines()
+                if line.startswith(("kafka_consumer_lag", "delivery_"))]  # fmt: skip
+        output += "\nreporting health: " + health + "\n" + "\n".join(seen[-60:])
+    assert code == 0, output[-8000:]
     assert " 0 differences" in output
     await assert_rows_balance_and_lists_match(stack, period)
 

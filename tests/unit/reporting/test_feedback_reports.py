@@ -6,6 +6,7 @@ from datetime import datetime
 
 from services.deadline.feedback_tracking import decide_feedback, feedback_timers, fire_feedback
 from services.deadline.tracking import TimerKind, Windows
+from services.reporting.audit_extra import feedback_cells, fold_feedback_history
 from services.reporting.dossier_facts import fold_feedback, update_of
 from services.reporting.feedback_reports import FEEDBACK_COLUMNS, feedback_in, feedback_report
 from services.reporting.periods import period_from
@@ -17,6 +18,7 @@ from shared.events.feedback import (
     FeedbackAnsweredBody,
     FeedbackAnswerRated,
     FeedbackAnswerRatedBody,
+    FeedbackClassified,
     FeedbackReceived,
     FeedbackReceivedBody,
 )
@@ -123,3 +125,21 @@ def test_no_dossier_fact_is_made_of_feedback() -> None:
 
     dossiers, ratings = fold_facts(EVENTS)
     assert (dossiers, ratings) == ([], [])
+
+
+def test_the_audit_reads_the_same_table_and_judges_each_answer_itself() -> None:
+    rows, total = feedback_report(fold_feedback(EVENTS), MARCH)
+    audited = feedback_cells(fold_feedback_history(EVENTS), MARCH.start, MARCH.end)
+    for row in [*rows, total]:
+        for column in FEEDBACK_COLUMNS:
+            assert audited[row.group][column] == getattr(row, column), (row.group, column)
+    # deadline's verdict on B forged to "on time": the read model follows it, the audit not
+    forged = [
+        event.model_copy(update={"body": event.body.model_copy(update={"on_time": True})})
+        if isinstance(event, FeedbackClassified) and event.body.feedback_code.endswith("B")
+        else event
+        for event in EVENTS
+    ]
+    _, believed = feedback_report(fold_feedback(forged), MARCH)
+    audit = feedback_cells(fold_feedback_history(forged), MARCH.start, MARCH.end)
+    assert (believed.answered_late, audit["total"]["answered_late"]) == (0, 1)
