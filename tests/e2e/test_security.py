@@ -23,6 +23,8 @@ from shared.api_keys import hash_key
 from shared.topics import (
     DEADLINE_EVENTS,
     DOSSIER_EVENTS,
+    FEEDBACK_DEADLINES,
+    FEEDBACK_EVENTS,
     INTAKE_ANSWERS,
     INTAKE_APPLICANTS,
     INTAKE_DOSSIERS,
@@ -126,6 +128,13 @@ HTTP_TABLE: list[tuple[str, str, int]] = [
     ("desk-a", "read a procedure's recorded changes", 403),
     ("admin", "read a procedure's recorded changes", 200),
     ("desk-b", "fetch the receipt of desk A's submission", 404),
+    ("anonymous", "file feedback about agency A", 201),
+    ("anonymous", "file feedback back-dated to 2019", 422),
+    ("anonymous", "answer feedback to agency A", 401),
+    ("desk-b", "answer feedback to agency A", 403),
+    ("desk-a", "answer feedback to agency A", 201),
+    ("anonymous", "read a feedback's answer with another feedback's token", 403),
+    ("anonymous", "rate a feedback's answer with its token", 201),
 ]
 
 
@@ -179,9 +188,40 @@ async def http_action(desk: Desk, caller: str, action: str) -> httpx.Response:
             mine = await get(f"{intake}/v1/submissions/sec-receipt", headers=key_of("desk-a"))
             assert mine.json()["rating_token"] == answer.json()["rating_token"]
             return await get(f"{intake}/v1/submissions/sec-receipt", headers=headers)
+        case "file feedback about agency A" | "file feedback back-dated to 2019":
+            dated = BACKDATED if "2019" in action else {}
+            return await post(f"{survey}/v1/feedback", headers=headers, json=feedback(**dated))
+        case "answer feedback to agency A":
+            filed = await feedback_filed(desk)
+            return await post(f"{survey}/v1/feedback/{filed['feedback_code']}/answer",
+                              json={"answer": "Đã xử lý"}, headers=headers)  # fmt: skip
+        case "read a feedback's answer with another feedback's token":
+            first, other = await feedback_filed(desk), await feedback_filed(desk)
+            return await get(f"{survey}/v1/feedback/{first['feedback_code']}",
+                             headers={"Feedback-Token": other["feedback_token"]})  # fmt: skip
+        case "rate a feedback's answer with its token":
+            filed = await feedback_filed(desk)
+            url = f"{survey}/v1/feedback/{filed['feedback_code']}"
+            answered = await post(f"{url}/answer", json={"answer": "Đã xử lý"},
+                                  headers=key_of("desk-a"))  # fmt: skip
+            assert answered.status_code == 201, answered.text
+            return await post(f"{survey}/v1/feedback/{filed['feedback_code']}/rating",
+                              json={"feedback_token": filed["feedback_token"],
+                                    "level": "satisfied"})  # fmt: skip
         case _:
             raise AssertionError(f"no such action: {action}")
     return await post(f"{survey}/v1/ratings", json=body, headers=headers)
+
+
+def feedback(**fields: Any) -> dict[str, Any]:
+    return {"submission_id": uuid.uuid4().hex, "category": "conduct", "agency_code": A,
+            "content": "Cán bộ hướng dẫn chưa rõ"} | fields  # fmt: skip
+
+
+async def feedback_filed(desk: Desk) -> dict[str, Any]:
+    filed = await desk.client.post(f"{desk.stack.url('survey')}/v1/feedback", json=feedback())
+    assert filed.status_code == 201, filed.text
+    return dict(filed.json())
 
 
 @pytest.mark.parametrize(("caller", "action", "expected"), HTTP_TABLE)
@@ -250,6 +290,12 @@ KAFKA_TABLE: list[tuple[str, str, str, str]] = [
     ("operator", "read", INTAKE_ANSWERS, "denied"),
     ("reporting", "read", INTAKE_DOSSIERS, "denied"),
     ("portal", "read", INTAKE_APPLICANTS, "denied"),
+    # feedback: survey writes its events, deadline its deadlines; nobody else
+    ("survey", "write", FEEDBACK_EVENTS, "allowed"),
+    ("deadline", "read", FEEDBACK_EVENTS, "allowed"),
+    ("deadline", "write", FEEDBACK_DEADLINES, "allowed"),
+    ("reporting", "write", FEEDBACK_DEADLINES, "denied"),
+    ("portal", "write", FEEDBACK_EVENTS, "denied"),
 ]
 
 
