@@ -19,7 +19,13 @@ from shared.api_keys import hash_key
 from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
 from shared.events.dossier import DossierEvent
-from shared.topics import DOSSIER_EVENTS, SURVEY_EVENTS, SURVEY_SUBMISSIONS, dead_letter_topic
+from shared.topics import (
+    DOSSIER_EVENTS,
+    FEEDBACK_EVENTS,
+    SURVEY_EVENTS,
+    SURVEY_SUBMISSIONS,
+    dead_letter_topic,
+)
 from tests import dossier_events as ev
 from tests.integration.kafka_probe import TopicTail, start_group_at_end
 from tests.integration.running_service import running
@@ -29,6 +35,7 @@ from tests.waiting import wait_for
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
 COUNTER = "counter-frontend-key"
+DESK = "desk-frontend-key"
 
 
 @dataclass
@@ -78,9 +85,12 @@ async def survey(
 ) -> AsyncIterator[Survey]:
     keys = tmp_path / "api_keys.toml"
     keys.write_text(f'[[client]]\nid = "counter"\nkey_sha256 = "{hash_key(COUNTER)}"\n'
-                    'scopes = ["rating"]\nagencies = ["*"]\n')  # fmt: skip
+                    'scopes = ["rating"]\nagencies = ["*"]\n'
+                    f'[[client]]\nid = "desk"\nkey_sha256 = "{hash_key(DESK)}"\n'
+                    'scopes = ["frontend"]\nagencies = ["UBND.Q1"]\n')  # fmt: skip
     group = f"survey-test-{unique}"
-    await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, SURVEY_SUBMISSIONS)
+    await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, SURVEY_SUBMISSIONS,
+                             FEEDBACK_EVENTS)  # fmt: skip
     clock = ManualClock(NOW)
     settings = SurveySettings.model_validate(
         {
@@ -254,3 +264,45 @@ async def test_periodic_survey_for_an_agency_and_period(survey: Survey) -> None:
     missing = await survey.client.post("/v1/surveys", json=body | {"submission_id": "s2",
                                        "agency_code": None})  # fmt: skip
     assert missing.status_code == 422
+
+
+async def test_feedback_filed_on_kafka_is_published_answered_and_an_unknown_dossier_dead_lettered(
+    kafka_topics: str, survey: Survey
+) -> None:
+    code, unknown = survey.code(40), survey.code(41)
+    await file(survey, ev.received(code, NOW - timedelta(days=1)))
+    filing = {"type": "SubmitFeedback", "category": "dossier_handling", "dossier_code": code,
+              "channel": "hotline", "content": "Gọi 0912345678 không ai nghe"}  # fmt: skip
+    async with (
+        TopicTail(kafka_topics, FEEDBACK_EVENTS) as published,
+        TopicTail(kafka_topics, dead_letter_topic(SURVEY_SUBMISSIONS)) as letters,
+    ):
+        await publish(kafka_topics, SURVEY_SUBMISSIONS, code,
+                      json.dumps(filing | {"submission_id": f"fb-{code}"}).encode())  # fmt: skip
+        stray = filing | {"submission_id": f"fb-{unknown}", "dossier_code": unknown}
+        await publish(kafka_topics, SURVEY_SUBMISSIONS, unknown, json.dumps(stray).encode())
+
+        async def received() -> dict[str, Any] | None:
+            await published.poll()
+            found = [json.loads(r.value) for r in published.records]
+            mine = [e for e in found if e["body"].get("dossier_code") == code]
+            return mine[0] if mine else None
+
+        event = await wait_for(received, within=30, what="FeedbackReceived on feedback.events.v1")
+        assert (event["type"], event["body"]["agency_code"]) == ("FeedbackReceived", "UBND.Q1")
+        assert "0912345678" not in event["body"]["content"]
+        feedback = event["body"]["feedback_code"]
+        answered = await survey.client.post(f"/v1/feedback/{feedback}/answer",
+                                            json={"answer": "Đã xử lý"},
+                                            headers={"X-API-Key": DESK})  # fmt: skip
+        assert answered.status_code == 201, answered.text
+
+        async def dead_lettered() -> list[Any] | None:
+            await letters.poll()
+            return letters.values_for(unknown) or None
+
+        [letter] = await wait_for(dead_lettered, within=30, what="the unknown dossier's letter")
+        reasons = [dict(r.headers).get("x-dlq-reason", b"").decode() for r in letters.records
+                   if r.key == unknown.encode()]  # fmt: skip
+        assert any(f"no dossier {unknown} is known" in reason for reason in reasons), reasons
+        assert letter["type"] == "SubmitFeedback"
