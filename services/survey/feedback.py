@@ -84,21 +84,22 @@ class FeedbackDesk:
 
     async def answer(self, code: str, request: AnswerFeedback, caller: Client) -> str:
         """One answer per feedback; sending it again returns the answer recorded."""
-        replay = await self.store.replay(f"feedback-answer:{code}")
+        state = await self._state(code)
+        caller.require_agency(state.agency_code)  # before anything, even a replay
+        replay = await self.store.step_replay(code, "answer")
         if replay is not None:
             return replay
-        state = await self._state(code)
         event = answer_feedback(state, request, caller, self.clock.now())
-        return await self._commit(f"feedback-answer:{code}", state, event)
+        return await self._commit("answer", state, event)
 
     async def rate(self, code: str, request: RateFeedbackAnswer) -> str:
         state = await self._state(code)
         check_token(state, request.feedback_token)
-        replay = await self.store.replay(f"feedback-rating:{code}")
+        replay = await self.store.step_replay(code, "rating")
         if replay is not None:
             return replay  # the rating recorded
         event = rate_answer(state, request, self.clock.now())
-        return await self._commit(f"feedback-rating:{code}", state, event)
+        return await self._commit("rating", state, event)
 
     async def lookup(self, code: str, token: str) -> FeedbackState:
         """The feedback as its filer sees it: only with its token."""
@@ -121,12 +122,12 @@ class FeedbackDesk:
             raise UnknownFeedbackError(f"no feedback {code} is known")
         return state
 
-    async def _commit(self, submission: str, state: FeedbackState, event: FeedbackEvent) -> str:
+    async def _commit(self, step: str, state: FeedbackState, event: FeedbackEvent) -> str:
         after = fold_feedback(state, event)
         assert after is not None
         try:
-            committed = await self.store.commit_feedback(
-                submission_id=submission,
+            committed = await self.store.commit_feedback_step(
+                step=step,
                 expected=state,
                 state=after,
                 result=event.model_dump_json(),

@@ -116,6 +116,13 @@ class SurveyStore(Protocol):
         result: str, entry: OutboxEntry,
     ) -> Committed: ...  # fmt: skip
 
+    async def step_replay(self, code: str, step: str) -> str | None: ...
+
+    async def commit_feedback_step(
+        self, *, step: str, expected: FeedbackState, state: FeedbackState, result: str,
+        entry: OutboxEntry,
+    ) -> Committed: ...  # fmt: skip
+
     async def save_feedback(self, expected: FeedbackState | None, state: FeedbackState) -> bool: ...
 
 
@@ -224,6 +231,25 @@ class RedisSurveyStore:
         args = [expected.stage.value if expected else "", state.model_dump_json()]
         return await self._commit_feedback(commit, [self.feedback_key(state.code)], args)
 
+    def feedback_step_key(self, code: str, step: str) -> str:
+        """The answer to a feedback's step (its answer, its rating): a key no client's
+        submission id can name, so nobody can pre-empt an agency's answer."""
+        return f"{self.prefix}:feedback-step:{code}:{step}"
+
+    async def step_replay(self, code: str, step: str) -> str | None:
+        raw = await self.redis.get(self.feedback_step_key(code, step))
+        return None if raw is None else str(raw)
+
+    async def commit_feedback_step(
+        self, *, step: str, expected: FeedbackState, state: FeedbackState, result: str,
+        entry: OutboxEntry,
+    ) -> Committed:  # fmt: skip
+        """Raises ConflictError if the feedback is no longer at `expected`'s stage."""
+        answer_key = self.feedback_step_key(state.code, step)
+        commit = Commit(answer_key, state.code, result, [entry])  # kept with the feedback
+        args = [expected.stage.value, state.model_dump_json()]
+        return await self._commit_feedback(commit, [self.feedback_key(state.code)], args)
+
     async def save_feedback(self, expected: FeedbackState | None, state: FeedbackState) -> bool:
         """The state folded from a feedback event, if the stored one is still `expected`."""
         args = [expected.stage.value if expected else "", state.model_dump_json()]
@@ -242,6 +268,7 @@ class InMemorySurveyStore:
         self.answers: dict[str, str] = {}
         self.comments: dict[str, str] = {}
         self.feedbacks: dict[str, FeedbackState] = {}
+        self.step_answers: dict[str, str] = {}  # apart from clients' submissions
 
     async def remember(self, facts: DossierFacts) -> None:
         self.dossiers[facts.code] = facts
@@ -314,6 +341,21 @@ class InMemorySurveyStore:
 
         commit = Commit(submission_id, state.code, result, [entry])
         return await commit_in_memory(self.answers, self.outbox, commit, body)
+
+    async def step_replay(self, code: str, step: str) -> str | None:
+        return self.step_answers.get(f"{code}:{step}")
+
+    async def commit_feedback_step(
+        self, *, step: str, expected: FeedbackState, state: FeedbackState, result: str,
+        entry: OutboxEntry,
+    ) -> Committed:  # fmt: skip
+        async def body() -> str | None:
+            if not await self.save_feedback(expected, state):
+                return "the feedback changed meanwhile"
+            return None
+
+        commit = Commit(f"{state.code}:{step}", state.code, result, [entry])
+        return await commit_in_memory(self.step_answers, self.outbox, commit, body)
 
     async def save_feedback(self, expected: FeedbackState | None, state: FeedbackState) -> bool:
         current = self.feedbacks.get(state.code)

@@ -160,6 +160,16 @@ async def test_a_feedback_moves_one_stage_at_a_time_against_what_was_read(
         await store.commit_feedback(submission_id="f2", expected=None, state=filed,
                                     result="{}", entry=entry("e2"))  # fmt: skip
     assert not await store.save_feedback(None, answered)  # read as absent: refused
-    assert await store.save_feedback(filed, answered)
+    step = await store.commit_feedback_step(step="answer", expected=filed, state=answered,
+                                            result='{"answer": 1}', entry=entry("e3"))  # fmt: skip
+    assert (step.replayed, await store.step_replay(filed.code, "answer")) == (
+        False,
+        '{"answer": 1}',
+    )
+    assert await store.replay(f"{filed.code}:answer") is None  # apart from clients' submissions
+    again = await store.commit_feedback_step(step="answer", expected=filed, state=answered,
+                                             result='{"answer": 2}', entry=entry("e3"))  # fmt: skip
+    assert (again.replayed, again.answer) == (True, '{"answer": 1}')
     assert await store.feedback(filed.code) == answered
+    assert not await store.save_feedback(filed, answered)  # no longer at the stage read
     assert await store.feedback("PA-260302-0000000000") is None

@@ -146,3 +146,17 @@ async def test_the_events_fold_back_into_the_same_state_on_an_empty_store() -> N
     assert await rebuilt.feedback(code) == await store.feedback(code)
     looked_up = await rebuilt_service.lookup(code, filed["feedback_token"])
     assert looked_up.answer == "Đã xử lý"
+
+
+async def test_no_client_submission_can_pre_empt_the_agencys_answer() -> None:
+    service, store, _ = desk()
+    filed = json.loads(await service.file(filing(), None))
+    code = filed["feedback_code"]
+    # someone files a survey or a rating under the submission id an answer might use
+    store.answers[f"feedback-answer:{code}"] = '{"forged": true}'
+    store.answers[f"{code}:answer"] = '{"forged": true}'
+    with pytest.raises(AccessDeniedError):  # an outsider gets no replay of the answer either
+        await service.answer(code, AnswerFeedback(answer="?"), ELSEWHERE)
+    answered = json.loads(await service.answer(code, AnswerFeedback(answer="Đã xử lý"), DESK))
+    assert answered["type"] == "FeedbackAnswered"
+    assert answered["body"]["answer"] == "Đã xử lý"
