@@ -195,9 +195,13 @@ class Reports:
         found = await store.feedback_relevant_to(period.start)
         return [facts for facts in found if agency in (None, facts.agency)]
 
-    async def index766(self, period: Period, agency: str | None = None) -> list[dict[str, Any]]:
-        """The service index of each agency with anything in the period."""
-        dossiers = await self.dossiers(period, agency, None)
+    async def index766(
+        self, period: Period, agency: str | None = None,
+        read: list[DossierFacts] | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """The service index of each agency with anything in the period (`read`: the period's
+        dossiers of every agency, when the caller has them already)."""
+        dossiers = await self.dossiers(period, agency, None) if read is None else read
         processing_rows, _ = processing_report(dossiers, period, "agency")
         rated = satisfaction_report(await self.ratings(period, agency), period, "agency", 0)
         feedback = await self.feedback(period, agency)
@@ -599,7 +603,7 @@ def reports_router(
             row.category_name = categories.name(row.category or "")
         page = report_page(
             chosen, group_by, rows, total, grouping, ratings, on_map, steps, held_late,
-            feedback, await reports.index766(chosen),
+            feedback, await reports.index766(chosen, read=everyone),
         )  # fmt: skip
         return HTMLResponse(page)
 
