@@ -32,7 +32,7 @@ def build_broker(
         enable_idempotence=True,
         logger=logging.getLogger(f"{client_id}.broker"),
         log_level=logging.DEBUG,
-        graceful_timeout=15.0,
+        graceful_timeout=3.0,  # handlers in flight at a stop (STOP_WITHIN_SECONDS bounds all)
     )
     broker.add_middleware(DeliveryPolicy(publisher, consumer_group, metrics, committer=committer))
     return broker

@@ -41,6 +41,7 @@ from shared.reference_follower import ReferenceNotCurrentError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _CURRENT_MESSAGE: ContextVar[StreamMessage[Any] | None] = ContextVar("message", default=None)
+_CURRENT_POLICY: ContextVar["DeliveryPolicy | None"] = ContextVar("policy", default=None)
 
 
 def current_message() -> StreamMessage[Any]:
@@ -51,6 +52,14 @@ def current_message() -> StreamMessage[Any]:
     if message is None:
         raise RuntimeError("no message is being handled")
     return message
+
+
+def current_policy() -> "DeliveryPolicy":
+    """The delivery rules of the subscriber whose handler is running."""
+    policy = _CURRENT_POLICY.get()
+    if policy is None:
+        raise RuntimeError("no message is being handled")
+    return policy
 
 
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
@@ -173,11 +182,13 @@ class DeliveryMiddleware(BaseMiddleware):
         self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
         token = _CURRENT_MESSAGE.set(msg)
+        policy_token = _CURRENT_POLICY.set(self.policy)
         try:
             if isinstance(msg.raw_message, tuple):
                 return await self._consume_batch(call_next, msg)
             return await self._consume_one(call_next, msg)
         finally:
+            _CURRENT_POLICY.reset(policy_token)
             _CURRENT_MESSAGE.reset(token)
 
     async def _consume_one(

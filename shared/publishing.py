@@ -93,6 +93,9 @@ class EventPublisher(Protocol):
     async def publish_raw_many(self, records: Sequence[RawRecord]) -> None: ...
 
 
+OWN_BATCH_FROM = 64  # events in one call from which they get producer batches of their own
+
+
 class KafkaEventPublisher:
     def __init__(self, access: KafkaAccess, client_id: str, request_timeout_ms: int = 40_000):
         self.access = access
@@ -136,13 +139,23 @@ class KafkaEventPublisher:
     async def enqueue_many(
         self, topic: str, keyed_events: Sequence[tuple[str, BaseModel]]
     ) -> "asyncio.Future[Any]":
-        """Hand every event to the producer, one batch per partition (keys hashed as Kafka's
-        default partitioner does, order kept per key); return a future of all their
-        acknowledgements. Events enqueued by an earlier call are ordered before this call's."""
-        if not keyed_events:
-            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            done.set_result([])
-            return done
+        """Hand every event to the producer; return a future of all their acknowledgements.
+        Events enqueued by an earlier call are ordered before this call's; order is kept per
+        key. A few events join the producer's open batches (shared with every concurrent
+        caller: a batch of dossiers handled at once); many (a sweep's burst) are built into
+        batches of their own, one per partition (keys hashed as Kafka's default partitioner
+        does), which saves the per-record append. (A batch of its own waits for the
+        partition's previous batch to be sent, so many small ones would queue behind each
+        other, one produce request each.)"""
+        if len(keyed_events) < OWN_BATCH_FROM:
+            sent = [
+                await self.producer.send(
+                    topic, event.model_dump_json().encode(), key=key.encode(),
+                    headers=JSON_HEADERS,
+                )
+                for key, event in keyed_events
+            ]  # fmt: skip
+            return asyncio.gather(*sent)
         partitions = sorted(await self.producer.partitions_for(topic))
         batches: dict[int, Any] = {}
         pending: list[asyncio.Future[Any]] = []

@@ -3,6 +3,8 @@
 
 import asyncio
 import logging
+import os
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -48,6 +50,8 @@ class ServiceRuntime:
     committer: OffsetCommitter = field(default_factory=OffsetCommitter)
     # false while the service's state is being rebuilt (its requests answer 503 meanwhile)
     ready: Callable[[], Awaitable[bool]] | None = None
+    # a stop taking longer ends the process (`exit_if_not_stopped_within`); None: never
+    stop_within_seconds: float | None = None
     state: Any = None  # the service's own layer (e.g. the deadline tracker), for tests and ops
 
 
@@ -128,6 +132,31 @@ async def _stop(tasks: Sequence[asyncio.Task[None]], attempts: int = 10) -> None
         log.warning("background tasks still running at shutdown", extra={"tasks": len(running)})
 
 
+def exit_if_not_stopped_within(seconds: float | None, service: str) -> threading.Timer:
+    """A timer, on its own thread (the event loop may be the one stuck), that ends the process
+    if the stop has not finished in `seconds` (None: a timer that never fires); cancel it
+    once stopped.
+
+    A clean stop commits the handled offsets and leaves the consumer group (so the partitions
+    move at once); with Kafka or Redis unreachable or frozen those calls wait on their own
+    timeouts, up to minutes. Past `seconds` the process exits anyway, and nothing is lost:
+    every handler stores its effect before its offset is committed, and what was handled but
+    not committed is read again and found applied (idempotent handlers)."""
+
+    def give_up() -> None:
+        log.error(
+            "stop did not finish in time; exiting now (unhandled messages are read again)",
+            extra={"service": service, "seconds": seconds},
+        )
+        logging.shutdown()
+        os._exit(3)
+
+    timer = threading.Timer(seconds if seconds is not None else float("inf"), give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 class ConsumerLag:
     """Records behind the end of each assigned partition, per topic and partition."""
 
@@ -173,6 +202,7 @@ def build_http_app(
         try:
             yield
         finally:
+            watchdog = exit_if_not_stopped_within(runtime.stop_within_seconds, runtime.name)
             await _stop(tasks)
             await runtime.committer.flush_all()
             await runtime.broker.stop()
@@ -180,6 +210,7 @@ def build_http_app(
                 await hook()
             await runtime.publisher.stop()
             await runtime.redis.aclose()
+            watchdog.cancel()
             log.info("service stopped", extra={"service": runtime.name})
 
     app = FastAPI(title=f"{runtime.name} service", description=description, lifespan=lifespan)
@@ -232,6 +263,7 @@ def wire_service(
         registry,
         publisher,
         committer=committer,
+        stop_within_seconds=settings.stop_within_seconds,
     )
     runtime.before_scrape.append(ConsumerLag(runtime).refresh)
     routers = assemble(runtime)

@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     idempotency_window_days: float = Field(7, gt=0, alias="IDEMPOTENCY_WINDOW_DAYS")
     # A publish not acknowledged by Kafka within twice this fails (and its request with it).
     kafka_request_timeout_ms: int = Field(8000, ge=1000, alias="KAFKA_REQUEST_TIMEOUT_MS")
+    # A stop (SIGTERM) taking longer ends the process anyway (shared/service_app.py); unset,
+    # never. `python -m services.<name>` sets 6 unless given; apps run in-process do not.
+    stop_within_seconds: float | None = Field(None, gt=0, alias="STOP_WITHIN_SECONDS")
 
     @property
     def idempotency_window(self) -> timedelta:

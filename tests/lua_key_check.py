@@ -9,8 +9,9 @@ import re
 from functools import cache
 
 import redis
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+
+from shared.redis_factory import AutoPipelinedRedis
 
 _CALL = re.compile(r"redis\.p?call\(\s*'(\w+)'")
 
@@ -54,7 +55,9 @@ def checked_source(source: str, url: str) -> str:
     return _PRELUDE % table + re.sub(r"redis\.p?call\(", "__checked(", source)
 
 
-class KeyCheckingRedis(Redis):
+class KeyCheckingRedis(AutoPipelinedRedis):
+    """The services' client (auto-pipelined), with its scripts checked."""
+
     def __init__(self, url: str) -> None:
         pool = redis.asyncio.ConnectionPool.from_url(url, decode_responses=True)
         super().__init__(connection_pool=pool)

@@ -1,5 +1,6 @@
 """The deadline service's Kafka adapter: lifecycle events in, deadline events out; feedback
-events in, feedback deadlines out."""
+events in, feedback deadlines out. Both are consumed a batch at a time, each dossier's (each
+feedback's) events in order and the dossiers concurrently (`shared.keyed_batches`)."""
 
 from typing import Any
 
@@ -10,11 +11,12 @@ from services.deadline.store import Parked
 from services.deadline.tracker import DeadlineTracker
 from services.deadline.tracking import OutOfOrderError
 from shared import topics
-from shared.broker_factory import subscribe
-from shared.delivery import RejectedMessageError, current_message
+from shared.broker_factory import subscribe_batches
+from shared.delivery import RejectedMessageError, Rejection, current_message
 from shared.events.deadline import DeadlineEvent
-from shared.events.dossier import DossierEvent
-from shared.events.feedback import FeedbackDeadlineEvent, FeedbackEvent
+from shared.events.dossier import DOSSIER_EVENT, DossierEvent
+from shared.events.feedback import FEEDBACK_EVENT, FeedbackDeadlineEvent, FeedbackEvent
+from shared.keyed_batches import Record, handle_by_key
 
 
 def register_handlers(
@@ -24,22 +26,27 @@ def register_handlers(
     broker.publisher(
         topics.FEEDBACK_DEADLINES, schema=FeedbackDeadlineEvent, title="feedback-deadlines"
     )
-    dossier_events = subscribe(broker, topics.DOSSIER_EVENTS, group)
-    feedback_events = subscribe(broker, topics.FEEDBACK_EVENTS, group)
+    dossier_events = subscribe_batches(broker, topics.DOSSIER_EVENTS, group)
+    feedback_events = subscribe_batches(broker, topics.FEEDBACK_EVENTS, group)
 
-    @feedback_events
-    async def on_feedback_event(event: FeedbackEvent) -> None:
+    async def on_feedback_event(event: FeedbackEvent, record: Record) -> None:
         try:
             await feedback.apply(event)
         except OutOfOrderError as error:  # survey writes a feedback's events in order, keyed
             raise RejectedMessageError(str(error)) from error
 
+    async def on_dossier_event(event: DossierEvent, record: Record) -> None:
+        raw = (record.value or b"").decode()
+        await tracker.apply(
+            event, Parked(raw=raw, partition=record.partition, offset=record.offset)
+        )
+
+    @feedback_events
+    async def on_feedback_events() -> list[Rejection]:
+        return await handle_by_key(current_message().raw_message, FEEDBACK_EVENT, on_feedback_event)
+
     @dossier_events
-    async def on_dossier_event(event: DossierEvent) -> None:
-        message = current_message()
-        record = message.raw_message
-        assert not isinstance(record, tuple), "deadline consumes one record at a time"
-        origin = Parked(raw=message.body.decode(), partition=record.partition, offset=record.offset)
-        await tracker.apply(event, origin)
+    async def on_dossier_events() -> list[Rejection]:
+        return await handle_by_key(current_message().raw_message, DOSSIER_EVENT, on_dossier_event)
 
     return [dossier_events, feedback_events]

@@ -1,8 +1,11 @@
 """Intake's Kafka adapter: requests from frontends, delivery reports from postal partners.
 
-Each message must carry its client's API key in the `x-api-key` header (or be redriven from
-its dead letter by an admin, acting for the original client); a request that fails goes to
-`<topic>.dlq` with the same reason text the HTTP API would give.
+Both topics are consumed a batch at a time: each key's requests (a dossier's steps) in order,
+the keys concurrently (`shared.keyed_batches`), so concurrent receipts and steps share their
+Redis round trips and Kafka batches. Each message must carry its client's API key in the
+`x-api-key` header (or be redriven from its dead letter by an admin, acting for the original
+client); a request that fails goes to `<topic>.dlq` with the same reason text the HTTP API
+would give.
 """
 
 from collections.abc import Iterator
@@ -15,11 +18,12 @@ from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import IllegalStepError, RequestRejectedError
 from shared import topics
 from shared.api_keys import AccessDeniedError, ApiKeys, UnauthenticatedError
-from shared.broker_factory import subscribe
-from shared.delivery import RejectedMessageError, current_message
+from shared.broker_factory import subscribe_batches
+from shared.delivery import RejectedMessageError, Rejection, current_message
 from shared.events.dossier import DossierEvent
-from shared.events.intake_requests import IntakeRequest, ReceiveDossier
-from shared.events.postal import PostalReturn, PostalStatus
+from shared.events.intake_requests import INTAKE_REQUEST, IntakeRequest, ReceiveDossier
+from shared.events.postal import POSTAL_STATUS, PostalReturn, PostalStatus
+from shared.keyed_batches import Record, handle_by_key, record_headers
 from shared.reference_log import Entry
 
 
@@ -28,23 +32,31 @@ def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys
     broker.publisher(topics.POSTAL_RETURNS, schema=PostalReturn, title="postal-returns")
     # written by the admin routes (services/intake/catalogue_admin.py), listed here for AsyncAPI
     broker.publisher(topics.CATALOGUE_EVENTS, schema=Entry, title="catalogue-events")
-    submissions = subscribe(broker, topics.INTAKE_SUBMISSIONS, group)
-    postal_status = subscribe(broker, topics.POSTAL_STATUS, group)
+    submissions = subscribe_batches(broker, topics.INTAKE_SUBMISSIONS, group)
+    postal_status = subscribe_batches(broker, topics.POSTAL_STATUS, group)
 
-    @submissions
-    async def on_intake_request(request: IntakeRequest) -> None:
+    async def on_intake_request(request: IntakeRequest, record: Record) -> None:
         with rejections_as_dead_letters():
-            client = keys.message_client(current_message().headers)
+            client = keys.message_client(record_headers(record))
             if isinstance(request, ReceiveDossier):
                 await desk.receive(request, client)
             else:
                 await desk.act(request, client, retry_conflicts=True)
 
-    @postal_status
-    async def on_postal_status(report: PostalStatus) -> None:
+    async def on_postal_status(report: PostalStatus, record: Record) -> None:
         with rejections_as_dead_letters():
-            client = keys.message_client(current_message().headers)
+            client = keys.message_client(record_headers(record))
             await desk.report_delivery(report, client)
+
+    @submissions
+    async def on_intake_requests() -> list[Rejection]:
+        records = current_message().raw_message
+        return await handle_by_key(records, INTAKE_REQUEST, on_intake_request)
+
+    @postal_status
+    async def on_postal_statuses() -> list[Rejection]:
+        records = current_message().raw_message
+        return await handle_by_key(records, POSTAL_STATUS, on_postal_status)
 
     return [submissions, postal_status]
 

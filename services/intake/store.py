@@ -116,6 +116,18 @@ class NewDossier:
     entries: Sequence[OutboxEntry]
 
 
+@dataclass
+class _Numbering:
+    """A receipt waiting for its number (`RedisIntakeStore.receive`)."""
+
+    client_id: str
+    submission_id: str
+    build: Callable[[str], NewDossier]
+    answered: "asyncio.Future[Committed]" = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 @dataclass(frozen=True)
 class StoredAnswer:
     client_id: str
@@ -228,9 +240,11 @@ class RedisIntakeStore:
         self._step = CommitScript(redis, self.outbox, _STEP_BODY)
         self._restore_record = redis.register_script(_RESTORE_RECORD)
         self._restore_sequence = redis.register_script(_RESTORE_SEQUENCE)
-        # Receipts of one agency and day in this process take numbers one at a time, so they
-        # do not race each other for the same number (other instances still may: retried).
+        # Receipts of one agency and day in this process take numbers a group at a time (see
+        # `_number_group`), so they do not race each other for the same number (other
+        # instances still may: retried).
         self._numbering = [asyncio.Lock() for _ in range(64)]
+        self._waiting: dict[str, list[_Numbering]] = {}
 
     # keys
     def submission_key(self, client_id: str, submission_id: str) -> str:
@@ -297,31 +311,76 @@ class RedisIntakeStore:
         build: Callable[[str], NewDossier],
     ) -> Committed:
         sequence_key = self.sequence_key(agency_code, day)
+        waiting = _Numbering(client_id, submission_id, build)
+        self._waiting.setdefault(sequence_key, []).append(waiting)
         async with self._numbering[zlib.crc32(sequence_key.encode()) % len(self._numbering)]:
-            while True:
-                last = int(await self.redis.get(sequence_key) or 0)
-                if last >= LAST_SEQUENCE:
-                    replayed = await self.replay(client_id, submission_id)
-                    if replayed is not None:
-                        return Committed(replayed, replayed=True)
-                    raise SequenceExhaustedError(
-                        f"agency {agency_code} has handed out all {LAST_SEQUENCE} codes of {day}"
-                    )
-                code = dossier_code(agency_code, day, last + 1)
-                new = build(code)
-                commit = Commit(
-                    self.submission_key(client_id, submission_id), code, new.answer,
-                    new.entries, self.answer_ttl_ms,
-                )  # fmt: skip
-                keys = [sequence_key, self.dossier_key(code), self.applicant_key(code),
-                        self.person_key(person_of(new.applicant_json))]  # fmt: skip
-                args: list[str | int] = [
-                    last, last + 1, new.record.model_dump_json(), new.applicant_json, code
-                ]  # fmt: skip
-                try:
-                    return await self._receive(commit, keys, args, ready_key=self.ready_key)
-                except ConflictError:
-                    continue  # another instance took the number: take the next
+            if not waiting.answered.done():  # no one numbered it while this one waited
+                group = self._waiting.pop(sequence_key, [])
+                await self._number_group(agency_code, day, group)
+        return await waiting.answered
+
+    async def _number_group(self, agency_code: str, day: str, group: list["_Numbering"]) -> None:
+        """Group commit: the receipts waiting for this agency's numbers of the day take the
+        next ones in their order, and their commit scripts go to Redis together (one round
+        trip, `AutoPipelinedRedis`). Each script still checks that its number follows the
+        last one taken, so numbers stay gapless and unique across instances: when another
+        instance took one meanwhile (or a receipt turned out to be a replay, which takes no
+        number), that receipt and the ones after it conflict and are numbered again."""
+        try:
+            while group:
+                last = int(await self.redis.get(self.sequence_key(agency_code, day)) or 0)
+                numbered = group[: max(0, LAST_SEQUENCE - last)]
+                for exhausted in group[len(numbered) :]:
+                    await self._refuse_exhausted(exhausted, agency_code, day)
+                commits = [
+                    self._commit_receipt(waiting, agency_code, day, last + i)
+                    for i, waiting in enumerate(numbered)
+                ]
+                results = await asyncio.gather(*commits, return_exceptions=True)
+                group = []
+                for waiting, result in zip(numbered, results, strict=True):
+                    if isinstance(result, ConflictError):
+                        group.append(waiting)  # another took the number: take the next
+                    elif isinstance(result, BaseException):
+                        waiting.answered.set_exception(result)
+                    else:
+                        waiting.answered.set_result(result)
+        except BaseException as error:  # cancelled, or Redis failed: no receipt is left waiting
+            for waiting in group:
+                if not waiting.answered.done():  # a transient error: the caller tries again
+                    waiting.answered.set_exception(
+                        error if isinstance(error, Exception)
+                        else ConnectionError("the receipt's commit was interrupted")
+                    )  # fmt: skip
+            raise
+
+    async def _commit_receipt(
+        self, waiting: "_Numbering", agency_code: str, day: str, last: int
+    ) -> Committed:
+        sequence_key = self.sequence_key(agency_code, day)
+        code = dossier_code(agency_code, day, last + 1)
+        new = waiting.build(code)
+        commit = Commit(
+            self.submission_key(waiting.client_id, waiting.submission_id), code, new.answer,
+            new.entries, self.answer_ttl_ms,
+        )  # fmt: skip
+        keys = [sequence_key, self.dossier_key(code), self.applicant_key(code),
+                self.person_key(person_of(new.applicant_json))]  # fmt: skip
+        args: list[str | int] = [
+            last, last + 1, new.record.model_dump_json(), new.applicant_json, code
+        ]  # fmt: skip
+        return await self._receive(commit, keys, args, ready_key=self.ready_key)
+
+    async def _refuse_exhausted(self, waiting: "_Numbering", agency_code: str, day: str) -> None:
+        replayed = await self.replay(waiting.client_id, waiting.submission_id)
+        if replayed is not None:
+            waiting.answered.set_result(Committed(replayed, replayed=True))
+        else:
+            waiting.answered.set_exception(
+                SequenceExhaustedError(
+                    f"agency {agency_code} has handed out all {LAST_SEQUENCE} codes of {day}"
+                )
+            )
 
     async def commit_step(
         self,

@@ -57,6 +57,9 @@ class Replay:
     skipped: int = 0
 
     async def until(self, ends: dict[TopicPartition, int]) -> None:
+        """Apply every event before `ends`. While Redis applies one batch, the next is fetched
+        and parsed (the updates are order-free merges, so batches may overlap)."""
+        applying: asyncio.Task[None] | None = None
         while [tp for tp, end in ends.items() if await self.consumer.position(tp) < end]:
             batches = await self.consumer.getmany(timeout_ms=500, max_records=5000)
             events = [
@@ -66,9 +69,14 @@ class Replay:
                 if record.offset < ends.get(TopicPartition(record.topic, record.partition), 0)
                 and (event := self._parse(record.topic, record.value or b"")) is not None
             ]
+            if applying is not None:
+                await applying
+                applying = None
             if events:
-                await self.projector.apply(self.store, events)
+                applying = asyncio.create_task(self.projector.apply(self.store, events))
                 self.applied += len(events)
+        if applying is not None:
+            await applying
 
     def _parse(self, topic: str, value: bytes) -> Event | None:
         try:

@@ -1,6 +1,8 @@
 """The survey service's Kafka adapter: dossier events (to attach ratings to their dossier),
 untrusted ratings, surveys and feedback (refused ones go to survey.submissions.v1.dlq with the
-reason), and its own feedback events (folded again, so a lost Redis is rebuilt from them)."""
+reason), and its own feedback events (folded again, so a lost Redis is rebuilt from them).
+Each topic is consumed a batch at a time, each key's records in order and the keys
+concurrently (`shared.keyed_batches`)."""
 
 from typing import Any
 
@@ -15,11 +17,12 @@ from services.survey.rating_rules import (
 from services.survey.satisfaction import Satisfaction
 from shared import topics
 from shared.api_keys import AccessDeniedError, UnauthenticatedError
-from shared.broker_factory import subscribe
-from shared.delivery import RejectedMessageError, current_message
-from shared.events.dossier import DossierEvent
-from shared.events.feedback import FeedbackEvent, SubmitFeedback
-from shared.events.survey import SubmitRating, SurveyEvent, SurveySubmission
+from shared.broker_factory import subscribe_batches
+from shared.delivery import RejectedMessageError, Rejection, current_message
+from shared.events.dossier import DOSSIER_EVENT, DossierEvent
+from shared.events.feedback import FEEDBACK_EVENT, FeedbackEvent, SubmitFeedback
+from shared.events.survey import SURVEY_SUBMISSION, SubmitRating, SurveyEvent, SurveySubmission
+from shared.keyed_batches import Record, handle_by_key, record_headers
 
 
 def register_handlers(
@@ -30,23 +33,33 @@ def register_handlers(
     record, so the principal's ACL decides who may write here, the key who the writer is)."""
     broker.publisher(topics.SURVEY_EVENTS, schema=SurveyEvent, title="survey-events")
     broker.publisher(topics.FEEDBACK_EVENTS, schema=FeedbackEvent, title="feedback-events")
-    dossier_events = subscribe(broker, topics.DOSSIER_EVENTS, group)
-    submissions = subscribe(broker, topics.SURVEY_SUBMISSIONS, group)
-    feedback_events = subscribe(broker, topics.FEEDBACK_EVENTS, group)
+    dossier_events = subscribe_batches(broker, topics.DOSSIER_EVENTS, group)
+    submissions = subscribe_batches(broker, topics.SURVEY_SUBMISSIONS, group)
+    feedback_events = subscribe_batches(broker, topics.FEEDBACK_EVENTS, group)
 
-    @feedback_events
-    async def on_feedback_event(event: FeedbackEvent) -> None:
+    async def on_feedback_event(event: FeedbackEvent, record: Record) -> None:
         await desk.on_event(event)
 
-    @dossier_events
-    async def on_dossier_event(event: DossierEvent) -> None:
+    async def on_dossier_event(event: DossierEvent, record: Record) -> None:
         await satisfaction.on_dossier_event(event)
 
+    @feedback_events
+    async def on_feedback_events() -> list[Rejection]:
+        return await handle_by_key(current_message().raw_message, FEEDBACK_EVENT, on_feedback_event)
+
+    @dossier_events
+    async def on_dossier_events() -> list[Rejection]:
+        return await handle_by_key(current_message().raw_message, DOSSIER_EVENT, on_dossier_event)
+
     @submissions
-    async def on_survey_submission(submission: SurveySubmission) -> None:
+    async def on_survey_submissions() -> list[Rejection]:
+        records = current_message().raw_message
+        return await handle_by_key(records, SURVEY_SUBMISSION, on_survey_submission)
+
+    async def on_survey_submission(submission: SurveySubmission, record: Record) -> None:
         caller = None
         try:
-            caller = satisfaction.keys.message_client_optional(current_message().headers)
+            caller = satisfaction.keys.message_client_optional(record_headers(record))
             if isinstance(submission, SubmitRating):
                 await satisfaction.rate(submission, caller)
             elif isinstance(submission, SubmitFeedback):
@@ -55,7 +68,7 @@ def register_handlers(
                 await satisfaction.survey(submission, caller)
         except UnknownDossierError as unknown:
             if isinstance(submission, SubmitRating) and submission.dossier_code is not None:
-                await satisfaction.hold(submission, current_message().body.decode(), caller)
+                await satisfaction.hold(submission, (record.value or b"").decode(), caller)
             else:
                 raise RejectedMessageError(str(unknown)) from unknown
         except UnauthenticatedError as error:

@@ -158,6 +158,11 @@ class Satisfaction:
         held = HeldRating(caller=caller.id if caller else None, request=raw)
         until = self.clock.now() + self.hold_for
         await self.store.held.park(request.dossier_code, held.model_dump_json(), until)
+        # The receipt may have been stored between this rating's look-up and its parking (the
+        # dossier events are consumed beside the ratings): its release then found nothing
+        # parked, so this one releases it. (Both may release: a rating is idempotent.)
+        if await self.store.facts(request.dossier_code) is not None:
+            await self._release_held(request.dossier_code)
 
     async def _release_held(self, code: str) -> None:
         waiting = await self.store.held.waiting(code)

@@ -93,6 +93,17 @@ async def test_a_rating_held_for_its_receipt_is_rated_when_it_arrives() -> None:
     assert await store.held.waiting(CODE) == []
 
 
+async def test_a_rating_parked_just_after_its_receipt_was_stored_is_rated_not_left_held() -> None:
+    """The race the end-to-end benchmark found: the rating looked its dossier up before the
+    receipt was stored, and was parked after the receipt's release had found nothing."""
+    service, store, kafka = satisfaction()
+    early = rating("s1", channel="kiosk")
+    await service.on_dossier_event(receipt(new_token()))  # stored (and released) first
+    await service.hold(early, early.model_dump_json(), KIOSK)  # then parked
+    assert len(kafka.on(SURVEY_EVENTS)) == 1
+    assert await store.held.waiting(CODE) == []
+
+
 async def test_a_held_rating_its_client_may_not_send_is_dead_lettered_with_why() -> None:
     service, _, kafka = satisfaction()
     early = rating("s1", channel="kiosk")
