@@ -67,6 +67,9 @@ def main(directory: Path) -> None:
             cells.append(f"{100 * cpu[service] * share:>11.0f}")
         print(f"{name:<28}" + "".join(cells))
     print(f"{'total (from /proc)':<28}" + "".join(f"{100 * cpu[s]:>11.0f}" for s in SERVICES))
+    others = {name: used for name, used in cpu.items() if name not in SERVICES}
+    if others:  # the rest of the machine over the same seconds
+        print("beside them: " + ", ".join(f"{n} {100 * u:.0f}" for n, u in others.items()))
 
 
 if __name__ == "__main__":

@@ -22,10 +22,26 @@ class Parking(Protocol):
     async def expired(self, now: datetime, limit: int = 100) -> list[str]: ...
 
 
+# Scripts rather than MULTI/EXEC pipelines: as atomic, and they share the client's round
+# trips (shared/redis_factory.py), where a transaction would take a connection of its own.
+_PARK = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[3])
+return 1
+"""
+_RELEASE = """
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+
+
 class ParkingLot:
     def __init__(self, redis: "Redis", prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
+        self._park = redis.register_script(_PARK)
+        self._release = redis.register_script(_RELEASE)
 
     def list_key(self, key: str) -> str:
         return f"{self.prefix}:parked:{key}"
@@ -35,19 +51,14 @@ class ParkingLot:
         return f"{self.prefix}:parked"
 
     async def park(self, key: str, entry: str, expires_at: datetime) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(self.list_key(key), entry)
-            pipe.zadd(self.index_key, {key: expires_at.timestamp()}, nx=True)
-            await pipe.execute()
+        keys = [self.list_key(key), self.index_key]
+        await self._park(keys=keys, args=[entry, expires_at.timestamp(), key])
 
     async def waiting(self, key: str) -> list[str]:
         return [str(entry) for entry in await self.redis.lrange(self.list_key(key), 0, -1)]
 
     async def release(self, key: str) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.list_key(key))
-            pipe.zrem(self.index_key, key)
-            await pipe.execute()
+        await self._release(keys=[self.list_key(key), self.index_key], args=[key])
 
     async def expired(self, now: datetime, limit: int = 100) -> list[str]:
         keys = await self.redis.zrangebyscore(self.index_key, "-inf", now.timestamp(), 0, limit)

@@ -155,8 +155,8 @@ def _settle(
         future.set_result(result)
 
 
-def build_redis(url: str) -> "Redis":
-    return AutoPipelinedRedis.from_url(
+def build_redis(url: str) -> AutoPipelinedRedis:
+    return AutoPipelinedRedis.from_url(  # type: ignore[return-value]
         url,
         decode_responses=True,
         retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=5),

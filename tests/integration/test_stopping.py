@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from shared.topics import DOSSIER_EVENTS, SURVEY_SUBMISSIONS
-from tests.e2e.conftest import start_group_at_end
+from tests.integration.kafka_probe import start_group_at_end
 from tests.integration.service_process import ROOT, free_port
 
 pytestmark = pytest.mark.integration
