@@ -34,6 +34,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -315,13 +317,46 @@ async def read_since(
         await consumer.stop()
 
 
-async def main(rate: float, seconds: float, profile: Path | None) -> None:
+@asynccontextmanager
+async def second_intake(stack: Stack) -> AsyncIterator[None]:
+    """Another intake process in the stack's consumer group (the launcher's INSTANCES=2 adds
+    second instances of deadline, survey and reporting only)."""
+    port = stack.base_port + 101
+    env = stack.env | {
+        "INSTANCE_ID": "2", "INTAKE_PORT": str(port), "CONSUMER_GROUP": f"intake-{stack.namespace}",
+        "REDIS_KEY_PREFIX": f"{stack.namespace}-intake",
+        "API_KEYS_FILE": str(stack.run_dir / "api_keys.toml"),
+    }  # fmt: skip
+    with (stack.run_dir / "intake-2.log").open("w") as log:
+        process = await asyncio.create_subprocess_exec(
+            env["PYTHON"], "-m", "services.intake", env=env, stdout=log, stderr=log, cwd=ROOT
+        )
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+
+            async def healthy() -> bool:
+                try:
+                    return (await client.get(f"http://127.0.0.1:{port}/health")).is_success
+                except httpx.HTTPError:
+                    return False
+
+            await wait_for(healthy, within=120, what="the second intake")
+        yield
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def main(rate: float, seconds: float, profile: Path | None, instances: int) -> None:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     namespace = f"bench-e2e-{os.getpid()}"
     run_dir = tempfile.mkdtemp(prefix="bench-e2e-")  # kept: the services' logs
     if True:
-        async for stack in launched_stack(bootstrap, namespace, Path(run_dir), base_port=18400):
+        async for stack in launched_stack(
+            bootstrap, namespace, Path(run_dir), base_port=18400, instances=instances
+        ):
             async with (
+                second_intake(stack) if instances > 1 else contextlib.nullcontext(),
                 httpx.AsyncClient(timeout=30) as client,
                 Portal(
                     KafkaAccess.resolve(bootstrap, PORTAL), stack.key, stack.url("intake")
@@ -336,6 +371,7 @@ async def main(rate: float, seconds: float, profile: Path | None) -> None:
     dossiers, events_per_second, lag, missing = full
     half_dossiers, half_events, half_lag, half_missing = half
     print(f"machine: {os.cpu_count()} cores; services, Kafka, Redis and this driver share them")
+    print(f"instances of each service: {instances}")
     print(f"the services' logs: {run_dir}")
     print(f"{'measure':<58}{'figure':>14}   target")
     print(f"{'phase 1: dossiers offered (x6 events), ' + f'{rate:g}/s for {seconds:g} s':<58}"
@@ -366,5 +402,6 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=500, help="dossiers per second (x6 events)")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--profile", type=Path, help="py-spy each service in phase 1, into DIR")
+    parser.add_argument("--instances", type=int, default=1, choices=(1, 2))
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.rate, arguments.seconds, arguments.profile))
+    asyncio.run(main(arguments.rate, arguments.seconds, arguments.profile, arguments.instances))

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from openpyxl import load_workbook
 
 from services.reporting.app import create_app
+from services.reporting.rebuild import TOPICS as REPORTING_TOPICS
 from services.reporting.settings import ReportingSettings
 from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
@@ -63,7 +64,8 @@ async def reporting_pair(
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
     """Two reporting instances in one consumer group, sharing one read model."""
     group = f"reporting-test-{unique}"
-    await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
+    # every topic reporting reads (feedback too: earlier runs' feedback must not count here)
+    await start_group_at_end(kafka_topics, group, *REPORTING_TOPICS)
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
            "CONSUMER_GROUP": group, "REDIS_KEY_PREFIX": f"test-{unique}-reporting",
            "MINIMUM_RATINGS_FOR_RANKING": 2}  # fmt: skip
@@ -165,7 +167,7 @@ async def test_month_gauges_follow_the_day_in_vietnam_not_utc(
 ) -> None:
     """At 02:00 on 1 April in Vietnam it is still 31 March in UTC: the gauges show April."""
     group = f"reporting-test-{unique}-month"
-    await start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
+    await start_group_at_end(kafka_topics, group, *REPORTING_TOPICS)
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_topics, "REDIS_URL": redis_url,
            "CONSUMER_GROUP": group, "REDIS_KEY_PREFIX": f"test-{unique}-month"}  # fmt: skip
     clock = ManualClock(datetime(2026, 3, 31, 19, tzinfo=UTC))  # as the system clock gives it
