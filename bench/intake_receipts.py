@@ -18,11 +18,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from shared.api_keys import hash_key
+from shared.topics import INTAKE_SUBMISSIONS, POSTAL_STATUS
+from tests.integration.kafka_probe import start_group_at_end
+
+INTAKE_TOPICS = (INTAKE_SUBMISSIONS, POSTAL_STATUS)
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-key"
@@ -35,13 +40,18 @@ def start_intake(port: int, folder: Path, workers: int) -> subprocess.Popen[byte
         'scopes = ["frontend", "import"]\nagencies = ["*"]\n'
     )
     suffix = os.urandom(4).hex()
+    # its consumers start at the end of its topics (earlier runs' requests are not its load)
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    asyncio.run(start_group_at_end(bootstrap, f"intake-bench-{suffix}", *INTAKE_TOPICS))
     env = os.environ | {
         "INTAKE_PORT": str(port),
         "API_KEYS_FILE": str(keys),
         "REDIS_KEY_PREFIX": f"bench-intake-{suffix}",
-        "CONSUMER_GROUP": f"bench-intake-{suffix}",
+        "CONSUMER_GROUP": f"intake-bench-{suffix}",  # its principal may use groups "intake*"
         "LOG_LEVEL": "WARNING",
         "HTTP_WORKERS": str(workers),
+        # its history starts now: a fresh prefix is an empty store, rebuilt from here on
+        "REPLAY_FROM": datetime.now(UTC).isoformat(),
     }
     return subprocess.Popen([sys.executable, "-m", "services.intake"], cwd=ROOT, env=env)
 
@@ -113,7 +123,7 @@ def main() -> None:
     print(f"load generator              wrk, 2 threads, {args.concurrency} connections")
     failed = figures["non_2xx"]
     print(f"receipts                    {figures['requests']:>10,.0f}  ({failed:.0f} not 2xx)")
-    print(f"receipts/s                  {figures['rps']:>10,.0f}   target >= 2,000")
+    print(f"receipts/s                  {figures['rps']:>10,.0f}   target >= 3,000")
     print(f"latency p50 (ms)            {figures['50%']:>10.1f}")
     print(f"latency p90 (ms)            {figures['90%']:>10.1f}")
     print(f"latency p99 (ms)            {figures['99%']:>10.1f}   target <= 50")

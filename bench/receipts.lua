@@ -11,19 +11,19 @@ function init(args)
   run = args[1]
   key = args[2]
   counter = 0
-  base = os.time({year = 2025, month = 12, day = 1, hour = 1})
+  base = os.time({year = 2026, month = 11, day = 1, hour = 1})
 end
 
 function request()
   counter = counter + 1
   local days_back = id * 300 + math.floor(counter / 4000)
   local received = os.date("!%Y-%m-%dT%H:%M:%S+00:00", base - days_back * 86400)
-  local agency = (counter % 2 == 0) and "UBND.P.BN" or "UBND.P.DK"
+  local agency = "STP"  -- a provincial department: it receives before and after 1 July 2025
   local body = string.format(
-    '{"submission_id":"wrk-%s-%d-%d","procedure_code":"1.001193","agency_code":"%s",' ..
+    '{"submission_id":"wrk-%s-%d-%d","procedure_code":"1.001756","agency_code":"%s",' ..
     '"channel":"online","return_method":"online","received_at":"%s","applicant":' ..
     '{"name":"Trần Văn Bench","id_number":"079200000001","phone":"0900000001",' ..
-    '"address":{"province":"HCM","district":"Q1","commune":"BN","street":"1"}}}',
+    '"address":{"province":"HCM","commune":"Sài Gòn","street":"1"}}}',
     run, id, counter, agency, received)
   return wrk.format("POST", "/v1/dossiers",
     {["Content-Type"] = "application/json", ["X-API-Key"] = key}, body)
