@@ -83,15 +83,17 @@ class Histogram:
         return lower
 
 
-async def projection_lag(client: httpx.AsyncClient, reporting: str) -> Histogram:
-    text = (await client.get(f"{reporting}/metrics")).text
-    buckets, count = {}, 0.0
-    for line in text.splitlines():
-        if line.startswith("reporting_projection_lag_seconds_bucket"):
-            le = line.split('le="')[1].split('"')[0]
-            buckets[float(le)] = float(line.rsplit(" ", 1)[1])
-        elif line.startswith("reporting_projection_lag_seconds_count"):
-            count = float(line.rsplit(" ", 1)[1])
+async def projection_lag(client: httpx.AsyncClient, reporting: list[str]) -> Histogram:
+    """The projection-lag histogram, summed over the reporting instances."""
+    buckets: dict[float, float] = {}
+    count = 0.0
+    for url in reporting:
+        for line in (await client.get(f"{url}/metrics")).text.splitlines():
+            if line.startswith("reporting_projection_lag_seconds_bucket"):
+                le = float(line.split('le="')[1].split('"')[0])
+                buckets[le] = buckets.get(le, 0.0) + float(line.rsplit(" ", 1)[1])
+            elif line.startswith("reporting_projection_lag_seconds_count"):
+                count += float(line.rsplit(" ", 1)[1])
     return Histogram(buckets, count)
 
 
@@ -217,7 +219,10 @@ async def phase(
 ) -> tuple[int, float, Histogram, int]:
     """Dossiers offered, events applied per second (until all were applied), lag histogram,
     events that never reached the reports."""
-    reporting = stack.url("reporting")
+    # every reporting instance applies its share of the partitions: their histograms add up
+    reporting = [
+        f"http://127.0.0.1:{stack.port('reporting') + 100 * i}" for i in range(stack.instances)
+    ]
     before = await projection_lag(client, reporting)
     began = time.monotonic()
     spying = asyncio.create_task(profiled(stack, seconds, profile)) if profile else None
