@@ -252,21 +252,33 @@ class DeliveryMiddleware(BaseMiddleware):
         self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> str | None:
         """Run the handler; return the dead-letter reason, or None when it was handled."""
-        try:
-            await call_next(msg)
-        except ValidationError as error:
-            return describe_validation_error(msg.body, error)
-        except RejectedMessageError as error:
-            return str(error)
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception as error:
-            # A bug must not wedge the partition: park the message for an operator instead.
-            record = msg.raw_message
-            log.exception(
-                "handler failed unexpectedly",
-                extra={"topic": record.topic, "partition": record.partition,
-                       "offset": record.offset},
-            )  # fmt: skip
-            return f"unexpected handler error: {type(error).__name__}"
-        return None
+        return await rejection_reason(partial(call_next, msg), msg.raw_message, msg.body)
+
+
+async def rejection_reason(
+    handle: Callable[[], Awaitable[Any]],
+    record: "ConsumerRecord[Any, Any]",
+    body: bytes,
+    *,
+    skip_parameter: bool = True,
+) -> str | None:
+    """Run a record's handling; return why it must be dead-lettered, or None when it was
+    handled. Transient errors propagate (the caller retries them in place). `skip_parameter`:
+    validation errors name fields after the handler's parameter (FastStream's parsing)."""
+    try:
+        await handle()
+    except ValidationError as error:
+        return describe_validation_error(body, error, skip_parameter=skip_parameter)
+    except RejectedMessageError as error:
+        return str(error)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        # A bug must not wedge the partition: park the message for an operator instead.
+        log.exception(
+            "handler failed unexpectedly",
+            extra={"topic": record.topic, "partition": record.partition,
+                   "offset": record.offset},
+        )  # fmt: skip
+        return f"unexpected handler error: {type(error).__name__}"
+    return None

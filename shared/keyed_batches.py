@@ -15,24 +15,15 @@ offsets are committed after every record was handled or dead-lettered.
 """
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
 from aiokafka import ConsumerRecord
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
-from shared.delivery import (
-    TRANSIENT_ERRORS,
-    DeliveryPolicy,
-    RejectedMessageError,
-    Rejection,
-    current_policy,
-    describe_validation_error,
-)
+from shared.delivery import DeliveryPolicy, Rejection, current_policy, rejection_reason
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 Record: TypeAlias = "ConsumerRecord[Any, Any]"
 RecordHandler = Callable[[T, Record], Awaitable[None]]
@@ -64,22 +55,11 @@ async def handle_by_key(
 
     async def one(record: Record) -> str | None:
         value = record.value or b""
-        try:
+
+        async def parse_and_handle() -> None:
             await handle(adapter.validate_json(value), record)
-        except ValidationError as error:
-            return describe_validation_error(value, error, skip_parameter=False)
-        except RejectedMessageError as error:
-            return str(error)
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception as error:  # a bug must not wedge the key: park it for an operator
-            log.exception(
-                "handler failed unexpectedly",
-                extra={"topic": record.topic, "partition": record.partition,
-                       "offset": record.offset},
-            )  # fmt: skip
-            return f"unexpected handler error: {type(error).__name__}"
-        return None
+
+        return await rejection_reason(parse_and_handle, record, value, skip_parameter=False)
 
     async def chain(records: list[Record]) -> None:
         for record in records:
