@@ -124,14 +124,19 @@ class SharedPipeline(Pipeline):
     """`AutoPipelinedRedis.pipeline(transaction=False)`: its commands, queued as in any
     pipeline, go to the client's shared round trips when executed, in their order, instead of
     taking a connection of their own (a thousand concurrent pipelines would otherwise need a
-    thousand connections)."""
+    thousand connections). A big pipeline (`OWN_FROM` commands or more) is a round trip of its
+    own already, and goes alone as in redis-py."""
+
+    OWN_FROM = 64  # commands from which the pipeline goes alone (no future per command)
 
     def __init__(self, client: AutoPipelinedRedis) -> None:
         super().__init__(client.connection_pool, client.response_callbacks, False, None)
         self._shared = client
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
-        if self.scripts or self.watching:  # scripts to load first, or WATCH: as redis-py does
+        if self.scripts or self.watching or len(self.command_stack) >= self.OWN_FROM:
+            # scripts to load first, WATCH, or a pipeline big enough to be its own round trip
+            # (a batch's projection): as redis-py does, on a connection of its own
             return await super().execute(raise_on_error)
         stack, self.command_stack = self.command_stack, []
         replies = [self._shared.enqueue(args, options) for args, options in stack]
