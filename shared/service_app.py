@@ -132,10 +132,9 @@ async def _stop(tasks: Sequence[asyncio.Task[None]], attempts: int = 10) -> None
         log.warning("background tasks still running at shutdown", extra={"tasks": len(running)})
 
 
-def exit_if_not_stopped_within(seconds: float | None, service: str) -> threading.Timer:
+def exit_if_not_stopped_within(seconds: float | None, service: str) -> threading.Timer | None:
     """A timer, on its own thread (the event loop may be the one stuck), that ends the process
-    if the stop has not finished in `seconds` (None: a timer that never fires); cancel it
-    once stopped.
+    if the stop has not finished in `seconds` (None: no timer); cancel it once stopped.
 
     A clean stop commits the handled offsets and leaves the consumer group (so the partitions
     move at once); with Kafka or Redis unreachable or frozen those calls wait on their own
@@ -151,7 +150,9 @@ def exit_if_not_stopped_within(seconds: float | None, service: str) -> threading
         logging.shutdown()
         os._exit(3)
 
-    timer = threading.Timer(seconds if seconds is not None else float("inf"), give_up)
+    if seconds is None:
+        return None
+    timer = threading.Timer(seconds, give_up)
     timer.daemon = True
     timer.start()
     return timer
@@ -210,7 +211,8 @@ def build_http_app(
                 await hook()
             await runtime.publisher.stop()
             await runtime.redis.aclose()
-            watchdog.cancel()
+            if watchdog is not None:
+                watchdog.cancel()
             log.info("service stopped", extra={"service": runtime.name})
 
     app = FastAPI(title=f"{runtime.name} service", description=description, lifespan=lifespan)
