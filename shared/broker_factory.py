@@ -50,7 +50,12 @@ def subscribe(
     With `workers` > 1, FastStream runs that many consumers of the group in this process, each
     handling its own partitions one message at a time: partitions are handled concurrently
     (a handler waiting for Redis or Kafka no longer holds up the other partitions), and the
-    order within a partition, hence within a dossier, is kept."""
+    order within a partition, hence within a dossier, is kept.
+
+    The services now consume batches instead (`subscribe_batches`, with
+    `shared.keyed_batches` where order matters): a message at a time cost a round trip or
+    two per message, and FastStream's per-message machinery (BENCHMARKS.md, issue 17). This
+    stays for a consumer that must see one message at a time."""
     return broker.subscriber(
         topic,
         group_id=consumer_group,
