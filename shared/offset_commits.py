@@ -73,6 +73,15 @@ class OffsetCommitter:
                 for partition, offset in mine.items():
                     pending.offsets[partition] = max(offset, pending.offsets.get(partition, 0))
                 pending.timer = asyncio.create_task(self._flush_later(pending, RETRY_SECONDS))
+                return
+            # Offsets handed in while this commit was under way found a timer running (this
+            # one, or one waiting for the lock) and started none: make sure one comes for them,
+            # or a partition that gets no further message stays behind for good.
+            timer = pending.timer
+            if pending.offsets and (
+                timer is None or timer.done() or timer is asyncio.current_task()
+            ):
+                pending.timer = asyncio.create_task(self._flush_later(pending))
 
     async def flush_all(self) -> None:
         for pending in list(self._by_consumer.values()):

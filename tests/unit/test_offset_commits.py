@@ -1,3 +1,5 @@
+import asyncio
+
 from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError
 
@@ -68,3 +70,34 @@ async def test_a_failed_commit_is_retried_without_new_messages() -> None:
 
     await wait_for(committed, within=10, what="the failed commit retried")
     await committer.flush_all()
+
+
+class SlowConsumer(RecordingConsumer):
+    """Its commits take a while, as they do when the broker is busy."""
+
+    def __init__(self, assigned: set[TopicPartition]) -> None:
+        super().__init__(assigned)
+        self.committing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.committing.set()
+        await self.release.wait()
+        await super().commit(offsets)
+
+
+async def test_offsets_handed_in_while_a_delayed_commit_runs_are_committed_too() -> None:
+    """The stall seen in CI: a message processed while the delayed commit was under way found
+    that commit's timer still running, started none, and was never committed (no message
+    came after it), so the group stayed a few offsets behind the end for good."""
+    consumer = SlowConsumer({TopicPartition("t", 0)})
+    committer = OffsetCommitter(max_pending=100, max_delay=0.05)
+    await committer.processed(consumer, "t", 0, 1)
+    await asyncio.wait_for(consumer.committing.wait(), timeout=5)  # the timer is committing
+    await committer.processed(consumer, "t", 0, 2)  # handed in meanwhile; nothing comes after
+    consumer.release.set()
+
+    async def committed() -> bool:
+        return consumer.commits == [{TopicPartition("t", 0): 2}, {TopicPartition("t", 0): 3}]
+
+    await wait_for(committed, within=5, what="the offset handed in during the commit")
