@@ -31,6 +31,7 @@ from shared.business_calendar import VIETNAM
 from shared.clock import SystemClock
 from shared.events.envelope import Event
 from shared.events.vocabulary import Classification
+from shared.gc_tuning import tune_for_batches
 from shared.history import partitions_of
 from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
@@ -169,6 +170,7 @@ def main() -> None:
     parser.add_argument("--skip-rebuild", action="store_true")
     parser.add_argument("--live-only", action="store_true", help="only the running service")
     args = parser.parse_args()
+    tune_for_batches()  # as the services and the rebuild command do
     if args.live_only:
         _print_live()
         return

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from redis.asyncio import Redis
 
 from shared.broker_factory import build_broker, kafka_consumers
+from shared.gc_tuning import tune_for_batches
 from shared.log_setup import configure_logging
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
@@ -191,6 +192,7 @@ def build_http_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        tune_for_batches()  # everything is imported and built by now
         await runtime.publisher.start()
         for hook in runtime.startup:
             await hook()

@@ -26,6 +26,7 @@ from shared.events.dossier import DOSSIER_EVENT
 from shared.events.envelope import Event
 from shared.events.feedback import FEEDBACK_DEADLINE_EVENT, FEEDBACK_EVENT
 from shared.events.survey import SURVEY_EVENT
+from shared.gc_tuning import tune_for_batches
 from shared.history import partitions_of
 from shared.log_setup import configure_logging
 from shared.redis_factory import build_redis
@@ -64,10 +65,10 @@ class Replay:
             batches = await self.consumer.getmany(timeout_ms=500, max_records=5000)
             events = [
                 event
-                for records in batches.values()
+                for tp, records in batches.items()
                 for record in records
-                if record.offset < ends.get(TopicPartition(record.topic, record.partition), 0)
-                and (event := self._parse(record.topic, record.value or b"")) is not None
+                if record.offset < ends.get(tp, 0)
+                and (event := self._parse(tp.topic, record.value or b"")) is not None
             ]
             if applying is not None:
                 await applying
@@ -120,6 +121,7 @@ async def rebuild(settings: ReportingSettings) -> dict[str, Any]:
 def main() -> None:
     settings = ReportingSettings()
     configure_logging("reporting-rebuild", settings.log_level)
+    tune_for_batches()
     summary = asyncio.run(rebuild(settings))
     log.info("rebuild finished", extra=summary)
     print(summary, file=sys.stderr)

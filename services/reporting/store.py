@@ -15,6 +15,7 @@ late events and several instances leave exactly the facts one pass in order woul
   {p}:audit:last       the last audit's result (JSON), for the metrics
 """
 
+import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -46,15 +47,38 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 """
 
-# KEYS: relevant   ARGV: code, open score: a receipt never reopens a dossier already closed
-_OPENED = """
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) end
+# KEYS: relevant zset, then one facts hash per update   ARGV: JSON updates, open score
+# Each update is [code, opened (0/1), closing score or "", field, value, ...]: its fields are
+# merged into its hash; a receipt never reopens a dossier already closed; the earliest closing
+# instant wins. One call applies a chunk of a batch: one reply to read instead of one per
+# command, which was most of the projection's client-side cost.
+_MERGE = """
+local relevant = KEYS[1]
+for i, update in ipairs(cjson.decode(ARGV[1])) do
+  local code = update[1]
+  if #update > 3 then redis.call('HSET', KEYS[i + 1], unpack(update, 4)) end
+  if update[2] == 1 and not redis.call('ZSCORE', relevant, code) then
+    redis.call('ZADD', relevant, ARGV[2], code)
+  end
+  if update[3] ~= '' then redis.call('ZADD', relevant, 'LT', update[3], code) end
+end
 return 1
 """
+MERGE_CHUNK = 500  # updates per script call: each call holds Redis for about a millisecond
 
 
 def _epoch(moment: datetime) -> float:
     return moment.timestamp()
+
+
+def _merges(updates: Sequence[FactsUpdate]) -> str:
+    """`_MERGE`'s argument: each update as [code, opened, closing score or "", field, value...]
+    (the score written as redis-py writes a float, so stored scores are as before)."""
+    return json.dumps([
+        [u.code, int(u.opened), "" if u.closed_at is None else repr(_epoch(u.closed_at)),
+         *(item for pair in u.fields.items() for item in pair)]
+        for u in updates
+    ], ensure_ascii=False)  # fmt: skip
 
 
 class ReportingStore(Protocol):
@@ -73,7 +97,7 @@ class RedisReportingStore:
     def __init__(self, redis: "Redis", prefix: str = PREFIX) -> None:
         self.redis = redis
         self.prefix = prefix
-        self._opened = redis.register_script(_OPENED)
+        self._merge = redis.register_script(_MERGE)
         self._rated = redis.register_script(_RATED)
 
     def dossier_key(self, code: str) -> str:
@@ -109,20 +133,20 @@ class RedisReportingStore:
         return f"{self.prefix}:audit:last"
 
     async def apply(self, updates: Sequence[FactsUpdate]) -> None:
-        """A batch of updates in one pipeline (one round trip)."""
+        """A batch of updates in one pipeline (one round trip): dossiers' and feedback's facts
+        by one script call per `MERGE_CHUNK` updates, ratings and surveys one by one."""
+        dossiers = [u for u in updates if not u.feedback and (u.fields or u.opened or u.closed_at)]
+        feedback = [update for update in updates if update.feedback]
         async with self.redis.pipeline(transaction=False) as pipe:
+            for first in range(0, len(dossiers), MERGE_CHUNK):
+                chunk = dossiers[first : first + MERGE_CHUNK]
+                keys = [self.relevant_key, *(self.dossier_key(u.code) for u in chunk)]
+                await self._merge(keys=keys, args=[_merges(chunk), OPEN], client=pipe)
+            for first in range(0, len(feedback), MERGE_CHUNK):
+                chunk = feedback[first : first + MERGE_CHUNK]
+                keys = [self.feedback_relevant_key, *(self.feedback_key(u.code) for u in chunk)]
+                await self._merge(keys=keys, args=[_merges(chunk), OPEN], client=pipe)
             for update in updates:
-                if update.feedback:
-                    await self._apply_feedback(update, pipe)
-                    continue
-                if update.fields:
-                    flat: list[Any] = [item for pair in update.fields.items() for item in pair]
-                    pipe.hset(self.dossier_key(update.code), items=flat)
-                if update.opened:
-                    await self._opened(keys=[self.relevant_key], args=[update.code, OPEN],
-                                       client=pipe)  # fmt: skip
-                if update.closed_at is not None:  # the earliest closing instant wins
-                    pipe.zadd(self.relevant_key, {update.code: _epoch(update.closed_at)}, lt=True)
                 if update.rating is not None and update.rated_at is not None:
                     args: list[Any] = [update.code, _epoch(update.rated_at)]
                     args += [item for pair in update.rating.items() for item in pair]
@@ -133,16 +157,6 @@ class RedisReportingStore:
                     pipe.set(self.survey_key(survey.survey_id), survey.model_dump_json())
                     pipe.zadd(self.surveyed_key, {survey.survey_id: _epoch(survey.answered_at)})
             await pipe.execute()
-
-    async def _apply_feedback(self, update: FactsUpdate, pipe: Any) -> None:
-        """As a dossier's: fields merged, the earliest answer closes it."""
-        flat: list[Any] = [item for pair in update.fields.items() for item in pair]
-        pipe.hset(self.feedback_key(update.code), items=flat)
-        relevant = self.feedback_relevant_key
-        if update.opened:
-            await self._opened(keys=[relevant], args=[update.code, OPEN], client=pipe)
-        if update.closed_at is not None:
-            pipe.zadd(relevant, {update.code: _epoch(update.closed_at)}, lt=True)
 
     async def feedback_relevant_to(self, start: datetime) -> list[FeedbackFacts]:
         """Feedback answered at or after `start`, or not yet answered."""

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.reporting.dossier_facts import FactsUpdate, fold_facts, update_of
+from services.reporting.dossier_facts import FactsUpdate, fold_facts, fold_feedback, update_of
+from services.reporting.feedback_reports import feedback_report
 from services.reporting.store import InMemoryReportingStore, RedisReportingStore, ReportingStore
 from shared.events.envelope import Event
 from shared.events.survey import (
@@ -119,3 +120,28 @@ async def test_a_survey_counts_once_in_its_half_open_period(store: ReportingStor
     assert (kept.survey_id, kept.answers) == ("survey-1", {SurveyAspect.RESULT: "satisfied"})
     both = await store.surveys_between(START, START + timedelta(minutes=61))
     assert sorted(s.survey_id for s in both) == ["survey-1", "survey-2"]
+
+
+async def test_feedback_in_any_order_twice_gives_the_report_of_one_pass(
+    store: ReportingStore,
+) -> None:
+    from tests.unit.reporting.test_feedback_reports import EVENTS, MARCH
+
+    expected = feedback_report(fold_feedback(EVENTS), MARCH)
+    shuffled = EVENTS * 2
+    random.Random(17).shuffle(shuffled)
+    for first in range(0, len(shuffled), 7):
+        await store.apply(updates(shuffled[first : first + 7]))
+    found = await store.feedback_relevant_to(MARCH.start)
+    assert feedback_report(found, MARCH) == expected
+    assert len(found) == 7
+
+
+async def test_facts_in_vietnamese_come_back_as_written(store: ReportingStore) -> None:
+    received = ev.received(CODE, START)
+    received = received.model_copy(
+        update={"body": received.body.model_copy(update={"field": "Hộ tịch"})}
+    )
+    await store.apply(updates([received]))
+    [facts] = await store.dossiers_relevant_to(START)
+    assert facts.field == "Hộ tịch"
