@@ -168,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dossiers", type=int, default=100_000)
     parser.add_argument("--skip-rebuild", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="rebuild processes")
     parser.add_argument("--live-only", action="store_true", help="only the running service")
     args = parser.parse_args()
     tune_for_batches()  # as the services and the rebuild command do
@@ -182,8 +183,9 @@ def main() -> None:
     asyncio.run(publish(args.dossiers))
     prefix = f"bench-rebuild-{os.getpid()}"
     settings = ReportingSettings.model_validate({"REDIS_KEY_PREFIX": prefix})
-    summary = asyncio.run(rebuild(settings))
+    summary = asyncio.run(rebuild(settings, args.workers))
     print(f"rebuild: events replayed    {summary['events']:>12,}  (all of the topics)")
+    print(f"rebuild processes           {summary['workers']:>12,}")
     print(f"rebuild seconds             {summary['seconds']:>12,.1f}")
     print(f"rebuild events/s            {summary['events'] / summary['seconds']:>12,.0f}")
     _print_live()
@@ -195,5 +197,5 @@ def _print_live() -> None:
     print(f"live service events/s       {consumed / seconds:>12,.0f}   (one process)")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the rebuild's processes re-import this module (spawn)
     main()

@@ -50,8 +50,9 @@ async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
     return {tp: meta.offset for tp, meta in offsets.items()}
 
 
+@pytest.mark.parametrize("workers", [1, 2])  # in this process; partitions shared by two
 async def test_rebuilt_reports_equal_the_live_ones(
-    kafka_topics: str, redis_url: str, unique: str, tmp_path: Path
+    kafka_topics: str, redis_url: str, unique: str, tmp_path: Path, workers: int
 ) -> None:
     keys = tmp_path / "api_keys.toml"  # the table by clerk names people: a reports key
     keys.write_text(f'[[client]]\nid = "province"\nkey_sha256 = "{hash_key(KEY)}"\n'
@@ -73,7 +74,7 @@ async def test_rebuilt_reports_equal_the_live_ones(
 
         await wait_for(caught_up, within=300, what="the live projection to catch up")
         before = [(await live.get(path, headers=AUTH)).json() for path in REPORTS]
-        summary = await rebuild(settings)
+        summary = await rebuild(settings, workers)
         keyspace: ActiveKeyspace = live._transport.app.state.runtime.state  # type: ignore[attr-defined]
         assert (await keyspace.current()).prefix == summary["keyspace"]
         assert summary["events"] >= len(events)
