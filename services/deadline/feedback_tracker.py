@@ -63,7 +63,9 @@ class FeedbackTracker:
         code = event.body.feedback_code
         before = await self.store.load(code)
         decision = decide_feedback(before, event, self.calendar)
-        if decision is not None:
+        if decision is None:  # a redelivery: publish what an interrupted attempt left
+            await self._publish(code, await self.store.outbox(code))
+        else:
             after = decision.feedback
             old = (
                 {t.member for t in feedback_timers(before, self.calendar, self.windows)}
@@ -71,7 +73,7 @@ class FeedbackTracker:
                 else set()
             )
             new = feedback_timers(after, self.calendar, self.windows)
-            await self.store.save(
+            pending = await self.store.save(
                 after,
                 bucket=self._bucket(after),
                 remove_timers=sorted(old - {t.member for t in new}),
@@ -81,14 +83,14 @@ class FeedbackTracker:
             )
             if not after.open:
                 await self.store.forget_fired(sorted(old))
-        await self._flush_outbox(code)
+            await self._publish(code, pending)
 
     def _bucket(self, feedback: TrackedFeedback) -> str:
         state = feedback_state(feedback, self.clock.now(), self.calendar, self.windows)
         return "" if state is None else f"{feedback.agency_code}|{state}"
 
-    async def _flush_outbox(self, code: str) -> None:
-        pending = await self.store.outbox(code)
+    async def _publish(self, code: str, pending: list[str]) -> None:
+        """Publish a feedback's outbox, then drop what was published from it."""
         if not pending:
             return
         events = _EVENTS.validate_json("[" + ",".join(pending) + "]")

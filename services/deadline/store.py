@@ -44,6 +44,7 @@ end
 # KEYS: state, outbox, schedule, fired, bucket, census, claimed, ended
 # ARGV: code, state_json, bucket, forget_at ('' while open), n_remove, removes..., n_add,
 #       (member, score)..., outbox...
+# Returns the dossier's outbox after the save (what is left to publish, oldest first).
 # A timer already fired, or claimed by a sweeper right now, is never added again.
 _SAVE = (
     _MOVE_BUCKET
@@ -65,7 +66,7 @@ end
 i = i + 2 * n_add + 1
 for j = i, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[j]) end
 move_bucket(KEYS[5], KEYS[6], ARGV[1], ARGV[3])
-return 1
+return redis.call('LRANGE', KEYS[2], 0, -1)
 """
 )
 
@@ -152,7 +153,7 @@ class DeadlineStore(Protocol[S]):
         add_timers: list[Timer],
         outbox: list[str],
         forget_at: datetime | None = None,
-    ) -> None: ...
+    ) -> list[str]: ...
 
     async def outbox(self, code: str) -> list[str]: ...
 
@@ -253,9 +254,10 @@ class RedisDeadlineStore(Generic[S]):
         add_timers: list[Timer],
         outbox: list[str],
         forget_at: datetime | None = None,
-    ) -> None:
+    ) -> list[str]:
         """Atomically: state, timer changes (never re-adding one fired or being fired), outbox,
-        bucket, and when to forget an ended dossier."""
+        bucket, and when to forget an ended dossier. Returns the dossier's outbox as it is
+        then (its events not yet published, oldest first), saving a read before publishing."""
         forget = "" if forget_at is None else str(_epoch(forget_at))
         args: list[str | float] = [dossier.code, dossier.model_dump_json(), bucket, forget]
         args += [len(remove_timers), *remove_timers, len(add_timers)]
@@ -272,7 +274,7 @@ class RedisDeadlineStore(Generic[S]):
             self.claimed_key,
             self.ended_key,
         ]
-        await self._save(keys=keys, args=args)
+        return [str(item) for item in await self._save(keys=keys, args=args)]
 
     async def outbox(self, code: str) -> list[str]:
         return [str(item) for item in await self.redis.lrange(self.outbox_key(code), 0, -1)]
@@ -388,7 +390,7 @@ class InMemoryDeadlineStore(Generic[S]):
         add_timers: list[Timer],
         outbox: list[str],
         forget_at: datetime | None = None,
-    ) -> None:
+    ) -> list[str]:
         self.states[dossier.code] = dossier.model_dump_json()
         if forget_at is not None:
             self.ended.setdefault(dossier.code, _epoch(forget_at))
@@ -400,6 +402,7 @@ class InMemoryDeadlineStore(Generic[S]):
         if outbox:
             self.outboxes.setdefault(dossier.code, []).extend(outbox)
         self._move_bucket(dossier.code, bucket)
+        return list(self.outboxes.get(dossier.code, []))
 
     def _move_bucket(self, code: str, new: str) -> None:
         old = self.buckets.get(code)

@@ -83,25 +83,34 @@ class DeadlineTracker:
         except OutOfOrderError:
             await self.store.park(code, parked, self.clock.now() + self.config.park_for)
             return
-        if decision is not None:
-            await self._save(before, decision.dossier, decision.events)
-        await self._flush_outbox(code)
-        if isinstance(event, DossierReceived):
-            await self._replay_parked(code)
+        if decision is None:  # a redelivery: publish what an interrupted attempt left
+            pending = await self.store.outbox(code)
+        else:
+            pending = await self._save(before, decision.dossier, decision.events)
+        if not isinstance(event, DossierReceived):
+            await self._publish(code, pending)
+            return
+        # events parked until this receipt: read while its own events are being published
+        _, waiting = await asyncio.gather(self._publish(code, pending), self.store.parked(code))
+        for parked_event in waiting:
+            await self.apply(DOSSIER_EVENT.validate_json(parked_event.raw), parked_event)
+        if waiting:
+            await self.store.drop_parked(code)
 
     async def _save(
         self,
         before: TrackedDossier | None,
         after: TrackedDossier,
         events: tuple[DeadlineEvent, ...],
-    ) -> None:
+    ) -> list[str]:
+        """Save the dossier with its new events; return its outbox (all left to publish)."""
         old = (
             {t.member for t in timers_for(before, self.calendar, self.config.windows)}
             if before
             else set()
         )
         new_timers = timers_for(after, self.calendar, self.config.windows)
-        await self.store.save(
+        pending = await self.store.save(
             after,
             bucket=self._bucket(after),
             remove_timers=sorted(old - {t.member for t in new_timers}),
@@ -111,25 +120,19 @@ class DeadlineTracker:
         )
         if not after.open:
             await self.store.forget_fired(sorted(old))
+        return pending
 
     def _bucket(self, dossier: TrackedDossier) -> str:
         state = state_of(dossier, self.clock.now(), self.calendar, self.config.windows)
         return "" if state == "resolved" else f"{dossier.agency_code}|{state}"
 
-    async def _flush_outbox(self, code: str) -> None:
-        pending = await self.store.outbox(code)
+    async def _publish(self, code: str, pending: list[str]) -> None:
+        """Publish a dossier's outbox, then drop what was published from it."""
         if not pending:
             return
         events = _EVENTS.validate_json("[" + ",".join(pending) + "]")
         await self.publisher.publish_many(DEADLINE_EVENTS, [(code, event) for event in events])
         await self.store.clear_outbox(code, len(pending))
-
-    async def _replay_parked(self, code: str) -> None:
-        waiting = await self.store.parked(code)
-        for parked in waiting:
-            await self.apply(DOSSIER_EVENT.validate_json(parked.raw), parked)
-        if waiting:
-            await self.store.drop_parked(code)
 
     # Timers -------------------------------------------------------------------------------------
 

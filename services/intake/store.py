@@ -128,6 +128,24 @@ class _Numbering:
     )
 
 
+def _fail(waiting: _Numbering, error: BaseException) -> None:
+    """A receipt that cannot be committed now: its caller gets the error (a transient one
+    when the commit was interrupted, so the caller tries again)."""
+    if not waiting.answered.done():
+        waiting.answered.set_exception(
+            error if isinstance(error, Exception)
+            else ConnectionError("the receipt's commit was interrupted")
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Issued:
+    """A receipt whose commit script was issued with its number."""
+
+    waiting: _Numbering
+    commit: "asyncio.Future[Committed]"
+
+
 @dataclass(frozen=True)
 class StoredAnswer:
     client_id: str
@@ -241,10 +259,11 @@ class RedisIntakeStore:
         self._restore_record = redis.register_script(_RESTORE_RECORD)
         self._restore_sequence = redis.register_script(_RESTORE_SEQUENCE)
         # Receipts of one agency and day in this process take numbers a group at a time (see
-        # `_number_group`), so they do not race each other for the same number (other
+        # `_issue_waiting`), so they do not race each other for the same number (other
         # instances still may: retried).
         self._numbering = [asyncio.Lock() for _ in range(64)]
         self._waiting: dict[str, list[_Numbering]] = {}
+        self._last_numbers: dict[str, int] = {}  # sequence key -> last number handed out here
 
     # keys
     def submission_key(self, client_id: str, submission_id: str) -> str:
@@ -313,45 +332,77 @@ class RedisIntakeStore:
         sequence_key = self.sequence_key(agency_code, day)
         waiting = _Numbering(client_id, submission_id, build)
         self._waiting.setdefault(sequence_key, []).append(waiting)
-        async with self._numbering[zlib.crc32(sequence_key.encode()) % len(self._numbering)]:
-            if not waiting.answered.done():  # no one numbered it while this one waited
-                group = self._waiting.pop(sequence_key, [])
-                await self._number_group(agency_code, day, group)
+        issued = await self._issue_waiting(agency_code, day)
+        if issued:
+            await self._settle(agency_code, day, issued)
         return await waiting.answered
 
-    async def _number_group(self, agency_code: str, day: str, group: list["_Numbering"]) -> None:
-        """Group commit: the receipts waiting for this agency's numbers of the day take the
-        next ones in their order, and their commit scripts go to Redis together (one round
-        trip, `AutoPipelinedRedis`). Each script still checks that its number follows the
-        last one taken, so numbers stay gapless and unique across instances: when another
-        instance took one meanwhile (or a receipt turned out to be a replay, which takes no
-        number), that receipt and the ones after it conflict and are numbered again."""
-        try:
-            while group:
-                last = int(await self.redis.get(self.sequence_key(agency_code, day)) or 0)
+    async def _issue_waiting(self, agency_code: str, day: str) -> list["_Issued"]:
+        """Group commit, pipelined: the receipts waiting for this agency's numbers of the day
+        take the next ones in their order, and their commit scripts are issued together (one
+        round trip, `AutoPipelinedRedis`). The lock is held while numbering and issuing, not
+        for the replies: the next group is numbered on from the last number this process
+        handed out (`_last_numbers`) and its scripts queue behind this group's, so groups
+        follow each other as receipts arrive, not a Redis round trip apart. Each script
+        still checks that its number follows the last one taken, so numbers stay gapless and
+        unique across instances: when another instance took one meanwhile (or a receipt
+        turned out to be a replay, which takes no number), that receipt and the ones after
+        it conflict and are numbered again from Redis' count (`_settle`)."""
+        sequence_key = self.sequence_key(agency_code, day)
+        async with self._numbering[zlib.crc32(sequence_key.encode()) % len(self._numbering)]:
+            group = self._waiting.pop(sequence_key, [])
+            if not group:
+                return []  # another receipt's coroutine issued them
+            try:
+                last = self._last_numbers.get(sequence_key)
+                if last is None:
+                    last = int(await self.redis.get(sequence_key) or 0)
                 numbered = group[: max(0, LAST_SEQUENCE - last)]
                 for exhausted in group[len(numbered) :]:
                     await self._refuse_exhausted(exhausted, agency_code, day)
-                commits = [
+            except BaseException as error:  # Redis failed, or cancelled: none left waiting
+                for waiting in group:
+                    _fail(waiting, error)
+                raise
+            issued = [
+                _Issued(waiting, asyncio.ensure_future(
                     self._commit_receipt(waiting, agency_code, day, last + i)
-                    for i, waiting in enumerate(numbered)
-                ]
-                results = await asyncio.gather(*commits, return_exceptions=True)
-                group = []
-                for waiting, result in zip(numbered, results, strict=True):
-                    if isinstance(result, ConflictError):
-                        group.append(waiting)  # another took the number: take the next
-                    elif isinstance(result, BaseException):
-                        waiting.answered.set_exception(result)
-                    else:
-                        waiting.answered.set_result(result)
-        except BaseException as error:  # cancelled, or Redis failed: no receipt is left waiting
-            for waiting in group:
-                if not waiting.answered.done():  # a transient error: the caller tries again
-                    waiting.answered.set_exception(
-                        error if isinstance(error, Exception)
-                        else ConnectionError("the receipt's commit was interrupted")
-                    )  # fmt: skip
+                ))
+                for i, waiting in enumerate(numbered)
+            ]  # fmt: skip
+            self._remember_last(sequence_key, last + len(numbered))
+            await asyncio.sleep(0)  # the scripts are queued before the next group's
+        return issued
+
+    def _remember_last(self, sequence_key: str, last: int) -> None:
+        if len(self._last_numbers) >= 4096:  # agencies x days in use: a bound, not a cache
+            self._last_numbers.clear()
+        self._last_numbers[sequence_key] = last
+
+    async def _settle(self, agency_code: str, day: str, issued: list["_Issued"]) -> None:
+        """Hand each issued receipt its commit's reply; number again those that conflicted."""
+        sequence_key = self.sequence_key(agency_code, day)
+        try:
+            while issued:
+                conflicted = False
+                for receipt in issued:
+                    try:
+                        receipt.waiting.answered.set_result(await receipt.commit)
+                    except ConflictError:  # another took the number: take the next
+                        conflicted = True
+                        self._waiting.setdefault(sequence_key, []).append(receipt.waiting)
+                    except Exception as error:
+                        receipt.waiting.answered.set_exception(error)
+                if not conflicted:
+                    return
+                self._last_numbers.pop(sequence_key, None)  # read Redis' count again
+                issued = await self._issue_waiting(agency_code, day)
+        except BaseException as error:  # cancelled, or Redis failed: no receipt left waiting
+            for receipt in issued:
+                receipt.commit.cancel()
+                _fail(receipt.waiting, error)
+            for waiting in self._waiting.pop(sequence_key, []):
+                _fail(waiting, error)
             raise
 
     async def _commit_receipt(

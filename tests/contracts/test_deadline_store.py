@@ -74,8 +74,13 @@ async def test_a_saved_dossier_loads_back_alone_and_in_batches(store: Store) -> 
 
 async def test_the_outbox_keeps_order_and_clears_what_was_published(store: Store) -> None:
     tracked = dossier()
-    await store.save(tracked, bucket="", remove_timers=[], add_timers=[], outbox=["e1", "e2"])
-    await store.save(tracked, bucket="", remove_timers=[], add_timers=[], outbox=["e3"])
+    first = await store.save(
+        tracked, bucket="", remove_timers=[], add_timers=[], outbox=["e1", "e2"]
+    )
+    assert first == ["e1", "e2"]  # a save hands back the outbox as it left it
+    assert await store.save(
+        tracked, bucket="", remove_timers=[], add_timers=[], outbox=["e3"]
+    ) == ["e1", "e2", "e3"]  # fmt: skip
     assert await store.outbox(tracked.code) == ["e1", "e2", "e3"]
     await store.clear_outbox(tracked.code, 2)
     assert await store.outbox(tracked.code) == ["e3"]

@@ -83,3 +83,30 @@ async def test_concurrent_receipts_on_two_instances_get_unique_gapless_codes(
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def test_receipts_numbered_on_from_this_instance_follow_numbers_taken_elsewhere(
+    redis: AutoPipelinedRedis,
+) -> None:
+    """An instance numbers on from the last number it handed out, without reading Redis;
+    when another took numbers meanwhile, the commit conflicts and the receipt takes the next
+    number from Redis' count (no code twice, none skipped)."""
+    prefix = f"test-group-{uuid.uuid4().hex[:8]}"
+    store = RedisIntakeStore(redis, prefix)
+    await store.mark_ready()
+
+    async def receive(submission: str) -> str:
+        committed = await store.receive(
+            client_id="desk", submission_id=submission, agency_code="STP", day="261123",
+            build=builder("desk", submission, []),
+        )  # fmt: skip
+        return str(json.loads(committed.answer)["code"])
+
+    assert await receive("a") == "STP-261123-0001"
+    await redis.set(store.sequence_key("STP", "261123"), 4)  # another instance took 2-4
+    assert await receive("b") == "STP-261123-0005"
+    before = redis.round_trips
+    assert await asyncio.gather(*(receive(f"c{n}") for n in range(3))) == [
+        f"STP-261123-{n:04d}" for n in (6, 7, 8)
+    ]
+    assert redis.round_trips - before <= 3  # numbered on here, no read of the count first
