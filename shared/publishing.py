@@ -117,7 +117,7 @@ class KafkaEventPublisher:
             client_id=self.client_id,
             acks="all",
             enable_idempotence=True,
-            linger_ms=2,
+            linger_ms=0,
             max_batch_size=256 * 1024,
             request_timeout_ms=self.request_timeout_ms,
         )

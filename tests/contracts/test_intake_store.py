@@ -135,12 +135,13 @@ async def test_the_commit_hands_back_the_outbox_with_its_lock_once(store: Intake
         record=stored.record.model_copy(update={"status": Status.RESOLVED}),
         answer='{"step": 1}', entries=[OutboxEntry(DOSSIER_EVENTS, code, '{"n": 2}')],
     )  # fmt: skip
-    assert step.outbox == ()  # locked by the first committer: it publishes later
-    await store.outbox.acknowledge(code, len(first.outbox))
-    assert [entry.event for entry in await store.outbox.entries(code)] == ['{"n": 2}']
-    assert await store.outbox.lock(code)
-    await store.outbox.acknowledge(code, 1)
+    assert step.outbox == ()  # locked by the first committer: it publishes it next
+    more = await store.outbox.acknowledge(code, len(first.outbox))
+    assert [entry.event for entry in more] == ['{"n": 2}']
+    assert not await store.outbox.lock(code)  # still the first committer's
+    assert await store.outbox.acknowledge(code, 1) == []
     assert await store.outbox.pending() == []
+    assert await store.outbox.lock(code)  # released once nothing is left
 
 
 async def test_a_step_against_a_stale_version_conflicts(store: IntakeStore) -> None:
