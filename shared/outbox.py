@@ -334,15 +334,20 @@ class OutboxPublisher:
     async def publish_locked(self, key: str, entries: Sequence[OutboxEntry]) -> None:
         """Publish entries we hold the lock for (handed back by a commit), in order, and drop
         them once Kafka has all of them; then those committed meanwhile (by callers that
-        found the lock held), until none is left."""
-        while entries:
-            await self.publisher.publish_raw_many(
-                [
-                    (entry.topic, entry.key.encode(), entry.event.encode() or None, JSON_HEADER)
-                    for entry in entries
-                ]
-            )
+        found the lock held), until none is left and the lock is released. (With none to
+        publish, as when the relay finds the outbox emptied, it only releases the lock.)"""
+        while True:
+            if entries:
+                await self.publisher.publish_raw_many(
+                    [
+                        (entry.topic, entry.key.encode(), entry.event.encode() or None,
+                         JSON_HEADER)
+                        for entry in entries
+                    ]
+                )  # fmt: skip
             entries = await self.outbox.acknowledge(key, len(entries))
+            if not entries:
+                return
 
     async def publish(self, committed: Committed) -> None:
         """Publish what a commit handed back (nothing if another caller holds the lock)."""

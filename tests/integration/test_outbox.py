@@ -7,7 +7,7 @@ import pytest
 from shared.kafka_access import KafkaAccess
 from shared.kafka_principals import ADMIN
 from shared.outbox import OutboxEntry, OutboxPublisher, RedisOutbox
-from shared.publishing import KafkaEventPublisher
+from shared.publishing import InMemoryPublisher, KafkaEventPublisher
 from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS
 from tests.integration.kafka_probe import TopicTail
@@ -56,4 +56,16 @@ async def test_a_held_lock_keeps_a_second_publisher_out(redis_url: str, unique: 
     assert not await second.lock("k")
     await first.acknowledge("k", 0)
     assert await second.lock("k")
+    await redis.aclose()
+
+
+async def test_a_relay_that_finds_the_outbox_emptied_releases_the_lock(
+    redis_url: str, unique: str
+) -> None:
+    redis = build_redis(redis_url)
+    outbox = RedisOutbox(redis, f"test-{unique}-o")
+    await redis.sadd(outbox.pending_key, "k")  # pending when listed; emptied since by another
+    await OutboxPublisher(outbox, InMemoryPublisher()).flush("k")
+    assert await redis.get(outbox.lock_key("k")) is None
+    assert await outbox.pending() == []
     await redis.aclose()
