@@ -20,6 +20,9 @@ the reports, as p50/p99 of reporting's `reporting_projection_lag_seconds` histog
 (interpolated in its buckets, as Prometheus' histogram_quantile does).
 `--profile DIR`: py-spy samples each service through phase 1 (`DIR/<service>.txt`, collapsed
 stacks; `python -m bench.profile_table DIR` sums them by where the CPU goes).
+Phase 2 also prints, for each event type, the time from its `occurred_at` to its send to
+Kafka (the record's timestamp): where the lag accrues before reporting (deadline's events take
+their cause's time, so theirs includes intake's hop and the transport).
 Baseline: the events of both phases, read back from the topics, produced again to a scratch
 topic and consumed by a plain aiokafka consumer.
 """
@@ -37,7 +40,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -306,20 +311,53 @@ async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
 async def read_since(
     bootstrap: str, starts: dict[TopicPartition, int]
 ) -> list[tuple[bytes | None, bytes]]:
-    ends = await end_offsets(bootstrap)
+    return [(record.key, record.value or b"") for record in await records_since(bootstrap, starts)]
+
+
+async def records_since(
+    bootstrap: str, starts: dict[TopicPartition, int], ends: dict[TopicPartition, int] | None = None
+) -> list[Any]:
+    """The records of the three event topics from `starts` to `ends` (default: now)."""
+    ends = ends or await end_offsets(bootstrap)
     consumer = AIOKafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(list(starts))
         for partition, offset in starts.items():
             consumer.seek(partition, offset)
-        messages: list[tuple[bytes | None, bytes]] = []
+        found: list[Any] = []
         while any([await consumer.position(tp) < ends[tp] for tp in starts]):
             for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
-                messages += [(record.key, record.value or b"") for record in records]
-        return messages
+                found += [
+                    record
+                    for record in records
+                    if record.offset < ends[TopicPartition(record.topic, record.partition)]
+                ]
+        return found
     finally:
         await consumer.stop()
+
+
+async def hops(
+    bootstrap: str, starts: dict[TopicPartition, int], ends: dict[TopicPartition, int]
+) -> dict[str, tuple[int, float, float]]:
+    """Where the lag accrues before reporting: for each event type, from its `occurred_at` to
+    its send to Kafka (the record's timestamp, stamped by the producer), p50 and p99 in ms.
+    An event that takes its cause's time (deadline's) includes the hops before it."""
+    delays: dict[str, list[float]] = {}
+    for record in await records_since(bootstrap, starts, ends):
+        event = json.loads(record.value or b"{}")
+        occurred = datetime.fromisoformat(event["occurred_at"]).timestamp() * 1000
+        delays.setdefault(event["type"], []).append(record.timestamp - occurred)
+    return {
+        kind: (len(found), _percentile(found, 0.5), _percentile(found, 0.99))
+        for kind, found in delays.items()
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 @asynccontextmanager
@@ -371,7 +409,9 @@ async def main(rate: float, seconds: float, profile: Path | None, instances: int
                 starts = await end_offsets(bootstrap)
                 full = await phase(stack, portal, receipts, client, rate, seconds, profile)
                 half_rate = full[1] / 2 / EVENTS_PER_DOSSIER  # half the sustained rate
+                half_starts = await end_offsets(bootstrap)
                 half = await phase(stack, portal, receipts, client, half_rate, seconds)
+                half_hops = await hops(bootstrap, half_starts, await end_offsets(bootstrap))
             raw_messages, raw_rate = await raw_baseline(bootstrap, starts)
     dossiers, events_per_second, lag, missing = full
     half_dossiers, half_events, half_lag, half_missing = half
@@ -391,6 +431,9 @@ async def main(rate: float, seconds: float, profile: Path | None, instances: int
     print(f"{'  lag p50 / p99 (ms), intake to the report':<58}"
           f"{half_lag.quantile(0.5) * 1000:>6,.0f} / {half_lag.quantile(0.99) * 1000:>5,.0f}"
           f"   p99 <= 250")  # fmt: skip
+    for kind, (count, p50, p99) in sorted(half_hops.items(), key=lambda item: item[1][1]):
+        print(f"{f'    {kind}: occurred to sent, p50 / p99 (ms), of {count:,}':<58}"
+              f"{p50:>6,.0f} / {p99:>5,.0f}")  # fmt: skip
     print(f"{'raw aiokafka produce+consume of the same ' + f'{raw_messages:,} messages/s':<58}"
           f"{raw_rate:>14,.0f}")  # fmt: skip
     print(f"{'ratio end to end / raw':<58}{events_per_second / raw_rate:>14.2f}")
