@@ -25,6 +25,7 @@ and never hands out a code twice.
 
 import asyncio
 import hashlib
+import time
 import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from shared.outbox import (
 
 PREFIX = "intake"
 LAST_SEQUENCE = 9999  # four digits a day per agency
+CONTENDED_SECONDS = 5.0  # after a conflict on a day's numbers, read them fresh this long
 ENDED = frozenset({Status.RETURNED, Status.REFUSED_AT_RECEIPT, Status.STOPPED, Status.WITHDRAWN})
 
 # KEYS[K+1] sequence  KEYS[K+2] dossier  KEYS[K+3] applicant  KEYS[K+4] the person's dossiers
@@ -126,6 +128,10 @@ class _Numbering:
     answered: "asyncio.Future[Committed]" = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+
+def _now() -> float:
+    return time.monotonic()
 
 
 def _fail(waiting: _Numbering, error: BaseException) -> None:
@@ -264,6 +270,7 @@ class RedisIntakeStore:
         self._numbering = [asyncio.Lock() for _ in range(64)]
         self._waiting: dict[str, list[_Numbering]] = {}
         self._last_numbers: dict[str, int] = {}  # sequence key -> last number handed out here
+        self._contended_until: dict[str, float] = {}  # sequence key -> monotonic time
 
     # keys
     def submission_key(self, client_id: str, submission_id: str) -> str:
@@ -332,78 +339,95 @@ class RedisIntakeStore:
         sequence_key = self.sequence_key(agency_code, day)
         waiting = _Numbering(client_id, submission_id, build)
         self._waiting.setdefault(sequence_key, []).append(waiting)
-        issued = await self._issue_waiting(agency_code, day)
-        if issued:
-            await self._settle(agency_code, day, issued)
+        await self._number_waiting(agency_code, day)
         return await waiting.answered
 
-    async def _issue_waiting(self, agency_code: str, day: str) -> list["_Issued"]:
-        """Group commit, pipelined: the receipts waiting for this agency's numbers of the day
-        take the next ones in their order, and their commit scripts are issued together (one
-        round trip, `AutoPipelinedRedis`). The lock is held while numbering and issuing, not
-        for the replies: the next group is numbered on from the last number this process
-        handed out (`_last_numbers`) and its scripts queue behind this group's, so groups
-        follow each other as receipts arrive, not a Redis round trip apart. Each script
-        still checks that its number follows the last one taken, so numbers stay gapless and
-        unique across instances: when another instance took one meanwhile (or a receipt
-        turned out to be a replay, which takes no number), that receipt and the ones after
-        it conflict and are numbered again from Redis' count (`_settle`)."""
+    async def _number_waiting(self, agency_code: str, day: str) -> None:
+        """Group commit: the receipts waiting for this agency's numbers of the day take the
+        next ones in their order, and their commit scripts go to Redis together (one round
+        trip, `AutoPipelinedRedis`). Each script checks that its number follows the last one
+        taken, so numbers stay gapless and unique across instances: when another instance
+        took one meanwhile (or a receipt turned out to be a replay, which takes no number),
+        that receipt and the ones after it conflict and are numbered again.
+
+        Pipelined while this instance alone numbers that day: the lock is held while
+        numbering and issuing, not for the replies; the next group is numbered on from the
+        last number handed out here (`_last_numbers`, no read of the count) and its scripts
+        queue behind this group's, so groups follow each other as receipts arrive, not a
+        round trip apart. After a conflict (another instance numbers that day too), for
+        CONTENDED_SECONDS each group reads the count and waits for its replies before the
+        next is numbered, as two writers pipelining would conflict on every group."""
         sequence_key = self.sequence_key(agency_code, day)
-        async with self._numbering[zlib.crc32(sequence_key.encode()) % len(self._numbering)]:
-            group = self._waiting.pop(sequence_key, [])
-            if not group:
-                return []  # another receipt's coroutine issued them
-            try:
-                last = self._last_numbers.get(sequence_key)
-                if last is None:
-                    last = int(await self.redis.get(sequence_key) or 0)
-                numbered = group[: max(0, LAST_SEQUENCE - last)]
-                for exhausted in group[len(numbered) :]:
-                    await self._refuse_exhausted(exhausted, agency_code, day)
-            except BaseException as error:  # Redis failed, or cancelled: none left waiting
-                for waiting in group:
-                    _fail(waiting, error)
-                raise
-            issued = [
-                _Issued(waiting, asyncio.ensure_future(
-                    self._commit_receipt(waiting, agency_code, day, last + i)
-                ))
-                for i, waiting in enumerate(numbered)
-            ]  # fmt: skip
-            self._remember_last(sequence_key, last + len(numbered))
-            await asyncio.sleep(0)  # the scripts are queued before the next group's
+        lock = self._numbering[zlib.crc32(sequence_key.encode()) % len(self._numbering)]
+        while True:
+            contended = self._contended_until.get(sequence_key, 0.0) > _now()
+            async with lock:
+                group = self._waiting.pop(sequence_key, [])
+                if not group:
+                    return  # another receipt's coroutine took them
+                issued = await self._issue(agency_code, day, group, read_count=contended)
+                if contended:
+                    conflicted = await self._answer(sequence_key, issued)
+            if not contended:
+                conflicted = await self._answer(sequence_key, issued)
+            if not conflicted:
+                return
+            self._last_numbers.pop(sequence_key, None)
+            self._contended_until[sequence_key] = _now() + CONTENDED_SECONDS
+
+    async def _issue(
+        self, agency_code: str, day: str, group: list["_Numbering"], *, read_count: bool
+    ) -> list["_Issued"]:
+        """Number a group and issue its commit scripts (under the numbering lock)."""
+        sequence_key = self.sequence_key(agency_code, day)
+        try:
+            last = None if read_count else self._last_numbers.get(sequence_key)
+            if last is None:
+                last = int(await self.redis.get(sequence_key) or 0)
+            numbered = group[: max(0, LAST_SEQUENCE - last)]
+            for exhausted in group[len(numbered) :]:
+                await self._refuse_exhausted(exhausted, agency_code, day)
+        except BaseException as error:  # Redis failed, or cancelled: none left waiting
+            for waiting in group:
+                _fail(waiting, error)
+            raise
+        issued = [
+            _Issued(waiting, asyncio.ensure_future(
+                self._commit_receipt(waiting, agency_code, day, last + i)
+            ))
+            for i, waiting in enumerate(numbered)
+        ]  # fmt: skip
+        self._remember_last(sequence_key, last + len(numbered))
+        await asyncio.sleep(0)  # the scripts are queued before the next group's
         return issued
 
     def _remember_last(self, sequence_key: str, last: int) -> None:
         if len(self._last_numbers) >= 4096:  # agencies x days in use: a bound, not a cache
             self._last_numbers.clear()
+            self._contended_until.clear()
         self._last_numbers[sequence_key] = last
 
-    async def _settle(self, agency_code: str, day: str, issued: list["_Issued"]) -> None:
-        """Hand each issued receipt its commit's reply; number again those that conflicted."""
-        sequence_key = self.sequence_key(agency_code, day)
+    async def _answer(self, sequence_key: str, issued: list["_Issued"]) -> bool:
+        """Hand each issued receipt its commit's reply; put those that conflicted back in
+        line to be numbered again. Whether any conflicted."""
+        conflicted = False
         try:
-            while issued:
-                conflicted = False
-                for receipt in issued:
-                    try:
-                        receipt.waiting.answered.set_result(await receipt.commit)
-                    except ConflictError:  # another took the number: take the next
-                        conflicted = True
-                        self._waiting.setdefault(sequence_key, []).append(receipt.waiting)
-                    except Exception as error:
-                        receipt.waiting.answered.set_exception(error)
-                if not conflicted:
-                    return
-                self._last_numbers.pop(sequence_key, None)  # read Redis' count again
-                issued = await self._issue_waiting(agency_code, day)
-        except BaseException as error:  # cancelled, or Redis failed: no receipt left waiting
+            for receipt in issued:
+                try:
+                    receipt.waiting.answered.set_result(await receipt.commit)
+                except ConflictError:  # another took the number: take the next
+                    conflicted = True
+                    self._waiting.setdefault(sequence_key, []).append(receipt.waiting)
+                except Exception as error:
+                    receipt.waiting.answered.set_exception(error)
+        except BaseException as error:  # cancelled: no receipt left waiting
             for receipt in issued:
                 receipt.commit.cancel()
                 _fail(receipt.waiting, error)
             for waiting in self._waiting.pop(sequence_key, []):
                 _fail(waiting, error)
             raise
+        return conflicted
 
     async def _commit_receipt(
         self, waiting: "_Numbering", agency_code: str, day: str, last: int
