@@ -11,13 +11,12 @@ for 3,000 receipts/s: 0.67 ms per receipt for everything, Kafka and Redis includ
 """
 
 import argparse
-import asyncio
 import subprocess
 import sys
 
 from fastapi import FastAPI, Response
 
-from bench.intake_receipts import ROOT, parse_wrk, run_wrk, wait_healthy
+from bench.intake_receipts import ROOT, measure
 from shared.events.intake_requests import ReceiveDossier
 
 
@@ -45,15 +44,9 @@ def main() -> None:
         sys.executable, "-m", "uvicorn", "bench.http_floor:create_app", "--factory",
         "--port", str(args.port), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT)
-    try:
-        url = f"http://127.0.0.1:{args.port}"
-        asyncio.run(wait_healthy(url))
-        run_wrk(url, 2, args.concurrency)  # warm-up
-        figures = parse_wrk(run_wrk(url, args.seconds, args.concurrency))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    figures = measure(
+        subprocess.Popen(command, cwd=ROOT), args.port, args.seconds, args.concurrency
+    )
     print("FastAPI, 1 uvicorn worker: validate the receipt's body, answer 201, nothing else")
     print(
         f"requests/s                  {figures['rps']:>10,.0f}  ({figures['non_2xx']:.0f} not 2xx)"

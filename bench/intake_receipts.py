@@ -79,6 +79,20 @@ def run_wrk(url: str, seconds: float, connections: int) -> str:
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
+def measure(
+    process: "subprocess.Popen[bytes]", port: int, seconds: float, connections: int
+) -> dict[str, float]:
+    """Once `process` answers on `port`: a warm-up, then wrk's figures; then stop it."""
+    try:
+        url = f"http://127.0.0.1:{port}"
+        asyncio.run(wait_healthy(url))
+        run_wrk(url, 3, connections)  # warm-up
+        return parse_wrk(run_wrk(url, seconds, connections))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def parse_wrk(output: str) -> dict[str, float]:
     """Requests/s, latency percentiles (ms) and non-2xx count from wrk's --latency report."""
     figures = {"non_2xx": 0.0}
@@ -111,14 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         process = start_intake(args.port, Path(folder), args.workers)
-        try:
-            url = f"http://127.0.0.1:{args.port}"
-            asyncio.run(wait_healthy(url))
-            run_wrk(url, 3, args.concurrency)  # warm-up
-            figures = parse_wrk(run_wrk(url, args.seconds, args.concurrency))
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        figures = measure(process, args.port, args.seconds, args.concurrency)
     print(f"intake                      {args.workers} uvicorn worker(s)")
     print(f"load generator              wrk, 2 threads, {args.concurrency} connections")
     failed = figures["non_2xx"]
