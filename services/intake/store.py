@@ -265,7 +265,7 @@ class RedisIntakeStore:
         self._restore_record = redis.register_script(_RESTORE_RECORD)
         self._restore_sequence = redis.register_script(_RESTORE_SEQUENCE)
         # Receipts of one agency and day in this process take numbers a group at a time (see
-        # `_issue_waiting`), so they do not race each other for the same number (other
+        # `_number_waiting`), so they do not race each other for the same number (other
         # instances still may: retried).
         self._numbering = [asyncio.Lock() for _ in range(64)]
         self._waiting: dict[str, list[_Numbering]] = {}
