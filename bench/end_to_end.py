@@ -23,6 +23,8 @@ stacks; `python -m bench.profile_table DIR` sums them by where the CPU goes).
 Phase 2 also prints, for each event type, the time from its `occurred_at` to its send to
 Kafka (the record's timestamp): where the lag accrues before reporting (deadline's events take
 their cause's time, so theirs includes intake's hop and the transport).
+`--lag-at RATE [--rounds N]`: phase 2 alone at RATE dossiers/s, N rounds on one stack (the
+spread from run to run, to compare two versions at the same load).
 Baseline: the events of both phases, read back from the topics, produced again to a scratch
 topic and consumed by a plain aiokafka consumer.
 """
@@ -443,6 +445,38 @@ async def main(rate: float, seconds: float, profile: Path | None, instances: int
         raise SystemExit("events were lost")
 
 
+async def lag_rounds(rate: float, seconds: float, rounds: int) -> None:
+    """Phase 2 alone, at a set rate, `rounds` times on one launched stack after a 5 s warm-up:
+    the lag's spread from run to run, for comparing two versions at the same load."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    run_dir = tempfile.mkdtemp(prefix="bench-e2e-")
+    print(f"machine: {os.cpu_count()} cores; services, Kafka, Redis and this driver share them")
+    print(f"the services' logs: {run_dir}")
+    print(
+        f"{rate:g} dossiers/s for {seconds:g} s a round; lag to the report, then occurred to sent"
+    )
+    async for stack in launched_stack(
+        bootstrap, f"bench-e2e-{os.getpid()}", Path(run_dir), base_port=18400
+    ):
+        async with (
+            httpx.AsyncClient(timeout=30) as client,
+            Portal(
+                KafkaAccess.resolve(bootstrap, PORTAL), stack.key, stack.url("intake")
+            ) as portal,
+            Receipts(bootstrap) as receipts,
+        ):
+            await phase(stack, portal, receipts, client, rate, 5)
+            for round_number in range(1, rounds + 1):
+                starts = await end_offsets(bootstrap)
+                _, _, lag, missing = await phase(stack, portal, receipts, client, rate, seconds)
+                by_type = await hops(bootstrap, starts, await end_offsets(bootstrap))
+                print(f"round {round_number}: lag p50 / p99 (ms) "
+                      f"{lag.quantile(0.5) * 1000:,.0f} / {lag.quantile(0.99) * 1000:,.0f}"
+                      f"   (p99 <= 250; events missing: {missing})")  # fmt: skip
+                for kind, (_, p50, p99) in sorted(by_type.items(), key=lambda item: item[1][1]):
+                    print(f"    {kind:<20}{p50:>6,.0f} / {p99:>5,.0f}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -451,5 +485,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--profile", type=Path, help="py-spy each service in phase 1, into DIR")
     parser.add_argument("--instances", type=int, default=1, choices=(1, 2))
+    parser.add_argument(
+        "--lag-at", type=float, metavar="RATE", help="phase 2 alone at RATE dossiers/s, --rounds"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.rate, arguments.seconds, arguments.profile, arguments.instances))
+    if arguments.lag_at:
+        asyncio.run(lag_rounds(arguments.lag_at, arguments.seconds, arguments.rounds))
+    else:
+        asyncio.run(main(arguments.rate, arguments.seconds, arguments.profile, arguments.instances))
