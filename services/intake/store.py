@@ -130,10 +130,6 @@ class _Numbering:
     )
 
 
-def _now() -> float:
-    return time.monotonic()
-
-
 def _fail(waiting: _Numbering, error: BaseException) -> None:
     """A receipt that cannot be committed now: its caller gets the error (a transient one
     when the commit was interrupted, so the caller tries again)."""
@@ -360,7 +356,7 @@ class RedisIntakeStore:
         sequence_key = self.sequence_key(agency_code, day)
         lock = self._numbering[zlib.crc32(sequence_key.encode()) % len(self._numbering)]
         while True:
-            contended = self._contended_until.get(sequence_key, 0.0) > _now()
+            contended = self._contended_until.get(sequence_key, 0.0) > time.monotonic()
             async with lock:
                 group = self._waiting.pop(sequence_key, [])
                 if not group:
@@ -373,7 +369,7 @@ class RedisIntakeStore:
             if not conflicted:
                 return
             self._last_numbers.pop(sequence_key, None)
-            self._contended_until[sequence_key] = _now() + CONTENDED_SECONDS
+            self._contended_until[sequence_key] = time.monotonic() + CONTENDED_SECONDS
 
     async def _issue(
         self, agency_code: str, day: str, group: list["_Numbering"], *, read_count: bool
