@@ -468,7 +468,10 @@ async def play_and_check(
     limits the dossiers started per second."""
     targets = derive_targets(scenario)
     history = plan_history(scenario, targets, calendar())
-    async with httpx.AsyncClient(timeout=60) as client:
+    # Connections kept open for every worker: at httpx's default of 20 kept, a third of the
+    # requests opened a new connection (24 workers), each costing both ends CPU.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         player = Player(client, key, name, intake=intake, survey=survey)
         if watch is not None:
             watch(player)
