@@ -16,15 +16,17 @@ from shared.topic_admin import ensure_topics
 # cancels the test's task, so its `async with` blocks unwind: the services it started stop. When
 # pytest-timeout interrupts the shared event loop instead, a test's services keep running in the
 # loop and consume the next tests' events (a CI run once failed three later tests that way).
+# A test whose work is long by nature says so: `@pytest.mark.budget(seconds)`, with its own
+# `@pytest.mark.timeout` above it.
 TEST_BUDGET_SECONDS = 480
 
 
 def _within_budget(
-    test: Callable[..., Coroutine[Any, Any, None]],
+    test: Callable[..., Coroutine[Any, Any, None]], seconds: float
 ) -> Callable[..., Coroutine[Any, Any, None]]:
     @functools.wraps(test)
     async def bounded(*args: Any, **kwargs: Any) -> None:
-        async with asyncio.timeout(TEST_BUDGET_SECONDS):
+        async with asyncio.timeout(seconds):
             await test(*args, **kwargs)
 
     return bounded
@@ -33,7 +35,9 @@ def _within_budget(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-            item.obj = _within_budget(item.obj)
+            marker = item.get_closest_marker("budget")
+            seconds = float(marker.args[0]) if marker else TEST_BUDGET_SECONDS
+            item.obj = _within_budget(item.obj, seconds)
 
 
 @pytest.fixture(scope="session")
