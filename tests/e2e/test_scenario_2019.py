@@ -12,7 +12,7 @@ from tests.e2e.provable import assert_index_traces, assert_reports_provable
 
 # 9,079 dossiers, about 30,000 HTTP requests, then the audit's replay of their events: 6.5 to
 # 8 minutes on two cores shared with the whole stack, too close to the common 480 s budget
-# (a run over it was cancelled and played again). Its own budget, and pytest-timeout's above.
+# (runs over it were cancelled and played again). Its own budget, and pytest-timeout's above.
 pytestmark = [pytest.mark.integration, pytest.mark.budget(720), pytest.mark.timeout(840)]
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "province-2019.toml"
 
