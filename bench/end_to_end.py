@@ -490,7 +490,9 @@ if __name__ == "__main__":
     )
     parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
-    if arguments.lag_at:
+    if arguments.lag_at is not None and arguments.lag_at <= 0:
+        parser.error("--lag-at: a rate above 0 dossiers/s")
+    if arguments.lag_at is not None:
         asyncio.run(lag_rounds(arguments.lag_at, arguments.seconds, arguments.rounds))
     else:
         asyncio.run(main(arguments.rate, arguments.seconds, arguments.profile, arguments.instances))
