@@ -68,11 +68,21 @@ async def test_rebuilt_reports_equal_the_live_ones(
     async with running(create_app(settings)) as live:
         ends = await end_offsets(kafka_topics)  # a fresh group reads the topics from the start
 
+        behind: dict[str, tuple[int, int]] = {}  # partition: (committed, end), for a failure
+
         async def caught_up() -> bool:
             done = await committed(kafka_topics, env["CONSUMER_GROUP"])
-            return all(done.get(tp, 0) >= end for tp, end in ends.items() if end)
+            behind.clear()
+            behind.update(
+                {f"{tp.topic}[{tp.partition}]": (done.get(tp, 0), end)
+                 for tp, end in ends.items() if done.get(tp, 0) < end}
+            )  # fmt: skip
+            return not behind
 
-        await wait_for(caught_up, within=300, what="the live projection to catch up")
+        try:
+            await wait_for(caught_up, within=300, what="the live projection to catch up")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; behind (committed, end): {behind}") from None
         before = [(await live.get(path, headers=AUTH)).json() for path in REPORTS]
         summary = await rebuild(settings, workers)
         keyspace: ActiveKeyspace = live._transport.app.state.runtime.state  # type: ignore[attr-defined]

@@ -101,3 +101,37 @@ async def test_offsets_handed_in_while_a_delayed_commit_runs_are_committed_too()
         return consumer.commits == [{TopicPartition("t", 0): 2}, {TopicPartition("t", 0): 3}]
 
     await wait_for(committed, within=5, what="the offset handed in during the commit")
+
+
+async def test_records_handled_again_after_a_rebalance_never_move_the_group_back() -> None:
+    """The stall seen in CI (`reporting-test-…-live`, deadline.events.v1[1]): 2209, then 3817,
+    then 3723 committed. The consumer had handled up to 3816 and committed 3817; a rebalance
+    had reset it to the committed 2209 a moment before that commit landed, so it handled
+    2209-3722 again; committing 3723 then moved the group back, and a later rebalance had
+    already set the consumer at 3817: no message came to commit past 3723 again."""
+    p1 = TopicPartition("deadline.events.v1", 1)
+    consumer = RecordingConsumer({p1})
+    committer = OffsetCommitter(max_pending=1, max_delay=60)
+    await committer.processed(consumer, p1.topic, 1, 2208)
+    await committer.processed(consumer, p1.topic, 1, 3816)
+    await committer.processed(consumer, p1.topic, 1, 3722)  # handled again after a rebalance
+    await committer.flush_all()
+    assert consumer.commits == [{p1: 2209}, {p1: 3817}]
+
+
+async def test_a_pending_offset_is_not_lowered_by_records_handled_again() -> None:
+    """A commit that failed keeps its offsets for the retry; records handled again meanwhile
+    (the rebalance reset the consumer to an older committed offset) do not lower them."""
+    p0 = TopicPartition("t", 0)
+    consumer = FailingOnceConsumer({p0})
+    committer = OffsetCommitter(max_pending=1, max_delay=60)
+    await committer.processed(consumer, "t", 0, 99)  # its commit fails: kept for the retry
+    committer.max_pending = 100  # the next one waits for the retry
+    await committer.processed(consumer, "t", 0, 40)  # handled again after the rebalance
+
+    async def committed() -> bool:
+        return consumer.commits == [{p0: 100}]
+
+    await wait_for(committed, within=10, what="the failed commit retried at its own offset")
+    await committer.flush_all()
+    assert consumer.commits == [{p0: 100}]
