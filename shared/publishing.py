@@ -26,6 +26,14 @@ JSON_HEADERS = [("content-type", b"application/json")]
 RawRecord = tuple[str, bytes | None, bytes | None, dict[str, str]]
 
 
+def json_records(topic: str, key: str, values: Sequence[str]) -> list[RawRecord]:
+    """Events already serialized (an outbox's entries) as records, sent as they were stored:
+    parsing them only to serialize them again cost a service's CPU and changed nothing."""
+    encoded_key = key.encode()
+    return [(topic, encoded_key, value.encode(), {"content-type": "application/json"})
+            for value in values]  # fmt: skip
+
+
 API_KEY_HEADER = "x-api-key"
 # On a dead letter: the SHA-256 of the key the message came with (never the key itself).
 DLQ_KEY_HASH_HEADER = "x-dlq-api-key-sha256"

@@ -9,8 +9,6 @@ publishes and confirms one batch at a time.
 import logging
 from datetime import timedelta
 
-from pydantic import TypeAdapter
-
 from services.deadline.feedback_tracking import (
     TrackedFeedback,
     decide_feedback,
@@ -22,13 +20,12 @@ from services.deadline.store import DeadlineStore
 from services.deadline.tracking import Windows
 from shared.business_calendar import BusinessCalendar
 from shared.clock import Clock, SystemClock
-from shared.events.feedback import FeedbackDeadlineEvent, FeedbackEvent
-from shared.publishing import EventPublisher
+from shared.events.feedback import FeedbackEvent
+from shared.publishing import EventPublisher, json_records
 from shared.reference_follower import ReferenceSource
 from shared.topics import FEEDBACK_DEADLINES
 
 log = logging.getLogger(__name__)
-_EVENTS: TypeAdapter[list[FeedbackDeadlineEvent]] = TypeAdapter(list[FeedbackDeadlineEvent])
 
 
 class FeedbackTracker:
@@ -93,8 +90,7 @@ class FeedbackTracker:
         """Publish a feedback's outbox, then drop what was published from it."""
         if not pending:
             return
-        events = _EVENTS.validate_json("[" + ",".join(pending) + "]")
-        await self.publisher.publish_many(FEEDBACK_DEADLINES, [(code, event) for event in events])
+        await self.publisher.publish_raw_many(json_records(FEEDBACK_DEADLINES, code, pending))
         await self.store.clear_outbox(code, len(pending))
 
     async def sweep(self) -> int:

@@ -8,8 +8,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pydantic import TypeAdapter
-
 from services.deadline.metrics import DeadlineMetrics
 from services.deadline.store import DeadlineStore, Parked
 from services.deadline.tracking import (
@@ -27,12 +25,11 @@ from shared.business_calendar import BusinessCalendar
 from shared.clock import Clock, SystemClock
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent, DossierReceived
-from shared.publishing import EventPublisher, dead_letter
+from shared.publishing import EventPublisher, dead_letter, json_records
 from shared.reference_follower import ReferenceSource
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 
 log = logging.getLogger(__name__)
-_EVENTS: TypeAdapter[list[DeadlineEvent]] = TypeAdapter(list[DeadlineEvent])
 
 
 @dataclass(frozen=True)
@@ -130,8 +127,7 @@ class DeadlineTracker:
         """Publish a dossier's outbox, then drop what was published from it."""
         if not pending:
             return
-        events = _EVENTS.validate_json("[" + ",".join(pending) + "]")
-        await self.publisher.publish_many(DEADLINE_EVENTS, [(code, event) for event in events])
+        await self.publisher.publish_raw_many(json_records(DEADLINE_EVENTS, code, pending))
         await self.store.clear_outbox(code, len(pending))
 
     # Timers -------------------------------------------------------------------------------------
