@@ -32,9 +32,8 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from shared.publishing import EventPublisher
+from shared.publishing import JSON_HEADER, EventPublisher
 
-JSON_HEADER = {"content-type": "application/json"}
 LOCK_MILLISECONDS = 30_000
 
 # The script's return codes (first element of its reply).

@@ -21,7 +21,8 @@ from pydantic import BaseModel
 from shared.kafka_access import KafkaAccess
 from shared.topics import dead_letter_topic
 
-JSON_HEADERS = [("content-type", b"application/json")]
+JSON_HEADER = {"content-type": "application/json"}  # a record's headers, as text
+JSON_HEADERS = [(name, value.encode()) for name, value in JSON_HEADER.items()]  # as sent
 # topic, key, value (None: a tombstone), headers
 RawRecord = tuple[str, bytes | None, bytes | None, dict[str, str]]
 
@@ -30,8 +31,7 @@ def json_records(topic: str, key: str, values: Sequence[str]) -> list[RawRecord]
     """Events already serialized (an outbox's entries) as records, sent as they were stored:
     parsing them only to serialize them again cost a service's CPU and changed nothing."""
     encoded_key = key.encode()
-    return [(topic, encoded_key, value.encode(), {"content-type": "application/json"})
-            for value in values]  # fmt: skip
+    return [(topic, encoded_key, value.encode(), JSON_HEADER) for value in values]
 
 
 API_KEY_HEADER = "x-api-key"
@@ -215,7 +215,7 @@ class BrokerEventPublisher:
             topic,
             key.encode(),
             event.model_dump_json().encode(),
-            {"content-type": "application/json"},
+            JSON_HEADER,
         )
 
     async def publish_many(self, topic: str, keyed_events: Sequence[tuple[str, BaseModel]]) -> None:

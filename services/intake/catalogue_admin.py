@@ -20,7 +20,7 @@ from shared.admin_units import UnitMap
 from shared.business_calendar import CalendarError
 from shared.catalogue import Agency, CatalogueError, Procedure, UnknownInCatalogueError
 from shared.events.dossier import TimeLimit
-from shared.publishing import JSON_HEADERS, EventPublisher, RawRecord
+from shared.publishing import JSON_HEADER, EventPublisher, RawRecord
 from shared.reference_follower import ReferenceFollower
 from shared.reference_log import (
     AgencyEntry,
@@ -304,9 +304,5 @@ class CatalogueAdmin:
         records: list[RawRecord] = []
         for entry in entries:
             key, value = encode(entry)
-            records.append((self.follower.topic, key, value, dict(_headers())))
+            records.append((self.follower.topic, key, value, dict(JSON_HEADER)))
         await self.publisher.publish_raw_many(records)
-
-
-def _headers() -> dict[str, str]:
-    return {name: value.decode() for name, value in JSON_HEADERS}

@@ -17,8 +17,7 @@ from services.intake.changelog import applicant_tombstone
 from services.intake.store import ENDED, IntakeStore, person_hash
 from services.intake.views import view_of
 from shared.clock import Clock
-from shared.outbox import JSON_HEADER
-from shared.publishing import EventPublisher, RawRecord
+from shared.publishing import JSON_HEADER, EventPublisher, RawRecord
 
 log = logging.getLogger(__name__)
 
