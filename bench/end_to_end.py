@@ -23,8 +23,10 @@ stacks; `python -m bench.profile_table DIR` sums them by where the CPU goes).
 Phase 2 also prints, for each event type, the time from its `occurred_at` to its send to
 Kafka (the record's timestamp): where the lag accrues before reporting (deadline's events take
 their cause's time, so theirs includes intake's hop and the transport).
-`--lag-at RATE [--rounds N]`: phase 2 alone at RATE dossiers/s, N rounds on one stack (the
-spread from run to run, to compare two versions at the same load).
+`--lag-at RATE [--rounds N] [--instances 2]`: phase 2 alone at RATE dossiers/s, N rounds on
+one stack (the spread from run to run, to compare two versions at the same load); each round
+prints the rate offered and the events applied per second, so a rate above what the stack
+sustains shows as such. Issue 17's lag target is at half of 2,500 events/s: `--lag-at 208`.
 Baseline: the events of both phases, read back from the topics, produced again to a scratch
 topic and consumed by a plain aiokafka consumer.
 """
@@ -396,25 +398,24 @@ async def main(rate: float, seconds: float, profile: Path | None, instances: int
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     namespace = f"bench-e2e-{os.getpid()}"
     run_dir = tempfile.mkdtemp(prefix="bench-e2e-")  # kept: the services' logs
-    if True:
-        async for stack in launched_stack(
-            bootstrap, namespace, Path(run_dir), base_port=18400, instances=instances
+    async for stack in launched_stack(
+        bootstrap, namespace, Path(run_dir), base_port=18400, instances=instances
+    ):
+        async with (
+            second_intake(stack) if instances > 1 else contextlib.nullcontext(),
+            httpx.AsyncClient(timeout=30) as client,
+            Portal(
+                KafkaAccess.resolve(bootstrap, PORTAL), stack.key, stack.url("intake")
+            ) as portal,
+            Receipts(bootstrap) as receipts,
         ):
-            async with (
-                second_intake(stack) if instances > 1 else contextlib.nullcontext(),
-                httpx.AsyncClient(timeout=30) as client,
-                Portal(
-                    KafkaAccess.resolve(bootstrap, PORTAL), stack.key, stack.url("intake")
-                ) as portal,
-                Receipts(bootstrap) as receipts,
-            ):
-                starts = await end_offsets(bootstrap)
-                full = await phase(stack, portal, receipts, client, rate, seconds, profile)
-                half_rate = full[1] / 2 / EVENTS_PER_DOSSIER  # half the sustained rate
-                half_starts = await end_offsets(bootstrap)
-                half = await phase(stack, portal, receipts, client, half_rate, seconds)
-                half_hops = await hops(bootstrap, half_starts, await end_offsets(bootstrap))
-            raw_messages, raw_rate = await raw_baseline(bootstrap, starts)
+            starts = await end_offsets(bootstrap)
+            full = await phase(stack, portal, receipts, client, rate, seconds, profile)
+            half_rate = full[1] / 2 / EVENTS_PER_DOSSIER  # half the sustained rate
+            half_starts = await end_offsets(bootstrap)
+            half = await phase(stack, portal, receipts, client, half_rate, seconds)
+            half_hops = await hops(bootstrap, half_starts, await end_offsets(bootstrap))
+        raw_messages, raw_rate = await raw_baseline(bootstrap, starts)
     dossiers, events_per_second, lag, missing = full
     half_dossiers, half_events, half_lag, half_missing = half
     print(f"machine: {os.cpu_count()} cores; services, Kafka, Redis and this driver share them")
@@ -445,7 +446,7 @@ async def main(rate: float, seconds: float, profile: Path | None, instances: int
         raise SystemExit("events were lost")
 
 
-async def lag_rounds(rate: float, seconds: float, rounds: int) -> None:
+async def lag_rounds(rate: float, seconds: float, rounds: int, instances: int) -> None:
     """Phase 2 alone, at a set rate, `rounds` times on one launched stack after a 5 s warm-up:
     the lag's spread from run to run, for comparing two versions at the same load."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -456,9 +457,10 @@ async def lag_rounds(rate: float, seconds: float, rounds: int) -> None:
         f"{rate:g} dossiers/s for {seconds:g} s a round; lag to the report, then occurred to sent"
     )
     async for stack in launched_stack(
-        bootstrap, f"bench-e2e-{os.getpid()}", Path(run_dir), base_port=18400
+        bootstrap, f"bench-e2e-{os.getpid()}", Path(run_dir), base_port=18400, instances=instances
     ):
         async with (
+            second_intake(stack) if instances > 1 else contextlib.nullcontext(),
             httpx.AsyncClient(timeout=30) as client,
             Portal(
                 KafkaAccess.resolve(bootstrap, PORTAL), stack.key, stack.url("intake")
@@ -468,11 +470,15 @@ async def lag_rounds(rate: float, seconds: float, rounds: int) -> None:
             await phase(stack, portal, receipts, client, rate, 5)
             for round_number in range(1, rounds + 1):
                 starts = await end_offsets(bootstrap)
-                _, _, lag, missing = await phase(stack, portal, receipts, client, rate, seconds)
+                offered, applied, lag, missing = await phase(
+                    stack, portal, receipts, client, rate, seconds
+                )
                 by_type = await hops(bootstrap, starts, await end_offsets(bootstrap))
                 print(f"round {round_number}: lag p50 / p99 (ms) "
                       f"{lag.quantile(0.5) * 1000:,.0f} / {lag.quantile(0.99) * 1000:,.0f}"
-                      f"   (p99 <= 250; events missing: {missing})")  # fmt: skip
+                      f"   (p99 <= 250; events missing: {missing}); "
+                      f"{offered / seconds:,.0f} dossiers/s offered, "
+                      f"{applied:,.0f} events applied per second")  # fmt: skip
                 for kind, (_, p50, p99) in sorted(by_type.items(), key=lambda item: item[1][1]):
                     print(f"    {kind:<20}{p50:>6,.0f} / {p99:>5,.0f}")
 
@@ -493,6 +499,8 @@ if __name__ == "__main__":
     if arguments.lag_at is not None and arguments.lag_at <= 0:
         parser.error("--lag-at: a rate above 0 dossiers/s")
     if arguments.lag_at is not None:
-        asyncio.run(lag_rounds(arguments.lag_at, arguments.seconds, arguments.rounds))
+        asyncio.run(
+            lag_rounds(arguments.lag_at, arguments.seconds, arguments.rounds, arguments.instances)
+        )
     else:
         asyncio.run(main(arguments.rate, arguments.seconds, arguments.profile, arguments.instances))
