@@ -218,16 +218,11 @@ def cpu_seconds(pid: str) -> float:
 
 
 async def phase(
-    stack: Stack,
-    portal: Portal,
-    receipts: Receipts,
-    client: httpx.AsyncClient,
-    rate: float,
-    seconds: float,
-    profile: Path | None = None,
+    driven: "Driven", rate: float, seconds: float, profile: Path | None = None
 ) -> tuple[int, float, Histogram, int]:
     """Dossiers offered, events applied per second (until all were applied), lag histogram,
     events that never reached the reports."""
+    stack, client = driven.stack, driven.client
     # every reporting instance applies its share of the partitions: their histograms add up
     reporting = [
         f"http://127.0.0.1:{stack.port('reporting') + 100 * i}" for i in range(stack.instances)
@@ -235,7 +230,7 @@ async def phase(
     before = await projection_lag(client, reporting)
     began = time.monotonic()
     spying = asyncio.create_task(profiled(stack, seconds, profile)) if profile else None
-    dossiers = await offer(portal, receipts, rate, seconds)
+    dossiers = await offer(driven.portal, driven.receipts, rate, seconds)
     if spying is not None:
         await spying
     expected = before.count + dossiers * EVENTS_PER_DOSSIER
@@ -394,12 +389,27 @@ async def second_intake(stack: Stack) -> AsyncIterator[None]:
         await process.wait()
 
 
-async def main(rate: float, seconds: float, profile: Path | None, instances: int) -> None:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    namespace = f"bench-e2e-{os.getpid()}"
+@dataclass
+class Driven:
+    """A launched stack and what drives it: the portal that files, the reader of its
+    receipts, and an HTTP client for reporting's metrics."""
+
+    stack: Stack
+    portal: Portal
+    receipts: Receipts
+    client: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def driven_stack(bootstrap: str, instances: int) -> AsyncIterator[Driven]:
+    """The four services launched (`instances` of each), with a second intake process when
+    there are two; their logs are kept in a temporary folder, printed first."""
     run_dir = tempfile.mkdtemp(prefix="bench-e2e-")  # kept: the services' logs
+    print(f"machine: {os.cpu_count()} cores; services, Kafka, Redis and this driver share them")
+    print(f"instances of each service: {instances}")
+    print(f"the services' logs: {run_dir}")
     async for stack in launched_stack(
-        bootstrap, namespace, Path(run_dir), base_port=18400, instances=instances
+        bootstrap, f"bench-e2e-{os.getpid()}", Path(run_dir), base_port=18400, instances=instances
     ):
         async with (
             second_intake(stack) if instances > 1 else contextlib.nullcontext(),
@@ -409,18 +419,21 @@ async def main(rate: float, seconds: float, profile: Path | None, instances: int
             ) as portal,
             Receipts(bootstrap) as receipts,
         ):
-            starts = await end_offsets(bootstrap)
-            full = await phase(stack, portal, receipts, client, rate, seconds, profile)
-            half_rate = full[1] / 2 / EVENTS_PER_DOSSIER  # half the sustained rate
-            half_starts = await end_offsets(bootstrap)
-            half = await phase(stack, portal, receipts, client, half_rate, seconds)
-            half_hops = await hops(bootstrap, half_starts, await end_offsets(bootstrap))
-        raw_messages, raw_rate = await raw_baseline(bootstrap, starts)
+            yield Driven(stack, portal, receipts, client)
+
+
+async def main(rate: float, seconds: float, profile: Path | None, instances: int) -> None:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    async with driven_stack(bootstrap, instances) as driven:
+        starts = await end_offsets(bootstrap)
+        full = await phase(driven, rate, seconds, profile)
+        half_rate = full[1] / 2 / EVENTS_PER_DOSSIER  # half the sustained rate
+        half_starts = await end_offsets(bootstrap)
+        half = await phase(driven, half_rate, seconds)
+        half_hops = await hops(bootstrap, half_starts, await end_offsets(bootstrap))
+    raw_messages, raw_rate = await raw_baseline(bootstrap, starts)
     dossiers, events_per_second, lag, missing = full
     half_dossiers, half_events, half_lag, half_missing = half
-    print(f"machine: {os.cpu_count()} cores; services, Kafka, Redis and this driver share them")
-    print(f"instances of each service: {instances}")
-    print(f"the services' logs: {run_dir}")
     print(f"{'measure':<58}{'figure':>14}   target")
     print(f"{'phase 1: dossiers offered (x6 events), ' + f'{rate:g}/s for {seconds:g} s':<58}"
           f"{dossiers:>14,}")  # fmt: skip
@@ -450,37 +463,23 @@ async def lag_rounds(rate: float, seconds: float, rounds: int, instances: int) -
     """Phase 2 alone, at a set rate, `rounds` times on one launched stack after a 5 s warm-up:
     the lag's spread from run to run, for comparing two versions at the same load."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    run_dir = tempfile.mkdtemp(prefix="bench-e2e-")
-    print(f"machine: {os.cpu_count()} cores; services, Kafka, Redis and this driver share them")
-    print(f"the services' logs: {run_dir}")
-    print(
-        f"{rate:g} dossiers/s for {seconds:g} s a round; lag to the report, then occurred to sent"
-    )
-    async for stack in launched_stack(
-        bootstrap, f"bench-e2e-{os.getpid()}", Path(run_dir), base_port=18400, instances=instances
-    ):
-        async with (
-            second_intake(stack) if instances > 1 else contextlib.nullcontext(),
-            httpx.AsyncClient(timeout=30) as client,
-            Portal(
-                KafkaAccess.resolve(bootstrap, PORTAL), stack.key, stack.url("intake")
-            ) as portal,
-            Receipts(bootstrap) as receipts,
-        ):
-            await phase(stack, portal, receipts, client, rate, 5)
-            for round_number in range(1, rounds + 1):
-                starts = await end_offsets(bootstrap)
-                offered, applied, lag, missing = await phase(
-                    stack, portal, receipts, client, rate, seconds
-                )
-                by_type = await hops(bootstrap, starts, await end_offsets(bootstrap))
-                print(f"round {round_number}: lag p50 / p99 (ms) "
-                      f"{lag.quantile(0.5) * 1000:,.0f} / {lag.quantile(0.99) * 1000:,.0f}"
-                      f"   (p99 <= 250; events missing: {missing}); "
-                      f"{offered / seconds:,.0f} dossiers/s offered, "
-                      f"{applied:,.0f} events applied per second")  # fmt: skip
-                for kind, (_, p50, p99) in sorted(by_type.items(), key=lambda item: item[1][1]):
-                    print(f"    {kind:<20}{p50:>6,.0f} / {p99:>5,.0f}")
+    async with driven_stack(bootstrap, instances) as driven:
+        print(
+            f"{rate:g} dossiers/s for {seconds:g} s a round; "
+            "lag to the report, then occurred to sent"
+        )
+        await phase(driven, rate, 5)
+        for round_number in range(1, rounds + 1):
+            starts = await end_offsets(bootstrap)
+            offered, applied, lag, missing = await phase(driven, rate, seconds)
+            by_type = await hops(bootstrap, starts, await end_offsets(bootstrap))
+            print(f"round {round_number}: lag p50 / p99 (ms) "
+                  f"{lag.quantile(0.5) * 1000:,.0f} / {lag.quantile(0.99) * 1000:,.0f}"
+                  f"   (p99 <= 250; events missing: {missing}); "
+                  f"{offered / seconds:,.0f} dossiers/s offered, "
+                  f"{applied:,.0f} events applied per second")  # fmt: skip
+            for kind, (_, p50, p99) in sorted(by_type.items(), key=lambda item: item[1][1]):
+                print(f"    {kind:<20}{p50:>6,.0f} / {p99:>5,.0f}")
 
 
 if __name__ == "__main__":
