@@ -304,5 +304,5 @@ class CatalogueAdmin:
         records: list[RawRecord] = []
         for entry in entries:
             key, value = encode(entry)
-            records.append((self.follower.topic, key, value, dict(JSON_HEADER)))
+            records.append((self.follower.topic, key, value, JSON_HEADER))
         await self.publisher.publish_raw_many(records)
