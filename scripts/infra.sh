@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Starts and stops the real infrastructure the system runs on, without Docker:
 #   - Apache Kafka (KRaft, single node), jars resolved from Maven Central by infra/kafka/pom.xml;
-#   - Redis from Debian's redis-server.
+#   - Redis from Debian's redis-server;
+#   - PostgreSQL from Debian's postgresql (15): reporting's read model, in its own data directory
+#     under $RUN_DIR (never the system's cluster), run as the `postgres` user (initdb and postgres
+#     refuse root), with the `reporting` role and database (password auth, as in production).
 # Kafka runs as production does: SASL/SCRAM-SHA-512 principals and ACLs (StandardAuthorizer),
 # provisioned from shared/kafka_principals.py by infra/kafka/Provision.java on every `up`,
 # with the development passwords (`<principal>-dev-secret`, loopback only).
@@ -15,6 +18,9 @@ KAFKA_LIB=${KAFKA_LIB:-$ROOT/.cache/kafka-lib}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 REDIS_PORT=${REDIS_PORT:-6379}
+POSTGRES_PORT=${POSTGRES_PORT:-5432}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+REPORTING_DB_PASSWORD=reporting-dev-secret  # development only; compose.yaml uses a secret
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 PYTHON=${PYTHON:-$([ -x "$ROOT/.venv/bin/python" ] && echo "$ROOT/.venv/bin/python" || echo python3)}
@@ -71,6 +77,64 @@ start_redis() {
     --appendonly yes --save "" --daemonize yes \
     --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log"
   wait_until "redis" redis_ready
+}
+
+ensure_postgres_installed() {
+  [ -x "$PG_BIN/postgres" ] && return
+  log "installing Debian's postgresql"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+}
+
+as_postgres() { # run a PostgreSQL binary as the postgres user (root is refused)
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+postgres_ready() { as_postgres "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT"; }
+
+pg_data() { # under $RUN_DIR when the postgres user can reach it, else in its own home
+  if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$RUN_DIR"; then echo "$RUN_DIR/postgres"
+  else echo "/var/lib/postgresql/motcua-$(printf %s "$RUN_DIR" | md5sum | cut -c1-12)"; fi
+}
+
+start_postgres() {
+  if postgres_ready; then log "postgres already answering on $POSTGRES_PORT"; return; fi
+  ensure_postgres_installed
+  local data; data=$(pg_data)
+  mkdir -p "$data"
+  touch "$data.log"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$data" "$data.log"; chmod 700 "$data"; fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "initialising PostgreSQL in $data"
+    as_postgres "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  log "starting postgres on 127.0.0.1:$POSTGRES_PORT"
+  # Bulk upserts of facts: durable commits, but the WAL flushed in groups (commit_delay) and
+  # checkpoints spread out; shared_buffers sized for a report's working set on a small machine.
+  as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$data.log" -w -t 60 start -o \
+    "-c listen_addresses=127.0.0.1 -c port=$POSTGRES_PORT -c unix_socket_directories=$data \
+     -c shared_buffers=512MB -c work_mem=32MB -c max_wal_size=4GB -c checkpoint_timeout=15min \
+     -c max_connections=300 -c max_parallel_workers_per_gather=2 -c jit=off" >/dev/null
+  wait_until "postgres" postgres_ready
+  provision_postgres
+}
+
+provision_postgres() { # the reporting role and database (idempotent)
+  local psql=(as_postgres "$PG_BIN/psql" -q -h "$(pg_data)" -p "$POSTGRES_PORT" -U postgres -v ON_ERROR_STOP=1)
+  "${psql[@]}" -d postgres -c "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reporting') THEN
+        CREATE ROLE reporting LOGIN PASSWORD '$REPORTING_DB_PASSWORD';
+      END IF; END \$\$;"
+  if ! "${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'reporting'" | grep -q 1; then
+    "${psql[@]}" -d postgres -c "CREATE DATABASE reporting OWNER reporting"
+  fi
+}
+
+stop_postgres() {
+  local data; data=$(pg_data)
+  [ -f "$data/postmaster.pid" ] || return 0
+  log "stopping postgres"
+  as_postgres "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null || true
 }
 
 kafka_cp() { echo "$KAFKA_LIB/*"; }
@@ -136,16 +200,19 @@ case "${1:-}" in
   up)
     mkdir -p "$RUN_DIR"
     start_redis
+    start_postgres
     start_kafka
     ensure_promtool
     ;;
   down)
     stop_pidfile kafka "$RUN_DIR/kafka.pid"
     stop_pidfile redis "$RUN_DIR/redis.pid"
+    stop_postgres
     ;;
   status)
     redis_ready && echo "redis: up on $REDIS_PORT" || echo "redis: down"
     port_open "$KAFKA_PORT" && echo "kafka: up on $KAFKA_PORT" || echo "kafka: down"
+    postgres_ready && echo "postgres: up on $POSTGRES_PORT" || echo "postgres: down"
     ;;
   jars) ensure_kafka_jars ;;
   provision) provision_kafka ;;
