@@ -50,6 +50,15 @@ def redis_url() -> str:
     return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+DEVELOPMENT_DATABASE = "postgresql://reporting:reporting-dev-secret@127.0.0.1:5432/reporting"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """Reporting's database, started by scripts/infra.sh (each test uses schemas of its own)."""
+    return os.environ.get("REPORTING_DATABASE_URL", DEVELOPMENT_DATABASE)
+
+
 @pytest.fixture(scope="session")
 async def kafka_topics(kafka_bootstrap: str) -> str:
     """The real broker with the registry's topics; fails (never skips) when Kafka is absent."""

@@ -33,6 +33,9 @@ from services.reporting.dossier_facts import (
     feedback_from,
     rating_from,
 )
+from services.reporting.periods import Period
+from services.reporting.projections import ProcessingRow, dossiers_in, processing_report
+from services.reporting.where import DossierFilter
 
 PREFIX = "reporting"
 POINTER_REFRESH_SECONDS = 1.0
@@ -83,6 +86,22 @@ def _merges(updates: Sequence[FactsUpdate]) -> str:
 
 class ReportingStore(Protocol):
     async def apply(self, updates: Sequence[FactsUpdate]) -> None: ...
+
+    async def processing_table(
+        self, period: Period, grouping: str, where: DossierFilter = ...
+    ) -> tuple[list[ProcessingRow], ProcessingRow]: ...
+
+    async def processing_count(
+        self, period: Period, grouping: str, group: str | None, column: str,
+        where: DossierFilter = ...,
+    ) -> int: ...  # fmt: skip
+
+    async def processing_list(
+        self, period: Period, grouping: str, group: str | None, column: str,
+        where: DossierFilter = ..., after: str | None = None, limit: int | None = 100,
+    ) -> list[DossierFacts]: ...  # fmt: skip
+
+    async def agencies(self) -> list[str]: ...
 
     async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]: ...
 
@@ -262,6 +281,38 @@ class InMemoryReportingStore:
             for _, survey in sorted(self.surveys.items())
             if start <= survey.answered_at < end
         ]
+
+    # The processing table and its lists: the pure definitions (projections.columns_of) ------
+
+    async def _read(self, period: Period, where: DossierFilter) -> list[DossierFacts]:
+        return [
+            facts
+            for facts in await self.dossiers_relevant_to(period.start)
+            if (where.agencies is None or facts.agency in where.agencies)
+            and where.level in (None, facts.level)
+        ]
+
+    async def processing_table(
+        self, period: Period, grouping: str, where: DossierFilter = DossierFilter()
+    ) -> tuple[list[ProcessingRow], ProcessingRow]:
+        return processing_report(await self._read(period, where), period, grouping)
+
+    async def processing_count(
+        self, period: Period, grouping: str, group: str | None, column: str,
+        where: DossierFilter = DossierFilter(),
+    ) -> int:  # fmt: skip
+        return len(dossiers_in(await self._read(period, where), period, grouping, group, column))
+
+    async def processing_list(
+        self, period: Period, grouping: str, group: str | None, column: str,
+        where: DossierFilter = DossierFilter(), after: str | None = None, limit: int | None = 100,
+    ) -> list[DossierFacts]:  # fmt: skip
+        found = dossiers_in(await self._read(period, where), period, grouping, group, column)
+        found = [facts for facts in found if after is None or facts.code > after]
+        return found if limit is None else found[:limit]
+
+    async def agencies(self) -> list[str]:
+        return sorted({row["agency"] for row in self.rows.values() if "agency" in row})
 
     async def feedback_relevant_to(self, start: datetime) -> list[FeedbackFacts]:
         codes = sorted(c for c, closed in self.feedback_closed.items() if closed >= _epoch(start))

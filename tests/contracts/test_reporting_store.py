@@ -10,6 +10,7 @@ import pytest
 
 from services.reporting.dossier_facts import FactsUpdate, fold_facts, fold_feedback, update_of
 from services.reporting.feedback_reports import feedback_report
+from services.reporting.pg_store import PostgresReportingStore, connect, migrate
 from services.reporting.store import InMemoryReportingStore, RedisReportingStore, ReportingStore
 from shared.events.envelope import Event
 from shared.events.survey import (
@@ -26,10 +27,19 @@ from tests.lua_key_check import KeyCheckingRedis
 CODE = "UBND.Q1-260105-0001"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "postgres"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[ReportingStore]:
     if request.param == "memory":
         yield InMemoryReportingStore()
+        return
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.integration)
+        pool = await connect(request.getfixturevalue("postgres_url"), max_size=2)
+        schema = f"contract-{uuid.uuid4().hex[:10]}"
+        await migrate(pool, schema)
+        yield PostgresReportingStore(pool, schema)
+        await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await pool.close()
         return
     request.applymarker(pytest.mark.integration)
     redis = KeyCheckingRedis(request.getfixturevalue("redis_url"))

@@ -1,0 +1,379 @@
+"""Reporting's read model in PostgreSQL (asyncpg): the facts each event sets, merged in one
+transaction per batch, and the reports as queries (`sql/*.sql` holds the schema and the
+definitions, one SQL function per count column).
+
+A keyspace is a PostgreSQL schema: the live one is named in `reporting_keyspace` (one row per
+base name); a rebuild fills a fresh schema and switches that row to it. Each schema's
+migrations (`sql/NNN_*.sql`, in order) are applied once, under an advisory lock, and recorded
+in its `schema_migrations`.
+
+Every write is an order-free merge, so redelivery, late events and several instances give the
+facts one pass in order would: `facts || new facts` (keys say what set them), the earliest
+ending wins (derived from the facts), the latest rating wins; a batch's rows are locked in
+code order, so two instances never deadlock."""
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from services.reporting.dossier_facts import (
+    DossierFacts,
+    FactsUpdate,
+    FeedbackFacts,
+    RatingFacts,
+    SurveyFacts,
+    facts_from,
+    feedback_from,
+    rating_from,
+)
+from services.reporting.periods import Period
+from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, ProcessingRow
+from services.reporting.where import DossierFilter
+
+MIGRATIONS = Path(__file__).with_name("sql")
+_SCHEMA_NAME = re.compile(r"^[a-z0-9_-]{1,60}$")
+_KEYSPACES = """CREATE TABLE IF NOT EXISTS public.reporting_keyspace (
+    base text PRIMARY KEY, active text NOT NULL)"""
+_AUDITS = """CREATE TABLE IF NOT EXISTS public.reporting_audit (
+    base text PRIMARY KEY, result text NOT NULL)"""
+
+
+def quoted(schema: str) -> str:
+    if not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"not a keyspace name: {schema!r} (lower-case letters, digits, - and _)")
+    return f'"{schema}"'
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The versioned migrations, in order: (version, SQL with `@schema@` to fill in)."""
+    found = sorted(MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))
+    return [(int(path.name[:3]), path.read_text("utf-8")) for path in found]
+
+
+async def migrate(pool: "asyncpg.Pool[Any]", schema: str) -> None:
+    """Creates the schema if needed and applies its missing migrations, each in a transaction,
+    under an advisory lock (several instances starting at once apply each once)."""
+    name = quoted(schema)
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", schema)
+        await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
+        await connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {name}.schema_migrations ("
+            "version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row[0] for row in await connection.fetch(f"SELECT version FROM {name}.schema_migrations")}
+        for version, sql in migrations():
+            if version not in done:
+                await connection.execute(sql.replace("@schema@", name))
+                await connection.execute(
+                    f"INSERT INTO {name}.schema_migrations (version) VALUES ($1)", version
+                )
+
+
+def _merged(updates: Sequence[FactsUpdate]) -> dict[str, dict[str, str]]:
+    """A batch's facts per code, in batch order (one row is written once per statement)."""
+    merged: dict[str, dict[str, str]] = {}
+    for update in updates:
+        if update.fields:
+            merged.setdefault(update.code, {}).update(update.fields)
+    return dict(sorted(merged.items()))
+
+
+def _column_check(column: str) -> str:
+    if column not in COUNT_COLUMNS:
+        raise ValueError(f"unknown column {column!r}")
+    return column
+
+
+def _grouping_check(grouping: str) -> str:
+    if grouping not in GROUPINGS:
+        raise ValueError(f"unknown grouping {grouping!r}")
+    return grouping
+
+
+class PostgresReportingStore:
+    def __init__(self, pool: "asyncpg.Pool[Any]", schema: str, base: str | None = None) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.base = base or schema
+        self.name = quoted(schema)
+
+    # Writes ---------------------------------------------------------------------------------
+
+    async def apply(self, updates: Sequence[FactsUpdate]) -> None:
+        """A batch of updates in one transaction: dossiers' and feedback's facts merged, the
+        latest rating of each dossier kept, each survey once."""
+        dossiers = _merged([u for u in updates if not u.feedback])
+        feedback = _merged([u for u in updates if u.feedback])
+        answered: dict[str, datetime] = {}
+        for update in updates:
+            if update.feedback and update.closed_at is not None:
+                known = answered.get(update.code)
+                answered[update.code] = min(known, update.closed_at) if known else update.closed_at
+        ratings: dict[str, tuple[datetime, dict[str, str]]] = {}
+        for update in updates:
+            if update.rating is not None and update.rated_at is not None:
+                current = ratings.get(update.code)
+                if current is None or current[0] <= update.rated_at:
+                    ratings[update.code] = (update.rated_at, update.rating)
+        surveys = {u.survey.survey_id: u.survey for u in updates if u.survey is not None}
+        async with self.pool.acquire() as connection, connection.transaction():
+            if dossiers:
+                await connection.execute(
+                    f"INSERT INTO {self.name}.dossier AS d (code, facts) "
+                    "SELECT code, facts::jsonb FROM unnest($1::text[], $2::text[]) AS u(code, facts) "
+                    "ON CONFLICT (code) DO UPDATE SET facts = d.facts || excluded.facts",
+                    list(dossiers), [json.dumps(f, ensure_ascii=False) for f in dossiers.values()],
+                )
+            if feedback:
+                codes = list(feedback)
+                await connection.execute(
+                    f"INSERT INTO {self.name}.feedback AS f (code, facts, closed_at) "
+                    "SELECT * FROM unnest($1::text[], $2::text[]::jsonb[], $3::timestamptz[]) "
+                    "ON CONFLICT (code) DO UPDATE SET facts = f.facts || excluded.facts, "
+                    "closed_at = least(f.closed_at, excluded.closed_at)",
+                    codes, [json.dumps(feedback[c], ensure_ascii=False) for c in codes],
+                    [answered.get(c) for c in codes],
+                )
+            if ratings:
+                codes = sorted(ratings)
+                await connection.execute(
+                    f"INSERT INTO {self.name}.rating AS r (code, rated_at, facts) "
+                    "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[]::jsonb[]) "
+                    "ON CONFLICT (code) DO UPDATE SET rated_at = excluded.rated_at, "
+                    "facts = excluded.facts WHERE r.rated_at <= excluded.rated_at",
+                    codes, [ratings[c][0] for c in codes],
+                    [json.dumps(ratings[c][1], ensure_ascii=False) for c in codes],
+                )
+            if surveys:
+                ids = sorted(surveys)
+                await connection.execute(
+                    f"INSERT INTO {self.name}.survey (survey_id, answered_at, facts) "
+                    "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[]::jsonb[]) "
+                    "ON CONFLICT (survey_id) DO NOTHING",
+                    ids, [surveys[i].answered_at for i in ids],
+                    [surveys[i].model_dump_json() for i in ids],
+                )
+
+    # Facts, for the reports not yet written as queries ----------------------------------------
+
+    async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]:
+        rows = await self.pool.fetch(
+            f"SELECT code, facts::text FROM {self.name}.dossier WHERE received_at IS NOT NULL "
+            "AND (ended_at IS NULL OR ended_at >= $1) ORDER BY code",
+            start,
+        )
+        return [facts for row in rows if (facts := facts_from(row[0], json.loads(row[1])))]
+
+    async def ratings_between(self, start: datetime, end: datetime) -> list[RatingFacts]:
+        rows = await self.pool.fetch(
+            f"SELECT code, facts::text FROM {self.name}.rating "
+            "WHERE rated_at >= $1 AND rated_at < $2 ORDER BY code",
+            start, end,
+        )
+        return [rating_from(row[0], json.loads(row[1])) for row in rows]
+
+    async def surveys_between(self, start: datetime, end: datetime) -> list[SurveyFacts]:
+        rows = await self.pool.fetch(
+            f"SELECT facts::text FROM {self.name}.survey "
+            "WHERE answered_at >= $1 AND answered_at < $2 ORDER BY survey_id",
+            start, end,
+        )
+        return [SurveyFacts.model_validate_json(row[0]) for row in rows]
+
+    async def feedback_relevant_to(self, start: datetime) -> list[FeedbackFacts]:
+        rows = await self.pool.fetch(
+            f"SELECT code, facts::text FROM {self.name}.feedback "
+            "WHERE closed_at IS NULL OR closed_at >= $1 ORDER BY code",
+            start,
+        )
+        return [facts for row in rows if (facts := feedback_from(row[0], json.loads(row[1])))]
+
+    # The processing table and its lists, as queries ------------------------------------------
+
+    def _where(self, period: Period, where: DossierFilter) -> tuple[str, list[Any]]:
+        """The dossiers a period's table reads (their life meets the period), filtered."""
+        clauses = ["d.life && tstzrange($1, $2, '[)')"]
+        args: list[Any] = [period.start, period.end]
+        if where.agencies is not None:
+            args.append(sorted(where.agencies))
+            clauses.append(f"d.agency = ANY(${len(args)}::text[])")
+        if where.level is not None:
+            args.append(where.level)
+            clauses.append(f"d.level = ${len(args)}")
+        return " AND ".join(clauses), args
+
+    async def processing_table(
+        self, period: Period, grouping: str, where: DossierFilter = DossierFilter()
+    ) -> tuple[list[ProcessingRow], ProcessingRow]:
+        """One row per group with any count, and the total (rates computed)."""
+        column = _grouping_check(grouping)
+        condition, args = self._where(period, where)
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {self.name}.{name}(d, $1, $2)) AS {name}"
+            for name in COUNT_COLUMNS
+        )
+        found = await self.pool.fetch(
+            f"SELECT d.{column} AS grp, {counts} FROM {self.name}.dossier d WHERE {condition} "
+            f"GROUP BY d.{column} HAVING count(*) FILTER (WHERE {self.name}.received_total(d, $1, $2) "
+            f"OR {self.name}.refused_at_receipt(d, $1, $2)) > 0 ORDER BY 1",
+            *args,
+        )
+        rows = [ProcessingRow(str(row["grp"]), **{n: row[n] for n in COUNT_COLUMNS}) for row in found]
+        total = ProcessingRow("total")
+        for row in rows:
+            total.add(row)
+        return [row.finish() for row in rows], total.finish()
+
+    def _cell(
+        self, period: Period, grouping: str, group: str | None, column: str, where: DossierFilter
+    ) -> tuple[str, list[Any]]:
+        condition, args = self._where(period, where)
+        condition += f" AND {self.name}.{_column_check(column)}(d, $1, $2)"
+        if group is not None:
+            args.append(group)
+            condition += f" AND d.{_grouping_check(grouping)} = ${len(args)}"
+        return condition, args
+
+    async def processing_count(
+        self, period: Period, grouping: str, group: str | None, column: str,
+        where: DossierFilter = DossierFilter(),
+    ) -> int:  # fmt: skip
+        condition, args = self._cell(period, grouping, group, column, where)
+        found = await self.pool.fetchval(
+            f"SELECT count(*) FROM {self.name}.dossier d WHERE {condition}", *args
+        )
+        return int(found)
+
+    async def processing_list(
+        self, period: Period, grouping: str, group: str | None, column: str,
+        where: DossierFilter = DossierFilter(), after: str | None = None, limit: int | None = 100,
+    ) -> list[DossierFacts]:  # fmt: skip
+        """The dossiers behind one cell, by code: the page after the code `after`."""
+        condition, args = self._cell(period, grouping, group, column, where)
+        if after is not None:
+            args.append(after)
+            condition += f" AND d.code > ${len(args)}"
+        bound = ""
+        if limit is not None:
+            args.append(limit)
+            bound = f" LIMIT ${len(args)}"
+        rows = await self.pool.fetch(
+            f"SELECT code, facts::text FROM {self.name}.dossier d WHERE {condition} "
+            f"ORDER BY code{bound}",
+            *args,
+        )
+        return [facts for row in rows if (facts := facts_from(row[0], json.loads(row[1])))]
+
+    async def agencies(self) -> list[str]:
+        """Every receiving agency held, by a skip scan of the (agency, code) index."""
+        rows = await self.pool.fetch(
+            f"WITH RECURSIVE a(agency) AS ("
+            f"  (SELECT agency FROM {self.name}.dossier WHERE agency IS NOT NULL ORDER BY agency LIMIT 1)"
+            f"  UNION ALL SELECT (SELECT d.agency FROM {self.name}.dossier d "
+            f"    WHERE d.agency > a.agency ORDER BY d.agency LIMIT 1) FROM a WHERE a.agency IS NOT NULL"
+            f") SELECT agency FROM a WHERE agency IS NOT NULL"
+        )
+        return [row[0] for row in rows]
+
+    # The last audit ---------------------------------------------------------------------------
+
+    async def last_audit(self) -> str | None:
+        found = await self.pool.fetchval(
+            "SELECT result FROM public.reporting_audit WHERE base = $1", self.base
+        )
+        return None if found is None else str(found)
+
+    async def record_audit(self, result_json: str) -> None:
+        await self.pool.execute(
+            "INSERT INTO public.reporting_audit (base, result) VALUES ($1, $2) "
+            "ON CONFLICT (base) DO UPDATE SET result = excluded.result",
+            self.base, result_json,
+        )
+
+
+POINTER_REFRESH_SECONDS = 1.0
+
+
+class PostgresKeyspace:
+    """Which schema the reports are read from and events applied to. A rebuild fills a fresh
+    schema and then switches `reporting_keyspace.active` to it."""
+
+    def __init__(self, pool: "asyncpg.Pool[Any]", base: str = "reporting") -> None:
+        self.pool = pool
+        self.base = base
+        quoted(base)
+        self._stores: dict[str, PostgresReportingStore] = {}
+        self._writer: PostgresReportingStore | None = None
+        self._writer_read_at = 0.0
+
+    async def prepare(self) -> None:
+        """The keyspace table, the audit table and the live schema's migrations."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtext('reporting_keyspace'))")
+            await connection.execute(_KEYSPACES)
+            await connection.execute(_AUDITS)
+        await migrate(self.pool, (await self.current()).schema)
+
+    def store(self, schema: str) -> PostgresReportingStore:
+        if schema not in self._stores:
+            self._stores[schema] = PostgresReportingStore(self.pool, schema, self.base)
+        return self._stores[schema]
+
+    async def current(self) -> PostgresReportingStore:
+        try:
+            active = await self.pool.fetchval(
+                "SELECT active FROM public.reporting_keyspace WHERE base = $1", self.base
+            )
+        except asyncpg.UndefinedTableError:
+            active = None  # a database wiped: the base schema, until `prepare` runs again
+        return self.store(str(active) if active else self.base)
+
+    async def writing_to(self) -> PostgresReportingStore:
+        """The schema events are applied to: the pointer, read at most once per
+        `POINTER_REFRESH_SECONDS` (a rebuild waits that long after switching before its
+        last catch-up, so no event is applied only to the old schema)."""
+        now = time.monotonic()
+        if self._writer is None or now - self._writer_read_at >= POINTER_REFRESH_SECONDS:
+            self._writer, self._writer_read_at = await self.current(), now
+        return self._writer
+
+    async def switch(self, schema: str) -> None:
+        await self.pool.execute(
+            "INSERT INTO public.reporting_keyspace (base, active) VALUES ($1, $2) "
+            "ON CONFLICT (base) DO UPDATE SET active = excluded.active",
+            self.base, schema,
+        )
+
+    async def present(self, instance: str) -> bool:
+        """This instance's marker is in the live schema (gone: the database was wiped)."""
+        store = await self.current()
+        try:
+            found = await self.pool.fetchval(
+                f"SELECT 1 FROM {store.name}.alive WHERE instance = $1", instance
+            )
+        except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
+            return False
+        return found is not None
+
+    async def mark(self, instance: str) -> None:
+        await self.prepare()
+        store = await self.current()
+        await self.pool.execute(
+            f"INSERT INTO {store.name}.alive (instance) VALUES ($1) ON CONFLICT DO NOTHING",
+            instance,
+        )
+
+
+async def connect(url: str, *, min_size: int = 1, max_size: int = 10) -> "asyncpg.Pool[Any]":
+    """A pool to the read model's database (statements bounded, so a stuck query fails)."""
+    return await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, command_timeout=60,
+        server_settings={"application_name": "reporting", "jit": "off"},
+    )
