@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.redis_bytes [--dossiers 100000]
 
-Drives each service's own layer (intake's Desk, deadline's tracker, reporting's projector) on
+Drives each service's own layer (intake's Desk, deadline's tracker; reporting is in PostgreSQL,
+bench/report_queries.py measures its bytes) on
 its Redis store with `--dossiers` dossiers, each received, resolved and returned at the
 counter, and publishes to an in-memory sink (Kafka is not what is measured). Then it sums
 `MEMORY USAGE` (exact: SAMPLES 0) over each service's keys:
@@ -38,14 +39,11 @@ from services.deadline.tracking import TrackedDossier, Windows
 from services.intake.desk import Desk
 from services.intake.personal_data import ApplicantLifetime
 from services.intake.store import RedisIntakeStore
-from services.reporting.projector import Projector
-from services.reporting.store import FixedKeyspace, RedisReportingStore
 from shared.api_keys import Client, Scope
 from shared.business_calendar import VIETNAM
 from shared.catalogue import Catalogue
 from shared.clock import ManualClock
 from shared.events import intake_requests as rq
-from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.envelope import Event
 from shared.publishing import RawRecord
@@ -183,7 +181,7 @@ async def run_deadline(redis: Redis, prefix: str, events: list[Event]) -> Deadli
 async def main(dossiers: int) -> None:
     redis = build_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     stamp = int(time.time())
-    prefixes = {name: f"bench-bytes-{stamp}-{name}" for name in ("intake", "deadline", "reporting")}
+    prefixes = {name: f"bench-bytes-{stamp}-{name}" for name in ("intake", "deadline")}
     rows: list[tuple[str, Measure, Measure, float]] = []
     try:
         sink = Sink()
@@ -210,17 +208,6 @@ async def main(dossiers: int) -> None:
         after = await measure(redis, "deadline", prefixes["deadline"])
         rows.append(("deadline", before, after, took))
 
-        deadline_events = [DEADLINE_EVENT.validate_json(v) for t, v in tracker.publisher.events  # type: ignore[attr-defined]
-                           if t == DEADLINE_EVENTS]  # fmt: skip
-        store = RedisReportingStore(redis, prefixes["reporting"])
-        projector = Projector(FixedKeyspace(store), ManualClock(START), None)
-        everything: list[Event] = [*dossier_events, *deadline_events]
-        began = time.perf_counter()
-        for first in range(0, len(everything), 5000):
-            await projector.apply(store, everything[first : first + 5000])
-        took = time.perf_counter() - began
-        before = await measure(redis, "reporting", prefixes["reporting"])
-        rows.append(("reporting", before, before, took))
     finally:
         for prefix in prefixes.values():
             keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=5000)]

@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.reporting_projection [--dossiers 100000]
 
 1. Projection: applies `--dossiers` x 4 lifecycle events (received, deadline set, resolved,
-   classified) straight to the read model in Redis, as the handlers do; events per second.
+   classified) straight to the read model in PostgreSQL, as the handlers do; events per second.
 2. Rebuild: publishes the same events to the real topics, then runs
    `services.reporting.rebuild` over the topics from the start; events per second and time.
-Needs `scripts/infra.sh up`. Uses a bench-only Redis prefix (removed afterwards); the events
+Needs `scripts/infra.sh up`. Uses a bench-only schema (dropped afterwards); the events
 it publishes stay in the topics (they are kept forever), so run it on a scratch broker.
 """
 
@@ -21,19 +21,17 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
-from redis.asyncio import Redis
 
+from services.reporting.pg_store import PostgresKeyspace, connect, migrate
 from services.reporting.projector import Projector
 from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ActiveKeyspace
 from shared.business_calendar import VIETNAM
 from shared.clock import SystemClock
 from shared.events.envelope import Event
 from shared.events.vocabulary import Classification
 from shared.gc_tuning import tune_for_batches
 from shared.history import partitions_of
-from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 from tests import dossier_events as ev
 from tests.kafka_clients import kafka_options
@@ -58,8 +56,10 @@ def lifecycle(n: int) -> list[tuple[str, Event]]:
 
 
 async def project(dossiers: int, prefix: str) -> tuple[int, float]:
-    redis = build_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    keyspace = ActiveKeyspace(redis, prefix)
+    settings = ReportingSettings()
+    pool = await connect(settings.database(), max_size=2)
+    keyspace = PostgresKeyspace(pool, prefix)
+    await migrate(pool, prefix)
     projector = Projector(keyspace, SystemClock(), None)
     store = keyspace.store(prefix)
     applied = 0
@@ -72,19 +72,9 @@ async def project(dossiers: int, prefix: str) -> tuple[int, float]:
             applied += len(batch)
             batch = []
     seconds = time.perf_counter() - began
-    await _clear(redis, prefix)
-    await redis.aclose()
+    await pool.execute(f'DROP SCHEMA "{prefix}" CASCADE')
+    await pool.close()
     return applied, seconds
-
-
-async def _clear(redis: "Redis", prefix: str) -> None:
-    cursor = 0
-    while True:
-        cursor, keys = await redis.scan(cursor, match=f"{prefix}*", count=10000)
-        if keys:
-            await redis.unlink(*keys)
-        if cursor == 0:
-            return
 
 
 async def publish(dossiers: int) -> None:
@@ -159,9 +149,18 @@ async def live_service() -> tuple[int, float]:
         process.terminate()
         await process.wait()
         await admin.close()
-        redis = build_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-        await _clear(redis, tag)
-        await redis.aclose()
+        await _drop_schemas(tag)
+
+
+async def _drop_schemas(tag: str) -> None:
+    pool = await connect(ReportingSettings().database(), max_size=1)
+    try:
+        for (name,) in await pool.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", f"{tag}%"
+        ):
+            await pool.execute(f'DROP SCHEMA "{name}" CASCADE')
+    finally:
+        await pool.close()
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.metrics import DeliveryMetrics
 from shared.offset_commits import OffsetCommitter
+from shared.postgres import POSTGRES_SCHEMA_MISSING, POSTGRES_UNREACHABLE
 from shared.publishing import EventPublisher, carried_headers, dead_letter
 from shared.reference_follower import ReferenceNotCurrentError
 
@@ -71,6 +72,8 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     ConnectionError,
     TimeoutError,
     ReferenceNotCurrentError,  # the catalogue log was not read far enough yet
+    *POSTGRES_UNREACHABLE,
+    *POSTGRES_SCHEMA_MISSING,  # a wiped read model, until the state guard re-creates it
 )
 
 

@@ -24,7 +24,7 @@ from shared.offset_commits import OffsetCommitter
 from shared.publishing import KafkaEventPublisher
 from shared.redis_factory import build_redis
 from shared.settings import ServiceSettings
-from shared.state_guard import StateGuard
+from shared.state_guard import RedisMarker, StateGuard
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ServiceRuntime:
     consumer_group: str
     key_prefix: str
     broker: KafkaBroker
-    redis: "Redis"
+    redis: "Redis | None"  # None: a service that keeps no state in Redis (reporting)
     registry: CollectorRegistry
     publisher: KafkaEventPublisher
     subscribers: list[Any] = field(default_factory=list)
@@ -55,14 +55,24 @@ class ServiceRuntime:
     stop_within_seconds: float | None = None
     state: Any = None  # the service's own layer (e.g. the deadline tracker), for tests and ops
 
+    def require_redis(self) -> "Redis":
+        """The Redis client of a service that keeps its state there."""
+        if self.redis is None:
+            raise RuntimeError(f"{self.name} was wired without Redis (uses_redis=False)")
+        return self.redis
+
+    # other stores the service needs, by name, each a ping that answers within 2 s
+    checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+
 
 async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
     broker_ok = await runtime.broker.ping(timeout=2.0)
-    try:
-        redis_ok = bool(await asyncio.wait_for(runtime.redis.ping(), timeout=2.0))
-    except (OSError, TimeoutError, ConnectionError) as error:
-        log.warning("redis ping failed", extra={"error": repr(error)})
-        redis_ok = False
+    stores: dict[str, bool] = {}
+    if runtime.redis is not None:
+        stores["redis"] = await _answers("redis", runtime.redis.ping)
+    for name, ping in runtime.checks.items():
+        stores[name] = await _answers(name, ping)
+    redis_ok = all(stores.values())
     consumers = {}
     for subscriber in runtime.subscribers:
         assigned = sum(len(consumer.assignment()) for consumer in kafka_consumers(subscriber))
@@ -76,10 +86,18 @@ async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
         "service": runtime.name,
         "status": "ok" if healthy else "degraded",
         "kafka": "ok" if broker_ok else "unreachable",
-        "redis": "ok" if redis_ok else "unreachable",
+        **{name: "ok" if ok else "unreachable" for name, ok in stores.items()},
         "state": "ready" if state_ok else "rebuilding",
         "consumers": consumers,
     }
+
+
+async def _answers(name: str, ping: Callable[[], Awaitable[Any]]) -> bool:
+    try:
+        return bool(await asyncio.wait_for(ping(), timeout=2.0))
+    except Exception as error:  # any failure to answer is "unreachable", never a 500
+        log.warning("%s ping failed", name, extra={"error": repr(error)})
+        return False
 
 
 def observability_router(runtime: ServiceRuntime) -> APIRouter:
@@ -212,7 +230,8 @@ def build_http_app(
             for hook in runtime.shutdown:
                 await hook()
             await runtime.publisher.stop()
-            await runtime.redis.aclose()
+            if runtime.redis is not None:
+                await runtime.redis.aclose()
             if watchdog is not None:
                 watchdog.cancel()
             log.info("service stopped", extra={"service": runtime.name})
@@ -235,11 +254,13 @@ def wire_service(
     description: str,
     assemble: Assembler,
     rebuilt_from_kafka: bool = False,
+    uses_redis: bool = True,
 ) -> FastAPI:
     """Build the broker, Redis client and registry from settings; `assemble` adds the
     service's own stores, handlers, background loops and routes, and returns its routers.
     `rebuilt_from_kafka`: the service's Redis state derives from its topics only, so a
-    `StateGuard` replays them if Redis comes back empty."""
+    `StateGuard` replays them if Redis comes back empty. `uses_redis=False`: no Redis client
+    (a service whose state lives elsewhere adds its own guard and health check)."""
     configure_logging(name, settings.log_level)
     group = settings.consumer_group or name
     registry = CollectorRegistry()
@@ -263,7 +284,7 @@ def wire_service(
         group,
         prefix,
         broker,
-        build_redis(settings.redis_url),
+        build_redis(settings.redis_url) if uses_redis else None,
         registry,
         publisher,
         committer=committer,
@@ -271,10 +292,8 @@ def wire_service(
     )
     runtime.before_scrape.append(ConsumerLag(runtime).refresh)
     routers = assemble(runtime)
-    if rebuilt_from_kafka:
-        guard = StateGuard(
-            runtime.redis, f"{prefix}:alive:{settings.instance_id}", runtime.subscribers,
-            settings.replay_from,
-        )  # fmt: skip
+    if rebuilt_from_kafka and runtime.redis is not None:
+        marker = RedisMarker(runtime.redis, f"{prefix}:alive:{settings.instance_id}")
+        guard = StateGuard(marker, runtime.subscribers, settings.replay_from)
         runtime.background.append(guard.run)
     return build_http_app(runtime, description=description, routers=routers)

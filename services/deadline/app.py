@@ -39,7 +39,7 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
         )
         follower = follow_reference(runtime, settings)
         tracker = DeadlineTracker(
-            RedisDeadlineStore(runtime.redis, TrackedDossier, runtime.key_prefix),
+            RedisDeadlineStore(runtime.require_redis(), TrackedDossier, runtime.key_prefix),
             follower,
             clock or SystemClock(),
             runtime.publisher,
@@ -47,7 +47,9 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
             config,
         )
         feedback = FeedbackTracker(
-            RedisDeadlineStore(runtime.redis, TrackedFeedback, f"{runtime.key_prefix}:feedback"),
+            RedisDeadlineStore(
+                runtime.require_redis(), TrackedFeedback, f"{runtime.key_prefix}:feedback"
+            ),
             follower,
             tracker.clock,
             runtime.publisher,

@@ -36,7 +36,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
         store = RedisIntakeStore(
-            runtime.redis,
+            runtime.require_redis(),
             runtime.key_prefix,
             settings.idempotency_window,
             applicant_kept_for=timedelta(days=settings.applicant_data_kept_days),
@@ -45,8 +45,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         admin = CatalogueAdmin(
             follower,
             runtime.publisher,
-            lambda: runtime.redis.lock(f"{runtime.key_prefix}:catalogue-admin", timeout=60,
-                                       blocking_timeout=30),
+            lambda: runtime.require_redis().lock(f"{runtime.key_prefix}:catalogue-admin",
+                                                 timeout=60, blocking_timeout=30),
         )  # fmt: skip
 
         async def seed_catalogue_if_empty() -> None:

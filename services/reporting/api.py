@@ -35,6 +35,7 @@ from services.reporting.exports import (
 from services.reporting.feedback_reports import FEEDBACK_COLUMNS, feedback_in, feedback_report
 from services.reporting.page import report_page
 from services.reporting.periods import Period, PeriodError, period_from
+from services.reporting.pg_store import PostgresKeyspace
 from services.reporting.projections import (
     COUNT_COLUMNS,
     RATING_COLUMNS,
@@ -42,7 +43,6 @@ from services.reporting.projections import (
     DossierGrouping,
     ProcessingRow,
     SatisfactionRow,
-    dossiers_in,
     due_for_listing,
     processing_report,
     ratings_in,
@@ -64,9 +64,9 @@ from services.reporting.step_reports import (
     step_report,
     steps_in,
 )
-from services.reporting.store import ActiveKeyspace
 from services.reporting.survey_reports import SURVEY_COLUMNS, answers_in, survey_report
 from services.reporting.units import UnitQueryError, UnitView
+from services.reporting.where import DossierFilter
 from shared.admin_units import MapReading, Tier, UnitMap
 from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
 from shared.business_calendar import VIETNAM
@@ -156,7 +156,7 @@ class Reports:
     """The read side: loads facts for a period and names the groups."""
 
     def __init__(
-        self, keyspace: ActiveKeyspace, names: Names, reasons: ReasonCategories,
+        self, keyspace: PostgresKeyspace, names: Names, reasons: ReasonCategories,
         units: UnitMap, clock: Clock,
     ) -> None:  # fmt: skip
         self.keyspace, self.names, self.reasons = keyspace, names, reasons
@@ -181,6 +181,55 @@ class Reports:
             and level in (None, facts.level)
             and (view is None or view.keeps(facts))
         ]
+
+    async def _filter(
+        self, agency: str | None, level: str | None, view: UnitView, group_by: str
+    ) -> DossierFilter:  # fmt: skip
+        """The agencies a query reads: `agency`, and those the unit filter keeps."""
+        agencies = None if agency is None else frozenset({agency})
+        if view.unit is not None or group_by == "unit":
+            store = await self.keyspace.current()
+            kept = frozenset(a for a in await store.agencies() if view.keeps_agency(a))
+            agencies = kept if agencies is None else agencies & kept
+        return DossierFilter(agencies, level)
+
+    async def processing_table(
+        self, period: Period, group_by: str, agency: str | None, level: str | None,
+        view: UnitView,
+    ) -> tuple[list[ProcessingRow], ProcessingRow]:  # fmt: skip
+        """The table, a query; by unit, the agencies' rows summed into their units' rows (a
+        dossier's unit depends only on the agency that received it)."""
+        store = await self.keyspace.current()
+        where = await self._filter(agency, level, view, group_by)
+        if group_by != "unit":
+            return await store.processing_table(period, group_by, where)
+        by_agency, total = await store.processing_table(period, "agency", where)
+        units: dict[str, ProcessingRow] = {}
+        for row in by_agency:
+            key = view.agency_row(row.group)
+            units.setdefault(key, ProcessingRow(key)).add(row)
+        return [units[key].finish() for key in sorted(units)], total
+
+    async def processing_list(
+        self, period: Period, group_by: str, group: str | None, column: str,
+        agency: str | None, level: str | None, view: UnitView,
+        after: str | None, limit: int | None, offset: int = 0,
+    ) -> tuple[int, list[DossierFacts]]:  # fmt: skip
+        """The dossiers behind one cell (a page of them, by code) and their count."""
+        store = await self.keyspace.current()
+        where = await self._filter(agency, level, view, group_by)
+        grouping = group_by
+        if group_by == "unit":
+            if group is not None:
+                agencies = where.agencies or frozenset()
+                where = DossierFilter(
+                    frozenset(a for a in agencies if view.agency_row(a) == group), level
+                )
+            grouping, group = "agency", None
+        count = await store.processing_count(period, grouping, group, column, where)
+        listed = await store.processing_list(period, grouping, group, column, where, after,
+                                             limit, offset)  # fmt: skip
+        return count, listed
 
     def grouping(self, group_by: str, view: UnitView) -> DossierGrouping:
         return view.row if group_by == "unit" else group_by
@@ -294,7 +343,7 @@ def require_people_access(caller: Client | None, agency: str | None) -> None:
 
 
 def reports_router(
-    keyspace: ActiveKeyspace, minimum_ratings: int, names: Names,
+    keyspace: PostgresKeyspace, minimum_ratings: int, names: Names,
     reasons: ReasonCategories, units: UnitMap, clock: Clock,
     categories: FeedbackCategories | None = None,
 ) -> APIRouter:  # fmt: skip
@@ -356,10 +405,7 @@ def reports_router(
         map was or as it is; `unit=` keeps one unit with everything under it."""
         chosen = _period(from_day, to_day, period, regime)
         view = reports.unit_view(map_reading, tier, unit)
-        rows, total = processing_report(
-            await reports.dossiers(chosen, agency, level, view), chosen,
-            reports.grouping(group_by, view),
-        )  # fmt: skip
+        rows, total = await reports.processing_table(chosen, group_by, agency, level, view)
         table = [asdict(row) for row in reports.named(group_by, rows)]
         body = {"period": chosen.label, "group_by": group_by, "rows": table, "total": asdict(total),
                 "map": map_reading, "tier": tier, "unit": unit}  # fmt: skip
@@ -374,21 +420,27 @@ def reports_router(
         map_reading: MapParam = MapReading.AS_WAS,
         page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+        after: Annotated[str | None, Query(description="keyset: the page after this code "
+                                           "(the previous page's `next_after`)")] = None,
     ) -> Any:  # fmt: skip
         """The dossiers behind one count of the processing table: the same period and filters,
-        the row (`group`, none for the total) and the `column`. Its `count` is the count."""
+        the row (`group`, none for the total) and the `column`. Its `count` is the count. Page
+        with `after` (the previous page's `next_after`: a keyset, as fast on the last page as on
+        the first) or `page`."""
         chosen = _period(from_day, to_day, period, regime)
         view = reports.unit_view(map_reading, tier, unit)
-        found = dossiers_in(
-            await reports.dossiers(chosen, agency, level, view), chosen,
-            reports.grouping(group_by, view), group, _column(column, COUNT_COLUMNS),
+        whole = format != "json"  # an export holds the whole list
+        count, found = await reports.processing_list(
+            chosen, group_by, group, _column(column, COUNT_COLUMNS), agency, level, view,
+            None if whole else after, None if whole else page_size,
+            0 if whole or after is not None else (page - 1) * page_size,
         )  # fmt: skip
         lines = [reports.dossier_line(facts, chosen) for facts in found]
-        listed = _page(lines, page, page_size, format)
+        following = found[-1].code if len(found) == page_size and not whole else None
         body = {"period": chosen.label, "group_by": group_by, "group": group, "column": column,
-                "count": listed.count, "page": page, "page_size": page_size,
-                "dossiers": listed.rows}  # fmt: skip
-        return _answer(body, listed.rows, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)
+                "count": count, "page": page, "page_size": page_size, "after": after,
+                "next_after": following, "dossiers": lines}  # fmt: skip
+        return _answer(body, lines, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)
 
     @router.get("/steps")
     async def steps(

@@ -41,16 +41,15 @@ from services.reporting.audit_fold import (
 from services.reporting.digital_reports import DIGITAL_COLUMNS
 from services.reporting.feedback_reports import FEEDBACK_COLUMNS
 from services.reporting.periods import Period, period_from
+from services.reporting.pg_store import PostgresKeyspace, connect
 from services.reporting.rebuild import PARSERS, TOPICS
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ActiveKeyspace
 from shared.admin_units import MapReading, Tier, UnitMap
 from shared.business_calendar import VIETNAM
 from shared.history import partitions_of
 from shared.kafka_access import KafkaAccess
 from shared.kafka_principals import OPERATOR
 from shared.rating_reasons import ReasonCategories
-from shared.redis_factory import build_redis
 from shared.reference_follower import ReferenceFollower
 
 GROUPINGS = ("agency", "level", "field", "procedure")
@@ -330,13 +329,14 @@ async def unit_groupings(settings: ReportingSettings, access: KafkaAccess) -> tu
 
 
 async def record(settings: ReportingSettings, result: AuditResult) -> None:
-    redis = build_redis(settings.redis_url)
+    pool = await connect(settings.database(), max_size=2)
     try:
-        keyspace = ActiveKeyspace(redis, settings.redis_key_prefix or "reporting")
+        keyspace = PostgresKeyspace(pool, settings.read_model_schema)
+        await keyspace.prepare()
         summary = asdict(result) | {"differences": len(result.differences)}
         await keyspace.store(keyspace.base).record_audit(json.dumps(summary))
     finally:
-        await redis.aclose()
+        await pool.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,11 +6,11 @@ import json
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from services.reporting.store import ActiveKeyspace
+from services.reporting.pg_store import PostgresKeyspace
 
 
 class AuditGauges:
-    def __init__(self, keyspace: ActiveKeyspace, registry: CollectorRegistry) -> None:
+    def __init__(self, keyspace: PostgresKeyspace, registry: CollectorRegistry) -> None:
         self.keyspace = keyspace
         self.differences = Gauge(
             "reporting_audit_differences",

@@ -2,19 +2,19 @@
 (so they are exact, whatever the delivery did): labels are bounded (agency, channel, state,
 classification)."""
 
-from collections import Counter as Tally
 from datetime import date
 
 from prometheus_client import CollectorRegistry, Gauge
 
 from services.reporting.periods import VIETNAM, Period, named_period
-from services.reporting.projections import processing_report, satisfaction_report
-from services.reporting.store import ActiveKeyspace
+from services.reporting.pg_store import PostgresKeyspace
+from services.reporting.projections import satisfaction_report
 from shared.clock import Clock
+from shared.events.vocabulary import Channel
 
 
 class MonthGauges:
-    def __init__(self, keyspace: ActiveKeyspace, clock: Clock, registry: CollectorRegistry):
+    def __init__(self, keyspace: PostgresKeyspace, clock: Clock, registry: CollectorRegistry):
         self.keyspace = keyspace
         self.clock = clock
         self._registry = registry
@@ -36,17 +36,14 @@ class MonthGauges:
     async def refresh(self) -> None:
         month = self._month()
         store = await self.keyspace.current()
-        dossiers = await store.dossiers_relevant_to(month.start)
-        rows, _ = processing_report(dossiers, month, "agency")
+        rows, _ = await store.processing_table(month, "agency")  # one query
         for gauge in (self.received, self.resolved, self.open, self.on_time, self.satisfied):
             gauge.clear()
-        channels = Tally(
-            (facts.agency, facts.channel.value) for facts in dossiers
-            if month.start <= facts.received_at < month.end
-        )  # fmt: skip
-        for (agency, channel), count in channels.items():
-            self.received.labels(agency, channel).set(count)
         for row in rows:
+            for channel in Channel:  # received in the month, by channel (new_<channel>)
+                count = getattr(row, f"new_{channel.value}")
+                if count:
+                    self.received.labels(row.group, channel.value).set(count)
             for kind in ("early", "on_time", "late"):
                 self.resolved.labels(row.group, kind).set(getattr(row, f"resolved_{kind}"))
             self.open.labels(row.group, "within").set(row.pending_within)

@@ -34,7 +34,7 @@ from services.reporting.dossier_facts import (
 )
 from services.reporting.periods import Period
 from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, ProcessingRow
-from services.reporting.where import DossierFilter
+from services.reporting.where import EVERYTHING, DossierFilter
 
 MIGRATIONS = Path(__file__).with_name("sql")
 _SCHEMA_NAME = re.compile(r"^[a-z0-9_-]{1,60}$")
@@ -67,7 +67,10 @@ async def migrate(pool: "asyncpg.Pool[Any]", schema: str) -> None:
             f"CREATE TABLE IF NOT EXISTS {name}.schema_migrations ("
             "version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        done = {row[0] for row in await connection.fetch(f"SELECT version FROM {name}.schema_migrations")}
+        done = {
+            row[0]
+            for row in await connection.fetch(f"SELECT version FROM {name}.schema_migrations")
+        }
         for version, sql in migrations():
             if version not in done:
                 await connection.execute(sql.replace("@schema@", name))
@@ -127,9 +130,11 @@ class PostgresReportingStore:
             if dossiers:
                 await connection.execute(
                     f"INSERT INTO {self.name}.dossier AS d (code, facts) "
-                    "SELECT code, facts::jsonb FROM unnest($1::text[], $2::text[]) AS u(code, facts) "
+                    "SELECT code, facts::jsonb "
+                    "FROM unnest($1::text[], $2::text[]) AS u(code, facts) "
                     "ON CONFLICT (code) DO UPDATE SET facts = d.facts || excluded.facts",
-                    list(dossiers), [json.dumps(f, ensure_ascii=False) for f in dossiers.values()],
+                    list(dossiers),
+                    [json.dumps(f, ensure_ascii=False) for f in dossiers.values()],
                 )
             if feedback:
                 codes = list(feedback)
@@ -138,7 +143,8 @@ class PostgresReportingStore:
                     "SELECT * FROM unnest($1::text[], $2::text[]::jsonb[], $3::timestamptz[]) "
                     "ON CONFLICT (code) DO UPDATE SET facts = f.facts || excluded.facts, "
                     "closed_at = least(f.closed_at, excluded.closed_at)",
-                    codes, [json.dumps(feedback[c], ensure_ascii=False) for c in codes],
+                    codes,
+                    [json.dumps(feedback[c], ensure_ascii=False) for c in codes],
                     [answered.get(c) for c in codes],
                 )
             if ratings:
@@ -148,7 +154,8 @@ class PostgresReportingStore:
                     "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[]::jsonb[]) "
                     "ON CONFLICT (code) DO UPDATE SET rated_at = excluded.rated_at, "
                     "facts = excluded.facts WHERE r.rated_at <= excluded.rated_at",
-                    codes, [ratings[c][0] for c in codes],
+                    codes,
+                    [ratings[c][0] for c in codes],
                     [json.dumps(ratings[c][1], ensure_ascii=False) for c in codes],
                 )
             if surveys:
@@ -157,7 +164,8 @@ class PostgresReportingStore:
                     f"INSERT INTO {self.name}.survey (survey_id, answered_at, facts) "
                     "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[]::jsonb[]) "
                     "ON CONFLICT (survey_id) DO NOTHING",
-                    ids, [surveys[i].answered_at for i in ids],
+                    ids,
+                    [surveys[i].answered_at for i in ids],
                     [surveys[i].model_dump_json() for i in ids],
                 )
 
@@ -175,7 +183,8 @@ class PostgresReportingStore:
         rows = await self.pool.fetch(
             f"SELECT code, facts::text FROM {self.name}.rating "
             "WHERE rated_at >= $1 AND rated_at < $2 ORDER BY code",
-            start, end,
+            start,
+            end,
         )
         return [rating_from(row[0], json.loads(row[1])) for row in rows]
 
@@ -183,7 +192,8 @@ class PostgresReportingStore:
         rows = await self.pool.fetch(
             f"SELECT facts::text FROM {self.name}.survey "
             "WHERE answered_at >= $1 AND answered_at < $2 ORDER BY survey_id",
-            start, end,
+            start,
+            end,
         )
         return [SurveyFacts.model_validate_json(row[0]) for row in rows]
 
@@ -210,7 +220,7 @@ class PostgresReportingStore:
         return " AND ".join(clauses), args
 
     async def processing_table(
-        self, period: Period, grouping: str, where: DossierFilter = DossierFilter()
+        self, period: Period, grouping: str, where: DossierFilter = EVERYTHING
     ) -> tuple[list[ProcessingRow], ProcessingRow]:
         """One row per group with any count, and the total (rates computed)."""
         column = _grouping_check(grouping)
@@ -221,11 +231,14 @@ class PostgresReportingStore:
         )
         found = await self.pool.fetch(
             f"SELECT d.{column} AS grp, {counts} FROM {self.name}.dossier d WHERE {condition} "
-            f"GROUP BY d.{column} HAVING count(*) FILTER (WHERE {self.name}.received_total(d, $1, $2) "
+            f"GROUP BY d.{column} HAVING count(*) FILTER ("
+            f"WHERE {self.name}.received_total(d, $1, $2) "
             f"OR {self.name}.refused_at_receipt(d, $1, $2)) > 0 ORDER BY 1",
             *args,
         )
-        rows = [ProcessingRow(str(row["grp"]), **{n: row[n] for n in COUNT_COLUMNS}) for row in found]
+        rows = [
+            ProcessingRow(str(row["grp"]), **{n: row[n] for n in COUNT_COLUMNS}) for row in found
+        ]
         total = ProcessingRow("total")
         for row in rows:
             total.add(row)
@@ -243,7 +256,7 @@ class PostgresReportingStore:
 
     async def processing_count(
         self, period: Period, grouping: str, group: str | None, column: str,
-        where: DossierFilter = DossierFilter(),
+        where: DossierFilter = EVERYTHING,
     ) -> int:  # fmt: skip
         condition, args = self._cell(period, grouping, group, column, where)
         found = await self.pool.fetchval(
@@ -253,7 +266,8 @@ class PostgresReportingStore:
 
     async def processing_list(
         self, period: Period, grouping: str, group: str | None, column: str,
-        where: DossierFilter = DossierFilter(), after: str | None = None, limit: int | None = 100,
+        where: DossierFilter = EVERYTHING, after: str | None = None, limit: int | None = 100,
+        offset: int = 0,
     ) -> list[DossierFacts]:  # fmt: skip
         """The dossiers behind one cell, by code: the page after the code `after`."""
         condition, args = self._cell(period, grouping, group, column, where)
@@ -264,6 +278,9 @@ class PostgresReportingStore:
         if limit is not None:
             args.append(limit)
             bound = f" LIMIT ${len(args)}"
+        if offset:
+            args.append(offset)
+            bound += f" OFFSET ${len(args)}"
         rows = await self.pool.fetch(
             f"SELECT code, facts::text FROM {self.name}.dossier d WHERE {condition} "
             f"ORDER BY code{bound}",
@@ -274,11 +291,11 @@ class PostgresReportingStore:
     async def agencies(self) -> list[str]:
         """Every receiving agency held, by a skip scan of the (agency, code) index."""
         rows = await self.pool.fetch(
-            f"WITH RECURSIVE a(agency) AS ("
-            f"  (SELECT agency FROM {self.name}.dossier WHERE agency IS NOT NULL ORDER BY agency LIMIT 1)"
-            f"  UNION ALL SELECT (SELECT d.agency FROM {self.name}.dossier d "
-            f"    WHERE d.agency > a.agency ORDER BY d.agency LIMIT 1) FROM a WHERE a.agency IS NOT NULL"
-            f") SELECT agency FROM a WHERE agency IS NOT NULL"
+            f"WITH RECURSIVE a(agency) AS ((SELECT agency FROM {self.name}.dossier "
+            "WHERE agency IS NOT NULL ORDER BY agency LIMIT 1) "
+            f"UNION ALL SELECT (SELECT d.agency FROM {self.name}.dossier d "
+            "WHERE d.agency > a.agency ORDER BY d.agency LIMIT 1) FROM a "
+            "WHERE a.agency IS NOT NULL) SELECT agency FROM a WHERE agency IS NOT NULL"
         )
         return [row[0] for row in rows]
 
@@ -294,7 +311,8 @@ class PostgresReportingStore:
         await self.pool.execute(
             "INSERT INTO public.reporting_audit (base, result) VALUES ($1, $2) "
             "ON CONFLICT (base) DO UPDATE SET result = excluded.result",
-            self.base, result_json,
+            self.base,
+            result_json,
         )
 
 
@@ -348,7 +366,8 @@ class PostgresKeyspace:
         await self.pool.execute(
             "INSERT INTO public.reporting_keyspace (base, active) VALUES ($1, $2) "
             "ON CONFLICT (base) DO UPDATE SET active = excluded.active",
-            self.base, schema,
+            self.base,
+            schema,
         )
 
     async def present(self, instance: str) -> bool:
@@ -371,9 +390,30 @@ class PostgresKeyspace:
         )
 
 
-async def connect(url: str, *, min_size: int = 1, max_size: int = 10) -> "asyncpg.Pool[Any]":
-    """A pool to the read model's database (statements bounded, so a stuck query fails)."""
-    return await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, command_timeout=60,
+def pool_for(url: str, *, min_size: int = 1, max_size: int = 10) -> "asyncpg.Pool[Any]":
+    """A pool to the read model's database, opened by awaiting it (statements bounded, so a
+    stuck query fails; JIT off: it cost more than it saved on these short queries)."""
+    return asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=60,
         server_settings={"application_name": "reporting", "jit": "off"},
     )
+
+
+async def connect(url: str, *, min_size: int = 1, max_size: int = 10) -> "asyncpg.Pool[Any]":
+    return await pool_for(url, min_size=min_size, max_size=max_size)
+
+
+class PostgresMarker:
+    """The state guard's marker for this instance: a row of the live schema."""
+
+    def __init__(self, keyspace: PostgresKeyspace, instance: str) -> None:
+        self.keyspace, self.instance = keyspace, instance
+
+    async def present(self) -> bool:
+        return await self.keyspace.present(self.instance)
+
+    async def mark(self) -> None:
+        await self.keyspace.mark(self.instance)

@@ -1,6 +1,7 @@
 """Rebuild the reports from Kafka: replay every event from the start of the topics into a fresh
-keyspace, switch the service to it once caught up, then catch up once more (events the live
-service applied to the old keyspace meanwhile). The old keyspace is left for the operator.
+PostgreSQL schema, switch the service to it once caught up (one row updated: reports answer
+from the old schema until then), then catch up once more (events the live service applied to
+the old schema meanwhile). The old schema is left for the operator to drop.
 
     python -m services.reporting.rebuild [--workers N]
 
@@ -20,9 +21,15 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import TypeAdapter, ValidationError
 
+from services.reporting.pg_store import (
+    POINTER_REFRESH_SECONDS,
+    PostgresKeyspace,
+    PostgresReportingStore,
+    connect,
+    migrate,
+)
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import POINTER_REFRESH_SECONDS, ActiveKeyspace, RedisReportingStore
 from shared.clock import SystemClock
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
@@ -32,7 +39,6 @@ from shared.events.survey import SURVEY_EVENT
 from shared.gc_tuning import tune_for_batches
 from shared.history import partitions_of
 from shared.log_setup import configure_logging
-from shared.redis_factory import build_redis
 from shared.topics import (
     DEADLINE_EVENTS,
     DOSSIER_EVENTS,
@@ -56,12 +62,12 @@ PARSERS: dict[str, TypeAdapter[Any]] = {
 class Replay:
     consumer: AIOKafkaConsumer
     projector: Projector
-    store: RedisReportingStore
+    store: PostgresReportingStore
     applied: int = 0
     skipped: int = 0
 
     async def until(self, ends: dict[TopicPartition, int]) -> None:
-        """Apply every event before `ends`. While Redis applies one batch, the next is fetched
+        """Apply every event before `ends`. While PostgreSQL applies one batch, the next is fetched
         and parsed (the updates are order-free merges, so batches may overlap)."""
         applying: asyncio.Task[None] | None = None
         while [tp for tp, end in ends.items() if await self.consumer.position(tp) < end]:
@@ -98,9 +104,11 @@ async def rebuild(settings: ReportingSettings, workers: int = 1) -> dict[str, An
     With `workers` > 1 the partitions are shared out between that many processes (one
     process parses and applies about 20,000 events/s; every update is an order-free merge,
     so processes may apply theirs concurrently)."""
-    redis = build_redis(settings.redis_url)
-    keyspace = ActiveKeyspace(redis, settings.redis_key_prefix or "reporting")
-    fresh = f"{keyspace.base}-rebuilt-{int(time.time())}"
+    pool = await connect(settings.database(), max_size=2)
+    keyspace = PostgresKeyspace(pool, settings.read_model_schema)
+    await keyspace.prepare()
+    fresh = f"{keyspace.base}-r{int(time.time() * 1000)}"
+    await migrate(pool, fresh)
     consumer = AIOKafkaConsumer(**settings.kafka_access("reporting").client_options())
     await consumer.start()
     started = time.monotonic()
@@ -121,7 +129,7 @@ async def rebuild(settings: ReportingSettings, workers: int = 1) -> dict[str, An
         await _replay_shares(settings, fresh, _shares(ends, later, workers), counts)
     finally:
         await consumer.stop()
-        await redis.aclose()
+        await pool.close()
     seconds = time.monotonic() - started
     return {"keyspace": fresh, "events": counts[0], "skipped": counts[1],
             "seconds": round(seconds, 2), "workers": workers}  # fmt: skip
@@ -168,9 +176,9 @@ def _replay_share_in_process(
 
 
 async def replay_share(settings: ReportingSettings, prefix: str, share: Share) -> tuple[int, int]:
-    """Applies each partition's records from its start offset up to its end to the keyspace
+    """Applies each partition's records from its start offset up to its end to the schema
     `prefix`: (events applied, records skipped)."""
-    redis = build_redis(settings.redis_url)
+    pool = await connect(settings.database(), max_size=2)
     consumer = AIOKafkaConsumer(
         **settings.kafka_access("reporting").client_options(), enable_auto_commit=False
     )
@@ -179,13 +187,13 @@ async def replay_share(settings: ReportingSettings, prefix: str, share: Share) -
         consumer.assign([tp for tp, _, _ in share])
         for tp, start, _ in share:
             consumer.seek(tp, start)
-        keyspace = ActiveKeyspace(redis, settings.redis_key_prefix or "reporting")
+        keyspace = PostgresKeyspace(pool, settings.read_model_schema)
         replay = Replay(consumer, Projector(keyspace, SystemClock(), None), keyspace.store(prefix))
         await replay.until({tp: end for tp, _, end in share})
         return replay.applied, replay.skipped
     finally:
         await consumer.stop()
-        await redis.aclose()
+        await pool.close()
 
 
 def main() -> None:

@@ -36,21 +36,31 @@ class UnitView:
         self._placed: dict[str, str | None] = {}
 
     def placed(self, facts: DossierFacts) -> str | None:
-        if facts.agency not in self._placed:
-            unit = self.agency_units.get(facts.agency)
+        return self.agency_placed(facts.agency)
+
+    def agency_placed(self, agency: str) -> str | None:
+        if agency not in self._placed:
+            unit = self.agency_units.get(agency)
             known = unit is not None and unit in self.units.units
-            self._placed[facts.agency] = (
+            self._placed[agency] = (
                 self.units.placed(unit, self.reading, self.today) if known and unit else None
             )
-        return self._placed[facts.agency]
+        return self._placed[agency]
 
     def row(self, facts: DossierFacts) -> str:
-        unit = self.placed(facts)
+        return self.agency_row(facts.agency)
+
+    def agency_row(self, agency: str) -> str:
+        """The row of the dossiers this agency received."""
+        unit = self.agency_placed(agency)
         return UNPLACED if unit is None else self.units.at_tier(unit, self.tier)
 
     def keeps(self, facts: DossierFacts) -> bool:
-        """No `unit` filter, or the dossier is placed at that unit or under it."""
+        return self.keeps_agency(facts.agency)
+
+    def keeps_agency(self, agency: str) -> bool:
+        """No `unit` filter, or the agency is placed at that unit or under it."""
         if self.unit is None:
             return True
-        placed = self.placed(facts)
+        placed = self.agency_placed(agency)
         return placed is not None and self.unit in self.units.lineage(placed)

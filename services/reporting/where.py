@@ -9,3 +9,6 @@ class DossierFilter:
 
     agencies: frozenset[str] | None = None
     level: str | None = None
+
+
+EVERYTHING = DossierFilter()  # no filter

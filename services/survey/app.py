@@ -25,7 +25,9 @@ def create_app(settings: SurveySettings | None = None, clock: Clock | None = Non
     keys = ApiKeys.from_toml(settings.api_keys_file.read_text("utf-8"))
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-        store = RedisSurveyStore(runtime.redis, runtime.key_prefix, settings.idempotency_window)
+        store = RedisSurveyStore(
+            runtime.require_redis(), runtime.key_prefix, settings.idempotency_window
+        )
         satisfaction = Satisfaction(
             store,
             clock or SystemClock(),

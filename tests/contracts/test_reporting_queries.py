@@ -85,25 +85,41 @@ async def differences(sql: Any, python: Any, period: Period, lists: bool = True)
     """Every table, grouping and (with `lists`) cell list where the two answers differ."""
     found: list[str] = []
     for grouping in GROUPINGS:
-        for where in (DossierFilter(), DossierFilter(agencies=frozenset({"STP"}), level="district")):
-            ours, theirs = await sql.processing_table(period, grouping, where), await python.processing_table(period, grouping, where)
-            if [asdict(r) for r in ours[0]] != [asdict(r) for r in theirs[0]] or ours[1] != theirs[1]:
+        for where in (
+            DossierFilter(),
+            DossierFilter(agencies=frozenset({"STP"}), level="district"),
+        ):
+            ours, theirs = (
+                await sql.processing_table(period, grouping, where),
+                await python.processing_table(period, grouping, where),
+            )
+            if [asdict(r) for r in ours[0]] != [asdict(r) for r in theirs[0]] or ours[1] != theirs[
+                1
+            ]:
                 found.append(f"table {grouping} {where}: {ours} != {theirs}")
             if not lists or where.agencies:
                 continue
             for group in [None, *(row.group for row in theirs[0])]:
                 for column in COUNT_COLUMNS:
                     listed = await sql.processing_list(period, grouping, group, column, limit=None)
-                    expected = await python.processing_list(period, grouping, group, column, limit=None)
+                    expected = await python.processing_list(
+                        period, grouping, group, column, limit=None
+                    )
                     if listed != expected:
                         found.append(f"list {grouping}/{group}/{column}")
                     count = await sql.processing_count(period, grouping, group, column)
                     if count != len(expected):
-                        found.append(f"count {grouping}/{group}/{column}: {count} != {len(expected)}")
+                        found.append(
+                            f"count {grouping}/{group}/{column}: {count} != {len(expected)}"
+                        )
     return found
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(seed=st.integers(0, 10**6), dossiers=st.integers(1, 40), period=periods, other=periods)
 def test_the_sql_and_the_python_definitions_give_the_same_tables_and_lists(
     database: Database, seed: int, dossiers: int, period: Period, other: Period
@@ -123,16 +139,23 @@ def test_keyset_pages_walk_a_list_once(database: Database) -> None:
     database.run(database.pool.execute(f'TRUNCATE "{database.schema}".dossier'))
     database.run(fill(database.store, delivered(events, 11)))
     period = Period(date(2026, 1, 1), date(2026, 6, 30))
-    everything = database.run(database.store.processing_list(period, "agency", None, "received_total", limit=None))
+    everything = database.run(
+        database.store.processing_list(period, "agency", None, "received_total", limit=None)
+    )
     pages, after = [], None
-    while page := database.run(database.store.processing_list(period, "agency", None, "received_total", after=after, limit=7)):
+    while page := database.run(
+        database.store.processing_list(
+            period, "agency", None, "received_total", after=after, limit=7
+        )
+    ):
         pages.append(page)
         after = page[-1].code
     assert [facts for page in pages for facts in page] == everything
     assert len(everything) > 7
 
 
-SABOTAGE = """CREATE OR REPLACE FUNCTION {schema}.paused(d {schema}.dossier, s timestamptz, e timestamptz)
+SABOTAGE = """CREATE OR REPLACE FUNCTION {schema}.paused(
+    d {schema}.dossier, s timestamptz, e timestamptz)
 RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
     SELECT {schema}.pending_total(d, s, e) AND d.paused @> e
 $$"""  # forgets that an overdue dossier is overdue even while paused

@@ -1,5 +1,5 @@
-"""One contract, two stores: reporting's Redis store (scripts checked for undeclared keys) and
-its in-memory twin hold the same facts, whatever the order and however often events come."""
+"""One contract, two stores: reporting's PostgreSQL store and its in-memory twin hold the same
+facts, whatever the order and however often events come."""
 
 import random
 import uuid
@@ -11,7 +11,7 @@ import pytest
 from services.reporting.dossier_facts import FactsUpdate, fold_facts, fold_feedback, update_of
 from services.reporting.feedback_reports import feedback_report
 from services.reporting.pg_store import PostgresReportingStore, connect, migrate
-from services.reporting.store import InMemoryReportingStore, RedisReportingStore, ReportingStore
+from services.reporting.store import InMemoryReportingStore, ReportingStore
 from shared.events.envelope import Event
 from shared.events.survey import (
     RatingAccepted,
@@ -22,12 +22,11 @@ from shared.events.survey import (
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel, SurveyAspect, SurveyLevel
 from tests import dossier_events as ev
 from tests.lifecycles import START, history
-from tests.lua_key_check import KeyCheckingRedis
 
 CODE = "UBND.Q1-260105-0001"
 
 
-@pytest.fixture(params=["memory", "redis", "postgres"])
+@pytest.fixture(params=["memory", "postgres"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[ReportingStore]:
     if request.param == "memory":
         yield InMemoryReportingStore()
@@ -41,14 +40,6 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[ReportingStore]
         await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await pool.close()
         return
-    request.applymarker(pytest.mark.integration)
-    redis = KeyCheckingRedis(request.getfixturevalue("redis_url"))
-    prefix = f"contract-{uuid.uuid4().hex[:10]}"
-    yield RedisReportingStore(redis, prefix)
-    keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
 
 
 def updates(events: list[Event]) -> list[FactsUpdate]:

@@ -9,9 +9,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.reporting.app import create_app
+from services.reporting.pg_store import PostgresKeyspace
 from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ActiveKeyspace
 from shared.api_keys import hash_key
 from tests.integration.running_service import running
 from tests.integration.test_reporting_service import publish
@@ -85,8 +85,8 @@ async def test_rebuilt_reports_equal_the_live_ones(
             raise AssertionError(f"{error}; behind (committed, end): {behind}") from None
         before = [(await live.get(path, headers=AUTH)).json() for path in REPORTS]
         summary = await rebuild(settings, workers)
-        keyspace: ActiveKeyspace = live._transport.app.state.runtime.state  # type: ignore[attr-defined]
-        assert (await keyspace.current()).prefix == summary["keyspace"]
+        keyspace: PostgresKeyspace = live._transport.app.state.runtime.state  # type: ignore[attr-defined]
+        assert (await keyspace.current()).schema == summary["keyspace"]
         assert summary["events"] >= len(events)
         after = [(await live.get(path, headers=AUTH)).json() for path in REPORTS]
     assert after == before
