@@ -4,6 +4,7 @@
 #   kafka-broker.pem             the broker's key and certificate (DNS kafka, localhost);
 #   kafka-<principal>            a random SCRAM password per Kafka principal
 #                                (python -m shared.kafka_principals names);
+#   reporting-db                 the password of reporting's PostgreSQL role;
 #   api_keys.toml, operator-api-key  one API client with every scope; its key is printed once.
 # Idempotent: what exists is kept, so running it again rotates nothing.
 # Usage: scripts/make_compose_secrets.sh   (needs openssl and python3)
@@ -29,6 +30,7 @@ fi
 for principal in $(cd "$ROOT" && python3 -m shared.kafka_principals names); do
   [ -f "kafka-$principal" ] || openssl rand -base64 32 | tr -d '\n=/+' >"kafka-$principal"
 done
+[ -f reporting-db ] || openssl rand -base64 32 | tr -d '\n=/+' >reporting-db
 if [ ! -f api_keys.toml ]; then
   key=$(openssl rand -hex 24)
   printf '%s' "$key" >operator-api-key

@@ -32,6 +32,7 @@ class Period:
         return f"{self.first_day.isoformat()}..{self.last_day.isoformat()}"
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)  # what the read model can hold
 _NAMED = re.compile(r"^(\d{4})-(M(0[1-9]|1[0-2])|Q([1-4])|H([12])|9M|Y)$")
 
 
@@ -47,6 +48,8 @@ def named_period(name: str, *, regime: bool = False) -> Period:
             f"unknown period {name!r}: use YYYY-Mmm, YYYY-Qn, YYYY-H1|H2, YYYY-9M or YYYY-Y"
         )
     year = int(match.group(1))
+    if not EARLIEST.year <= year <= LATEST.year:
+        raise PeriodError(f"a period lies between {EARLIEST} and {LATEST}")
     if match.group(3):
         first_month = last_month = int(match.group(3))
     elif match.group(4):
@@ -67,6 +70,15 @@ def named_period(name: str, *, regime: bool = False) -> Period:
 
 
 def period_from(
+    from_day: date | None, to_day: date | None, name: str | None, *, regime: bool
+) -> Period:
+    chosen = _period_from(from_day, to_day, name, regime=regime)
+    if chosen.first_day < EARLIEST or chosen.last_day > LATEST:
+        raise PeriodError(f"a period lies between {EARLIEST} and {LATEST}")
+    return chosen
+
+
+def _period_from(
     from_day: date | None, to_day: date | None, name: str | None, *, regime: bool
 ) -> Period:
     if name is not None:

@@ -1,7 +1,7 @@
-"""Redis restarted with its data wiped, on the launcher's stack: deadline, survey and reporting
-notice their state is gone and rebuild it from Kafka; the reports come back equal to the
-history's counts. (intake rebuilds from its changelogs too: tests/e2e/test_chaos.py wipes
-Redis under traffic.)"""
+"""Redis restarted with its data wiped, and reporting's read model dropped from PostgreSQL, on
+the launcher's stack: deadline, survey and reporting notice their state is gone and rebuild it
+from Kafka; the reports come back equal to the history's counts. (intake rebuilds from its
+changelogs too: tests/e2e/test_chaos.py wipes Redis under traffic.)"""
 
 import asyncio
 import contextlib
@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from demo.scenario import checks, derive_targets, play_and_check, reproduced_figures
+from services.reporting.pg_store import connect
 from tests.e2e.conftest import ROOT, Stack
 from tests.e2e.provable import assert_reports_provable
 from tests.e2e.small_scenario import failed, small_scenario
@@ -35,8 +36,23 @@ async def restart_redis_empty(redis_url: str) -> None:
     assert infra.returncode == 0, output
 
 
+async def drop_read_model(postgres_url: str, base: str) -> None:
+    """Reporting's schemas gone, as after a lost database (its pointer row with them)."""
+    pool = await connect(postgres_url, max_size=1)
+    try:
+        found = await pool.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", f"{base}%"
+        )
+        assert found, f"no schema {base} to drop"
+        for (name,) in found:
+            await pool.execute(f'DROP SCHEMA "{name}" CASCADE')
+        await pool.execute("DELETE FROM public.reporting_keyspace WHERE base = $1", base)
+    finally:
+        await pool.close()
+
+
 async def test_services_rebuild_from_kafka_after_redis_is_wiped(
-    stack: Stack, redis_url: str
+    stack: Stack, redis_url: str, postgres_url: str
 ) -> None:
     scenario = small_scenario()
     results = await play_and_check(
@@ -47,6 +63,7 @@ async def test_services_rebuild_from_kafka_after_redis_is_wiped(
     assert failed(results) == []
 
     await restart_redis_empty(redis_url)
+    await drop_read_model(postgres_url, f"{stack.namespace}-reporting".lower())
     targets = derive_targets(scenario)
     async with httpx.AsyncClient(timeout=30) as client:
 

@@ -89,6 +89,22 @@ def test_infrastructure_is_kraft_kafka_and_persistent_redis(compose: dict[str, A
     assert compose["services"]["intake"]["environment"][shared_bootstrap] == "kafka:9092"
 
 
+def test_reporting_reads_its_database_and_not_redis(compose: dict[str, Any]) -> None:
+    reporting, postgres = compose["services"]["reporting"], compose["services"]["postgres"]
+    assert "redis" not in reporting["depends_on"]
+    assert reporting["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert not any(name.startswith("REDIS") for name in reporting["environment"])
+    url = reporting["environment"][ReportingSettings.model_fields["database_url"].alias]
+    assert url.startswith("postgresql://")
+    assert "@postgres:5432/" in url
+    password = ReportingSettings.model_fields["database_password_file"].alias
+    assert reporting["environment"][password] == "/run/secrets/reporting-db"
+    assert postgres["image"].startswith("postgres:15")
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    assert any(volume.endswith(":/var/lib/postgresql/data") for volume in postgres["volumes"])
+    assert "reporting-db" in postgres["secrets"]
+
+
 def test_prometheus_scrapes_every_service_and_grafana_uses_it(compose: dict[str, Any]) -> None:
     prometheus = yaml.safe_load((ROOT / "infra/prometheus/prometheus.yml").read_text())
     targets = {

@@ -36,3 +36,11 @@ def test_explicit_dates_need_both_ends_in_order() -> None:
         period_from(date(2026, 3, 1), None, None, regime=False)
     with pytest.raises(PeriodError):
         period_from(date(2026, 3, 31), date(2026, 3, 1), None, regime=False)
+
+
+def test_a_period_outside_what_the_read_model_holds_is_refused() -> None:
+    with pytest.raises(PeriodError, match="between 1900-01-01 and 9998-12-31"):
+        period_from(date(1, 1, 1), date(1, 1, 2), None, regime=False)
+    with pytest.raises(PeriodError, match="between"):
+        period_from(None, None, "9999-Y", regime=False)
+    assert period_from(None, None, "2016-Y", regime=False).first_day == date(2016, 1, 1)
