@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import HTMLResponse
 
-from services.reporting.digital_reports import DIGITAL_COLUMNS, digital_in, digital_report
+from services.reporting.digital_reports import DIGITAL_COLUMNS
 from services.reporting.dossier_facts import (
     DossierFacts,
     FeedbackFacts,
@@ -44,9 +44,8 @@ from services.reporting.projections import (
     ProcessingRow,
     SatisfactionRow,
     due_for_listing,
-    processing_report,
+    ranked,
     ratings_in,
-    satisfaction_report,
 )
 from services.reporting.service_index import (
     DECISION,
@@ -169,19 +168,6 @@ class Reports:
         except UnitQueryError as error:
             raise HTTPException(422, detail=str(error)) from error
 
-    async def dossiers(
-        self, period: Period, agency: str | None, level: str | None,
-        view: UnitView | None = None,
-    ) -> list[DossierFacts]:  # fmt: skip
-        store = await self.keyspace.current()
-        return [
-            facts
-            for facts in await store.dossiers_relevant_to(period.start)
-            if agency in (None, facts.agency)
-            and level in (None, facts.level)
-            and (view is None or view.keeps(facts))
-        ]
-
     async def _filter(
         self, agency: str | None, level: str | None, view: UnitView, group_by: str
     ) -> DossierFilter:  # fmt: skip
@@ -231,6 +217,15 @@ class Reports:
                                              limit, offset)  # fmt: skip
         return count, listed
 
+    async def resolved_late(self, period: Period) -> list[DossierFacts]:
+        """The dossiers resolved late in the period: all that "late while held by" reads."""
+        store = await self.keyspace.current()
+        return await store.processing_list(period, "agency", None, "resolved_late", limit=None)
+
+    async def stepped(self, period: Period) -> list[DossierFacts]:
+        """The dossiers with a step handed on in the period: all the steps table reads."""
+        return await (await self.keyspace.current()).with_steps_closed(period)
+
     def grouping(self, group_by: str, view: UnitView) -> DossierGrouping:
         return view.row if group_by == "unit" else group_by
 
@@ -244,20 +239,18 @@ class Reports:
         found = await store.feedback_relevant_to(period.start)
         return [facts for facts in found if agency in (None, facts.agency)]
 
-    async def index766(
-        self, period: Period, agency: str | None = None,
-        read: list[DossierFacts] | None = None,
-    ) -> list[dict[str, Any]]:  # fmt: skip
-        """The service index of each agency with anything in the period (`read`: the period's
-        dossiers of every agency, when the caller has them already)."""
-        dossiers = await self.dossiers(period, agency, None) if read is None else read
-        processing_rows, _ = processing_report(dossiers, period, "agency")
-        rated = satisfaction_report(await self.ratings(period, agency), period, "agency", 0)
+    async def index766(self, period: Period, agency: str | None = None) -> list[dict[str, Any]]:
+        """The service index of each agency with anything in the period: its cells are the
+        processing, satisfaction, feedback and digital tables' (each a query)."""
+        store = await self.keyspace.current()
+        where = DossierFilter(None if agency is None else frozenset({agency}))
+        processing_rows, _ = await store.processing_table(period, "agency", where)
+        rated, _ = await store.satisfaction_table(period, "agency", agency)
         feedback = await self.feedback(period, agency)
         feedback_rows, _ = feedback_report(feedback, period)  # the agencies it counts for
-        digital_rows, _ = digital_report(dossiers, period)
+        digital_rows, _ = await store.digital_table(period, where)
         processing = {row.group: row for row in processing_rows}
-        ratings = {row.group: row for row in rated.rows}
+        ratings = {row.group: row for row in rated}
         digital = {row.group: row for row in digital_rows}
         counted = {row.agency or "" for row in feedback_rows}
         indexes = []
@@ -451,7 +444,7 @@ def reports_router(
         the period it was handed on (or, the last, resolved), on time or late against its own
         due instant. `overrun_minutes` sums the working time past those instants."""
         chosen = _period(from_day, to_day, period, regime)
-        rows, total = step_report(await reports.dossiers(chosen, None, None), chosen)
+        rows, total = step_report(await reports.stepped(chosen), chosen)
         for row in rows:
             row.procedure_name = reports.names.name("procedure", row.procedure)
             row.agency_name = reports.names.name("agency", row.agency)
@@ -469,7 +462,7 @@ def reports_router(
         """The steps behind one count of the steps table (`group` is a row's
         procedure/step/agency, none for the total), each with its dossier's code."""
         chosen = _period(from_day, to_day, period, regime)
-        found = steps_in(await reports.dossiers(chosen, None, None), chosen, group,
+        found = steps_in(await reports.stepped(chosen), chosen, group,
                          _column(column, STEP_COLUMNS))  # fmt: skip
         lines = [reports.step_line(facts, step) for facts, step in found]
         listed = _page(lines, page, page_size, format)
@@ -488,7 +481,7 @@ def reports_router(
         passed. A dossier may count under several agencies; the total counts it once (and
         equals the processing table's resolved_late)."""
         chosen = _period(from_day, to_day, period, regime)
-        rows, total = held_late_report(await reports.dossiers(chosen, None, None), chosen)
+        rows, total = held_late_report(await reports.resolved_late(chosen), chosen)
         table = [asdict(row) for row in reports.named("agency", rows)]
         body = {"period": chosen.label, "rows": table, "total": asdict(total)}
         return _answer(body, [*table, asdict(total)], HELD_LATE_HEADINGS, "qua-han-do", format)
@@ -504,7 +497,7 @@ def reports_router(
         the total, each dossier once), with the agencies each is attributed to."""
         chosen = _period(from_day, to_day, period, regime)
         _column(column, HELD_LATE_COLUMNS)
-        found = held_late_in(await reports.dossiers(chosen, None, None), chosen, group)
+        found = held_late_in(await reports.resolved_late(chosen), chosen, group)
         lines = [
             reports.dossier_line(facts, chosen) | {"late_held_by": list(held_by(facts))}
             for facts in found
@@ -532,8 +525,8 @@ def reports_router(
             require_people_access(caller, agency)
         chosen = _period(from_day, to_day, period, regime)
         floor = minimum_ratings if minimum is None else minimum
-        report = satisfaction_report(await reports.ratings(chosen, agency), chosen, group_by,
-                                     floor)  # fmt: skip
+        store = await reports.keyspace.current()
+        report = ranked(*await store.satisfaction_table(chosen, group_by, agency), floor)
         table = [asdict(row) for row in reports.named(group_by, report.rows)]
         body = {
             "period": chosen.label, "group_by": group_by, "agency": agency, "rows": table,
@@ -636,18 +629,15 @@ def reports_router(
         the same table read the other way (as the map was / as it is)."""
         chosen = _period(from_day, to_day, period, regime)
         view = reports.unit_view(map_reading, tier, unit)
-        everyone = await reports.dossiers(chosen, None, None)  # read once, for every table
-        rows, total = processing_report(
-            [facts for facts in everyone if view.keeps(facts)], chosen,
-            reports.grouping(group_by, view),
-        )  # fmt: skip
+        rows, total = await reports.processing_table(chosen, group_by, None, None, view)
         grouping = group_by if group_by in ("agency", "procedure") else "agency"
-        ratings = satisfaction_report(await reports.ratings(chosen), chosen, grouping,
-                                      minimum_ratings)  # fmt: skip
+        store = await reports.keyspace.current()
+        ratings = ranked(*await store.satisfaction_table(chosen, grouping), minimum_ratings)
         reports.named(group_by, rows)
         reports.named(grouping, ratings.rows)
         on_map = {"tier": tier.value, "map": map_reading.value} | ({"unit": unit} if unit else {})
-        steps, held_late = step_report(everyone, chosen), held_late_report(everyone, chosen)
+        steps = step_report(await reports.stepped(chosen), chosen)
+        held_late = held_late_report(await reports.resolved_late(chosen), chosen)
         reports.named("agency", held_late[0])
         feedback = feedback_report(await reports.feedback(chosen), chosen)
         for row in feedback[0]:
@@ -655,7 +645,7 @@ def reports_router(
             row.category_name = categories.name(row.category or "")
         page = report_page(
             chosen, group_by, rows, total, grouping, ratings, on_map, steps, held_late,
-            feedback, await reports.index766(chosen, read=everyone),
+            feedback, await reports.index766(chosen),
         )  # fmt: skip
         return HTMLResponse(page)
 
@@ -667,7 +657,9 @@ def reports_router(
         """Online filing, online payment and digitisation per agency: each optional fact's
         recorded count next to its yes count, and the rate over the recorded ones only."""
         chosen = _period(from_day, to_day, period, regime)
-        rows, total = digital_report(await reports.dossiers(chosen, agency, None), chosen)
+        store = await reports.keyspace.current()
+        where = DossierFilter(None if agency is None else frozenset({agency}))
+        rows, total = await store.digital_table(chosen, where)
         for row in rows:
             row.group_name = names.name("agency", row.group)
         table = [asdict(row) for row in rows]
@@ -683,10 +675,14 @@ def reports_router(
     ) -> Any:  # fmt: skip
         """The dossiers behind one count of the digital table (`group`: an agency, or total)."""
         chosen = _period(from_day, to_day, period, regime)
-        found = digital_in(await reports.dossiers(chosen, None, None), chosen, group,
-                           _column(column, DIGITAL_COLUMNS))  # fmt: skip
+        store = await reports.keyspace.current()
+        whole = format != "json"  # an export holds the whole list
+        count, found = await store.digital_list(
+            chosen, group, _column(column, DIGITAL_COLUMNS), None if whole else page_size,
+            0 if whole else (page - 1) * page_size,
+        )  # fmt: skip
         lines = [reports.dossier_line(facts, chosen) for facts in found]
-        listed = _page(lines, page, page_size, format)
+        listed = Listing(count, lines)
         body = {"period": chosen.label, "group": group, "column": column,
                 "count": listed.count, "page": page, "page_size": page_size,
                 "dossiers": listed.rows}  # fmt: skip

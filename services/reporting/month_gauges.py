@@ -8,7 +8,6 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from services.reporting.periods import VIETNAM, Period, named_period
 from services.reporting.pg_store import PostgresKeyspace
-from services.reporting.projections import satisfaction_report
 from shared.clock import Clock
 from shared.events.vocabulary import Channel
 
@@ -51,7 +50,7 @@ class MonthGauges:
             self.open.labels(row.group, "paused").set(row.paused)
             if row.on_time_rate is not None:
                 self.on_time.labels(row.group).set(row.on_time_rate)
-        ratings = await store.ratings_between(month.start, month.end)
-        for rated in satisfaction_report(ratings, month, "agency", 0).rows:
+        rated_rows, _ = await store.satisfaction_table(month, "agency")
+        for rated in rated_rows:
             if rated.satisfied_rate is not None:
                 self.satisfied.labels(rated.group).set(rated.satisfied_rate)

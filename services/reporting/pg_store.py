@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 
+from services.reporting.digital_reports import DIGITAL_COLUMNS, DigitalRow
 from services.reporting.dossier_facts import (
     DossierFacts,
     FactsUpdate,
@@ -33,8 +34,17 @@ from services.reporting.dossier_facts import (
     rating_from,
 )
 from services.reporting.periods import Period
-from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, ProcessingRow
+from services.reporting.projections import (
+    COUNT_COLUMNS,
+    GROUPINGS,
+    RATING_COLUMNS,
+    RATING_GROUPINGS,
+    ProcessingRow,
+    SatisfactionRow,
+)
 from services.reporting.where import EVERYTHING, DossierFilter
+from shared.events.vocabulary import RatingLevel
+from shared.rating_reasons import OTHER
 
 MIGRATIONS = Path(__file__).with_name("sql")
 _SCHEMA_NAME = re.compile(r"^[a-z0-9_-]{1,60}$")
@@ -298,6 +308,110 @@ class PostgresReportingStore:
             "WHERE a.agency IS NOT NULL) SELECT agency FROM a WHERE agency IS NOT NULL"
         )
         return [row[0] for row in rows]
+
+    # Satisfaction, digital, steps ------------------------------------------------------------
+
+    async def satisfaction_table(
+        self, period: Period, grouping: str, agency: str | None = None
+    ) -> tuple[list[SatisfactionRow], SatisfactionRow]:
+        """Each group's ratings in the period by level, and the dissatisfied by reason."""
+        if grouping not in RATING_GROUPINGS:
+            raise ValueError(f"unknown grouping {grouping!r}")
+        group = f"coalesce(nullif(r.facts ->> '{grouping}', ''), '-')"
+        condition = "r.rated_at >= $1 AND r.rated_at < $2"
+        args: list[Any] = [period.start, period.end]
+        if agency is not None:
+            condition += " AND r.facts ->> 'agency' = $3"
+            args.append(agency)
+        levels = ", ".join(
+            f"count(*) FILTER (WHERE r.facts ->> 'rating' = '{level.value}') AS {level.value}"
+            for level in RatingLevel
+        )
+        found = await self.pool.fetch(
+            f"SELECT {group} AS grp, count(*) AS ratings_total, {levels} "
+            f'FROM {self.name}.rating r WHERE {condition} GROUP BY 1 ORDER BY 1 COLLATE "C"',
+            *args,
+        )
+        reasons = await self.pool.fetch(
+            f"SELECT {group} AS grp, coalesce(nullif(r.facts ->> 'reason_category', ''), "
+            f"'{OTHER}') AS reason, count(*) AS n FROM {self.name}.rating r WHERE {condition} "
+            "AND r.facts ->> 'rating' = 'dissatisfied' GROUP BY 1, 2 ORDER BY 1, 2",
+            *args,
+        )
+        rows = {
+            row["grp"]: SatisfactionRow(
+                row["grp"], ratings_total=row["ratings_total"],
+                **{level.value: row[level.value] for level in RatingLevel},
+            )
+            for row in found
+        }  # fmt: skip
+        total = SatisfactionRow("total")
+        for row in rows.values():
+            for name in RATING_COLUMNS:
+                setattr(total, name, getattr(total, name) + getattr(row, name))
+        for reason in reasons:
+            rows[reason["grp"]].dissatisfied_by_reason[reason["reason"]] = reason["n"]
+            by_reason = total.dissatisfied_by_reason
+            by_reason[reason["reason"]] = by_reason.get(reason["reason"], 0) + reason["n"]
+        return [row.finish() for row in rows.values()], total.finish()
+
+    async def digital_table(
+        self, period: Period, where: DossierFilter = EVERYTHING
+    ) -> tuple[list[DigitalRow], DigitalRow]:
+        condition, args = self._where(period, where)
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {self.name}.{name}(d, $1, $2)) AS {name}"
+            for name in DIGITAL_COLUMNS
+        )
+        anything = " OR ".join(f"{self.name}.{name}(d, $1, $2)" for name in DIGITAL_COLUMNS)
+        found = await self.pool.fetch(
+            f"SELECT d.agency AS grp, {counts} FROM {self.name}.dossier d WHERE {condition} "
+            f"AND ({anything}) GROUP BY d.agency ORDER BY 1",
+            *args,
+        )
+        rows = [DigitalRow(r["grp"], **{n: r[n] for n in DIGITAL_COLUMNS}) for r in found]
+        total = DigitalRow("total")
+        for row in rows:
+            for name in DIGITAL_COLUMNS:
+                setattr(total, name, getattr(total, name) + getattr(row, name))
+        return [row.finish() for row in rows], total.finish()
+
+    async def digital_list(
+        self, period: Period, group: str, column: str, limit: int | None = None, offset: int = 0
+    ) -> tuple[int, list[DossierFacts]]:
+        """The dossiers behind one cell of the digital table, by receipt then code."""
+        if column not in DIGITAL_COLUMNS:
+            raise ValueError(f"unknown column {column!r}")
+        condition, args = self._where(period, EVERYTHING)
+        condition += f" AND {self.name}.{column}(d, $1, $2)"
+        if group != "total":
+            args.append(group)
+            condition += f" AND d.agency = ${len(args)}"
+        count = await self.pool.fetchval(
+            f"SELECT count(*) FROM {self.name}.dossier d WHERE {condition}", *args
+        )
+        args += [limit, offset]
+        rows = await self.pool.fetch(
+            f"SELECT code, facts::text FROM {self.name}.dossier d WHERE {condition} "
+            f"ORDER BY received_at, code LIMIT ${len(args) - 1} OFFSET ${len(args)}",
+            *args,
+        )
+        return int(count), [f for r in rows if (f := facts_from(r[0], json.loads(r[1])))]
+
+    async def with_steps_closed(self, period: Period) -> list[DossierFacts]:
+        """The dossiers with an interconnected step handed on in the period."""
+        rows = await self.pool.fetch(
+            f"SELECT code, facts::text FROM {self.name}.dossier d WHERE d.received_at IS NOT "
+            "NULL AND d.step_ends && tstzrange($1, $2, '[)') ORDER BY code",
+            period.start,
+            period.end,
+        )
+        found = (facts_from(row[0], json.loads(row[1])) for row in rows)
+        return [
+            facts
+            for facts in found
+            if facts and any(period.start <= s.ended_at < period.end for s in facts.steps)
+        ]
 
     # The last audit ---------------------------------------------------------------------------
 

@@ -213,9 +213,10 @@ def rating_columns_of(facts: RatingFacts, period: Period) -> list[str]:
     return columns
 
 
-def satisfaction_report(
-    ratings: Iterable[RatingFacts], period: Period, grouping: str, minimum: int
-) -> SatisfactionReport:
+def satisfaction_counts(
+    ratings: Iterable[RatingFacts], period: Period, grouping: str
+) -> tuple[list[SatisfactionRow], SatisfactionRow]:
+    """The counts of each group with a rating in the period (by group), and the total."""
     rows: dict[str, SatisfactionRow] = {}
     total = SatisfactionRow("total")
     for facts in ratings:
@@ -232,7 +233,19 @@ def satisfaction_report(
                     )
                 else:
                     setattr(target, name, getattr(target, name) + 1)
-    finished = [row.finish() for row in rows.values()]
+    return [rows[key].finish() for key in sorted(rows)], total.finish()
+
+
+def satisfaction_report(
+    ratings: Iterable[RatingFacts], period: Period, grouping: str, minimum: int
+) -> SatisfactionReport:
+    return ranked(*satisfaction_counts(ratings, period, grouping), minimum)
+
+
+def ranked(rows: list[SatisfactionRow], total: SatisfactionRow, minimum: int) -> SatisfactionReport:
+    """Groups with at least `minimum` ratings ranked by satisfied rate, then count, then name;
+    the others listed after them, unranked."""
+    finished = [row.finish() for row in rows]
     ranked = sorted(
         (row for row in finished if row.ratings_total >= minimum),
         key=lambda row: (-(row.satisfied_rate or 0.0), -row.ratings_total, row.group),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from services.reporting.digital_reports import DigitalRow, digital_in, digital_report
 from services.reporting.dossier_facts import (
     DossierFacts,
     FactsUpdate,
@@ -23,7 +24,13 @@ from services.reporting.dossier_facts import (
     rating_from,
 )
 from services.reporting.periods import Period
-from services.reporting.projections import ProcessingRow, dossiers_in, processing_report
+from services.reporting.projections import (
+    ProcessingRow,
+    SatisfactionRow,
+    dossiers_in,
+    processing_report,
+    satisfaction_counts,
+)
 from services.reporting.where import EVERYTHING, DossierFilter
 
 PREFIX = "reporting"
@@ -53,6 +60,20 @@ class ReportingStore(Protocol):
     ) -> list[DossierFacts]: ...  # fmt: skip
 
     async def agencies(self) -> list[str]: ...
+
+    async def satisfaction_table(
+        self, period: Period, grouping: str, agency: str | None = None
+    ) -> tuple[list[SatisfactionRow], SatisfactionRow]: ...
+
+    async def digital_table(
+        self, period: Period, where: DossierFilter = ...
+    ) -> tuple[list[DigitalRow], DigitalRow]: ...
+
+    async def digital_list(
+        self, period: Period, group: str, column: str, limit: int | None = None, offset: int = 0
+    ) -> tuple[int, list[DossierFacts]]: ...
+
+    async def with_steps_closed(self, period: Period) -> list[DossierFacts]: ...
 
     async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]: ...
 
@@ -149,6 +170,32 @@ class InMemoryReportingStore:
 
     async def agencies(self) -> list[str]:
         return sorted({row["agency"] for row in self.rows.values() if "agency" in row})
+
+    async def satisfaction_table(
+        self, period: Period, grouping: str, agency: str | None = None
+    ) -> tuple[list[SatisfactionRow], SatisfactionRow]:
+        found = await self.ratings_between(period.start, period.end)
+        return satisfaction_counts(
+            [r for r in found if agency in (None, r.agency)], period, grouping
+        )
+
+    async def digital_table(
+        self, period: Period, where: DossierFilter = EVERYTHING
+    ) -> tuple[list[DigitalRow], DigitalRow]:
+        return digital_report(await self._read(period, where), period)
+
+    async def digital_list(
+        self, period: Period, group: str, column: str, limit: int | None = None, offset: int = 0
+    ) -> tuple[int, list[DossierFacts]]:
+        found = digital_in(await self._read(period, EVERYTHING), period, group, column)
+        return len(found), found[offset:] if limit is None else found[offset : offset + limit]
+
+    async def with_steps_closed(self, period: Period) -> list[DossierFacts]:
+        return [
+            facts
+            for facts in await self._read(period, EVERYTHING)
+            if any(period.start <= step.ended_at < period.end for step in facts.steps)
+        ]
 
     async def feedback_relevant_to(self, start: datetime) -> list[FeedbackFacts]:
         codes = sorted(c for c, closed in self.feedback_closed.items() if closed >= _epoch(start))

@@ -9,8 +9,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -18,14 +17,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.reporting.digital_reports import DIGITAL_COLUMNS
 from services.reporting.dossier_facts import FactsUpdate, update_of
 from services.reporting.periods import Period
 from services.reporting.pg_store import PostgresReportingStore, connect, migrate
-from services.reporting.projections import COUNT_COLUMNS, GROUPINGS
+from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, RATING_GROUPINGS
 from services.reporting.store import InMemoryReportingStore
-from services.reporting.where import DossierFilter
+from services.reporting.where import EVERYTHING, DossierFilter
+from shared.events import deadline as dl
+from shared.events import dossier as de
+from shared.events.deadline import StepOutcome
 from shared.events.envelope import Event
-from tests.lifecycles import history
+from shared.events.survey import RatingAccepted, RatingAcceptedBody
+from shared.events.vocabulary import Level, PaymentMethod, RatingChannel, RatingLevel
+from tests.lifecycles import AGENCIES, history
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +54,9 @@ class Database:
     def run(self, work: Any) -> Any:
         return self.runner.run(work)
 
+    async def truncate(self) -> None:
+        await self.pool.execute(f'TRUNCATE "{self.schema}".dossier, "{self.schema}".rating')
+
     def close(self) -> None:
         self.run(self.pool.execute(f'DROP SCHEMA "{self.schema}" CASCADE'))
         self.run(self.pool.close())
@@ -60,6 +68,70 @@ def database(postgres_url: str) -> Iterator[Database]:
     found = Database(postgres_url)
     yield found
     found.close()
+
+
+def enriched(events: list[Event], seed: int) -> list[Event]:
+    """The lives with what the other reports read: the service index's optional facts (some
+    recorded, some not), closed interconnected steps, and ratings (a later one replacing an
+    earlier one now and then)."""
+    rng, out = random.Random(seed), []
+    received: dict[str, datetime] = {}
+    for event in events:
+        match event:
+            case de.DossierReceived(body=body):
+                received[body.dossier_code] = event.occurred_at
+                flags = {"fully_online": rng.choice([None, True, False]),
+                         "papers_digitised": rng.choice([None, True, False])}  # fmt: skip
+                event = event.model_copy(update={"body": body.model_copy(update=flags)})
+            case de.PaymentReceived(body=body):
+                method = rng.choice([None, *PaymentMethod])
+                event = event.model_copy(
+                    update={"body": body.model_copy(update={"method": method})}
+                )
+            case de.DossierResolved(body=body):
+                result = {"electronic_result": rng.choice([None, True, False])}
+                event = event.model_copy(update={"body": body.model_copy(update=result)})
+                out += steps_closed(body.dossier_code, received[body.dossier_code],
+                                    event.occurred_at, rng)  # fmt: skip
+                out += ratings(body.dossier_code, event.occurred_at, rng)
+        out.append(event)
+    return out
+
+
+def steps_closed(code: str, start: datetime, end: datetime, rng: random.Random) -> list[Event]:
+    found: list[Event] = []
+    for index in range(rng.choice([0, 0, 1, 2])):
+        ended = start + (end - start) * (index + 1) / 2
+        outcome = StepOutcome(
+            step_index=index, agency_code=rng.choice(AGENCIES), started_at=start,
+            due_at=start + timedelta(days=2), ended_at=ended,
+            on_time=ended <= start + timedelta(days=2),
+            overrun_minutes=0 if ended <= start + timedelta(days=2) else rng.randrange(1, 900),
+        )  # fmt: skip
+        found.append(dl.StepClosed(
+            event_id=f"{code}/step/{index}", occurred_at=ended, recorded_at=ended,
+            source="test", body=dl.StepClosedBody(dossier_code=code, agency_code=AGENCIES[0],
+                                                  step=outcome),
+        ))  # fmt: skip
+    return found
+
+
+def ratings(code: str, resolved: datetime, rng: random.Random) -> list[Event]:
+    found: list[Event] = []
+    for n in range(rng.choice([0, 1, 1, 2])):
+        at = resolved + timedelta(hours=rng.choice([1, 30, 24 * 20]) + n)
+        level = rng.choice(list(RatingLevel))
+        reason = rng.choice([None, "waiting_time", "attitude"]) if level == "dissatisfied" else None
+        found.append(RatingAccepted(
+            event_id=f"{code}/rating/{n}", occurred_at=at, recorded_at=at, source="test",
+            body=RatingAcceptedBody(
+                dossier_code=code, agency_code=rng.choice(AGENCIES),
+                clerk_id=rng.choice([None, "", "clerk-1", "clerk-2"]),
+                procedure_code=rng.choice(["1.001", "2.002"]), level=Level.DISTRICT,
+                rating=level, channel=RatingChannel.ONLINE, reason_category=reason,
+            ),
+        ))  # fmt: skip
+    return found
 
 
 def delivered(events: list[Event], seed: int) -> list[list[FactsUpdate]]:
@@ -83,36 +155,54 @@ async def fill(store: Any, batches: list[list[FactsUpdate]]) -> None:
 
 async def differences(sql: Any, python: Any, period: Period, lists: bool = True) -> list[str]:
     """Every table, grouping and (with `lists`) cell list where the two answers differ."""
+    found = await processing_differences(sql, python, period, lists)
+    for grouping in RATING_GROUPINGS:
+        for agency in (None, "STP"):
+            ours = await sql.satisfaction_table(period, grouping, agency)
+            theirs = await python.satisfaction_table(period, grouping, agency)
+            if ours != theirs:
+                found.append(f"satisfaction {grouping} {agency}: {ours} != {theirs}")
+    for where in (EVERYTHING, ONE_AGENCY_AT_DISTRICT_LEVEL):
+        ours_digital = await sql.digital_table(period, where)
+        theirs_digital = await python.digital_table(period, where)
+        if ours_digital != theirs_digital:
+            found.append(f"digital {where}: {ours_digital} != {theirs_digital}")
+    if lists:
+        rows, _ = await python.digital_table(period)
+        for group in ["total", *(row.group for row in rows)]:
+            for column in DIGITAL_COLUMNS:
+                if await sql.digital_list(period, group, column) != await python.digital_list(
+                    period, group, column
+                ):
+                    found.append(f"digital list {group}/{column}")
+    stepped = [facts.code for facts in await sql.with_steps_closed(period)]
+    if stepped != [facts.code for facts in await python.with_steps_closed(period)]:
+        found.append("with steps closed")
+    return found
+
+
+async def processing_differences(sql: Any, python: Any, period: Period, lists: bool) -> list[str]:
     found: list[str] = []
     for grouping in GROUPINGS:
-        for where in (
-            DossierFilter(),
-            DossierFilter(agencies=frozenset({"STP"}), level="district"),
-        ):
-            ours, theirs = (
-                await sql.processing_table(period, grouping, where),
-                await python.processing_table(period, grouping, where),
-            )
-            if [asdict(r) for r in ours[0]] != [asdict(r) for r in theirs[0]] or ours[1] != theirs[
-                1
-            ]:
+        for where in (EVERYTHING, ONE_AGENCY_AT_DISTRICT_LEVEL):
+            ours = await sql.processing_table(period, grouping, where)
+            theirs = await python.processing_table(period, grouping, where)
+            if ours != theirs:
                 found.append(f"table {grouping} {where}: {ours} != {theirs}")
             if not lists or where.agencies:
                 continue
             for group in [None, *(row.group for row in theirs[0])]:
                 for column in COUNT_COLUMNS:
-                    listed = await sql.processing_list(period, grouping, group, column, limit=None)
-                    expected = await python.processing_list(
-                        period, grouping, group, column, limit=None
-                    )
-                    if listed != expected:
+                    cell = (period, grouping, group, column)
+                    expected = await python.processing_list(*cell, limit=None)
+                    if await sql.processing_list(*cell, limit=None) != expected:
                         found.append(f"list {grouping}/{group}/{column}")
-                    count = await sql.processing_count(period, grouping, group, column)
-                    if count != len(expected):
-                        found.append(
-                            f"count {grouping}/{group}/{column}: {count} != {len(expected)}"
-                        )
+                    if await sql.processing_count(*cell) != len(expected):
+                        found.append(f"count {grouping}/{group}/{column}")
     return found
+
+
+ONE_AGENCY_AT_DISTRICT_LEVEL = DossierFilter(agencies=frozenset({"STP"}), level="district")
 
 
 @settings(
@@ -124,10 +214,10 @@ async def differences(sql: Any, python: Any, period: Period, lists: bool = True)
 def test_the_sql_and_the_python_definitions_give_the_same_tables_and_lists(
     database: Database, seed: int, dossiers: int, period: Period, other: Period
 ) -> None:
-    events = history(seed, dossiers)
+    events = enriched(history(seed, dossiers), seed)
     batches = delivered(events, seed)
     python = InMemoryReportingStore()
-    database.run(database.pool.execute(f'TRUNCATE "{database.schema}".dossier'))
+    database.run(database.truncate())
     database.run(fill(database.store, batches))
     database.run(fill(python, batches))
     assert database.run(differences(database.store, python, period)) == []
@@ -167,7 +257,7 @@ def test_a_column_whose_sql_is_changed_is_caught(database: Database, postgres_ur
         sabotaged.run(sabotaged.pool.execute(SABOTAGE.format(schema=f'"{sabotaged.schema}"')))
         found: list[str] = []
         for seed in range(40):  # lives with a pause after the due instant are common
-            events = history(seed, 30)
+            events = enriched(history(seed, 30), seed)
             python = InMemoryReportingStore()
             sabotaged.run(sabotaged.pool.execute(f'TRUNCATE "{sabotaged.schema}".dossier'))
             sabotaged.run(fill(sabotaged.store, delivered(events, seed)))

@@ -1,5 +1,5 @@
-"""Chaos: Redis is flushed and restarted while desks file and move dossiers. All four services
-recover from Kafka (intake from its changelogs, answering 503 meanwhile); every dossier a desk
+"""Chaos: Redis is flushed and restarted, and reporting's read model dropped from PostgreSQL,
+while desks file and move dossiers. All four services recover from Kafka (intake from its changelogs, answering 503 meanwhile); every dossier a desk
 was answered for is found in the state it was answered with; no code is given to two dossiers;
 and the reports equal the independent audit's."""
 
@@ -18,7 +18,7 @@ from shared.business_calendar import VIETNAM
 from shared.topics import DOSSIER_EVENTS
 from tests.e2e.conftest import Stack
 from tests.e2e.provable import assert_reports_provable
-from tests.e2e.test_redis_wipe import restart_redis_empty
+from tests.e2e.test_redis_wipe import drop_read_model, restart_redis_empty
 from tests.integration.intake_fixtures import receipt
 from tests.integration.kafka_probe import read_all
 from tests.waiting import wait_for
@@ -70,11 +70,14 @@ class Traffic:
                     self.answered[code] = view["status"]
 
 
-async def test_redis_flushed_and_restarted_under_traffic(stack: Stack, redis_url: str) -> None:
+async def test_redis_flushed_and_restarted_under_traffic(
+    stack: Stack, redis_url: str, postgres_url: str
+) -> None:
     traffic = Traffic(stack)
     desks = [asyncio.create_task(traffic.desk(n)) for n in range(DESKS)]
     try:
         await wait_for(lambda: _at_least(traffic, 30), within=120, what="traffic before")
+        await drop_read_model(postgres_url, f"{stack.namespace}-reporting".lower())
         await restart_redis_empty(redis_url)
         before = len(traffic.answered)
         await wait_for(lambda: _at_least(traffic, before + 30), within=300, what="traffic after")
@@ -83,6 +86,7 @@ async def test_redis_flushed_and_restarted_under_traffic(stack: Stack, redis_url
         await asyncio.gather(*desks)
     assert traffic.unavailable > 0, "intake never answered 503: was its state really lost?"
     assert "rebuilt from Kafka" in stack.log_tail("intake", 500_000)
+    assert "replaying its topics" in stack.log_tail("reporting", 500_000)
 
     async with httpx.AsyncClient(timeout=30) as client:
         for code, status in traffic.answered.items():

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
+from services.reporting.pg_store import connect
 from shared.business_calendar import VIETNAM
 from shared.topics import DEADLINE_EVENTS, FEEDBACK_DEADLINES
 from tests.e2e.conftest import Stack
@@ -174,20 +174,22 @@ async def test_rows_and_exports_name_what_they_count_and_list_it(desk: Desk, sta
 
 
 async def test_the_audit_names_a_cell_changed_behind_the_services_back(
-    desk: Desk, stack: Stack, redis_url: str
+    desk: Desk, stack: Stack, redis_url: str, postgres_url: str
 ) -> None:
     listed = (await desk.client.get(f"{stack.url('reporting')}/v1/reports/processing/dossiers",
               params={"period": "2026-M03", "column": "pending_overdue"})).json()  # fmt: skip
     [line] = listed["dossiers"]
-    redis = Redis.from_url(redis_url)
-    key = f"{stack.namespace}-reporting:dossier:{line['code']}"
+    pool = await connect(postgres_url, max_size=1)
+    table = f'"{stack.namespace.lower()}-reporting".dossier'
     paused_before_due = f"pause:{vn(2026, 3, 25).timestamp()}"
-    try:
-        await redis.hset(key, paused_before_due, "p")
+    try:  # a pause the events never made, written straight into the read model
+        await pool.execute(f"UPDATE {table} SET facts = facts || jsonb_build_object($1::text, "
+                           "'p') WHERE code = $2", paused_before_due, line["code"])  # fmt: skip
         code, output = await run_audit(stack, redis_url, "2026-M03")
     finally:
-        await redis.hdel(key, paused_before_due)
-        await redis.aclose()
+        await pool.execute(f"UPDATE {table} SET facts = facts - $1::text WHERE code = $2",
+                           paused_before_due, line["code"])  # fmt: skip
+        await pool.close()
     assert code == 1, output
     assert (
         f"processing by agency, row {AGENCY}, column pending_overdue: service 0, audit 1" in output
@@ -327,7 +329,7 @@ POLICE, INSURANCE = "CA.P.SG", "BHXH.HCM"
 
 
 async def test_a_bundle_late_at_its_second_step_is_held_against_the_police(
-    desk: Desk, stack: Stack, redis_url: str
+    desk: Desk, stack: Stack, redis_url: str, postgres_url: str
 ) -> None:
     """Acceptance (issue 15): the police (step 2, 7 working days) hold the dossier from Friday
     3 October 2025 to Monday 20 October, 4 working days past their due instant (14 October);
@@ -385,17 +387,18 @@ async def test_a_bundle_late_at_its_second_step_is_held_against_the_police(
     await assert_reports_provable(stack, redis_url, "2025-M10")
 
     # A step's verdict changed behind the service's back: the audit judges the hand-off itself.
-    redis = Redis.from_url(redis_url)
-    key = f"{stack.namespace}-reporting:dossier:{code}"
-    stored = await redis.hget(key, "step:1")
+    pool = await connect(postgres_url, max_size=1)
+    table = f'"{stack.namespace.lower()}-reporting".dossier'
+    stored = await pool.fetchval(f"SELECT facts ->> 'step:1' FROM {table} WHERE code = $1", code)
     assert stored is not None
     forged = json.loads(stored) | {"on_time": True, "overrun_minutes": 0}
+    change = f"UPDATE {table} SET facts = facts || jsonb_build_object('step:1', $1::text) "
     try:
-        await redis.hset(key, "step:1", json.dumps(forged))
+        await pool.execute(change + "WHERE code = $2", json.dumps(forged), code)
         exit_code, output = await run_audit(stack, redis_url, "2025-M10")
     finally:
-        await redis.hset(key, "step:1", stored)
-        await redis.aclose()
+        await pool.execute(change + "WHERE code = $2", stored, code)
+        await pool.close()
     assert exit_code == 1, output
     police_row = f"steps by procedure/step/agency, row {BUNDLE}/2/{POLICE}"
     assert f"{police_row}, column closed_late: service 0, audit 1" in output
