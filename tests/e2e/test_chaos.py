@@ -1,7 +1,8 @@
 """Chaos: Redis is flushed and restarted, and reporting's read model dropped from PostgreSQL,
-while desks file and move dossiers. All four services recover from Kafka (intake from its changelogs, answering 503 meanwhile); every dossier a desk
-was answered for is found in the state it was answered with; no code is given to two dossiers;
-and the reports equal the independent audit's."""
+while desks file and move dossiers. All four services recover from Kafka (intake from its
+changelogs, answering 503 meanwhile); every dossier a desk was answered for is found in the
+state it was answered with; no code is given to two dossiers; and the reports equal the
+independent audit's."""
 
 import asyncio
 import json
