@@ -329,7 +329,8 @@ class PostgresReportingStore:
         )
         found = await self.pool.fetch(
             f"SELECT {group} AS grp, count(*) AS ratings_total, {levels} "
-            f'FROM {self.name}.rating r WHERE {condition} GROUP BY 1 ORDER BY 1 COLLATE "C"',
+            f"FROM {self.name}.rating r WHERE {condition} GROUP BY 1 "
+            f'ORDER BY {group} COLLATE "C"',
             *args,
         )
         reasons = await self.pool.fetch(
