@@ -1,11 +1,13 @@
 """Reports over HTTP: JSON, CSV and XLSX; every count can be listed (the drill-down routes)."""
 
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
 from services.reporting.digital_reports import DIGITAL_COLUMNS
 from services.reporting.dossier_facts import (
@@ -29,8 +31,10 @@ from services.reporting.exports import (
     SURVEY_ASPECTS_VI,
     SURVEY_HEADINGS,
     SURVEY_LIST_HEADINGS,
+    csv_stream,
     to_csv,
     to_xlsx,
+    xlsx_file,
 )
 from services.reporting.feedback_reports import FEEDBACK_COLUMNS, feedback_in, feedback_report
 from services.reporting.page import report_page
@@ -81,6 +85,7 @@ Format = Literal["json", "csv", "xlsx"]
 Grouping = Literal["agency", "level", "field", "procedure", "unit"]
 RatingGrouping = Literal["agency", "clerk", "procedure"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_PAGE = 1000  # dossiers per database round trip while an export streams
 From = Annotated[date | None, Query(alias="from")]
 MapParam = Annotated[
     MapReading,
@@ -136,6 +141,23 @@ def _answer(
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
     return body  # fmt: skip
+
+
+async def _stream(
+    pages: AsyncIterator[list[dict[str, Any]]], headings: dict[str, str], name: str,
+    output: Format,
+) -> Response:  # fmt: skip
+    """A list of any length as CSV or XLSX, never whole in memory."""
+    if output == "csv":
+        return StreamingResponse(
+            csv_stream(pages, headings), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )  # fmt: skip
+    path = await xlsx_file(pages, headings, name)
+    return FileResponse(
+        path, media_type=XLSX, filename=f"{name}.xlsx",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )  # fmt: skip
 
 
 def _column(column: str, allowed: tuple[str, ...]) -> str:
@@ -196,6 +218,22 @@ class Reports:
             units.setdefault(key, ProcessingRow(key)).add(row)
         return [units[key].finish() for key in sorted(units)], total
 
+    async def cell(
+        self, group_by: str, group: str | None, agency: str | None, level: str | None,
+        view: UnitView,
+    ) -> tuple[str, str | None, DossierFilter]:  # fmt: skip
+        """A cell of the processing table as the store's (grouping, group, filter): by unit,
+        the agencies placed in the row's unit."""
+        where = await self._filter(agency, level, view, group_by)
+        if group_by != "unit":
+            return group_by, group, where
+        if group is not None:
+            agencies = where.agencies or frozenset()
+            where = DossierFilter(
+                frozenset(a for a in agencies if view.agency_row(a) == group), level
+            )
+        return "agency", None, where
+
     async def processing_list(
         self, period: Period, group_by: str, group: str | None, column: str,
         agency: str | None, level: str | None, view: UnitView,
@@ -203,19 +241,28 @@ class Reports:
     ) -> tuple[int, list[DossierFacts]]:  # fmt: skip
         """The dossiers behind one cell (a page of them, by code) and their count."""
         store = await self.keyspace.current()
-        where = await self._filter(agency, level, view, group_by)
-        grouping = group_by
-        if group_by == "unit":
-            if group is not None:
-                agencies = where.agencies or frozenset()
-                where = DossierFilter(
-                    frozenset(a for a in agencies if view.agency_row(a) == group), level
-                )
-            grouping, group = "agency", None
-        count = await store.processing_count(period, grouping, group, column, where)
-        listed = await store.processing_list(period, grouping, group, column, where, after,
+        grouping, row, where = await self.cell(group_by, group, agency, level, view)
+        count = await store.processing_count(period, grouping, row, column, where)
+        listed = await store.processing_list(period, grouping, row, column, where, after,
                                              limit, offset)  # fmt: skip
         return count, listed
+
+    async def processing_pages(
+        self, period: Period, group_by: str, group: str | None, column: str,
+        agency: str | None, level: str | None, view: UnitView,
+    ) -> AsyncIterator[list[dict[str, Any]]]:  # fmt: skip
+        """The whole list of a cell, a page at a time by keyset: what an export streams."""
+        store = await self.keyspace.current()
+        grouping, row, where = await self.cell(group_by, group, agency, level, view)
+        after: str | None = None
+        while True:
+            found = await store.processing_list(period, grouping, row, column, where, after,
+                                                EXPORT_PAGE)  # fmt: skip
+            if found:
+                yield [self.dossier_line(facts, period) for facts in found]
+            if len(found) < EXPORT_PAGE:
+                return
+            after = found[-1].code
 
     async def resolved_late(self, period: Period) -> list[DossierFacts]:
         """The dossiers resolved late in the period: all that "late while held by" reads."""
@@ -422,14 +469,16 @@ def reports_router(
         the first) or `page`."""
         chosen = _period(from_day, to_day, period, regime)
         view = reports.unit_view(map_reading, tier, unit)
-        whole = format != "json"  # an export holds the whole list
+        _column(column, COUNT_COLUMNS)
+        if format != "json":  # the whole list, streamed from the database a page at a time
+            pages = reports.processing_pages(chosen, group_by, group, column, agency, level, view)
+            return await _stream(pages, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)
         count, found = await reports.processing_list(
-            chosen, group_by, group, _column(column, COUNT_COLUMNS), agency, level, view,
-            None if whole else after, None if whole else page_size,
-            0 if whole or after is not None else (page - 1) * page_size,
+            chosen, group_by, group, column, agency, level, view, after, page_size,
+            0 if after is not None else (page - 1) * page_size,
         )  # fmt: skip
         lines = [reports.dossier_line(facts, chosen) for facts in found]
-        following = found[-1].code if len(found) == page_size and not whole else None
+        following = found[-1].code if len(found) == page_size else None
         body = {"period": chosen.label, "group_by": group_by, "group": group, "column": column,
                 "count": count, "page": page, "page_size": page_size, "after": after,
                 "next_after": following, "dossiers": lines}  # fmt: skip

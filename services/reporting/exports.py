@@ -2,7 +2,10 @@
 
 import csv
 import io
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -220,3 +223,35 @@ def to_xlsx(rows: Sequence[dict[str, Any]], headings: dict[str, str], title: str
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+async def csv_stream(
+    pages: AsyncIterator[Sequence[dict[str, Any]]], headings: dict[str, str]
+) -> AsyncIterator[bytes]:
+    """The same CSV as `to_csv`, written a page at a time (a list of any length, in flat
+    memory: the pages come from the database by keyset)."""
+    yield ("\ufeff" + to_csv([], headings).removeprefix("\ufeff")).encode()
+    async for page in pages:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in page:
+            writer.writerow([_cell(row, name) for name in headings])
+        yield out.getvalue().encode()
+
+
+async def xlsx_file(
+    pages: AsyncIterator[Sequence[dict[str, Any]]], headings: dict[str, str], title: str
+) -> Path:
+    """The same workbook as `to_xlsx`, written a page at a time to a temporary file
+    (openpyxl's write-only mode keeps the rows on disk, not in memory); the caller streams it
+    and removes it."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.append(list(headings.values()))
+    async for page in pages:
+        for row in page:
+            sheet.append([_cell(row, name) for name in headings])
+    handle, name = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    book.save(name)
+    return Path(name)

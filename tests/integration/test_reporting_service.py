@@ -13,6 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from openpyxl import load_workbook
 
+from services.reporting import api as reporting_api
 from services.reporting.app import create_app
 from services.reporting.rebuild import TOPICS as REPORTING_TOPICS
 from services.reporting.settings import ReportingSettings
@@ -152,6 +153,34 @@ async def test_csv_and_xlsx_exports_carry_vietnamese_headings(
     sheet = workbook.active
     assert sheet.cell(1, 11).value == "Giải quyết trước hạn"
     assert sheet.cell(sheet.max_row, 3).value == 8
+
+
+async def test_a_list_exported_streams_from_the_database_a_page_at_a_time(
+    kafka_topics: str, reporting_pair: list[httpx.AsyncClient], unique: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    client = reporting_pair[0]
+    events, _ = march_events(f"L{unique[:6].upper()}")
+    await publish(kafka_topics, events)
+    await total_becomes(client, MARCH, MARCH_TOTAL)
+    monkeypatch.setattr(reporting_api, "EXPORT_PAGE", 3)  # 8 dossiers: three pages
+    listing = "/v1/reports/processing/dossiers?period=2026-M03&column=received_total"
+    pages, after = [], None
+    while True:  # the JSON list by keyset, 3 at a time
+        page = await client.get(listing + "&page_size=3" + (f"&after={after}" if after else ""))
+        body = page.json()
+        pages += [line["code"] for line in body["dossiers"]]
+        if body["next_after"] is None:
+            break
+        after = body["next_after"]
+    assert len(pages) == body["count"] == 8
+    exported = await client.get(listing + "&format=csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert [row[0] for row in rows[1:]] == pages
+    workbook = load_workbook(io.BytesIO((await client.get(listing + "&format=xlsx")).content))
+    codes = [row[0] for row in workbook.active.iter_rows(min_row=2, values_only=True)]
+    assert codes == pages
 
 
 async def test_bad_periods_are_422(reporting_pair: list[httpx.AsyncClient]) -> None:
