@@ -478,12 +478,22 @@ class PostgresKeyspace:
         return self._writer
 
     async def switch(self, schema: str) -> None:
-        await self.pool.execute(
-            "INSERT INTO public.reporting_keyspace (base, active) VALUES ($1, $2) "
-            "ON CONFLICT (base) DO UPDATE SET active = excluded.active",
-            self.base,
-            schema,
-        )
+        """Reports and writes go to `schema` from now on. The running instances' markers move
+        with the pointer, in the same transaction: without them each instance would take the
+        switch for a wiped database and replay its topics into the fresh schema (a replay
+        over facts already applied puts older values of a conflicting fact back on top)."""
+        current = await self.current()
+        async with self.pool.acquire() as connection, connection.transaction():
+            if current.schema != schema:
+                await connection.execute(
+                    f"INSERT INTO {quoted(schema)}.alive SELECT * FROM {current.name}.alive "
+                    "ON CONFLICT DO NOTHING"
+                )
+            await connection.execute(
+                "INSERT INTO public.reporting_keyspace (base, active) VALUES ($1, $2) "
+                "ON CONFLICT (base) DO UPDATE SET active = excluded.active",
+                self.base, schema,
+            )  # fmt: skip
 
     async def present(self, instance: str) -> bool:
         """This instance's marker is in the live schema (gone: the database was wiped)."""
