@@ -122,7 +122,7 @@ def topic_of(event: Event) -> str:
 async def publish(dossiers: int, agencies: int) -> int:
     producer = AIOKafkaProducer(
         **kafka_options(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")),
-        linger_ms=20, max_batch_size=512 * 1024, compression_type="lz4",
+        linger_ms=20, max_batch_size=512 * 1024,
     )  # fmt: skip
     await producer.start()
     sent = 0

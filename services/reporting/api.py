@@ -62,8 +62,6 @@ from services.reporting.step_reports import (
     HELD_LATE_COLUMNS,
     STEP_COLUMNS,
     held_by,
-    held_late_in,
-    held_late_report,
     step_report,
     steps_in,
 )
@@ -263,11 +261,6 @@ class Reports:
             if len(found) < EXPORT_PAGE:
                 return
             after = found[-1].code
-
-    async def resolved_late(self, period: Period) -> list[DossierFacts]:
-        """The dossiers resolved late in the period: all that "late while held by" reads."""
-        store = await self.keyspace.current()
-        return await store.processing_list(period, "agency", None, "resolved_late", limit=None)
 
     async def stepped(self, period: Period) -> list[DossierFacts]:
         """The dossiers with a step handed on in the period: all the steps table reads."""
@@ -530,7 +523,7 @@ def reports_router(
         passed. A dossier may count under several agencies; the total counts it once (and
         equals the processing table's resolved_late)."""
         chosen = _period(from_day, to_day, period, regime)
-        rows, total = held_late_report(await reports.resolved_late(chosen), chosen)
+        rows, total = await (await reports.keyspace.current()).held_late_table(chosen)
         table = [asdict(row) for row in reports.named("agency", rows)]
         body = {"period": chosen.label, "rows": table, "total": asdict(total)}
         return _answer(body, [*table, asdict(total)], HELD_LATE_HEADINGS, "qua-han-do", format)
@@ -546,12 +539,16 @@ def reports_router(
         the total, each dossier once), with the agencies each is attributed to."""
         chosen = _period(from_day, to_day, period, regime)
         _column(column, HELD_LATE_COLUMNS)
-        found = held_late_in(await reports.resolved_late(chosen), chosen, group)
+        store = await reports.keyspace.current()
+        whole = format != "json"  # an export holds the whole list
+        count, found = await store.held_late_list(
+            chosen, group, None if whole else page_size, 0 if whole else (page - 1) * page_size
+        )
         lines = [
             reports.dossier_line(facts, chosen) | {"late_held_by": list(held_by(facts))}
             for facts in found
         ]
-        listed = _page(lines, page, page_size, format)
+        listed = Listing(count, lines)
         body = {"period": chosen.label, "group": group, "column": column,
                 "count": listed.count, "page": page, "page_size": page_size,
                 "dossiers": listed.rows}  # fmt: skip
@@ -686,7 +683,7 @@ def reports_router(
         reports.named(grouping, ratings.rows)
         on_map = {"tier": tier.value, "map": map_reading.value} | ({"unit": unit} if unit else {})
         steps = step_report(await reports.stepped(chosen), chosen)
-        held_late = held_late_report(await reports.resolved_late(chosen), chosen)
+        held_late = await store.held_late_table(chosen)
         reports.named("agency", held_late[0])
         feedback = feedback_report(await reports.feedback(chosen), chosen)
         for row in feedback[0]:

@@ -42,6 +42,7 @@ from services.reporting.projections import (
     ProcessingRow,
     SatisfactionRow,
 )
+from services.reporting.step_reports import HeldLateRow
 from services.reporting.where import EVERYTHING, DossierFilter
 from shared.events.vocabulary import RatingLevel
 from shared.rating_reasons import OTHER
@@ -413,6 +414,50 @@ class PostgresReportingStore:
             for facts in found
             if facts and any(period.start <= s.ended_at < period.end for s in facts.steps)
         ]
+
+    async def held_late_table(self, period: Period) -> tuple[list[HeldLateRow], HeldLateRow]:
+        """Late while held by: per agency the late dossiers attributed to it, and its steps of
+        them that overran; the total counts each dossier once."""
+        late = (
+            f"SELECT d.code, d.facts, {self.name}.held_by(d) AS agencies FROM {self.name}.dossier "
+            f"d WHERE d.life && tstzrange($1, $2, '[)') AND {self.name}.resolved_late(d, $1, $2)"
+        )
+        found = await self.pool.fetch(
+            f"WITH late AS ({late}) SELECT h.agency AS grp, count(*) AS late_total, "
+            "sum(o.steps) AS overran_steps, sum(o.minutes) AS overrun_minutes "
+            f"FROM late, unnest(late.agencies) AS h(agency), LATERAL {self.name}.overran("
+            'late.facts, h.agency) AS o GROUP BY h.agency ORDER BY h.agency COLLATE "C"',
+            period.start, period.end,
+        )  # fmt: skip
+        rows = [
+            HeldLateRow(r["grp"], late_total=r["late_total"], overran_steps=int(r["overran_steps"]),
+                        overrun_minutes=int(r["overrun_minutes"]))
+            for r in found
+        ]  # fmt: skip
+        total = HeldLateRow("total")
+        total.late_total = await self.processing_count(period, "agency", None, "resolved_late")
+        total.overran_steps = sum(row.overran_steps for row in rows)
+        total.overrun_minutes = sum(row.overrun_minutes for row in rows)
+        return rows, total
+
+    async def held_late_list(
+        self, period: Period, group: str | None, limit: int | None = None, offset: int = 0
+    ) -> tuple[int, list[DossierFacts]]:
+        """The dossiers behind a row of late while held by (None: the total), by code."""
+        condition, args = self._cell(period, "agency", None, "resolved_late", EVERYTHING)
+        if group is not None:
+            args.append(group)
+            condition += f" AND ${len(args)} = ANY({self.name}.held_by(d))"
+        count = await self.pool.fetchval(
+            f"SELECT count(*) FROM {self.name}.dossier d WHERE {condition}", *args
+        )
+        args += [limit, offset]
+        rows = await self.pool.fetch(
+            f"SELECT code, facts::text FROM {self.name}.dossier d WHERE {condition} "
+            f"ORDER BY code LIMIT ${len(args) - 1} OFFSET ${len(args)}",
+            *args,
+        )
+        return int(count), [f for r in rows if (f := facts_from(r[0], json.loads(r[1])))]
 
     # The last audit ---------------------------------------------------------------------------
 

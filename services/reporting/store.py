@@ -31,6 +31,7 @@ from services.reporting.projections import (
     processing_report,
     satisfaction_counts,
 )
+from services.reporting.step_reports import HeldLateRow, held_late_in, held_late_report
 from services.reporting.where import EVERYTHING, DossierFilter
 
 PREFIX = "reporting"
@@ -74,6 +75,12 @@ class ReportingStore(Protocol):
     ) -> tuple[int, list[DossierFacts]]: ...
 
     async def with_steps_closed(self, period: Period) -> list[DossierFacts]: ...
+
+    async def held_late_table(self, period: Period) -> tuple[list[HeldLateRow], HeldLateRow]: ...
+
+    async def held_late_list(
+        self, period: Period, group: str | None, limit: int | None = None, offset: int = 0
+    ) -> tuple[int, list[DossierFacts]]: ...
 
     async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]: ...
 
@@ -188,6 +195,15 @@ class InMemoryReportingStore:
         self, period: Period, group: str, column: str, limit: int | None = None, offset: int = 0
     ) -> tuple[int, list[DossierFacts]]:
         found = digital_in(await self._read(period, EVERYTHING), period, group, column)
+        return len(found), found[offset:] if limit is None else found[offset : offset + limit]
+
+    async def held_late_table(self, period: Period) -> tuple[list[HeldLateRow], HeldLateRow]:
+        return held_late_report(await self._read(period, EVERYTHING), period)
+
+    async def held_late_list(
+        self, period: Period, group: str | None, limit: int | None = None, offset: int = 0
+    ) -> tuple[int, list[DossierFacts]]:
+        found = held_late_in(await self._read(period, EVERYTHING), period, group)
         return len(found), found[offset:] if limit is None else found[offset : offset + limit]
 
     async def with_steps_closed(self, period: Period) -> list[DossierFacts]:

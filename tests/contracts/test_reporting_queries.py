@@ -175,6 +175,12 @@ async def differences(sql: Any, python: Any, period: Period, lists: bool = True)
                     period, group, column
                 ):
                     found.append(f"digital list {group}/{column}")
+    if await sql.held_late_table(period) != await python.held_late_table(period):
+        found.append("late held by")
+    held, _ = await python.held_late_table(period)
+    for group in [None, *(row.group for row in held)]:
+        if await sql.held_late_list(period, group) != await python.held_late_list(period, group):
+            found.append(f"late held by list {group}")
     stepped = [facts.code for facts in await sql.with_steps_closed(period)]
     if stepped != [facts.code for facts in await python.with_steps_closed(period)]:
         found.append("with steps closed")
