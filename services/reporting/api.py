@@ -279,12 +279,18 @@ class Reports:
         found = await store.feedback_relevant_to(period.start)
         return [facts for facts in found if agency in (None, facts.agency)]
 
-    async def index766(self, period: Period, agency: str | None = None) -> list[dict[str, Any]]:
+    async def index766(
+        self, period: Period, agency: str | None = None,
+        by_agency: list[ProcessingRow] | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """The service index of each agency with anything in the period: its cells are the
-        processing, satisfaction, feedback and digital tables' (each a query)."""
+        processing, satisfaction, feedback and digital tables' (each a query; `by_agency`: the
+        processing table by agency, when the caller has it already)."""
         store = await self.keyspace.current()
         where = DossierFilter(None if agency is None else frozenset({agency}))
-        processing_rows, _ = await store.processing_table(period, "agency", where)
+        processing_rows = by_agency
+        if processing_rows is None:
+            processing_rows, _ = await store.processing_table(period, "agency", where)
         rated, _ = await store.satisfaction_table(period, "agency", agency)
         feedback = await self.feedback(period, agency)
         feedback_rows, _ = feedback_report(feedback, period)  # the agencies it counts for
@@ -691,7 +697,9 @@ def reports_router(
             row.category_name = categories.name(row.category or "")
         page = report_page(
             chosen, group_by, rows, total, grouping, ratings, on_map, steps, held_late,
-            feedback, await reports.index766(chosen),
+            feedback, await reports.index766(
+                chosen, by_agency=rows if group_by == "agency" and unit is None else None
+            ),
         )  # fmt: skip
         return HTMLResponse(page)
 

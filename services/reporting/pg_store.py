@@ -48,6 +48,7 @@ from shared.events.vocabulary import RatingLevel
 from shared.rating_reasons import OTHER
 
 MIGRATIONS = Path(__file__).with_name("sql")
+MIGRATION_SECONDS = 3600
 _SCHEMA_NAME = re.compile(r"^[a-z0-9_-]{1,60}$")
 _KEYSPACES = """CREATE TABLE IF NOT EXISTS public.reporting_keyspace (
     base text PRIMARY KEY, active text NOT NULL)"""
@@ -84,7 +85,8 @@ async def migrate(pool: "asyncpg.Pool[Any]", schema: str) -> None:
         }
         for version, sql in migrations():
             if version not in done:
-                await connection.execute(sql.replace("@schema@", name))
+                # a migration may rewrite a large table: bounded by its own limit, not a query's
+                await connection.execute(sql.replace("@schema@", name), timeout=MIGRATION_SECONDS)
                 await connection.execute(
                     f"INSERT INTO {name}.schema_migrations (version) VALUES ($1)", version
                 )
@@ -419,14 +421,17 @@ class PostgresReportingStore:
         """Late while held by: per agency the late dossiers attributed to it, and its steps of
         them that overran; the total counts each dossier once."""
         late = (
-            f"SELECT d.code, d.facts, {self.name}.held_by(d) AS agencies FROM {self.name}.dossier "
-            f"d WHERE d.life && tstzrange($1, $2, '[)') AND {self.name}.resolved_late(d, $1, $2)"
+            f"SELECT d.code, d.facts, d.step_ends, {self.name}.held_by(d) AS agencies FROM "
+            f"{self.name}.dossier d WHERE d.life && tstzrange($1, $2, '[)') "
+            f"AND {self.name}.resolved_late(d, $1, $2)"
         )
         found = await self.pool.fetch(
             f"WITH late AS ({late}) SELECT h.agency AS grp, count(*) AS late_total, "
-            "sum(o.steps) AS overran_steps, sum(o.minutes) AS overrun_minutes "
-            f"FROM late, unnest(late.agencies) AS h(agency), LATERAL {self.name}.overran("
-            'late.facts, h.agency) AS o GROUP BY h.agency ORDER BY h.agency COLLATE "C"',
+            "coalesce(sum(o.steps), 0) AS overran_steps, "
+            "coalesce(sum(o.minutes), 0) AS overrun_minutes "
+            "FROM late CROSS JOIN unnest(late.agencies) AS h(agency) LEFT JOIN LATERAL "
+            f"{self.name}.overran(late.facts, h.agency) AS o ON late.step_ends IS NOT NULL "
+            'GROUP BY h.agency ORDER BY h.agency COLLATE "C"',
             period.start, period.end,
         )  # fmt: skip
         rows = [
