@@ -208,8 +208,10 @@ REPORTS = {
     "processing, one agency's January": "/v1/reports/processing?period=2025-M01&agency=BENCH.A007",
     "processing, by commune as the map is": "/v1/reports/processing?period=2025-M06"
     "&group_by=unit&map=as_is",
-    "drill-down page of 100 (keyset)": "/v1/reports/processing/dossiers?period=2025-Y"
-    "&column=resolved_late&page_size=100&after=BENCH.A150-250601",
+    "drill-down page of 100, a month's cell (keyset)": "/v1/reports/processing/dossiers"
+    "?period=2025-M01&column=resolved_total&page_size=100&after=BENCH.A150-250110",
+    "drill-down page of 100, a year's cell (keyset)": "/v1/reports/processing/dossiers"
+    "?period=2025-Y&column=resolved_late&page_size=100&after=BENCH.A150-250601",
     "the page": "/v1/reports/page?period=2025-M01",
     "/metrics scrape": "/metrics",
 }

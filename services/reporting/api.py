@@ -193,7 +193,7 @@ class Reports:
     ) -> DossierFilter:  # fmt: skip
         """The agencies a query reads: `agency`, and those the unit filter keeps."""
         agencies = None if agency is None else frozenset({agency})
-        if view.unit is not None or group_by == "unit":
+        if view.unit is not None:
             store = await self.keyspace.current()
             kept = frozenset(a for a in await store.agencies() if view.keeps_agency(a))
             agencies = kept if agencies is None else agencies & kept
@@ -226,7 +226,8 @@ class Reports:
         if group_by != "unit":
             return group_by, group, where
         if group is not None:
-            agencies = where.agencies or frozenset()
+            store = await self.keyspace.current()
+            agencies = await store.agencies() if where.agencies is None else where.agencies
             where = DossierFilter(
                 frozenset(a for a in agencies if view.agency_row(a) == group), level
             )
