@@ -63,10 +63,13 @@ def agency_code(n: int) -> str:
     return f"BENCH.A{n:03d}"
 
 
-def life(n: int, agencies: int, rng: random.Random, numbers: dict[str, int]) -> list[Event]:
-    """One dossier's events, in time order, received in 2025."""
+def life(
+    n: int, dossiers: int, agencies: int, rng: random.Random, numbers: dict[str, int]
+) -> list[Event]:
+    """One dossier's events, in time order; the dossiers are received through 2025 in the
+    order they come (as a desk files them, so the history is stored in time order)."""
     agency = agency_code(n % agencies)
-    at = YEAR_START + timedelta(minutes=rng.randrange(365 * 24 * 60))
+    at = YEAR_START + timedelta(days=365 * n / dossiers, minutes=rng.randrange(60))
     day = f"{agency}-{at:%y%m%d}"
     numbers[day] = numbers.get(day, 0) + 1
     code = f"{day}-{numbers[day]:04d}"
@@ -108,7 +111,7 @@ def life(n: int, agencies: int, rng: random.Random, numbers: dict[str, int]) -> 
 def lives(dossiers: int, agencies: int, seed: int = 2025) -> Iterator[list[Event]]:
     rng, numbers = random.Random(seed), dict[str, int]()
     for n in range(dossiers):
-        yield life(n, agencies, rng, numbers)
+        yield life(n, dossiers, agencies, rng, numbers)
 
 
 def topic_of(event: Event) -> str:
