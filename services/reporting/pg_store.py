@@ -49,6 +49,7 @@ from shared.rating_reasons import OTHER
 
 MIGRATIONS = Path(__file__).with_name("sql")
 MIGRATION_SECONDS = 3600
+PARALLEL_SETUP_COST = "50000"  # the planner's estimate of starting workers (default 1000)
 _SCHEMA_NAME = re.compile(r"^[a-z0-9_-]{1,60}$")
 _KEYSPACES = """CREATE TABLE IF NOT EXISTS public.reporting_keyspace (
     base text PRIMARY KEY, active text NOT NULL)"""
@@ -567,13 +568,19 @@ class PostgresKeyspace:
 
 def pool_for(url: str, *, min_size: int = 1, max_size: int = 10) -> "asyncpg.Pool[Any]":
     """A pool to the read model's database, opened by awaiting it (statements bounded, so a
-    stuck query fails; JIT off: it cost more than it saved on these short queries)."""
+    stuck query fails; JIT off: it cost more than it saved on these short queries; parallel
+    workers only for scans as long as a year's: on a month's they cost more than they saved,
+    BENCHMARKS.md)."""
     return asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
         command_timeout=60,
-        server_settings={"application_name": "reporting", "jit": "off"},
+        server_settings={
+            "application_name": "reporting",
+            "jit": "off",
+            "parallel_setup_cost": PARALLEL_SETUP_COST,
+        },
     )
 
 
