@@ -580,6 +580,9 @@ def pool_for(url: str, *, min_size: int = 1, max_size: int = 10) -> "asyncpg.Poo
             "application_name": "reporting",
             "jit": "off",
             "parallel_setup_cost": PARALLEL_SETUP_COST,
+            # each report's plan made for its own period: a generic plan (chosen after five runs
+            # of a prepared statement) cannot know how long the period is
+            "plan_cache_mode": "force_custom_plan",
         },
     )
 
