@@ -41,15 +41,17 @@ def moved(code: str, facts: dict[str, str], years: int) -> tuple[str, dict[str, 
     return code, out
 
 
-async def copy_years(source: str, years: int) -> tuple[str, int, float]:
+async def copy_years(
+    source: str, years: int, into: str | None = None, first: int = 0
+) -> tuple[str, int, float]:
     settings = ReportingSettings()
     pool = await connect(settings.database(), max_size=3)
-    target = f"bench-h{int(time.time())}"
+    target = into or f"bench-h{int(time.time())}"
     await migrate(pool, target)
     began, copied = time.perf_counter(), 0
     try:
         rows = await pool.fetch(f"SELECT code, facts::text FROM {quoted(source)}.dossier")
-        for back in range(years):
+        for back in range(first, years):
             for first in range(0, len(rows), 20_000):
                 batch = [moved(r[0], json.loads(r[1]), back) for r in rows[first : first + 20_000]]
                 await pool.execute(
@@ -70,8 +72,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--from-schema", required=True)
     parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--into", help="an existing schema to add to (a second process)")
+    parser.add_argument("--first", type=int, default=0, help="the first year back to copy")
     args = parser.parse_args()
-    target, copied, seconds = asyncio.run(copy_years(args.from_schema, args.years))
+    target, copied, seconds = asyncio.run(
+        copy_years(args.from_schema, args.years, args.into, args.first)
+    )
     print(f"schema {target}: {copied:,} dossiers in {seconds:.0f} s")
 
 
