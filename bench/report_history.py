@@ -56,7 +56,8 @@ async def copy_years(
                 batch = [moved(r[0], json.loads(r[1]), back) for r in rows[first : first + 20_000]]
                 await pool.execute(
                     f"INSERT INTO {quoted(target)}.dossier (code, facts) "
-                    "SELECT c, f::jsonb FROM unnest($1::text[], $2::text[]) AS u(c, f)",
+                    "SELECT c, f::jsonb FROM unnest($1::text[], $2::text[]) AS u(c, f) "
+                    "ON CONFLICT (code) DO NOTHING",  # a copy started again goes on
                     [code for code, _ in batch], [json.dumps(f) for _, f in batch],
                     timeout=3600,
                 )  # fmt: skip
