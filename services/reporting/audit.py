@@ -1,5 +1,5 @@
 """The independent audit: reads the event topics from Kafka, folds them with its own reading of
-the definitions (`audit_fold`, not the read model's code, not Redis), and compares every cell
+the definitions (`audit_fold`, not the read model's code, not its database), and compares every cell
 of the processing and satisfaction tables, in every grouping, and of the steps and late while
 held by tables, with what the running service answers. Prints each difference and exits 1
 on any; records its result for the metrics (`reporting_audit_differences`,
