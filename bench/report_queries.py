@@ -43,15 +43,12 @@ from services.reporting.pg_store import PostgresReportingStore, connect, migrate
 from services.reporting.rebuild import TOPICS
 from services.reporting.settings import ReportingSettings
 from shared.business_calendar import VIETNAM
-from shared.events import deadline as dl
 from shared.events.envelope import Event
-from shared.events.survey import RatingAccepted
 from shared.events.vocabulary import Channel, Classification, RatingLevel
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from tests import dossier_events as ev
 from tests.integration.kafka_probe import start_group_at_end
 from tests.kafka_clients import kafka_options
-from tests.report_scenario import classified, deadline_set, rating
+from tests.report_scenario import classified, deadline_set, rating, topic_of
 from tests.waiting import wait_for
 
 YEAR_START = datetime(2025, 1, 1, tzinfo=VIETNAM)
@@ -112,14 +109,6 @@ def lives(dossiers: int, agencies: int, seed: int = 2025) -> Iterator[list[Event
     rng, numbers = random.Random(seed), dict[str, int]()
     for n in range(dossiers):
         yield life(n, dossiers, agencies, rng, numbers)
-
-
-def topic_of(event: Event) -> str:
-    if isinstance(event, RatingAccepted):
-        return SURVEY_EVENTS
-    if isinstance(event, dl.DeadlineSet | dl.DossierClassified):
-        return DEADLINE_EVENTS
-    return DOSSIER_EVENTS
 
 
 async def publish(dossiers: int, agencies: int) -> int:

@@ -10,6 +10,7 @@ from shared.events import dossier as de
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted, RatingAcceptedBody
 from shared.events.vocabulary import Channel, Classification, Level, RatingChannel, RatingLevel
+from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from tests import dossier_events as ev
 
 AGENCY = ev.AGENCY
@@ -21,6 +22,15 @@ def vn(month: int, day: int, hour: int = 9) -> datetime:
 
 def _with_channel(event: de.DossierReceived, channel: Channel) -> de.DossierReceived:
     return event.model_copy(update={"body": event.body.model_copy(update={"channel": channel})})
+
+
+def topic_of(event: Event) -> str:
+    """The topic an event of these scenarios is published on."""
+    if isinstance(event, RatingAccepted):
+        return SURVEY_EVENTS
+    if isinstance(event, dl.DeadlineSet | dl.DossierClassified):
+        return DEADLINE_EVENTS
+    return DOSSIER_EVENTS
 
 
 def deadline_set(code: str, due: datetime, at: datetime) -> dl.DeadlineSet:

@@ -392,16 +392,7 @@ class PostgresReportingStore:
         if group != "total":
             args.append(group)
             condition += f" AND d.agency = ${len(args)}"
-        count = await self.pool.fetchval(
-            f"SELECT count(*) FROM {self.name}.dossier d WHERE {condition}", *args
-        )
-        args += [limit, offset]
-        rows = await self.pool.fetch(
-            f"SELECT code, facts::text FROM {self.name}.dossier d WHERE {condition} "
-            f"ORDER BY received_at, code LIMIT ${len(args) - 1} OFFSET ${len(args)}",
-            *args,
-        )
-        return int(count), [f for r in rows if (f := facts_from(r[0], json.loads(r[1])))]
+        return await self._counted_page(condition, args, "received_at, code", limit, offset)
 
     async def with_steps_closed(self, period: Period) -> list[DossierFacts]:
         """The dossiers with an interconnected step handed on in the period."""
@@ -454,14 +445,20 @@ class PostgresReportingStore:
         if group is not None:
             args.append(group)
             condition += f" AND ${len(args)} = ANY({self.name}.held_by(d))"
+        return await self._counted_page(condition, args, "code", limit, offset)
+
+    async def _counted_page(
+        self, condition: str, args: list[Any], order: str, limit: int | None, offset: int
+    ) -> tuple[int, list[DossierFacts]]:
+        """The dossiers meeting `condition`: how many, and a page of them in `order`."""
         count = await self.pool.fetchval(
             f"SELECT count(*) FROM {self.name}.dossier d WHERE {condition}", *args
         )
-        args += [limit, offset]
+        paged = [*args, limit, offset]
         rows = await self.pool.fetch(
             f"SELECT code, facts::text FROM {self.name}.dossier d WHERE {condition} "
-            f"ORDER BY code LIMIT ${len(args) - 1} OFFSET ${len(args)}",
-            *args,
+            f"ORDER BY {order} LIMIT ${len(paged) - 1} OFFSET ${len(paged)}",
+            *paged,
         )
         return int(count), [f for r in rows if (f := facts_from(r[0], json.loads(r[1])))]
 

@@ -19,10 +19,7 @@ from services.reporting.rebuild import TOPICS as REPORTING_TOPICS
 from services.reporting.settings import ReportingSettings
 from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
-from shared.events import deadline as dl
 from shared.events.envelope import Event
-from shared.events.survey import RatingAccepted
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from tests import dossier_events as ev
 from tests.integration.kafka_probe import start_group_at_end
 from tests.integration.running_service import running
@@ -33,19 +30,12 @@ from tests.report_scenario import (
     MARCH_TOTAL_AFTER_LATE_EVENT,
     late_events,
     march_events,
+    topic_of,
 )
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 MARCH = "/v1/reports/processing?period=2026-M03&group_by=agency"
-
-
-def topic_of(event: Event) -> str:
-    if isinstance(event, RatingAccepted):
-        return SURVEY_EVENTS
-    if isinstance(event, dl.DeadlineSet | dl.DossierClassified):
-        return DEADLINE_EVENTS
-    return DOSSIER_EVENTS
 
 
 async def publish(bootstrap: str, events: list[Event]) -> None:
