@@ -3,7 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install up down run status test lint unit integration contracts clean
+.PHONY: install up down run status test test-down lint unit integration contracts clean
+
+# `make test` runs on a stack of its own: its own Kafka, Redis and PostgreSQL, on their own
+# ports, with their data under .run/test; never the one `make run` uses (whose reports would
+# otherwise carry the tests' dossiers).
+TEST_RUN_DIR := $(CURDIR)/.run/test
+TEST_STACK := RUN_DIR=$(TEST_RUN_DIR) KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 \
+	REDIS_PORT=16379 POSTGRES_PORT=15432 \
+	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092 REDIS_URL=redis://127.0.0.1:16379/0 \
+	REPORTING_DATABASE_URL=postgresql://reporting:reporting-dev-secret@127.0.0.1:15432/reporting
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +42,13 @@ lint: install          ## ruff, ruff format --check, mypy --strict
 contracts: install     ## regenerate the committed JSON Schemas and AsyncAPI document
 	$(BIN)/python scripts/generate_contracts.py
 
-test: lint             ## lint, then every test against real Kafka and Redis (started here)
-	scripts/infra.sh up
-	$(BIN)/python -m shared.topic_admin
-	$(BIN)/pytest
+test: lint             ## lint, then every test against its own real Kafka, Redis and PostgreSQL
+	$(TEST_STACK) scripts/infra.sh up
+	$(TEST_STACK) $(BIN)/python -m shared.topic_admin
+	$(TEST_STACK) $(BIN)/pytest $(PYTEST_ARGS)
 
-clean: down
+test-down:             ## stop the tests' Kafka, Redis and PostgreSQL
+	$(TEST_STACK) scripts/infra.sh down
+
+clean: down test-down
 	rm -rf .run

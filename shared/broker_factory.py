@@ -38,40 +38,60 @@ def build_broker(
     return broker
 
 
-PARTITION_WORKERS = 4  # consumers per subscriber and process, each with its own partitions
-
 # A service runs one consumer per subscriber, all in its group: each one that joins makes the
 # others rejoin, and they learn of it at their next heartbeat. At Kafka's 3 s a service with
 # five subscribers took 15 s to be assigned its partitions (and so did every restart, scale-out
 # or crash recovery); at 0.5 s, about 3 s. The session timeout (10 s) is unchanged.
 HEARTBEAT_INTERVAL_MS = 500
 
+# A consumer that has not asked for records for this long leaves its group, and its partitions
+# go to the other members. A batch (at most 1,000 records, one transaction) is handled in well
+# under a second, and a transient failure is retried in place with a backoff capped at 5 s, so
+# a minute is never reached by a consumer that works; one that is stuck longer is taken out,
+# which its watchdog (shared/subscriber_watchdog.py) also sees. Kafka's default is 5 minutes.
+MAX_POLL_INTERVAL_MS = 60_000
 
-def subscribe(
-    broker: KafkaBroker, topic: str, consumer_group: str, workers: int = PARTITION_WORKERS
-) -> DefaultSubscriber:
-    """A subscriber whose offsets the delivery middleware commits after the handler returned
-    (in batches); a new consumer group reads its topic from the start.
 
-    With `workers` > 1, FastStream runs that many consumers of the group in this process, each
-    handling its own partitions one message at a time: partitions are handled concurrently
-    (a handler waiting for Redis or Kafka no longer holds up the other partitions), and the
-    order within a partition, hence within a dossier, is kept.
+def _committer_of(broker: KafkaBroker) -> OffsetCommitter:
+    for middleware in broker.middlewares:
+        if isinstance(middleware, DeliveryPolicy):
+            return middleware.committer
+    raise RuntimeError("the broker was not built by build_broker (no DeliveryPolicy)")
 
-    The services now consume batches instead (`subscribe_batches`, with
-    `shared.keyed_batches` where order matters): a message at a time cost a round trip or
-    two per message, and FastStream's per-message machinery (BENCHMARKS.md, issue 17). This
-    stays for a consumer that must see one message at a time."""
-    return broker.subscriber(
-        topic,
-        group_id=consumer_group,
-        max_workers=workers,
-        ack_policy=AckPolicy.MANUAL,
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=10 * 60 * 1000,
-        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
-        title=f"{topic} ({consumer_group})",
+
+def _consumer_options(broker: KafkaBroker, consumer_group: str) -> tuple[dict[str, Any], list[Any]]:
+    """What every subscriber shares: manual commits by the delivery middleware, a new group
+    reading from the start, the group timings, and the rebalance listener that keeps the
+    committer's marks true across rebalances (shared/offset_commits.py); and the list the
+    subscriber goes into once built (the listener finds its consumer there)."""
+    holder: list[Any] = []  # the subscriber, once built: its consumer exists only once started
+    listener = _committer_of(broker).listener(
+        lambda: getattr(holder[0], "consumer", None) if holder else None
     )
+    return {
+        "group_id": consumer_group,
+        "ack_policy": AckPolicy.MANUAL,
+        "auto_offset_reset": "earliest",
+        "max_poll_interval_ms": MAX_POLL_INTERVAL_MS,
+        "heartbeat_interval_ms": HEARTBEAT_INTERVAL_MS,
+        "listener": listener,
+    }, holder
+
+
+def subscribe(broker: KafkaBroker, topic: str, consumer_group: str) -> DefaultSubscriber:
+    """A subscriber handling one message at a time, whose offsets the delivery middleware
+    commits after the handler returned (in batches).
+
+    The services consume batches instead (`subscribe_batches`, with `shared.keyed_batches`
+    where order matters): a message at a time cost a round trip or two per message, and
+    FastStream's per-message machinery (BENCHMARKS.md, issue 17). This stays for a consumer
+    that must see one message at a time."""
+    options, holder = _consumer_options(broker, consumer_group)
+    subscriber: DefaultSubscriber = broker.subscriber(
+        topic, **options, title=f"{topic} ({consumer_group})"
+    )
+    holder.append(subscriber)
+    return subscriber
 
 
 async def _raw_values(message: StreamMessage[Any]) -> list[bytes]:
@@ -87,25 +107,21 @@ def subscribe_batches(
     batch). The handler takes the `KafkaMessage` (its `raw_message` is the records) and returns
     the `delivery.Rejection`s; the delivery middleware dead-letters them and commits the
     batch's offsets after the handler returned."""
-    return broker.subscriber(
+    options, holder = _consumer_options(broker, consumer_group)
+    subscriber: BatchSubscriber = broker.subscriber(
         topic,
-        group_id=consumer_group,
+        **options,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=50,
         decoder=_raw_values,
-        ack_policy=AckPolicy.MANUAL,
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=10 * 60 * 1000,
-        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
         title=f"{topic} ({consumer_group})",
     )
+    holder.append(subscriber)
+    return subscriber
 
 
 def kafka_consumers(subscriber: Any) -> list[Any]:
-    """A subscriber's aiokafka consumers: one, or one per worker of a subscriber that handles
-    its partitions concurrently (`broker_factory.subscribe(workers=...)`)."""
-    group = getattr(subscriber, "consumer_subgroup", None)
-    if group:
-        return list(group)
-    return [subscriber.consumer] if subscriber.consumer is not None else []
+    """A subscriber's aiokafka consumer, once started (a list: none before)."""
+    consumer = getattr(subscriber, "consumer", None)
+    return [consumer] if consumer is not None else []

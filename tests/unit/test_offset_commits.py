@@ -1,5 +1,7 @@
 import asyncio
+import logging
 
+import pytest
 from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError
 
@@ -135,3 +137,63 @@ async def test_a_pending_offset_is_not_lowered_by_records_handled_again() -> Non
     await wait_for(committed, within=10, what="the failed commit retried at its own offset")
     await committer.flush_all()
     assert consumer.commits == [{p0: 100}]
+
+
+async def test_an_offset_not_committed_is_logged_with_both_offsets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    p0 = TopicPartition("t", 0)
+    consumer = RecordingConsumer({p0})
+    committer = OffsetCommitter(max_pending=1, max_delay=60)
+    await committer.processed(consumer, "t", 0, 99)
+    with caplog.at_level(logging.WARNING, logger="shared.offset_commits"):
+        await committer.processed(consumer, "t", 0, 40)  # handled again, below the mark
+        await committer.processed(consumer, "t", 7, 3)  # a partition no longer assigned
+    skipped = [r for r in caplog.records if r.getMessage().startswith("offset not committed")]
+    assert [(r.topic, r.partition, r.offset, r.committed) for r in skipped] == [  # type: ignore[attr-defined]
+        ("t", 0, 41, 100),
+        ("t", 7, 4, -1),
+    ]
+    assert consumer.commits == [{p0: 100}]
+
+
+class HangingOnceConsumer(RecordingConsumer):
+    """Its first commit never answers, as when the group's coordinator is loading."""
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not getattr(self, "hung", False):
+            self.hung = True
+            await asyncio.Event().wait()
+        await super().commit(offsets)
+
+
+async def test_a_commit_that_does_not_answer_is_bounded_and_tried_again() -> None:
+    p0 = TopicPartition("t", 0)
+    consumer = HangingOnceConsumer({p0})
+    committer = OffsetCommitter(max_pending=1, max_delay=60, commit_timeout=0.1)
+    await committer.processed(consumer, "t", 0, 10)  # times out; kept for the retry
+
+    async def committed() -> bool:
+        return consumer.commits == [{p0: 11}]
+
+    await wait_for(committed, within=10, what="the commit tried again after its timeout")
+
+
+async def test_a_rebalance_forgets_the_mark_and_seeds_it_from_the_group() -> None:
+    """The partition left and came back; the group is at 95 now (another member committed
+    it): records read again from 95 are committed, not dropped against the old mark (100)."""
+    p0 = TopicPartition("t", 0)
+
+    class GroupConsumer(RecordingConsumer):
+        async def committed(self, tp: TopicPartition) -> int:
+            return 95
+
+    consumer = GroupConsumer({p0})
+    committer = OffsetCommitter(max_pending=1, max_delay=60)
+    listener = committer.listener(lambda: consumer)
+    await committer.processed(consumer, "t", 0, 99)
+    await listener.on_partitions_revoked({p0})
+    await listener.on_partitions_assigned({p0})
+    assert committer.progress(consumer).handled == {p0: 95}
+    await committer.processed(consumer, "t", 0, 99)
+    assert consumer.commits == [{p0: 100}, {p0: 100}]
