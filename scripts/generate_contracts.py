@@ -5,6 +5,7 @@ python scripts/generate_contracts.py --check  # exit 1 if contracts/ is stale (C
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ def render() -> dict[Path, str]:
         for topic in TOPIC_CONTRACTS | REFERENCE_CONTRACTS
     }
     # Building an app connects to nothing; its broker carries the subscribers and publishers.
+    # The document names the development broker, whichever one this process was given (the
+    # tests run on a broker of their own).
+    os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     brokers = [app.state.runtime.broker for app in (
         create_intake(), create_deadline(), create_survey(), create_reporting()
     )]  # fmt: skip

@@ -45,11 +45,38 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+# aiokafka's group membership, one INFO line each: joined, left, and the partitions a
+# rebalance gave (the rest of its INFO lines, several per rebalance, stay out).
+GROUP_MEMBERSHIP = ("Joined group", "LeaveGroup request succeeded", "Setting newly assigned")
+GROUP_COORDINATOR = "aiokafka.consumer.group_coordinator"
+
+
+class GroupMembershipOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or str(record.msg).startswith(GROUP_MEMBERSHIP)
+
+
+class NoDuplicateAssignment(logging.Filter):
+    """FastStream logs each assignment too ("Consumer … assigned to partitions"), from the
+    broker's logger: aiokafka's line says it already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno == logging.INFO
+            and record.name.endswith(".broker")
+            and " assigned to partitions: " in str(record.msg)
+        )
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Idempotent: replaces the root handlers, so calling it twice does not double lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(NoDuplicateAssignment())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    coordinator = logging.getLogger(GROUP_COORDINATOR)
+    coordinator.setLevel(logging.INFO)
+    coordinator.filters[:] = [GroupMembershipOnly()]

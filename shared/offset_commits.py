@@ -207,7 +207,7 @@ class CommitListener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
         consumer = self.consumer_of()
         if consumer is not None and revoked:
             await self.committer.revoked(consumer, revoked)
-            log.info(
+            log.debug(
                 "partitions revoked: handled offsets committed",
                 extra={"partitions": _names(revoked)},
             )

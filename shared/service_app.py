@@ -25,6 +25,7 @@ from shared.publishing import KafkaEventPublisher
 from shared.redis_factory import build_redis
 from shared.settings import ServiceSettings
 from shared.state_guard import RedisMarker, StateGuard
+from shared.subscriber_watchdog import CONSUMING, SubscriberWatchdog, name_of
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class ServiceRuntime:
 
     # other stores the service needs, by name, each a ping that answers within 2 s
     checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+    watchdog: SubscriberWatchdog | None = None  # set by wire_service once subscribers exist
 
 
 async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
@@ -73,11 +75,11 @@ async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
     for name, ping in runtime.checks.items():
         stores[name] = await _answers(name, ping)
     redis_ok = all(stores.values())
-    consumers = {}
-    for subscriber in runtime.subscribers:
-        assigned = sum(len(consumer.assignment()) for consumer in kafka_consumers(subscriber))
-        consumers[",".join(subscriber.topic_names)] = {"assigned_partitions": assigned}
-    consumers_ok = all(info["assigned_partitions"] > 0 for info in consumers.values())
+    consumers = _consumers_report(runtime)
+    consumers_ok = all(
+        info["assigned_partitions"] > 0 and info["state"] == CONSUMING
+        for info in consumers.values()
+    )
     state_ok = True
     if runtime.ready is not None and redis_ok:
         state_ok = await runtime.ready()
@@ -90,6 +92,21 @@ async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
         "state": "ready" if state_ok else "rebuilding",
         "consumers": consumers,
     }
+
+
+def _consumers_report(runtime: ServiceRuntime) -> dict[str, dict[str, Any]]:
+    """Per subscriber: its partitions, and its watchdog's word (a reason unless consuming)."""
+    consumers: dict[str, dict[str, Any]] = {}
+    for subscriber in runtime.subscribers:
+        assigned = sum(len(consumer.assignment()) for consumer in kafka_consumers(subscriber))
+        info: dict[str, Any] = {"assigned_partitions": assigned, "state": CONSUMING}
+        if runtime.watchdog is not None:
+            state = runtime.watchdog.state(subscriber)
+            info["state"] = state.status
+            if state.reason:
+                info["reason"] = state.reason
+        consumers[name_of(subscriber)] = info
+    return consumers
 
 
 async def _answers(name: str, ping: Callable[[], Awaitable[Any]]) -> bool:
@@ -292,6 +309,10 @@ def wire_service(
     )
     runtime.before_scrape.append(ConsumerLag(runtime).refresh)
     routers = assemble(runtime)
+    runtime.watchdog = SubscriberWatchdog(
+        runtime.subscribers, committer, registry, settings.subscriber_stalled_after_seconds
+    )
+    runtime.background.append(runtime.watchdog.run)
     if rebuilt_from_kafka and runtime.redis is not None:
         marker = RedisMarker(runtime.redis, f"{prefix}:alive:{settings.instance_id}")
         guard = StateGuard(marker, runtime.subscribers, settings.replay_from)

@@ -47,6 +47,11 @@ class ServiceSettings(BaseSettings):
     # A stop (SIGTERM) taking longer ends the process anyway (shared/service_app.py); unset,
     # never. `python -m services.<name>` sets 6 unless given; apps run in-process do not.
     stop_within_seconds: float | None = Field(None, gt=0, alias="STOP_WITHIN_SECONDS")
+    # A subscriber with records waiting and no batch handled for this long is restarted, and
+    # /health answers 503 meanwhile (shared/subscriber_watchdog.py).
+    subscriber_stalled_after_seconds: float = Field(
+        60, gt=0, alias="SUBSCRIBER_STALLED_AFTER_SECONDS"
+    )
 
     @property
     def idempotency_window(self) -> timedelta:
