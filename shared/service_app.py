@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from redis.asyncio import Redis
 
+from shared.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from shared.broker_factory import build_broker, kafka_consumers
 from shared.gc_tuning import tune_for_batches
 from shared.log_setup import configure_logging
@@ -65,6 +66,7 @@ class ServiceRuntime:
     # other stores the service needs, by name, each a ping that answers within 2 s
     checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
     watchdog: SubscriberWatchdog | None = None  # set by wire_service once subscribers exist
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body gets 413
 
 
 async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
@@ -254,6 +256,7 @@ def build_http_app(
             log.info("service stopped", extra={"service": runtime.name})
 
     app = FastAPI(title=f"{runtime.name} service", description=description, lifespan=lifespan)
+    app.add_middleware(BodyLimit, max_bytes=runtime.max_body_bytes)
     app.include_router(observability_router(runtime))
     for router in routers:
         app.include_router(router)
@@ -306,6 +309,7 @@ def wire_service(
         publisher,
         committer=committer,
         stop_within_seconds=settings.stop_within_seconds,
+        max_body_bytes=settings.http_max_body_bytes,
     )
     runtime.before_scrape.append(ConsumerLag(runtime).refresh)
     routers = assemble(runtime)

@@ -27,6 +27,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     http_host: str = Field("127.0.0.1", alias="HTTP_HOST")
     http_workers: int = Field(1, ge=1, alias="HTTP_WORKERS")
+    # A request body over this many bytes gets 413 before it is read whole.
+    http_max_body_bytes: int = Field(1_000_000, ge=1024, alias="HTTP_MAX_BODY_BYTES")
     # Overridable so that tests (and blue/green rebuilds) can use a fresh consumer group.
     consumer_group: str | None = Field(None, alias="CONSUMER_GROUP")
     instance_id: str = Field("0", alias="INSTANCE_ID")

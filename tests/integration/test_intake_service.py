@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -211,6 +212,27 @@ async def test_unacceptable_receipts_are_422_with_the_reason(
     response = await intake.receive(who=who, submission_id="bad", **fields)
     assert response.status_code == 422
     assert detail in response.json()["detail"]
+
+
+async def test_a_body_over_the_limit_is_413_before_it_is_read_whole(intake: Intake) -> None:
+    """Issue 35: a 32 MB body was read and parsed before its 422."""
+    headers = intake.headers() | {"content-type": "application/json"}
+    declared = await intake.client.post("/v1/dossiers", content=b" " * 32_000_000, headers=headers)
+    assert declared.status_code == 413
+    assert "over the limit of 1000000 bytes" in declared.json()["detail"]
+    sent: list[int] = []
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(32):
+            sent.append(1)
+            yield b" " * 100_000
+
+    chunked = await intake.client.post("/v1/dossiers", content=chunks(), headers=headers)
+    assert chunked.status_code == 413
+    assert "over the limit" in chunked.json()["detail"]
+    assert len(sent) < 32, "the body was read whole"
+    under = await intake.client.post("/v1/dossiers", content=b"{}", headers=headers)
+    assert under.status_code == 422  # within the limit: read, and refused for what it says
 
 
 async def test_invalid_fields_are_named_and_never_echoed(intake: Intake) -> None:
