@@ -38,7 +38,20 @@ def test_promtool_accepts_the_alert_rules() -> None:
     check = subprocess.run([promtool, "check", "rules", str(RULES)], capture_output=True,
                            text=True, check=False)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "6 rules found" in check.stdout
+    assert "8 rules found" in check.stdout
+
+
+def test_the_alerts_fire_on_their_series_and_only_then() -> None:
+    """promtool's unit tests (infra/prometheus/alerts_test.yml): a subscriber that stays
+    stalled, a lag that does not move; and the cases that must not fire (a stall its watchdog
+    ended, a lag draining, a service just started)."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: scripts/infra.sh up installs Debian's prometheus package"
+    tests = ROOT / "infra/prometheus/alerts_test.yml"
+    run = subprocess.run([promtool, "test", "rules", str(tests)], capture_output=True,
+                         text=True, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "SUCCESS" in run.stdout
 
 
 def dashboard_queries() -> list[str]:
