@@ -60,10 +60,11 @@ class Stack:
             output, _ = await process.communicate()
         assert process.returncode == 0, f"stack.sh {command} failed:\n{output.decode()[-3000:]}"
 
-    async def kill(self, name: str) -> None:
-        """kill -9 one service process (`deadline`, `reporting-2`, ...), and wait for its end."""
+    async def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Signal one service process (`deadline`, `reporting-2`, ...): kill -9 unless told
+        otherwise (SIGTERM: a clean stop), and wait for its end."""
         pid = int((self.run_dir / f"{name}.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, sig)
 
         async def gone() -> bool:
             return not _alive(pid)

@@ -6,11 +6,8 @@ independent audit's."""
 
 import asyncio
 import json
-import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -18,57 +15,13 @@ import pytest
 from shared.business_calendar import VIETNAM
 from shared.topics import DOSSIER_EVENTS
 from tests.e2e.conftest import Stack
+from tests.e2e.desk_traffic import DESKS, Traffic, at_least
 from tests.e2e.provable import assert_reports_provable
 from tests.e2e.test_redis_wipe import drop_read_model, restart_redis_empty
-from tests.integration.intake_fixtures import receipt
 from tests.integration.kafka_probe import read_all
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-DESKS = 3
-RETRY_FOR = 180.0  # seconds a desk keeps retrying one request (503 while intake rebuilds)
-
-
-@dataclass
-class Traffic:
-    stack: Stack
-    answered: dict[str, str] = field(default_factory=dict)  # code -> status answered
-    unavailable: int = 0  # 503s and refused connections seen (the rebuild's window)
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"X-API-Key": self.stack.key}
-
-    async def send(self, client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
-        """One request, retried with the same submission_id until answered (never re-decided)."""
-        url = f"{self.stack.url('intake')}{path}"
-        async with asyncio.timeout(RETRY_FOR):
-            while True:
-                try:
-                    answer = await client.post(
-                        url, json=body, headers={"X-API-Key": self.stack.key}
-                    )
-                except httpx.TransportError:
-                    answer = None
-                if answer is not None and answer.status_code < 500:
-                    assert answer.status_code in (200, 201), (path, answer.text)
-                    return answer.json()
-                self.unavailable += 1
-                await asyncio.sleep(0.2)
-
-    async def desk(self, n: int) -> None:
-        async with httpx.AsyncClient(timeout=30) as client:
-            while not self.stop.is_set():
-                tag = f"chaos-{n}-{uuid.uuid4().hex[:8]}"
-                view = await self.send(client, "/v1/dossiers", receipt(submission_id=tag))
-                code = view["code"]
-                self.answered[code] = view["status"]
-                steps = int(tag[-8:], 16) % 3  # 0: stays open, 1: resolved, 2: returned
-                for action, body in (("resolve", {"outcome": "approved"}), ("return", {}))[:steps]:
-                    body = body | {"submission_id": f"{tag}-{action}"}
-                    view = await self.send(client, f"/v1/dossiers/{code}/{action}", body)
-                    self.answered[code] = view["status"]
 
 
 async def test_redis_flushed_and_restarted_under_traffic(
@@ -77,11 +30,11 @@ async def test_redis_flushed_and_restarted_under_traffic(
     traffic = Traffic(stack)
     desks = [asyncio.create_task(traffic.desk(n)) for n in range(DESKS)]
     try:
-        await wait_for(lambda: _at_least(traffic, 30), within=120, what="traffic before")
+        await wait_for(lambda: at_least(traffic, 30), within=120, what="traffic before")
         await drop_read_model(postgres_url, f"{stack.namespace}-reporting".lower())
         await restart_redis_empty(redis_url)
         before = len(traffic.answered)
-        await wait_for(lambda: _at_least(traffic, before + 30), within=300, what="traffic after")
+        await wait_for(lambda: at_least(traffic, before + 30), within=300, what="traffic after")
     finally:
         traffic.stop.set()
         await asyncio.gather(*desks)
@@ -100,10 +53,6 @@ async def test_redis_flushed_and_restarted_under_traffic(
     period = f"{today.year}-M{today.month:02d}"
     await _wait_for_reports(stack, len(traffic.answered), period)
     await assert_reports_provable(stack, redis_url, period)
-
-
-async def _at_least(traffic: Traffic, count: int) -> bool:
-    return len(traffic.answered) >= count
 
 
 async def _codes_given_twice(stack: Stack) -> dict[str, set[str]]:
