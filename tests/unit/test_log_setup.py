@@ -4,7 +4,12 @@ import logging
 import pytest
 
 from shared.events.personal_data import Address, OrganisationApplicant, PersonApplicant
-from shared.log_setup import JsonFormatter, mask_personal_data
+from shared.log_setup import (
+    GROUP_COORDINATOR,
+    JsonFormatter,
+    configure_logging,
+    mask_personal_data,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +59,29 @@ def test_organisation_repr_never_shows_its_representative_or_tax_code() -> None:
     shown = repr(applicant) + str(applicant)
     for secret in ("0100109106", "Trần Thị Bình", "0912345678", "Điện Biên Phủ"):
         assert secret not in shown
+
+
+def test_group_membership_reaches_the_log_one_line_each(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """aiokafka's joined, left and assigned lines pass at INFO; its other INFO lines and
+    FastStream's second line for the same assignment do not."""
+    configure_logging("reporting", "INFO")
+    coordinator = logging.getLogger(GROUP_COORDINATOR)
+    try:
+        coordinator.info("Discovered coordinator %s for group %s", 1, "reporting")
+        coordinator.info("Joined group '%s' (generation %s) with member_id %s", "reporting", 3, "m")
+        coordinator.info("Setting newly assigned partitions %s for group %s", "{tp}", "reporting")
+        coordinator.info("Successfully synced group %s with generation %s", "reporting", 3)
+        coordinator.info("LeaveGroup request succeeded")
+        coordinator.warning("Heartbeat failed for group %s because it is rebalancing", "g")
+        logging.getLogger("reporting-0.broker").info("Consumer m assigned to partitions: (tp)")
+        lines = [json.loads(line)["msg"] for line in capsys.readouterr().err.splitlines()]
+    finally:
+        logging.getLogger().handlers.clear()
+    assert lines == [
+        "Joined group 'reporting' (generation 3) with member_id m",
+        "Setting newly assigned partitions {tp} for group reporting",
+        "LeaveGroup request succeeded",
+        "Heartbeat failed for group g because it is rebalancing",
+    ]
