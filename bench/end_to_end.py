@@ -58,10 +58,10 @@ from shared.events.envelope import derived_event_id
 from shared.history import partitions_of
 from shared.kafka_access import KafkaAccess
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS, SURVEY_SUBMISSIONS
-from tests.e2e.conftest import Stack, launched_stack
-from tests.integration.service_process import ROOT
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support.kafka_clients import kafka_options
+from tests.support.service_process import ROOT
+from tests.support.stack import Stack, launched_stack
+from tests.support.waiting import wait_for
 
 EVENTS_PER_DOSSIER = 6
 SERVICES = ("intake", "deadline", "survey", "reporting")

@@ -25,7 +25,7 @@ import httpx
 
 from shared.api_keys import hash_key
 from shared.topics import INTAKE_SUBMISSIONS, POSTAL_STATUS
-from tests.integration.kafka_probe import start_group_at_end
+from tests.support.kafka_probe import start_group_at_end
 
 INTAKE_TOPICS = (INTAKE_SUBMISSIONS, POSTAL_STATUS)
 

@@ -50,7 +50,7 @@ from shared.publishing import RawRecord
 from shared.redis_factory import build_redis
 from shared.reference_follower import FixedReference
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
-from tests.integration.intake_fixtures import APPLICANT, receipt
+from tests.support.intake_fixtures import APPLICANT, receipt
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)  # a Monday

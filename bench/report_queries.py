@@ -45,11 +45,11 @@ from services.reporting.settings import ReportingSettings
 from shared.business_calendar import VIETNAM
 from shared.events.envelope import Event
 from shared.events.vocabulary import Channel, Classification, RatingLevel
-from tests import dossier_events as ev
-from tests.integration.kafka_probe import start_group_at_end
-from tests.kafka_clients import kafka_options
-from tests.report_scenario import classified, deadline_set, rating, topic_of
-from tests.waiting import wait_for
+from tests.support import dossier_events as ev
+from tests.support.kafka_clients import kafka_options
+from tests.support.kafka_probe import start_group_at_end
+from tests.support.report_scenario import classified, deadline_set, rating, topic_of
+from tests.support.waiting import wait_for
 
 YEAR_START = datetime(2025, 1, 1, tzinfo=VIETNAM)
 PORT = 18904

@@ -33,10 +33,10 @@ from shared.events.vocabulary import Classification
 from shared.gc_tuning import tune_for_batches
 from shared.history import partitions_of
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
-from tests import dossier_events as ev
-from tests.kafka_clients import kafka_options
-from tests.report_scenario import classified, deadline_set
-from tests.waiting import wait_for
+from tests.support import dossier_events as ev
+from tests.support.kafka_clients import kafka_options
+from tests.support.report_scenario import classified, deadline_set
+from tests.support.waiting import wait_for
 
 BATCH = 5000  # events per pipeline, as the rebuild's fetches
 START = datetime(2026, 1, 5, 8, tzinfo=VIETNAM)

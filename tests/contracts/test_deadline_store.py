@@ -17,7 +17,7 @@ from services.deadline.tracking import Timer, TimerKind, TrackedDossier
 from shared.dossier_clock import DossierClock
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
-from tests.lua_key_check import KeyCheckingRedis
+from tests.support.lua_key_check import KeyCheckingRedis
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 LEASE = NOW + timedelta(minutes=1)

@@ -5,35 +5,25 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from services.intake.changelog import SnapshotBuilder, answer_entry, record_entry
+from services.intake.changelog import SnapshotBuilder, record_entry
 from services.intake.lifecycle import DossierRecord, LogEntry, Status
 from services.intake.store import (
     InMemoryIntakeStore,
     IntakeStore,
-    NewDossier,
     RedisIntakeStore,
     Snapshot,
     Stored,
     StoredAnswer,
     person_of,
 )
-from shared.events.personal_data import PersonApplicant
 from shared.outbox import ConflictError, NotReadyError, OutboxEntry
 from shared.topics import DOSSIER_EVENTS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
-from tests.integration.intake_fixtures import APPLICANT
-from tests.lua_key_check import KeyCheckingRedis
-from tests.unit.intake.test_lifecycle import new_dossier
-
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-APPLICANT_JSON = PersonApplicant.model_validate(APPLICANT).model_dump_json()
-
-
-def sample_record(code: str) -> DossierRecord:
-    return new_dossier().model_copy(update={"code": code})
+from tests.support.intake_store_samples import APPLICANT_JSON, NOW, builder, sample_record
+from tests.support.lua_key_check import KeyCheckingRedis
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -47,26 +37,6 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[IntakeStore]:
     await redis_store.mark_ready()
     yield redis_store
     await redis.aclose()
-
-
-def builder(client: str, submission: str, seen: list[str]) -> "NewDossierBuilder":
-    return NewDossierBuilder(client, submission, seen)
-
-
-class NewDossierBuilder:
-    def __init__(self, client: str, submission: str, seen: list[str]) -> None:
-        self.client, self.submission, self.seen = client, submission, seen
-
-    def __call__(self, code: str) -> NewDossier:
-        self.seen.append(code)
-        record = sample_record(code)
-        answer = json.dumps({"code": code})
-        entries = [
-            OutboxEntry(DOSSIER_EVENTS, code, json.dumps({"received": code})),
-            record_entry(record, 1),
-            answer_entry(self.client, self.submission, answer),
-        ]
-        return NewDossier(record, APPLICANT_JSON, answer, entries)
 
 
 async def receive(store: IntakeStore, submission: str, agency: str = "UBND.Q1") -> str:

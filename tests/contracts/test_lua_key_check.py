@@ -6,7 +6,7 @@ import uuid
 import pytest
 from redis.exceptions import ResponseError
 
-from tests.lua_key_check import KeyCheckingRedis
+from tests.support.lua_key_check import KeyCheckingRedis
 
 pytestmark = pytest.mark.integration
 

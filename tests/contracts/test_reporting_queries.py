@@ -30,7 +30,7 @@ from shared.events.deadline import StepOutcome
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted, RatingAcceptedBody
 from shared.events.vocabulary import Level, PaymentMethod, RatingChannel, RatingLevel
-from tests.lifecycles import AGENCIES, history
+from tests.support.lifecycles import AGENCIES, history
 
 pytestmark = pytest.mark.integration
 

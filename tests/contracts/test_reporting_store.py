@@ -20,8 +20,8 @@ from shared.events.survey import (
     SurveyAnsweredBody,
 )
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel, SurveyAspect, SurveyLevel
-from tests import dossier_events as ev
-from tests.lifecycles import START, history
+from tests.support import dossier_events as ev
+from tests.support.lifecycles import START, history
 
 CODE = "UBND.Q1-260105-0001"
 
@@ -126,7 +126,7 @@ async def test_a_survey_counts_once_in_its_half_open_period(store: ReportingStor
 async def test_feedback_in_any_order_twice_gives_the_report_of_one_pass(
     store: ReportingStore,
 ) -> None:
-    from tests.unit.reporting.test_feedback_reports import EVENTS, MARCH
+    from tests.support.feedback_lives import EVENTS, MARCH
 
     expected = feedback_report(fold_feedback(EVENTS), MARCH)
     shuffled = EVENTS * 2

@@ -12,7 +12,7 @@ from services.survey.store import InMemorySurveyStore, RedisSurveyStore, SurveyS
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel
 from shared.outbox import ConflictError, OutboxEntry
 from shared.topics import SURVEY_EVENTS
-from tests.lua_key_check import KeyCheckingRedis
+from tests.support.lua_key_check import KeyCheckingRedis
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 CODE = "UBND.Q1-260302-0001"

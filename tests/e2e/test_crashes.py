@@ -8,10 +8,10 @@ import asyncio
 import pytest
 
 from demo.scenario import Player, derive_targets, play_and_check
-from tests.e2e.conftest import SERVICES, Stack
-from tests.e2e.provable import assert_reports_provable
-from tests.e2e.small_scenario import failed, small_scenario
-from tests.waiting import wait_for
+from tests.support.provable import assert_reports_provable
+from tests.support.small_scenario import failed, small_scenario
+from tests.support.stack import SERVICES, Stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

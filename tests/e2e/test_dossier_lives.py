@@ -19,10 +19,10 @@ from demo.postal_partner import PostalPartner
 from demo.traffic import applicant
 from shared.kafka_access import KafkaAccess
 from shared.topics import INTAKE_SUBMISSIONS, POSTAL_RETURNS
-from tests.e2e.conftest import Stack
-from tests.integration.kafka_probe import start_group_at_end
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support.kafka_clients import kafka_options
+from tests.support.kafka_probe import start_group_at_end
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 APPLICANT = applicant(random.Random(0))  # made up

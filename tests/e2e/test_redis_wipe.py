@@ -14,10 +14,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from demo.scenario import checks, derive_targets, play_and_check, reproduced_figures
 from services.reporting.pg_store import connect
-from tests.e2e.conftest import ROOT, Stack
-from tests.e2e.provable import assert_reports_provable
-from tests.e2e.small_scenario import failed, small_scenario
-from tests.waiting import wait_for
+from tests.support.provable import assert_reports_provable
+from tests.support.small_scenario import failed, small_scenario
+from tests.support.stack import ROOT, Stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -13,16 +13,16 @@ import pytest
 from services.reporting.pg_store import connect
 from shared.business_calendar import VIETNAM
 from shared.topics import DEADLINE_EVENTS, FEEDBACK_DEADLINES
-from tests.e2e.conftest import Stack
-from tests.e2e.provable import (
+from tests.support.intake_fixtures import receipt
+from tests.support.kafka_probe import TopicTail
+from tests.support.provable import (
     assert_index_traces,
     assert_reports_provable,
     balances,
     run_audit,
 )
-from tests.integration.intake_fixtures import receipt
-from tests.integration.kafka_probe import TopicTail
-from tests.waiting import wait_for
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 AGENCY, MARRIAGE = "UBND.P.SG", "1.000894"  # Đăng ký kết hôn: 5 working days, restart

@@ -20,11 +20,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.business_calendar import VIETNAM
 from shared.topics import TOPICS
-from tests.e2e.conftest import Stack, launched_stack
-from tests.e2e.desk_traffic import DESKS, Traffic, at_least
-from tests.e2e.provable import assert_reports_provable
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support.desk_traffic import DESKS, Traffic, at_least
+from tests.support.kafka_clients import kafka_options
+from tests.support.provable import assert_reports_provable
+from tests.support.stack import Stack, launched_stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 CONSUMERS = ("deadline", "survey", "reporting")

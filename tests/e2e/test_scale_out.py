@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from demo.scenario import play_and_check
-from tests.e2e.conftest import Stack, launched_stack
-from tests.e2e.small_scenario import failed, small_scenario
+from tests.support.small_scenario import failed, small_scenario
+from tests.support.stack import Stack, launched_stack
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from demo.scenario import Scenario, derive_targets, play_and_check, print_checks
-from tests.e2e.conftest import Stack
-from tests.e2e.provable import assert_index_traces, assert_reports_provable
+from tests.support.provable import assert_index_traces, assert_reports_provable
+from tests.support.stack import Stack
 
 # 9,079 dossiers, about 30,000 HTTP requests, then the audit's replay of their events: 6.5 to
 # 8 minutes on two cores shared with the whole stack, too close to the common 480 s budget

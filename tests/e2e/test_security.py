@@ -33,9 +33,9 @@ from shared.topics import (
     POSTAL_STATUS,
     SURVEY_EVENTS,
 )
-from tests.e2e.conftest import Stack, launched_stack
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support.kafka_clients import kafka_options
+from tests.support.stack import Stack, launched_stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 A, B = "STP", "SKHDT"  # two agencies of the sample catalogue

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.business_calendar import VIETNAM
-from tests.integration.intake_fixtures import NOW, Intake, intake
+from tests.support.intake_fixtures import NOW, Intake, intake
 
 pytestmark = pytest.mark.integration
 __all__ = ["intake"]  # the fixture

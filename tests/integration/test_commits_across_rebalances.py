@@ -15,9 +15,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.offset_commits import OffsetCommitter
-from tests.integration.kafka_probe import committed_offset
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support.kafka_clients import kafka_options
+from tests.support.kafka_probe import committed_offset
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tests.integration.intake_fixtures import APPLICANT, Intake, intake
+from tests.support.intake_fixtures import APPLICANT, Intake, intake
 
 pytestmark = pytest.mark.integration
 __all__ = ["intake"]

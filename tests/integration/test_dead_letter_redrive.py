@@ -12,10 +12,10 @@ from shared.api_keys import hash_key
 from shared.dead_letters import run
 from shared.events.envelope import derived_event_id
 from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS, dead_letter_topic
-from tests.integration.intake_fixtures import Intake, api_key, intake, receipt
-from tests.integration.kafka_probe import TopicTail, committed_offset
-from tests.integration.test_intake_kafka import dead_letter_for, send
-from tests.waiting import wait_for
+from tests.support.intake_fixtures import Intake, api_key, intake, receipt
+from tests.support.kafka_probe import TopicTail, committed_offset
+from tests.support.kafka_requests import dead_letter_for, send
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 __all__ = ["intake"]

@@ -19,10 +19,10 @@ from services.survey.settings import SurveySettings
 from shared.events.dossier import DossierReceived, DossierReceivedBody, TimeLimit
 from shared.events.vocabulary import Channel, Level, ReturnMethod, SupplementPolicy, TimeUnit
 from shared.topics import DOSSIER_EVENTS, dead_letter_topic
-from tests.integration.kafka_probe import committed_offset, read_all, start_group_at_end
-from tests.integration.running_service import running
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support.kafka_clients import kafka_options
+from tests.support.kafka_probe import committed_offset, read_all, start_group_at_end
+from tests.support.running_service import running
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

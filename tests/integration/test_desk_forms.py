@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from shared.business_calendar import VIETNAM
-from tests.integration.intake_fixtures import Intake, intake
-from tests.integration.test_report_page_in_chromium import chromium
+from tests.support.chromium import chromium
+from tests.support.intake_fixtures import Intake, intake
 
 __all__ = ["intake"]
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from redis.exceptions import ResponseError
 
 from services.intake.store import RedisIntakeStore
 from shared.redis_factory import AutoPipelinedRedis, build_redis
-from tests.contracts.test_intake_store import builder
+from tests.support.intake_store_samples import builder
 
 pytestmark = pytest.mark.integration
 

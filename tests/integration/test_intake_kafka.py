@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.events.envelope import derived_event_id
 from shared.topics import (
@@ -19,35 +18,13 @@ from shared.topics import (
     POSTAL_STATUS,
     dead_letter_topic,
 )
-from tests.integration.intake_fixtures import APPLICANT, Intake, api_key, intake, receipt
-from tests.integration.kafka_probe import TopicTail
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support.intake_fixtures import APPLICANT, Intake, api_key, intake, receipt
+from tests.support.kafka_probe import TopicTail
+from tests.support.kafka_requests import dead_letter_for, send
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 __all__ = ["intake"]
-
-
-async def send(bootstrap: str, topic: str, key: str, value: Any, api_key: str | None) -> None:
-    producer = AIOKafkaProducer(**kafka_options(bootstrap))
-    await producer.start()
-    try:
-        headers = [] if api_key is None else [("x-api-key", api_key.encode())]
-        payload = value if isinstance(value, bytes) else json.dumps(value).encode()
-        await producer.send_and_wait(topic, payload, key=key.encode(), headers=headers)
-    finally:
-        await producer.stop()
-
-
-async def dead_letter_for(tail: TopicTail, key: str) -> dict[str, str]:
-    async def found() -> dict[str, str] | None:
-        await tail.poll()
-        for record in tail.records:
-            if record.key == key.encode():
-                return {name: value.decode() for name, value in record.headers}
-        return None
-
-    return await wait_for(found, within=30, what=f"dead letter {key}")
 
 
 async def test_receipt_and_step_over_kafka_publish_their_events(

@@ -12,9 +12,9 @@ import pytest
 from shared.business_calendar import VIETNAM
 from shared.log_setup import JsonFormatter
 from shared.topics import DOSSIER_EVENTS
-from tests.integration.intake_fixtures import APPLICANT, NOW, Intake, intake
-from tests.integration.kafka_probe import TopicTail
-from tests.waiting import wait_for
+from tests.support.intake_fixtures import APPLICANT, NOW, Intake, intake
+from tests.support.kafka_probe import TopicTail
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 __all__ = ["intake"]  # the fixture

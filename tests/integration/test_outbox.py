@@ -10,8 +10,8 @@ from shared.outbox import OutboxEntry, OutboxPublisher, RedisOutbox
 from shared.publishing import InMemoryPublisher, KafkaEventPublisher
 from shared.redis_factory import build_redis
 from shared.topics import DEADLINE_EVENTS
-from tests.integration.kafka_probe import TopicTail
-from tests.waiting import wait_for
+from tests.support.kafka_probe import TopicTail
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -21,11 +21,11 @@ from aiokafka import AIOKafkaProducer
 from shared.events import deadline as dl
 from shared.events.vocabulary import Classification, RatingLevel
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
-from tests import dossier_events as ev
-from tests.integration.kafka_probe import start_group_at_end
-from tests.integration.service_process import ROOT, free_port, service_process
-from tests.kafka_clients import kafka_options
-from tests.report_scenario import classified, deadline_set, rating
+from tests.support import dossier_events as ev
+from tests.support.kafka_clients import kafka_options
+from tests.support.kafka_probe import start_group_at_end
+from tests.support.report_scenario import classified, deadline_set, rating
+from tests.support.service_process import ROOT, free_port, service_process
 
 pytestmark = pytest.mark.integration
 RULES = ROOT / "infra/prometheus/alerts.yml"

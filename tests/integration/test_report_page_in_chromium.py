@@ -3,7 +3,6 @@
 import asyncio
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -11,28 +10,13 @@ import httpx
 import pytest
 
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
-from tests.integration.kafka_probe import start_group_at_end
-from tests.integration.service_process import service_process
-from tests.integration.test_reporting_service import publish
-from tests.report_scenario import MARCH_TOTAL, march_events
+from tests.support.chromium import chromium
+from tests.support.kafka_probe import start_group_at_end
+from tests.support.publishing import publish
+from tests.support.report_scenario import MARCH_TOTAL, march_events
+from tests.support.service_process import service_process
 
 pytestmark = pytest.mark.integration
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--window-size=1400,1000",
-]  # fmt: skip
-
-
-def chromium(*arguments: str, profile: Path) -> str:
-    binary = shutil.which("chromium")
-    assert binary, "chromium missing: .ci/run installs Debian's chromium package"
-    done = subprocess.run(
-        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *arguments],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def test_report_page_shows_the_figures_in_a_real_browser(tmp_path: Path, kafka_topics: str) -> None:

@@ -13,11 +13,11 @@ from services.reporting.pg_store import PostgresKeyspace
 from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
 from shared.api_keys import hash_key
-from tests.integration.running_service import running
-from tests.integration.test_reporting_service import publish
-from tests.kafka_clients import kafka_options
-from tests.report_scenario import late_events, march_events
-from tests.waiting import wait_for
+from tests.support.kafka_clients import kafka_options
+from tests.support.publishing import publish
+from tests.support.report_scenario import late_events, march_events
+from tests.support.running_service import running
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 KEY = "province-reports-key"

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from openpyxl import load_workbook
 
 from services.reporting import api as reporting_api
@@ -19,34 +18,21 @@ from services.reporting.rebuild import TOPICS as REPORTING_TOPICS
 from services.reporting.settings import ReportingSettings
 from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
-from shared.events.envelope import Event
-from tests import dossier_events as ev
-from tests.integration.kafka_probe import start_group_at_end
-from tests.integration.running_service import running
-from tests.kafka_clients import kafka_options
-from tests.report_scenario import (
+from tests.support import dossier_events as ev
+from tests.support.kafka_probe import start_group_at_end
+from tests.support.publishing import publish
+from tests.support.report_scenario import (
     MARCH_SATISFACTION_TOTAL,
     MARCH_TOTAL,
     MARCH_TOTAL_AFTER_LATE_EVENT,
     late_events,
     march_events,
-    topic_of,
 )
-from tests.waiting import wait_for
+from tests.support.running_service import running
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 MARCH = "/v1/reports/processing?period=2026-M03&group_by=agency"
-
-
-async def publish(bootstrap: str, events: list[Event]) -> None:
-    producer = AIOKafkaProducer(**kafka_options(bootstrap), enable_idempotence=True)
-    await producer.start()
-    try:
-        for event in events:
-            key = event.body.dossier_code.encode()  # type: ignore[attr-defined]
-            await producer.send_and_wait(topic_of(event), event.model_dump_json().encode(), key=key)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture

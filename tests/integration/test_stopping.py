@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from shared.topics import DOSSIER_EVENTS, SURVEY_SUBMISSIONS
-from tests.integration.kafka_probe import start_group_at_end
-from tests.integration.service_process import ROOT, free_port
+from tests.support.kafka_probe import start_group_at_end
+from tests.support.service_process import ROOT, free_port
 
 pytestmark = pytest.mark.integration
 RUN_DIR = Path(os.environ.get("RUN_DIR", ROOT / ".run"))

@@ -17,10 +17,10 @@ from shared.delivery import Rejection, current_message
 from shared.kafka_principals import ADMIN
 from shared.service_app import ServiceRuntime, wire_service
 from shared.settings import ServiceSettings
-from tests.integration.kafka_probe import committed_offset
-from tests.integration.running_service import running
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support.kafka_clients import kafka_options
+from tests.support.kafka_probe import committed_offset
+from tests.support.running_service import running
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 RECORDS = 60

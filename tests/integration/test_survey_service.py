@@ -26,11 +26,11 @@ from shared.topics import (
     SURVEY_SUBMISSIONS,
     dead_letter_topic,
 )
-from tests import dossier_events as ev
-from tests.integration.kafka_probe import TopicTail, start_group_at_end
-from tests.integration.running_service import running
-from tests.kafka_clients import kafka_options
-from tests.waiting import wait_for
+from tests.support import dossier_events as ev
+from tests.support.kafka_clients import kafka_options
+from tests.support.kafka_probe import TopicTail, start_group_at_end
+from tests.support.running_service import running
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)

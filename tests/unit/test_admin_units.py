@@ -9,7 +9,7 @@ from shared.admin_units import UNITS_FILE, MapReading, Tier, UnitMap, UnitsError
 from shared.catalogue import Agency, Catalogue, CatalogueError
 from shared.catalogue_names import CatalogueNames
 from shared.events.vocabulary import Level
-from tests.integration.intake_fixtures import ROOT
+from tests.support.intake_fixtures import ROOT
 
 UNITS = UnitMap.from_file(UNITS_FILE)
 TODAY = date(2026, 3, 2)

@@ -6,7 +6,7 @@ from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError
 
 from shared.offset_commits import OffsetCommitter
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 
 class RecordingConsumer:

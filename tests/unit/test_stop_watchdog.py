@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from shared.service_app import exit_if_not_stopped_within
-from tests.integration.service_process import ROOT
+from tests.support.service_process import ROOT
 
 STUCK = """
 import threading

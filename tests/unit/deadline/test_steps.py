@@ -14,8 +14,8 @@ from shared.business_calendar import VIETNAM
 from shared.events import dossier as de
 from shared.events.deadline import DossierClassified, StepClosed, StepOverdue
 from shared.events.vocabulary import Classification
-from tests import dossier_events as ev
-from tests.unit.deadline.test_tracking import CALENDAR, fold
+from tests.support import dossier_events as ev
+from tests.support.deadline_fold import CALENDAR, fold
 
 CODE = "UBND.P.SG-260302-0001"
 DESK, POLICE, INSURANCE = "UBND.P.SG", "CA.P.SG", "BHXH.HCM"

@@ -17,7 +17,7 @@ from shared.publishing import InMemoryPublisher
 from shared.reference_follower import FixedReference
 from shared.reference_log import Reference
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
-from tests import dossier_events as ev
+from tests.support import dossier_events as ev
 
 MONDAY = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)
 CODE = "UBND.Q1-260302-0001"

@@ -8,37 +8,14 @@ from services.deadline.tracking import (
     OutOfOrderError,
     Timer,
     TimerKind,
-    TrackedDossier,
-    Windows,
     decide,
     fire,
     timers_for,
 )
-from shared.business_calendar import VIETNAM, BusinessCalendar
-from shared.events import dossier as de
 from shared.events.deadline import DeadlineSet, DossierClassified, DossierDueSoon
 from shared.events.vocabulary import Classification, SupplementPolicy, TimeUnit
-from tests import dossier_events as ev
-
-CALENDAR = BusinessCalendar()
-WINDOWS = Windows()
-CODE = "UBND.Q1-260302-0001"
-
-
-def vn(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=VIETNAM)
-
-
-def fold(*events: de.DossierEvent) -> tuple[TrackedDossier, list[object]]:
-    dossier: TrackedDossier | None = None
-    published: list[object] = []
-    for event in events:
-        decision = decide(dossier, event, CALENDAR)
-        if decision is not None:
-            dossier = decision.dossier
-            published.extend(decision.events)
-    assert dossier is not None
-    return dossier, published
+from tests.support import dossier_events as ev
+from tests.support.deadline_fold import CALENDAR, CODE, WINDOWS, fold, vn
 
 
 def test_receipt_sets_the_statutory_due_instant_and_publishes_it() -> None:

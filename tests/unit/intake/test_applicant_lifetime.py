@@ -9,7 +9,7 @@ from shared.clock import ManualClock
 from shared.events import intake_requests as rq
 from shared.publishing import InMemoryPublisher
 from shared.topics import INTAKE_APPLICANTS
-from tests.unit.intake.test_desk import DESK, NOW, RecordingPublisher, desk, filing
+from tests.support.intake_desk import DESK, NOW, RecordingPublisher, desk, filing
 
 KEPT = timedelta(days=30)
 

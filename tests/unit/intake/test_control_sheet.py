@@ -9,8 +9,8 @@ from shared.api_keys import Client, Scope
 from shared.business_calendar import VIETNAM
 from shared.events import intake_requests as rq
 from shared.events.vocabulary import Outcome
-from tests.integration.intake_fixtures import receipt
-from tests.unit.intake.test_lifecycle import CALENDAR, CATALOGUE, NOW
+from tests.support.intake_fixtures import receipt
+from tests.support.intake_samples import CALENDAR, CATALOGUE, NOW
 
 CODE = "UBND.P.SG-260302-0001"
 

@@ -7,8 +7,8 @@ from services.intake.store import InMemoryIntakeStore
 from shared.events import intake_requests as rq
 from shared.publishing import InMemoryPublisher
 from shared.topics import INTAKE_APPLICANTS
-from tests.integration.intake_fixtures import APPLICANT
-from tests.unit.intake.test_desk import DESK, RecordingPublisher, desk, filing
+from tests.support.intake_desk import DESK, RecordingPublisher, desk, filing
+from tests.support.intake_fixtures import APPLICANT
 
 ID = APPLICANT["id_number"]
 

@@ -1,56 +1,15 @@
 """The intake service layer on the in-memory store: no Redis, no Kafka."""
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-from services.intake.desk import Desk
 from services.intake.lifecycle import Status
 from services.intake.store import InMemoryIntakeStore
-from shared.api_keys import Client, Scope
-from shared.business_calendar import VIETNAM
-from shared.catalogue import Catalogue
-from shared.clock import ManualClock
 from shared.events import intake_requests as rq
 from shared.outbox import NotReadyError
-from shared.publishing import RawRecord
-from shared.reference_follower import FixedReference
 from shared.topics import DOSSIER_EVENTS, INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
-from tests.integration.intake_fixtures import receipt
-
-CATALOGUE = Catalogue.from_toml(
-    (Path(__file__).resolve().parents[3] / "config/catalogue.toml").read_text()
-)
-NOW = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)
-DESK = Client(id="desk", key_sha256="0" * 64, scopes=frozenset({Scope.FRONTEND}),
-              agencies=frozenset({"UBND.P.SG"}))  # fmt: skip
-
-
-class RecordingPublisher:
-    """What reached "Kafka"; `down` makes every publish fail, as an unreachable broker."""
-
-    def __init__(self) -> None:
-        self.records: list[RawRecord] = []
-        self.down = False
-
-    async def publish_raw_many(self, records: Sequence[RawRecord]) -> None:
-        if self.down:
-            raise ConnectionError("Kafka is unreachable")
-        self.records += records
-
-    def topics(self) -> list[str]:
-        return [record[0] for record in self.records]
-
-
-def desk(store: InMemoryIntakeStore, publisher: RecordingPublisher) -> Desk:
-    return Desk(store, FixedReference.of(CATALOGUE), ManualClock(NOW), publisher)  # type: ignore[arg-type]  # fmt: skip
-
-
-def filing(submission: str = "s1") -> rq.ReceiveDossier:
-    return rq.ReceiveDossier.model_validate(receipt(submission_id=submission))
+from tests.support.intake_desk import DESK, RecordingPublisher, desk, filing
 
 
 async def test_a_receipt_is_published_with_its_changelog_before_it_is_answered() -> None:

@@ -2,13 +2,11 @@
 
 import re
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from services.intake.lifecycle import (
     ALLOWED_FROM,
-    DossierRecord,
     IllegalStepError,
     RequestRejectedError,
     Status,
@@ -17,25 +15,12 @@ from services.intake.lifecycle import (
     receive,
     step,
 )
-from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.business_calendar import VIETNAM
 from shared.catalogue import Catalogue, CatalogueError
 from shared.events import intake_requests as rq
 from shared.events.vocabulary import Outcome, TimeUnit
-from tests.integration.intake_fixtures import receipt
-
-CATALOGUE = Catalogue.from_toml(
-    (Path(__file__).resolve().parents[3] / "config/catalogue.toml").read_text()
-)
-CALENDAR = BusinessCalendar()
-NOW = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)
-
-
-def new_dossier(**fields: object) -> DossierRecord:
-    request = rq.ReceiveDossier.model_validate(receipt(**fields))
-    record, _ = receive(
-        request, CATALOGUE, CALENDAR, NOW, may_backdate=False, rating_token_sha256="0" * 64
-    )
-    return record.model_copy(update={"code": "UBND.P.SG-260302-0001"})
+from tests.support.intake_fixtures import receipt
+from tests.support.intake_samples import CALENDAR, CATALOGUE, NOW, new_dossier
 
 
 def test_sample_catalogue_has_the_promised_breadth() -> None:

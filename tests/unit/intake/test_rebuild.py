@@ -10,7 +10,7 @@ from services.intake.rebuild import IntakeRebuild
 from services.intake.store import InMemoryIntakeStore
 from shared.clock import ManualClock
 from shared.kafka_access import KafkaAccess
-from tests.contracts.test_intake_store import NOW, sample_record
+from tests.support.intake_store_samples import NOW, sample_record
 
 
 class StubbedRebuild(IntakeRebuild):

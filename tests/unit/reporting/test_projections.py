@@ -6,7 +6,7 @@ from typing import Any
 from services.reporting.dossier_facts import DossierFacts, fold_facts
 from services.reporting.periods import named_period
 from services.reporting.projections import processing_report
-from tests.report_scenario import (
+from tests.support.report_scenario import (
     MARCH_TOTAL,
     MARCH_TOTAL_AFTER_LATE_EVENT,
     late_events,

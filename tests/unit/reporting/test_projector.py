@@ -11,7 +11,7 @@ from services.reporting.projections import processing_report
 from services.reporting.projector import Projector
 from services.reporting.store import FixedKeyspace, InMemoryReportingStore
 from shared.clock import ManualClock
-from tests.report_scenario import MARCH_TOTAL, march_events
+from tests.support.report_scenario import MARCH_TOTAL, march_events
 
 
 async def test_live_batches_and_redeliveries_give_the_hand_computed_month() -> None:

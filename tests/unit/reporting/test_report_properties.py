@@ -25,7 +25,7 @@ from services.reporting.store import InMemoryReportingStore
 from services.reporting.units import UnitView
 from shared.admin_units import UNITS_FILE, MapReading, Tier, UnitMap
 from shared.events.envelope import Event
-from tests.lifecycles import history
+from tests.support.lifecycles import history
 
 periods = st.builds(
     lambda first, length: Period(first, first + timedelta(days=length)),

@@ -13,7 +13,7 @@ from services.reporting.service_index import AgencyFigures, agency_index, index_
 from shared.business_calendar import VIETNAM
 from shared.events import dossier as de
 from shared.events.vocabulary import Channel, PaymentMethod
-from tests import dossier_events as ev
+from tests.support import dossier_events as ev
 
 MARCH = period_from(None, None, "2026-M03", regime=False)
 

@@ -18,8 +18,8 @@ from services.reporting.step_reports import (
 from shared.business_calendar import VIETNAM
 from shared.events import dossier as de
 from shared.events.deadline import DossierClassified, StepClosed
-from tests import dossier_events as ev
-from tests.unit.deadline.test_tracking import fold as deadline_fold
+from tests.support import dossier_events as ev
+from tests.support.deadline_fold import fold as deadline_fold
 
 DESK, POLICE, INSURANCE = "UBND.P.SG", "CA.P.SG", "BHXH.HCM"
 MARCH = named_period("2026-M03")

@@ -19,7 +19,7 @@ from shared.publishing import InMemoryPublisher
 from shared.rating_reasons import ReasonCategories
 from shared.rating_tokens import new_token, token_hash
 from shared.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS, dead_letter_topic
-from tests import dossier_events as ev
+from tests.support import dossier_events as ev
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=VIETNAM)
 CODE = "UBND.Q1-260302-0001"

@@ -6,7 +6,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.kafka_clients import kafka_options
+from tests.support.kafka_clients import kafka_options
 
 
 async def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int:

@@ -16,8 +16,8 @@ from services.intake.settings import IntakeSettings
 from shared.api_keys import hash_key
 from shared.business_calendar import VIETNAM
 from shared.clock import ManualClock
-from tests.integration.kafka_probe import start_group_at_end
-from tests.integration.running_service import running
+from tests.support.kafka_probe import start_group_at_end
+from tests.support.running_service import running
 
 KEYS = {
     "desk": ("frontend", ["UBND.P.SG", "CA.P.SG", "BHXH.HCM", "STP"]),

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import ROOT, Stack
+from tests.support.stack import ROOT, Stack
 
 GROUPINGS = ("agency", "level", "field", "procedure")
 COUNTS = (

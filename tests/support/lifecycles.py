@@ -9,7 +9,7 @@ from shared.business_calendar import VIETNAM, BusinessCalendar
 from shared.events import dossier as de
 from shared.events.envelope import Event
 from shared.events.vocabulary import Channel, SupplementPolicy
-from tests import dossier_events as ev
+from tests.support import dossier_events as ev
 
 CALENDAR = BusinessCalendar()
 START = datetime(2026, 1, 5, 8, tzinfo=VIETNAM)

@@ -11,7 +11,7 @@ from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted, RatingAcceptedBody
 from shared.events.vocabulary import Channel, Classification, Level, RatingChannel, RatingLevel
 from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
-from tests import dossier_events as ev
+from tests.support import dossier_events as ev
 
 AGENCY = ev.AGENCY
 

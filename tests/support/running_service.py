@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 
 @asynccontextmanager

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Stack
-from tests.integration.intake_fixtures import receipt
+from tests.support.intake_fixtures import receipt
+from tests.support.stack import Stack
 
 DESKS = 3  # desks filing at once
 RETRY_FOR = 180.0  # seconds a desk keeps retrying one request (503 while intake rebuilds)
