@@ -14,11 +14,11 @@ import pytest
 
 from shared.business_calendar import VIETNAM
 from shared.topics import DOSSIER_EVENTS
-from tests.e2e.test_redis_wipe import drop_read_model, restart_redis_empty
 from tests.support.desk_traffic import DESKS, Traffic, at_least
 from tests.support.kafka_probe import read_all
 from tests.support.provable import assert_reports_provable
 from tests.support.stack import Stack
+from tests.support.store_faults import drop_read_model, restart_redis_empty
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
