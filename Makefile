@@ -44,7 +44,7 @@ contracts: install     ## regenerate the committed JSON Schemas and AsyncAPI doc
 
 test: lint             ## lint, then every test against its own real Kafka, Redis and PostgreSQL
 	$(TEST_STACK) scripts/infra.sh up
-	$(TEST_STACK) $(BIN)/python -m shared.topic_admin
+	$(TEST_STACK) $(BIN)/python -m shared.messaging.topic_admin
 	$(TEST_STACK) $(BIN)/pytest $(PYTEST_ARGS)
 
 test-down:             ## stop the tests' Kafka, Redis and PostgreSQL

@@ -21,7 +21,7 @@ from services.reporting.audit import EventReader
 from services.reporting.periods import Period
 from services.reporting.rebuild import PARSERS
 from services.reporting.settings import ReportingSettings
-from shared.kafka_principals import OPERATOR
+from shared.messaging.kafka_principals import OPERATOR
 
 GROUPINGS = ("agency", "level", "field", "procedure")
 

@@ -23,15 +23,15 @@ from services.deadline.metrics import DeadlineMetrics
 from services.deadline.store import RedisDeadlineStore
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import TrackedDossier, Windows, timers_for
-from shared.business_calendar import VIETNAM, BusinessCalendar
-from shared.clock import ManualClock
-from shared.dossier_clock import DossierClock
+from shared.domain.business_calendar import VIETNAM, BusinessCalendar
+from shared.domain.clock import ManualClock
+from shared.domain.dossier_clock import DossierClock
+from shared.domain.reference_source import FixedReference
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
-from shared.kafka_access import KafkaAccess
-from shared.publishing import KafkaEventPublisher
-from shared.redis_factory import build_redis
-from shared.reference_follower import FixedReference
+from shared.messaging.kafka_access import KafkaAccess
+from shared.messaging.publishing import KafkaEventPublisher
+from shared.persistence.redis_factory import build_redis
 
 PREFIX = "bench-deadline"
 CALENDAR = BusinessCalendar()

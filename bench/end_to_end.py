@@ -2,7 +2,7 @@
 reporting, with the lag from intake to the report; and, in the same run, a raw aiokafka
 produce-consume of the same messages as the baseline.
 
-    scripts/infra.sh up && .venv/bin/python -m shared.topic_admin
+    scripts/infra.sh up && .venv/bin/python -m shared.messaging.topic_admin
     .venv/bin/python -m bench.end_to_end [--rate 500] [--seconds 30]
 
 The four services run as processes started by the launcher (`scripts/stack.sh services-up`,
@@ -55,9 +55,9 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from demo.traffic import PORTAL, Portal, applicant
 from shared.events.envelope import derived_event_id
-from shared.history import partitions_of
-from shared.kafka_access import KafkaAccess
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS, SURVEY_SUBMISSIONS
+from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS, SURVEY_SUBMISSIONS
+from shared.messaging.history import partitions_of
+from shared.messaging.kafka_access import KafkaAccess
 from tests.support.kafka_clients import kafka_options
 from tests.support.service_process import ROOT
 from tests.support.stack import Stack, launched_stack

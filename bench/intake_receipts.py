@@ -23,8 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from shared.api_keys import hash_key
-from shared.topics import INTAKE_SUBMISSIONS, POSTAL_STATUS
+from shared.events.topics import INTAKE_SUBMISSIONS, POSTAL_STATUS
+from shared.web.api_keys import hash_key
 from tests.support.kafka_probe import start_group_at_end
 
 INTAKE_TOPICS = (INTAKE_SUBMISSIONS, POSTAL_STATUS)

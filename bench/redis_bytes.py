@@ -39,17 +39,17 @@ from services.deadline.tracking import TrackedDossier, Windows
 from services.intake.desk import Desk
 from services.intake.personal_data import ApplicantLifetime
 from services.intake.store import RedisIntakeStore
-from shared.api_keys import Client, Scope
-from shared.business_calendar import VIETNAM
-from shared.catalogue import Catalogue
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.catalogue import Catalogue
+from shared.domain.clock import ManualClock
+from shared.domain.reference_source import FixedReference
 from shared.events import intake_requests as rq
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.envelope import Event
-from shared.publishing import RawRecord
-from shared.redis_factory import build_redis
-from shared.reference_follower import FixedReference
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
+from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
+from shared.messaging.publishing import RawRecord
+from shared.persistence.redis_factory import build_redis
+from shared.web.api_keys import Client, Scope
 from tests.support.intake_fixtures import APPLICANT, receipt
 
 ROOT = Path(__file__).resolve().parents[1]

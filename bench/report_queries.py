@@ -42,7 +42,7 @@ from services.reporting.periods import named_period
 from services.reporting.pg_store import PostgresReportingStore, connect, migrate
 from services.reporting.rebuild import TOPICS
 from services.reporting.settings import ReportingSettings
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from shared.events.envelope import Event
 from shared.events.vocabulary import Channel, Classification, RatingLevel
 from tests.support import dossier_events as ev

@@ -26,13 +26,13 @@ from services.reporting.pg_store import PostgresKeyspace, connect, migrate
 from services.reporting.projector import Projector
 from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
-from shared.business_calendar import VIETNAM
-from shared.clock import SystemClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.clock import SystemClock
 from shared.events.envelope import Event
+from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
 from shared.events.vocabulary import Classification
-from shared.gc_tuning import tune_for_batches
-from shared.history import partitions_of
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
+from shared.messaging.history import partitions_of
+from shared.runtime.gc_tuning import tune_for_batches
 from tests.support import dossier_events as ev
 from tests.support.kafka_clients import kafka_options
 from tests.support.report_scenario import classified, deadline_set

@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from shared.kafka_access import KafkaAccess
-from shared.topics import POSTAL_RETURNS, POSTAL_STATUS
+from shared.events.topics import POSTAL_RETURNS, POSTAL_STATUS
+from shared.messaging.kafka_access import KafkaAccess
 
 PARTNER = "postal-vnpost"  # the development partner's Kafka principal (config/kafka_clients.toml)
 

@@ -26,7 +26,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from demo.traffic import applicant
-from shared.business_calendar import VIETNAM, BusinessCalendar, CalendarOverrides
+from shared.domain.business_calendar import VIETNAM, BusinessCalendar, CalendarOverrides
 
 INTAKE, SURVEY, REPORTING = (
     "http://127.0.0.1:8001",

@@ -31,8 +31,8 @@ from aiokafka import AIOKafkaProducer
 
 from demo.postal_partner import PARTNER, PostalPartner
 from shared.events.personal_data import tax_code_check_digit
-from shared.kafka_access import KafkaAccess
-from shared.topics import INTAKE_SUBMISSIONS
+from shared.events.topics import INTAKE_SUBMISSIONS
+from shared.messaging.kafka_access import KafkaAccess
 
 DESKS = [  # (agency, procedure it files): today's wards (the districts are gone since 1 July 2025)
     ("UBND.P.SG", "1.001193"), ("UBND.P.SG", "2.000908"), ("UBND.P.TD", "1.004873"),

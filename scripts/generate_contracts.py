@@ -18,7 +18,7 @@ from services.deadline.app import create_app as create_deadline
 from services.intake.app import create_app as create_intake
 from services.reporting.app import create_app as create_reporting
 from services.survey.app import create_app as create_survey
-from shared.contracts import REFERENCE_CONTRACTS, TOPIC_CONTRACTS, json_schema_of
+from shared.events.contracts import REFERENCE_CONTRACTS, TOPIC_CONTRACTS, json_schema_of
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 

@@ -6,7 +6,7 @@
 #     under $RUN_DIR (never the system's cluster), run as the `postgres` user (initdb and postgres
 #     refuse root), with the `reporting` role and database (password auth, as in production).
 # Kafka runs as production does: SASL/SCRAM-SHA-512 principals and ACLs (StandardAuthorizer),
-# provisioned from shared/kafka_principals.py by infra/kafka/Provision.java on every `up`,
+# provisioned from shared/messaging/kafka_principals.py by infra/kafka/Provision.java on every `up`,
 # with the development passwords (`<principal>-dev-secret`, loopback only).
 # Usage: scripts/infra.sh up|down|status
 # Everything lives under $RUN_DIR (default .run/); `down` stops only what `up` started here.
@@ -24,7 +24,7 @@ REPORTING_DB_PASSWORD=reporting-dev-secret  # development only; compose.yaml use
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 PYTHON=${PYTHON:-$([ -x "$ROOT/.venv/bin/python" ] && echo "$ROOT/.venv/bin/python" || echo python3)}
-ADMIN_PASSWORD=admin-dev-secret  # = shared.kafka_principals.development_password("admin")
+ADMIN_PASSWORD=admin-dev-secret  # = shared.messaging.kafka_principals.development_password("admin")
 SASL_MARKER=.sasl-scram-sha-512  # in the data directory: formatted with the admin's SCRAM user
 
 log() { printf '[infra] %s\n' "$*" >&2; }
@@ -174,10 +174,10 @@ start_kafka() {
   provision_kafka
 }
 
-provision_kafka() { # SCRAM users and exactly the ACLs of shared/kafka_principals.py
+provision_kafka() { # SCRAM users and exactly the ACLs of shared/messaging/kafka_principals.py
   command -v javac >/dev/null || { log "a JDK (javac) is needed to run Provision.java"; exit 1; }
   log "provisioning Kafka's principals and ACLs"
-  (cd "$ROOT" && "$PYTHON" -m shared.kafka_principals plan) |
+  (cd "$ROOT" && "$PYTHON" -m shared.messaging.kafka_principals plan) |
     KAFKA_ADMIN_PASSWORD=$ADMIN_PASSWORD java -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
       -Dkafka.logs.dir="$RUN_DIR/kafka-logs" -cp "$(kafka_cp)" "$ROOT/infra/kafka/Provision.java" "127.0.0.1:$KAFKA_PORT" >&2
 }

@@ -3,7 +3,7 @@
 #   kafka-ca.pem, kafka-ca.key   a certificate authority for the broker's TLS (10 years);
 #   kafka-broker.pem             the broker's key and certificate (DNS kafka, localhost);
 #   kafka-<principal>            a random SCRAM password per Kafka principal
-#                                (python -m shared.kafka_principals names);
+#                                (python -m shared.messaging.kafka_principals names);
 #   reporting-db                 the password of reporting's PostgreSQL role;
 #   api_keys.toml, operator-api-key  one API client with every scope; its key is printed once.
 # Idempotent: what exists is kept, so running it again rotates nothing.
@@ -27,7 +27,7 @@ if [ ! -f kafka-broker.pem ]; then
   cat broker.pk8 broker.crt kafka-ca.pem >kafka-broker.pem  # Kafka's PEM keystore: key, chain
   rm -f broker.key broker.pk8 broker.csr broker.ext broker.crt kafka-ca.srl
 fi
-for principal in $(cd "$ROOT" && python3 -m shared.kafka_principals names); do
+for principal in $(cd "$ROOT" && python3 -m shared.messaging.kafka_principals names); do
   [ -f "kafka-$principal" ] || openssl rand -base64 32 | tr -d '\n=/+' >"kafka-$principal"
 done
 [ -f reporting-db ] || openssl rand -base64 32 | tr -d '\n=/+' >reporting-db

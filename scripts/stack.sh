@@ -112,7 +112,7 @@ KEYS
 up() {
   mkdir -p "$RUN_DIR"
   "$ROOT/scripts/infra.sh" up
-  "$PYTHON" -m shared.topic_admin
+  "$PYTHON" -m shared.messaging.topic_admin
   services_up
 }
 

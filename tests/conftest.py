@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from shared.kafka_access import KafkaAccess
-from shared.kafka_principals import ADMIN
-from shared.topic_admin import ensure_topics
+from shared.messaging.kafka_access import KafkaAccess
+from shared.messaging.kafka_principals import ADMIN
+from shared.messaging.topic_admin import ensure_topics
 
 # Every async test runs under this budget, below pytest-timeout's last-resort 600 s. Going over
 # cancels the test's task, so its `async with` blocks unwind: the services it started stop. When

@@ -15,9 +15,9 @@ from services.deadline.settings import DeadlineSettings
 from services.deadline.store import RedisDeadlineStore
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import TrackedDossier, Windows
-from shared.clock import Clock, SystemClock
-from shared.reference_follower import follow_reference
-from shared.service_app import ServiceRuntime, wire_service
+from shared.domain.clock import Clock, SystemClock
+from shared.runtime.reference import follow_reference
+from shared.runtime.service_app import ServiceRuntime, wire_service
 
 NAME = "deadline"
 

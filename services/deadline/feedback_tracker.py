@@ -18,12 +18,12 @@ from services.deadline.feedback_tracking import (
 )
 from services.deadline.store import DeadlineStore
 from services.deadline.tracking import Windows
-from shared.business_calendar import BusinessCalendar
-from shared.clock import Clock, SystemClock
+from shared.domain.business_calendar import BusinessCalendar
+from shared.domain.clock import Clock, SystemClock
+from shared.domain.reference_source import ReferenceSource
 from shared.events.feedback import FeedbackEvent
-from shared.publishing import EventPublisher, json_records
-from shared.reference_follower import ReferenceSource
-from shared.topics import FEEDBACK_DEADLINES
+from shared.events.topics import FEEDBACK_DEADLINES
+from shared.messaging.publishing import EventPublisher, json_records
 
 log = logging.getLogger(__name__)
 

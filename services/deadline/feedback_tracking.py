@@ -12,7 +12,7 @@ from datetime import datetime
 from pydantic import AwareDatetime
 
 from services.deadline.tracking import OutOfOrderError, Timer, TimerKind, TrackedState, Windows
-from shared.business_calendar import BusinessCalendar, DeadlineState
+from shared.domain.business_calendar import BusinessCalendar, DeadlineState
 from shared.events.envelope import derived_event_id
 from shared.events.feedback import (
     FeedbackAnswered,

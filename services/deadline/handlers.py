@@ -1,6 +1,6 @@
 """The deadline service's Kafka adapter: lifecycle events in, deadline events out; feedback
 events in, feedback deadlines out. Both are consumed a batch at a time, each dossier's (each
-feedback's) events in order and the dossiers concurrently (`shared.keyed_batches`)."""
+feedback's) events in order and the dossiers concurrently (`shared.messaging.keyed_batches`)."""
 
 from typing import Any
 
@@ -10,13 +10,13 @@ from services.deadline.feedback_tracker import FeedbackTracker
 from services.deadline.store import Parked
 from services.deadline.tracker import DeadlineTracker
 from services.deadline.tracking import OutOfOrderError
-from shared import topics
-from shared.broker_factory import subscribe_batches
-from shared.delivery import RejectedMessageError, Rejection, current_message
+from shared.events import topics
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent
 from shared.events.feedback import FEEDBACK_EVENT, FeedbackDeadlineEvent, FeedbackEvent
-from shared.keyed_batches import Record, handle_by_key
+from shared.messaging.broker_factory import subscribe_batches
+from shared.messaging.delivery import RejectedMessageError, Rejection, current_message
+from shared.messaging.keyed_batches import Record, handle_by_key
 
 
 def register_handlers(

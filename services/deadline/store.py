@@ -23,7 +23,7 @@ from typing import Generic, Protocol, TypeVar
 from redis.asyncio import Redis
 
 from services.deadline.tracking import Timer, TrackedState
-from shared.parking import InMemoryParkingLot, ParkingLot
+from shared.persistence.parking import InMemoryParkingLot, ParkingLot
 
 PREFIX = "deadline"
 

@@ -21,13 +21,13 @@ from services.deadline.tracking import (
     state_of,
     timers_for,
 )
-from shared.business_calendar import BusinessCalendar
-from shared.clock import Clock, SystemClock
+from shared.domain.business_calendar import BusinessCalendar
+from shared.domain.clock import Clock, SystemClock
+from shared.domain.reference_source import ReferenceSource
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent, DossierReceived
-from shared.publishing import EventPublisher, dead_letter, json_records
-from shared.reference_follower import ReferenceSource
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
+from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
+from shared.messaging.publishing import EventPublisher, dead_letter, json_records
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ class DeadlineTracker:
         lease_clock: Clock | None = None,
     ) -> None:
         self.store = store
-        self.reference = reference  # the calendar, followed live (shared/reference_follower.py)
+        self.reference = (
+            reference  # the calendar, followed live (shared/messaging/reference_follower.py)
+        )
         self.clock = clock
         # Claim leases measure how long this process has held a claim: real time, never the
         # domain clock, which tests (and a replay) move by days at a time.

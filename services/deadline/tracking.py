@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from shared.business_calendar import BusinessCalendar, DeadlineState
-from shared.dossier_clock import DossierClock, step_clock
+from shared.domain.business_calendar import BusinessCalendar, DeadlineState
+from shared.domain.dossier_clock import DossierClock, step_clock
 from shared.events import dossier as de
 from shared.events.deadline import (
     ApologyReminder,

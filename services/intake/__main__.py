@@ -1,5 +1,5 @@
 from services.intake.settings import IntakeSettings
-from shared.service_main import serve
+from shared.runtime.service_main import serve
 
 if __name__ == "__main__":
     settings = IntakeSettings()

@@ -13,14 +13,14 @@ from services.intake.forms import Form, FormNotApplicableError
 from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
 from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
 from services.intake.views import DossierView, ReceiptView
-from shared.api_keys import Scope
-from shared.catalogue import CatalogueError
+from shared.domain.catalogue import CatalogueError
 from shared.events import intake_requests as rq
 from shared.events.envelope import DossierCode, SubmissionId
 from shared.events.personal_data import PersonIdentity
-from shared.http_access import Authenticated
-from shared.http_errors import answer_with, install_common_handlers, refused
-from shared.outbox import ConflictError
+from shared.persistence.outbox import ConflictError
+from shared.web.api_keys import Scope
+from shared.web.http_access import Authenticated
+from shared.web.http_errors import answer_with, install_common_handlers, refused
 
 log = logging.getLogger(__name__)
 

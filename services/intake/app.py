@@ -14,13 +14,13 @@ from services.intake.personal_data import ApplicantLifetime, DataSubjectRequests
 from services.intake.rebuild import IntakeRebuild
 from services.intake.settings import IntakeSettings
 from services.intake.store import RedisIntakeStore
-from shared.admin_units import UnitMap
-from shared.api_keys import ApiKeys
-from shared.clock import Clock, SystemClock
-from shared.http_access import install_access
-from shared.reference_follower import follow_reference
-from shared.reference_log import seed_from_files
-from shared.service_app import ServiceRuntime, wire_service
+from shared.domain.admin_units import UnitMap
+from shared.domain.clock import Clock, SystemClock
+from shared.domain.reference_log import seed_from_files
+from shared.runtime.reference import follow_reference
+from shared.runtime.service_app import ServiceRuntime, wire_service
+from shared.web.api_keys import ApiKeys
+from shared.web.http_access import install_access
 
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:

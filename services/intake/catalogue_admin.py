@@ -16,13 +16,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.admin_units import UnitMap
-from shared.business_calendar import CalendarError
-from shared.catalogue import Agency, CatalogueError, Procedure, UnknownInCatalogueError
-from shared.events.dossier import TimeLimit
-from shared.publishing import JSON_HEADER, EventPublisher, RawRecord
-from shared.reference_follower import ReferenceFollower
-from shared.reference_log import (
+from shared.domain.admin_units import UnitMap
+from shared.domain.business_calendar import CalendarError
+from shared.domain.catalogue import Agency, CatalogueError, Procedure, UnknownInCatalogueError
+from shared.domain.reference_log import (
     AgencyEntry,
     CalendarEntry,
     Change,
@@ -33,6 +30,9 @@ from shared.reference_log import (
     encode,
     seed_entries,
 )
+from shared.events.dossier import TimeLimit
+from shared.messaging.publishing import JSON_HEADER, EventPublisher, RawRecord
+from shared.messaging.reference_follower import ReferenceFollower
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,15 @@ from services.intake.catalogue_admin import (
     Retire,
     WorkingHours,
 )
-from shared.admin_units import UnitMap
-from shared.api_keys import Scope
-from shared.catalogue import Agency, CatalogueError, Procedure, UnknownInCatalogueError
-from shared.clock import Clock
-from shared.http_access import Authenticated
-from shared.http_errors import answer_with
-from shared.reference_follower import ReferenceNotCurrentError, ReferenceSource
-from shared.reference_log import Reference
+from shared.domain.admin_units import UnitMap
+from shared.domain.catalogue import Agency, CatalogueError, Procedure, UnknownInCatalogueError
+from shared.domain.clock import Clock
+from shared.domain.reference_log import Reference
+from shared.domain.reference_source import ReferenceSource
+from shared.errors import ReferenceNotCurrentError
+from shared.web.api_keys import Scope
+from shared.web.http_access import Authenticated
+from shared.web.http_errors import answer_with
 
 ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
 

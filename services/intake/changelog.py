@@ -22,8 +22,8 @@ from pydantic import BaseModel, ValidationError
 from services.intake.lifecycle import DossierRecord
 from services.intake.store import Snapshot, Stored, StoredAnswer, restored_sequences
 from shared.events.personal_data import APPLICANT
-from shared.outbox import OutboxEntry
-from shared.topics import INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
+from shared.events.topics import INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
+from shared.persistence.outbox import OutboxEntry
 
 CHANGELOGS = (INTAKE_DOSSIERS, INTAKE_APPLICANTS, INTAKE_ANSWERS)
 

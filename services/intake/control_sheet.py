@@ -13,9 +13,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
 from services.intake.lifecycle import DossierRecord, LogEntry, Status
-from shared.api_keys import Client
-from shared.business_calendar import BusinessCalendar
-from shared.catalogue import Catalogue
+from shared.domain.business_calendar import BusinessCalendar
+from shared.domain.catalogue import Catalogue
+from shared.web.api_keys import Client
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -20,8 +20,9 @@ from services.intake.lifecycle import (
 )
 from services.intake.store import IntakeStore, NewDossier, SequenceExhaustedError, Stored
 from services.intake.views import DossierView, ReceiptView, view_of
-from shared.api_keys import Client, Scope
-from shared.clock import Clock
+from shared.domain.clock import Clock
+from shared.domain.rating_tokens import new_token, token_hash
+from shared.domain.reference_source import ReferenceSource
 from shared.events import intake_requests as rq
 from shared.events.dossier import DossierEvent
 from shared.events.envelope import derived_event_id
@@ -31,11 +32,10 @@ from shared.events.postal import (
     PostalReturnRequestedBody,
     ReportDeliveryStatus,
 )
-from shared.outbox import Committed, ConflictError, OutboxEntry, OutboxPublisher
-from shared.publishing import EventPublisher
-from shared.rating_tokens import new_token, token_hash
-from shared.reference_follower import ReferenceSource
-from shared.topics import DOSSIER_EVENTS, POSTAL_RETURNS
+from shared.events.topics import DOSSIER_EVENTS, POSTAL_RETURNS
+from shared.messaging.publishing import EventPublisher
+from shared.persistence.outbox import Committed, ConflictError, OutboxEntry, OutboxPublisher
+from shared.web.api_keys import Client, Scope
 
 log = logging.getLogger(__name__)
 

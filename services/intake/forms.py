@@ -20,8 +20,8 @@ import segno
 
 from services.intake.control_sheet import TEMPLATES
 from services.intake.lifecycle import DossierRecord, LogEntry
-from shared.business_calendar import BusinessCalendar
-from shared.catalogue import Catalogue
+from shared.domain.business_calendar import BusinessCalendar
+from shared.domain.catalogue import Catalogue
 from shared.events.vocabulary import Channel, ReturnMethod, SupplementPolicy
 
 

@@ -1,7 +1,8 @@
 """Intake's Kafka adapter: requests from frontends, delivery reports from postal partners.
 
 Both topics are consumed a batch at a time: each key's requests (a dossier's steps) in order,
-the keys concurrently (`shared.keyed_batches`), so concurrent receipts and steps share their
+the keys concurrently (`shared.messaging.keyed_batches`), so concurrent receipts and steps share
+their
 Redis round trips and Kafka batches. Each message must carry its client's API key in the
 `x-api-key` header (or be redriven from its dead letter by an admin, acting for the original
 client); a request that fails goes to `<topic>.dlq` with the same reason text the HTTP API
@@ -16,15 +17,15 @@ from faststream.kafka import KafkaBroker
 
 from services.intake.desk import Desk, DossierNotFoundError
 from services.intake.lifecycle import IllegalStepError, RequestRejectedError
-from shared import topics
-from shared.api_keys import AccessDeniedError, ApiKeys, UnauthenticatedError
-from shared.broker_factory import subscribe_batches
-from shared.delivery import RejectedMessageError, Rejection, current_message
+from shared.domain.reference_log import Entry
+from shared.events import topics
 from shared.events.dossier import DossierEvent
 from shared.events.intake_requests import INTAKE_REQUEST, IntakeRequest, ReceiveDossier
 from shared.events.postal import POSTAL_STATUS, PostalReturn, PostalStatus
-from shared.keyed_batches import Record, handle_by_key, record_headers
-from shared.reference_log import Entry
+from shared.messaging.broker_factory import subscribe_batches
+from shared.messaging.delivery import RejectedMessageError, Rejection, current_message
+from shared.messaging.keyed_batches import Record, handle_by_key, record_headers
+from shared.web.api_keys import AccessDeniedError, ApiKeys, UnauthenticatedError
 
 
 def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys) -> list[Any]:

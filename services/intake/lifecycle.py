@@ -7,9 +7,9 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from shared.business_calendar import BusinessCalendar
-from shared.catalogue import Catalogue, UnknownInCatalogueError
-from shared.dossier_clock import DossierClock, step_clock
+from shared.domain.business_calendar import BusinessCalendar
+from shared.domain.catalogue import Catalogue, UnknownInCatalogueError
+from shared.domain.dossier_clock import DossierClock, step_clock
 from shared.events import dossier as de
 from shared.events import intake_requests as rq
 from shared.events.envelope import derived_event_id

@@ -6,7 +6,7 @@ after it ended (`APPLICANT_DATA_KEPT_DAYS`), in Redis and on Kafka.
 Each erasure publishes a tombstone to the compacted `intake.applicants.v1` first, then deletes
 the Redis copy: a crash in between leaves the data in Redis and the erasure still due, so it
 is done again (a second tombstone changes nothing). Kafka drops the erased value when it
-compacts the topic (`min.compaction.lag.ms`, `delete.retention.ms`; see shared/topics.py)."""
+compacts the topic (`min.compaction.lag.ms`, `delete.retention.ms`; see shared/events/topics.py)."""
 
 import asyncio
 import json
@@ -16,8 +16,8 @@ from typing import Any
 from services.intake.changelog import applicant_tombstone
 from services.intake.store import ENDED, IntakeStore, person_hash
 from services.intake.views import view_of
-from shared.clock import Clock
-from shared.publishing import JSON_HEADER, EventPublisher, RawRecord
+from shared.domain.clock import Clock
+from shared.messaging.publishing import JSON_HEADER, EventPublisher, RawRecord
 
 log = logging.getLogger(__name__)
 

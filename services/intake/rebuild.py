@@ -23,9 +23,9 @@ from redis.exceptions import RedisError
 
 from services.intake.changelog import CHANGELOGS, SnapshotBuilder, summary
 from services.intake.store import IntakeStore
-from shared.clock import Clock
-from shared.history import partitions_of, seek_to_history
-from shared.kafka_access import KafkaAccess
+from shared.domain.clock import Clock
+from shared.messaging.history import partitions_of, seek_to_history
+from shared.messaging.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.admin_units import UNITS_FILE
-from shared.settings import ServiceSettings
+from shared.domain.admin_units import UNITS_FILE
+from shared.runtime.settings import ServiceSettings
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 

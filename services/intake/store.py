@@ -12,9 +12,9 @@ Redis keys, prefixed `intake:` by default:
                               requests); codes whose applicant data is erased are dropped
   {p}:erase:due               zset code -> when its applicant's data is to be erased (a
                               configurable time after the dossier ended; see `erase_at`)
-  {p}:outbox...               the outbox (shared/outbox.py)
+  {p}:outbox...               the outbox (shared/persistence/outbox.py)
 
-Each request's effect is one commit (`shared.outbox.commit_script`) with its body here:
+Each request's effect is one commit (`shared.persistence.outbox.commit_script`) with its body here:
 - receipt: the agency's next daily number, if no other receipt took it since it was read
   (optimistic: the caller retries with the next), the record and the applicant;
 - step: the new record, if no other request changed the dossier since it was read.
@@ -37,7 +37,7 @@ from redis.asyncio import Redis
 
 from services.intake.lifecycle import DossierRecord, Status
 from shared.events.personal_data import parse_applicant
-from shared.outbox import (
+from shared.persistence.outbox import (
     Commit,
     CommitScript,
     Committed,

@@ -68,16 +68,16 @@ from services.reporting.step_reports import (
 from services.reporting.survey_reports import SURVEY_COLUMNS, answers_in, survey_report
 from services.reporting.units import UnitQueryError, UnitView
 from services.reporting.where import DossierFilter
-from shared.admin_units import MapReading, Tier, UnitMap
-from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
-from shared.business_calendar import VIETNAM
-from shared.catalogue_names import Names
-from shared.clock import Clock
+from shared.domain.admin_units import MapReading, Tier, UnitMap
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.catalogue_names import Names
+from shared.domain.clock import Clock
+from shared.domain.feedback_categories import FeedbackCategories
+from shared.domain.rating_reasons import ReasonCategories
 from shared.events.deadline import StepOutcome
 from shared.events.vocabulary import SurveyAspect
-from shared.feedback_categories import FeedbackCategories
-from shared.http_access import MaybeAuthenticated
-from shared.rating_reasons import ReasonCategories
+from shared.web.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
+from shared.web.http_access import MaybeAuthenticated
 
 Format = Literal["json", "csv", "xlsx"]
 Grouping = Literal["agency", "level", "field", "procedure", "unit"]

@@ -12,16 +12,16 @@ from services.reporting.month_gauges import MonthGauges
 from services.reporting.pg_store import PostgresKeyspace, PostgresMarker, pool_for
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
-from shared.admin_units import UnitMap
-from shared.api_keys import ApiKeys
-from shared.catalogue_names import LiveNames
-from shared.clock import Clock, SystemClock
-from shared.feedback_categories import FeedbackCategories
-from shared.http_access import install_access
-from shared.rating_reasons import ReasonCategories
-from shared.reference_follower import follow_reference
-from shared.service_app import ServiceRuntime, wire_service
-from shared.state_guard import StateGuard
+from shared.domain.admin_units import UnitMap
+from shared.domain.catalogue_names import LiveNames
+from shared.domain.clock import Clock, SystemClock
+from shared.domain.feedback_categories import FeedbackCategories
+from shared.domain.rating_reasons import ReasonCategories
+from shared.runtime.reference import follow_reference
+from shared.runtime.service_app import ServiceRuntime, wire_service
+from shared.runtime.state_guard import StateGuard
+from shared.web.api_keys import ApiKeys
+from shared.web.http_access import install_access
 
 
 def create_app(settings: ReportingSettings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -44,13 +44,13 @@ from services.reporting.periods import Period, period_from
 from services.reporting.pg_store import PostgresKeyspace, connect
 from services.reporting.rebuild import PARSERS, TOPICS
 from services.reporting.settings import ReportingSettings
-from shared.admin_units import MapReading, Tier, UnitMap
-from shared.business_calendar import VIETNAM
-from shared.history import partitions_of
-from shared.kafka_access import KafkaAccess
-from shared.kafka_principals import OPERATOR
-from shared.rating_reasons import ReasonCategories
-from shared.reference_follower import ReferenceFollower
+from shared.domain.admin_units import MapReading, Tier, UnitMap
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.rating_reasons import ReasonCategories
+from shared.messaging.history import partitions_of
+from shared.messaging.kafka_access import KafkaAccess
+from shared.messaging.kafka_principals import OPERATOR
+from shared.messaging.reference_follower import ReferenceFollower
 
 GROUPINGS = ("agency", "level", "field", "procedure")
 RATING_GROUPINGS = ("agency", "clerk", "procedure")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from shared.admin_units import MapReading, Tier, UnitMap
+from shared.domain.admin_units import MapReading, Tier, UnitMap
 from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events
 from shared.events.envelope import Event

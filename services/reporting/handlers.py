@@ -7,13 +7,13 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from services.reporting.projector import Projector
-from shared import topics
-from shared.broker_factory import subscribe_batches
-from shared.delivery import Rejection, current_message, parse_records
+from shared.events import topics
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.feedback import FEEDBACK_DEADLINE_EVENT, FEEDBACK_EVENT
 from shared.events.survey import SURVEY_EVENT
+from shared.messaging.broker_factory import subscribe_batches
+from shared.messaging.delivery import Rejection, current_message, parse_records
 
 
 def register_handlers(broker: KafkaBroker, group: str, projector: Projector) -> list[Any]:

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from services.reporting.periods import VIETNAM, Period, named_period
 from services.reporting.pg_store import PostgresKeyspace
-from shared.clock import Clock
+from shared.domain.clock import Clock
 from shared.events.vocabulary import Channel
 
 

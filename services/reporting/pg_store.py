@@ -44,8 +44,8 @@ from services.reporting.projections import (
 )
 from services.reporting.step_reports import HeldLateRow
 from services.reporting.where import EVERYTHING, DossierFilter
+from shared.domain.rating_reasons import OTHER
 from shared.events.vocabulary import RatingLevel
-from shared.rating_reasons import OTHER
 
 MIGRATIONS = Path(__file__).with_name("sql")
 MIGRATION_SECONDS = 3600

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from services.reporting.dossier_facts import DossierFacts, Ending, OpenState, RatingFacts
 from services.reporting.periods import Period
+from shared.domain.rating_reasons import OTHER
 from shared.events.vocabulary import Channel, Classification, RatingLevel
-from shared.rating_reasons import OTHER
 
 Listed = TypeVar("Listed", DossierFacts, RatingFacts)
 GROUPINGS = ("agency", "level", "field", "procedure")

@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry, Histogram
 
 from services.reporting.dossier_facts import update_of
 from services.reporting.store import Keyspace, ReportingStore
-from shared.clock import Clock
+from shared.domain.clock import Clock
 from shared.events.envelope import Event
 
 

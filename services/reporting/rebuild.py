@@ -30,22 +30,22 @@ from services.reporting.pg_store import (
 )
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
-from shared.clock import SystemClock
+from shared.domain.clock import SystemClock
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.envelope import Event
 from shared.events.feedback import FEEDBACK_DEADLINE_EVENT, FEEDBACK_EVENT
 from shared.events.survey import SURVEY_EVENT
-from shared.gc_tuning import tune_for_batches
-from shared.history import partitions_of
-from shared.log_setup import configure_logging
-from shared.topics import (
+from shared.events.topics import (
     DEADLINE_EVENTS,
     DOSSIER_EVENTS,
     FEEDBACK_DEADLINES,
     FEEDBACK_EVENTS,
     SURVEY_EVENTS,
 )
+from shared.messaging.history import partitions_of
+from shared.runtime.gc_tuning import tune_for_batches
+from shared.runtime.log_setup import configure_logging
 
 log = logging.getLogger(__name__)
 TOPICS = (DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS, FEEDBACK_EVENTS, FEEDBACK_DEADLINES)

@@ -3,10 +3,10 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr
 
-from shared.admin_units import UNITS_FILE
-from shared.feedback_categories import CATEGORIES_FILE
-from shared.rating_reasons import REASONS_FILE
-from shared.settings import ServiceSettings
+from shared.domain.admin_units import UNITS_FILE
+from shared.domain.feedback_categories import CATEGORIES_FILE
+from shared.domain.rating_reasons import REASONS_FILE
+from shared.runtime.settings import ServiceSettings
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from services.reporting.dossier_facts import DossierFacts
-from shared.admin_units import MapReading, Tier, UnitMap
+from shared.domain.admin_units import MapReading, Tier, UnitMap
 
 UNPLACED = "-"  # an agency the catalogue does not place on the map
 

@@ -1,5 +1,5 @@
 from services.survey.settings import SurveySettings
-from shared.service_main import serve
+from shared.runtime.service_main import serve
 
 if __name__ == "__main__":
     settings = SurveySettings()

@@ -21,8 +21,8 @@ from shared.events.feedback import (
     SubmitFeedback,
 )
 from shared.events.survey import RatingAccepted, SubmitRating, SubmitSurvey, SurveyAnswered
-from shared.http_access import Authenticated, MaybeAuthenticated
-from shared.http_errors import answer_with, install_common_handlers
+from shared.web.http_access import Authenticated, MaybeAuthenticated
+from shared.web.http_errors import answer_with, install_common_handlers
 
 log = logging.getLogger(__name__)
 

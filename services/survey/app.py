@@ -12,12 +12,12 @@ from services.survey.rating_rules import Windows
 from services.survey.satisfaction import Satisfaction
 from services.survey.settings import SurveySettings
 from services.survey.store import RedisSurveyStore
-from shared.api_keys import ApiKeys
-from shared.clock import Clock, SystemClock
-from shared.feedback_categories import FeedbackCategories
-from shared.http_access import install_access
-from shared.rating_reasons import ReasonCategories
-from shared.service_app import ServiceRuntime, wire_service
+from shared.domain.clock import Clock, SystemClock
+from shared.domain.feedback_categories import FeedbackCategories
+from shared.domain.rating_reasons import ReasonCategories
+from shared.runtime.service_app import ServiceRuntime, wire_service
+from shared.web.api_keys import ApiKeys
+from shared.web.http_access import install_access
 
 
 def create_app(settings: SurveySettings | None = None, clock: Clock | None = None) -> FastAPI:

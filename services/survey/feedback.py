@@ -17,17 +17,17 @@ from services.survey.feedback_rules import (
 )
 from services.survey.rating_rules import RatingConflictError, UnknownDossierError
 from services.survey.store import SurveyStore
-from shared.api_keys import Client
-from shared.clock import Clock
+from shared.domain.clock import Clock
+from shared.domain.feedback_categories import FeedbackCategories
 from shared.events.feedback import (
     AnswerFeedback,
     FeedbackEvent,
     RateFeedbackAnswer,
     SubmitFeedback,
 )
-from shared.feedback_categories import FeedbackCategories
-from shared.outbox import ConflictError, OutboxEntry, OutboxPublisher
-from shared.topics import FEEDBACK_EVENTS
+from shared.events.topics import FEEDBACK_EVENTS
+from shared.persistence.outbox import ConflictError, OutboxEntry, OutboxPublisher
+from shared.web.api_keys import Client
 
 
 class UnknownFeedbackError(LookupError):

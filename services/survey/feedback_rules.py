@@ -16,7 +16,8 @@ from services.survey.rating_rules import (
     RatingRejectedError,
     masked_comment,
 )
-from shared.api_keys import AccessDeniedError, Client, Scope
+from shared.domain.feedback_categories import FeedbackCategories
+from shared.domain.rating_tokens import new_token, token_hash, token_matches
 from shared.events.envelope import derived_event_id
 from shared.events.feedback import (
     AnswerFeedback,
@@ -32,8 +33,7 @@ from shared.events.feedback import (
     SubmitFeedback,
 )
 from shared.events.vocabulary import RatingLevel
-from shared.feedback_categories import FeedbackCategories
-from shared.rating_tokens import new_token, token_hash, token_matches
+from shared.web.api_keys import AccessDeniedError, Client, Scope
 
 SOURCE = "survey"
 
@@ -66,7 +66,7 @@ class Filed:
     event: FeedbackReceived
     state: FeedbackState
     token: str  # given to the filer once, in the answer; only its hash is kept (as a rating
-    # token's: shared/rating_tokens.py)
+    # token's: shared/domain/rating_tokens.py)
 
 
 def check_token(state: FeedbackState, token: str) -> None:

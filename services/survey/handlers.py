@@ -2,7 +2,7 @@
 untrusted ratings, surveys and feedback (refused ones go to survey.submissions.v1.dlq with the
 reason), and its own feedback events (folded again, so a lost Redis is rebuilt from them).
 Each topic is consumed a batch at a time, each key's records in order and the keys
-concurrently (`shared.keyed_batches`)."""
+concurrently (`shared.messaging.keyed_batches`)."""
 
 from typing import Any
 
@@ -15,14 +15,14 @@ from services.survey.rating_rules import (
     UnknownDossierError,
 )
 from services.survey.satisfaction import Satisfaction
-from shared import topics
-from shared.api_keys import AccessDeniedError, UnauthenticatedError
-from shared.broker_factory import subscribe_batches
-from shared.delivery import RejectedMessageError, Rejection, current_message
+from shared.events import topics
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent
 from shared.events.feedback import FEEDBACK_EVENT, FeedbackEvent, SubmitFeedback
 from shared.events.survey import SURVEY_SUBMISSION, SubmitRating, SurveyEvent, SurveySubmission
-from shared.keyed_batches import Record, handle_by_key, record_headers
+from shared.messaging.broker_factory import subscribe_batches
+from shared.messaging.delivery import RejectedMessageError, Rejection, current_message
+from shared.messaging.keyed_batches import Record, handle_by_key, record_headers
+from shared.web.api_keys import AccessDeniedError, UnauthenticatedError
 
 
 def register_handlers(

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
+from shared.domain.rating_reasons import OTHER, ReasonCategories
+from shared.domain.rating_tokens import token_matches
 from shared.events.envelope import derived_event_id
 from shared.events.survey import (
     RatingAccepted,
@@ -16,9 +17,8 @@ from shared.events.survey import (
     SurveyAnsweredBody,
 )
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel
-from shared.log_setup import mask_personal_data
-from shared.rating_reasons import OTHER, ReasonCategories
-from shared.rating_tokens import token_matches
+from shared.runtime.log_setup import mask_personal_data
+from shared.web.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
 
 SOURCE = "survey"
 

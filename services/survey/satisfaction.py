@@ -23,14 +23,14 @@ from services.survey.rating_rules import (
     masked_comment,
 )
 from services.survey.store import SurveyStore
-from shared.api_keys import ApiKeys, Client, UnauthenticatedError
-from shared.clock import Clock
+from shared.domain.clock import Clock
+from shared.domain.rating_reasons import ReasonCategories
 from shared.events.dossier import DossierEvent, DossierReceived, ResultReturned
 from shared.events.survey import SURVEY_SUBMISSION, SubmitRating, SubmitSurvey
-from shared.outbox import Committed, ConflictError, OutboxEntry, OutboxPublisher
-from shared.publishing import DLQ_KEY_HASH_HEADER, EventPublisher, dead_letter
-from shared.rating_reasons import ReasonCategories
-from shared.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS
+from shared.events.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS
+from shared.messaging.publishing import DLQ_KEY_HASH_HEADER, EventPublisher, dead_letter
+from shared.persistence.outbox import Committed, ConflictError, OutboxEntry, OutboxPublisher
+from shared.web.api_keys import ApiKeys, Client, UnauthenticatedError
 
 
 class HeldRating(BaseModel):

@@ -2,9 +2,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.feedback_categories import CATEGORIES_FILE
-from shared.rating_reasons import REASONS_FILE
-from shared.settings import ServiceSettings
+from shared.domain.feedback_categories import CATEGORIES_FILE
+from shared.domain.rating_reasons import REASONS_FILE
+from shared.runtime.settings import ServiceSettings
 
 
 class SurveySettings(ServiceSettings):

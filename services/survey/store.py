@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from services.survey.feedback_rules import FeedbackState
 from services.survey.rating_rules import DossierFacts, StoredRating
-from shared.outbox import (
+from shared.persistence.outbox import (
     Commit,
     CommitScript,
     Committed,
@@ -26,7 +26,7 @@ from shared.outbox import (
     RedisOutbox,
     commit_in_memory,
 )
-from shared.parking import InMemoryParkingLot, Parking, ParkingLot
+from shared.persistence.parking import InMemoryParkingLot, Parking, ParkingLot
 
 PREFIX = "survey"
 

@@ -14,7 +14,7 @@ from services.deadline.store import (
     RedisDeadlineStore,
 )
 from services.deadline.tracking import Timer, TimerKind, TrackedDossier
-from shared.dossier_clock import DossierClock
+from shared.domain.dossier_clock import DossierClock
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
 from tests.support.lua_key_check import KeyCheckingRedis

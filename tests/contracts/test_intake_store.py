@@ -20,8 +20,8 @@ from services.intake.store import (
     StoredAnswer,
     person_of,
 )
-from shared.outbox import ConflictError, NotReadyError, OutboxEntry
-from shared.topics import DOSSIER_EVENTS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
+from shared.events.topics import DOSSIER_EVENTS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
+from shared.persistence.outbox import ConflictError, NotReadyError, OutboxEntry
 from tests.support.intake_store_samples import APPLICANT_JSON, NOW, builder, sample_record
 from tests.support.lua_key_check import KeyCheckingRedis
 

@@ -9,9 +9,9 @@ import pytest
 
 from services.survey.rating_rules import DossierFacts, StoredRating
 from services.survey.store import InMemorySurveyStore, RedisSurveyStore, SurveyStore
+from shared.events.topics import SURVEY_EVENTS
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel
-from shared.outbox import ConflictError, OutboxEntry
-from shared.topics import SURVEY_EVENTS
+from shared.persistence.outbox import ConflictError, OutboxEntry
 from tests.support.lua_key_check import KeyCheckingRedis
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

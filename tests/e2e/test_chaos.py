@@ -12,8 +12,8 @@ from datetime import datetime
 import httpx
 import pytest
 
-from shared.business_calendar import VIETNAM
-from shared.topics import DOSSIER_EVENTS
+from shared.domain.business_calendar import VIETNAM
+from shared.events.topics import DOSSIER_EVENTS
 from tests.support.desk_traffic import DESKS, Traffic, at_least
 from tests.support.kafka_probe import read_all
 from tests.support.provable import assert_reports_provable

@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaProducer
 
 from demo.postal_partner import PostalPartner
 from demo.traffic import applicant
-from shared.kafka_access import KafkaAccess
-from shared.topics import INTAKE_SUBMISSIONS, POSTAL_RETURNS
+from shared.events.topics import INTAKE_SUBMISSIONS, POSTAL_RETURNS
+from shared.messaging.kafka_access import KafkaAccess
 from tests.support.kafka_clients import kafka_options
 from tests.support.kafka_probe import start_group_at_end
 from tests.support.stack import Stack

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from services.reporting.pg_store import connect
-from shared.business_calendar import VIETNAM
-from shared.topics import DEADLINE_EVENTS, FEEDBACK_DEADLINES
+from shared.domain.business_calendar import VIETNAM
+from shared.events.topics import DEADLINE_EVENTS, FEEDBACK_DEADLINES
 from tests.support.intake_fixtures import receipt
 from tests.support.kafka_probe import TopicTail
 from tests.support.provable import (

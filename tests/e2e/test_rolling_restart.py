@@ -18,8 +18,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.business_calendar import VIETNAM
-from shared.topics import TOPICS
+from shared.domain.business_calendar import VIETNAM
+from shared.events.topics import TOPICS
 from tests.support.desk_traffic import DESKS, Traffic, at_least
 from tests.support.kafka_clients import kafka_options
 from tests.support.provable import assert_reports_provable

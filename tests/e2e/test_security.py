@@ -1,6 +1,6 @@
 """The trust boundary as a table of (caller, action, expected answer), tried on the real stack
 (the launcher's four services, with API keys for the callers below) and on the real broker
-(SASL/SCRAM principals, ACLs from shared/kafka_principals.py)."""
+(SASL/SCRAM principals, ACLs from shared/messaging/kafka_principals.py)."""
 
 import asyncio
 import csv
@@ -19,8 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from shared.api_keys import hash_key
-from shared.topics import (
+from shared.events.topics import (
     DEADLINE_EVENTS,
     DOSSIER_EVENTS,
     FEEDBACK_DEADLINES,
@@ -33,6 +32,7 @@ from shared.topics import (
     POSTAL_STATUS,
     SURVEY_EVENTS,
 )
+from shared.web.api_keys import hash_key
 from tests.support.kafka_clients import kafka_options
 from tests.support.stack import Stack, launched_stack
 from tests.support.waiting import wait_for

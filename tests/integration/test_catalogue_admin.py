@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from tests.support.intake_fixtures import NOW, Intake, intake
 
 pytestmark = pytest.mark.integration

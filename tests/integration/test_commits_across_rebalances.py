@@ -14,7 +14,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from shared.offset_commits import OffsetCommitter
+from shared.messaging.offset_commits import OffsetCommitter
 from tests.support.kafka_clients import kafka_options
 from tests.support.kafka_probe import committed_offset
 from tests.support.waiting import wait_for

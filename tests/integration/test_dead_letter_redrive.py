@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from shared.api_keys import hash_key
-from shared.dead_letters import run
 from shared.events.envelope import derived_event_id
-from shared.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS, dead_letter_topic
+from shared.events.topics import DOSSIER_EVENTS, INTAKE_SUBMISSIONS, dead_letter_topic
+from shared.messaging.dead_letters import run
+from shared.web.api_keys import hash_key
 from tests.support.intake_fixtures import Intake, api_key, intake, receipt
 from tests.support.kafka_probe import TopicTail, committed_offset
 from tests.support.kafka_requests import dead_letter_for, send

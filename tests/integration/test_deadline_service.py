@@ -13,11 +13,11 @@ from aiokafka import AIOKafkaProducer
 from services.deadline.app import create_app
 from services.deadline.settings import DeadlineSettings
 from services.deadline.tracker import DeadlineTracker
-from shared.business_calendar import VIETNAM
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.clock import ManualClock
 from shared.events import dossier as de
+from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
 from tests.support import dossier_events as ev
 from tests.support.kafka_clients import kafka_options
 from tests.support.kafka_probe import TopicTail, start_group_at_end

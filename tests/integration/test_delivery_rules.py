@@ -17,8 +17,8 @@ from services.reporting.settings import ReportingSettings
 from services.survey.app import create_app as create_survey
 from services.survey.settings import SurveySettings
 from shared.events.dossier import DossierReceived, DossierReceivedBody, TimeLimit
+from shared.events.topics import DOSSIER_EVENTS, dead_letter_topic
 from shared.events.vocabulary import Channel, Level, ReturnMethod, SupplementPolicy, TimeUnit
-from shared.topics import DOSSIER_EVENTS, dead_letter_topic
 from tests.support.kafka_clients import kafka_options
 from tests.support.kafka_probe import committed_offset, read_all, start_group_at_end
 from tests.support.running_service import running

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from tests.support.chromium import chromium
 from tests.support.intake_fixtures import Intake, intake
 

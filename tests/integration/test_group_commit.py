@@ -1,5 +1,6 @@
 """Group commit on the real Redis: the services' client writes concurrent commands as one
-pipeline (shared/redis_factory.py), and intake's receipts share their numbering round trips
+pipeline (shared/persistence/redis_factory.py), and intake's receipts share their numbering round
+trips
 (services/intake/store.py) while codes stay unique and gapless, also with two instances."""
 
 import asyncio
@@ -11,7 +12,7 @@ import pytest
 from redis.exceptions import ResponseError
 
 from services.intake.store import RedisIntakeStore
-from shared.redis_factory import AutoPipelinedRedis, build_redis
+from shared.persistence.redis_factory import AutoPipelinedRedis, build_redis
 from tests.support.intake_store_samples import builder
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from shared.events.envelope import derived_event_id
-from shared.topics import (
+from shared.events.topics import (
     DOSSIER_EVENTS,
     INTAKE_SUBMISSIONS,
     POSTAL_RETURNS,

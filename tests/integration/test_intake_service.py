@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from shared.business_calendar import VIETNAM
-from shared.log_setup import JsonFormatter
-from shared.topics import DOSSIER_EVENTS
+from shared.domain.business_calendar import VIETNAM
+from shared.events.topics import DOSSIER_EVENTS
+from shared.runtime.log_setup import JsonFormatter
 from tests.support.intake_fixtures import APPLICANT, NOW, Intake, intake
 from tests.support.kafka_probe import TopicTail
 from tests.support.waiting import wait_for

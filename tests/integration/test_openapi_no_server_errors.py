@@ -23,10 +23,10 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
-from shared.api_keys import hash_key
-from shared.kafka_access import KafkaAccess
-from shared.topic_admin import ensure_topics
-from shared.topics import CATALOGUE_EVENTS, topic_spec
+from shared.events.topics import CATALOGUE_EVENTS, topic_spec
+from shared.messaging.kafka_access import KafkaAccess
+from shared.messaging.topic_admin import ensure_topics
+from shared.web.api_keys import hash_key
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from shared.kafka_access import KafkaAccess
-from shared.kafka_principals import ADMIN
-from shared.outbox import OutboxEntry, OutboxPublisher, RedisOutbox
-from shared.publishing import InMemoryPublisher, KafkaEventPublisher
-from shared.redis_factory import build_redis
-from shared.topics import DEADLINE_EVENTS
+from shared.events.topics import DEADLINE_EVENTS
+from shared.messaging.kafka_access import KafkaAccess
+from shared.messaging.kafka_principals import ADMIN
+from shared.messaging.publishing import InMemoryPublisher, KafkaEventPublisher
+from shared.persistence.outbox import OutboxEntry, OutboxPublisher, RedisOutbox
+from shared.persistence.redis_factory import build_redis
 from tests.support.kafka_probe import TopicTail
 from tests.support.waiting import wait_for
 

@@ -19,8 +19,8 @@ import yaml
 from aiokafka import AIOKafkaProducer
 
 from shared.events import deadline as dl
+from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from shared.events.vocabulary import Classification, RatingLevel
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from tests.support import dossier_events as ev
 from tests.support.kafka_clients import kafka_options
 from tests.support.kafka_probe import start_group_at_end

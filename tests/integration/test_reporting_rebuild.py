@@ -12,7 +12,7 @@ from services.reporting.app import create_app
 from services.reporting.pg_store import PostgresKeyspace
 from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
-from shared.api_keys import hash_key
+from shared.web.api_keys import hash_key
 from tests.support.kafka_clients import kafka_options
 from tests.support.publishing import publish
 from tests.support.report_scenario import late_events, march_events

@@ -16,8 +16,8 @@ from services.reporting import api as reporting_api
 from services.reporting.app import create_app
 from services.reporting.rebuild import TOPICS as REPORTING_TOPICS
 from services.reporting.settings import ReportingSettings
-from shared.business_calendar import VIETNAM
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.clock import ManualClock
 from tests.support import dossier_events as ev
 from tests.support.kafka_probe import start_group_at_end
 from tests.support.publishing import publish

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.topics import DOSSIER_EVENTS, SURVEY_SUBMISSIONS
+from shared.events.topics import DOSSIER_EVENTS, SURVEY_SUBMISSIONS
 from tests.support.kafka_probe import start_group_at_end
 from tests.support.service_process import ROOT, free_port
 

@@ -12,11 +12,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import APIRouter
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.broker_factory import subscribe_batches
-from shared.delivery import Rejection, current_message
-from shared.kafka_principals import ADMIN
-from shared.service_app import ServiceRuntime, wire_service
-from shared.settings import ServiceSettings
+from shared.messaging.broker_factory import subscribe_batches
+from shared.messaging.delivery import Rejection, current_message
+from shared.messaging.kafka_principals import ADMIN
+from shared.runtime.service_app import ServiceRuntime, wire_service
+from shared.runtime.settings import ServiceSettings
 from tests.support.kafka_clients import kafka_options
 from tests.support.kafka_probe import committed_offset
 from tests.support.running_service import running
@@ -93,7 +93,7 @@ async def test_a_stalled_subscriber_is_reported_restarted_and_catches_up(
         "watchdog-test", settings, description="test", assemble=assemble, uses_redis=False
     )
     errors = Captured()
-    logging.getLogger("shared.subscriber_watchdog").addHandler(errors)
+    logging.getLogger("shared.messaging.subscriber_watchdog").addHandler(errors)
     try:
         async with running(app) as client:
             await _produce(kafka_topics, topic)
@@ -127,7 +127,7 @@ async def test_a_stalled_subscriber_is_reported_restarted_and_catches_up(
 
             await wait_for(healthy, within=30, what="health back to ok")
     finally:
-        logging.getLogger("shared.subscriber_watchdog").removeHandler(errors)
+        logging.getLogger("shared.messaging.subscriber_watchdog").removeHandler(errors)
 
 
 async def _produce(bootstrap: str, topic: str) -> None:

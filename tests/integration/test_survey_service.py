@@ -15,17 +15,17 @@ from aiokafka import AIOKafkaProducer
 from services.survey.app import create_app
 from services.survey.satisfaction import Satisfaction
 from services.survey.settings import SurveySettings
-from shared.api_keys import hash_key
-from shared.business_calendar import VIETNAM
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.clock import ManualClock
 from shared.events.dossier import DossierEvent
-from shared.topics import (
+from shared.events.topics import (
     DOSSIER_EVENTS,
     FEEDBACK_EVENTS,
     SURVEY_EVENTS,
     SURVEY_SUBMISSIONS,
     dead_letter_topic,
 )
+from shared.web.api_keys import hash_key
 from tests.support import dossier_events as ev
 from tests.support.kafka_clients import kafka_options
 from tests.support.kafka_probe import TopicTail, start_group_at_end

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from services.deadline.tracking import TrackedDossier, Windows, decide
-from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.events import dossier as de
 
 CALENDAR = BusinessCalendar()

@@ -5,7 +5,7 @@ from datetime import datetime
 from services.deadline.feedback_tracking import decide_feedback, feedback_timers, fire_feedback
 from services.deadline.tracking import TimerKind, Windows
 from services.reporting.periods import period_from
-from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.events.envelope import Event
 from shared.events.feedback import (
     FeedbackAnswered,

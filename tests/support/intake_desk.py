@@ -7,13 +7,13 @@ from pathlib import Path
 
 from services.intake.desk import Desk
 from services.intake.store import InMemoryIntakeStore
-from shared.api_keys import Client, Scope
-from shared.business_calendar import VIETNAM
-from shared.catalogue import Catalogue
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.catalogue import Catalogue
+from shared.domain.clock import ManualClock
+from shared.domain.reference_source import FixedReference
 from shared.events import intake_requests as rq
-from shared.publishing import RawRecord
-from shared.reference_follower import FixedReference
+from shared.messaging.publishing import RawRecord
+from shared.web.api_keys import Client, Scope
 from tests.support.intake_fixtures import receipt
 
 CATALOGUE = Catalogue.from_toml(

@@ -13,9 +13,9 @@ import pytest
 from services.intake.app import create_app
 from services.intake.desk import Desk
 from services.intake.settings import IntakeSettings
-from shared.api_keys import hash_key
-from shared.business_calendar import VIETNAM
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.clock import ManualClock
+from shared.web.api_keys import hash_key
 from tests.support.kafka_probe import start_group_at_end
 from tests.support.running_service import running
 

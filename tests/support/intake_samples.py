@@ -5,8 +5,8 @@ from datetime import datetime
 from pathlib import Path
 
 from services.intake.lifecycle import DossierRecord, receive
-from shared.business_calendar import VIETNAM, BusinessCalendar
-from shared.catalogue import Catalogue
+from shared.domain.business_calendar import VIETNAM, BusinessCalendar
+from shared.domain.catalogue import Catalogue
 from shared.events import intake_requests as rq
 from tests.support.intake_fixtures import receipt
 

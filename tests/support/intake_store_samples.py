@@ -8,8 +8,8 @@ from services.intake.changelog import answer_entry, record_entry
 from services.intake.lifecycle import DossierRecord
 from services.intake.store import NewDossier
 from shared.events.personal_data import PersonApplicant
-from shared.outbox import OutboxEntry
-from shared.topics import DOSSIER_EVENTS
+from shared.events.topics import DOSSIER_EVENTS
+from shared.persistence.outbox import OutboxEntry
 from tests.support.intake_fixtures import APPLICANT
 from tests.support.intake_samples import new_dossier
 

@@ -3,8 +3,8 @@ super user) unless a test is about another principal's rights (tests/e2e/test_se
 
 from typing import Any
 
-from shared.kafka_access import KafkaAccess
-from shared.kafka_principals import ADMIN
+from shared.messaging.kafka_access import KafkaAccess
+from shared.messaging.kafka_principals import ADMIN
 
 
 def kafka_options(bootstrap: str, principal: str = ADMIN) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import random
 from datetime import datetime, timedelta
 
 from services.deadline.tracking import TrackedDossier, decide
-from shared.business_calendar import VIETNAM, BusinessCalendar
+from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.events import dossier as de
 from shared.events.envelope import Event
 from shared.events.vocabulary import Channel, SupplementPolicy

@@ -11,7 +11,7 @@ from functools import cache
 import redis
 from redis.commands.core import AsyncScript
 
-from shared.redis_factory import AutoPipelinedRedis
+from shared.persistence.redis_factory import AutoPipelinedRedis
 
 _CALL = re.compile(r"redis\.p?call\(\s*'(\w+)'")
 

@@ -4,13 +4,13 @@ March 2026 (agency UBND.Q1). Used by the unit and the integration tests of repor
 from datetime import datetime
 from typing import Any
 
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from shared.events import deadline as dl
 from shared.events import dossier as de
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted, RatingAcceptedBody
+from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from shared.events.vocabulary import Channel, Classification, Level, RatingChannel, RatingLevel
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from tests.support import dossier_events as ev
 
 AGENCY = ev.AGENCY

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shared.topics import TOPICS
+from shared.events.topics import TOPICS
 from tests.support.kafka_probe import start_group_at_end
 from tests.support.waiting import wait_for
 
@@ -95,7 +95,7 @@ async def launched_stack(
     stack = Stack(namespace, run_dir, bootstrap, instances, base_port)
     stack.env |= env or {}
     # The stack's history starts now: its groups start at the topics' end, and a service that
-    # finds Redis empty replays from here (shared/state_guard.py), not others' history.
+    # finds Redis empty replays from here (shared/runtime/state_guard.py), not others' history.
     stack.env["REPLAY_FROM"] = datetime.now(UTC).isoformat()
     for service in SERVICES:
         await start_group_at_end(bootstrap, f"{service}-{namespace}", *SOURCE_TOPICS)

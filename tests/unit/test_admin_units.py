@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from services.intake.catalogue_admin import check_agency_on_map
-from shared.admin_units import UNITS_FILE, MapReading, Tier, UnitMap, UnitsError
-from shared.catalogue import Agency, Catalogue, CatalogueError
-from shared.catalogue_names import CatalogueNames
+from shared.domain.admin_units import UNITS_FILE, MapReading, Tier, UnitMap, UnitsError
+from shared.domain.catalogue import Agency, Catalogue, CatalogueError
+from shared.domain.catalogue_names import CatalogueNames
 from shared.events.vocabulary import Level
 from tests.support.intake_fixtures import ROOT
 
@@ -91,7 +91,7 @@ def test_a_unit_view_places_rows_and_keeps_a_province_with_everything_under_it()
 
     from services.reporting.dossier_facts import DossierFacts
     from services.reporting.units import UNPLACED, UnitQueryError, UnitView
-    from shared.business_calendar import VIETNAM
+    from shared.domain.business_calendar import VIETNAM
 
     def facts(agency: str) -> DossierFacts:
         return DossierFacts(code=f"{agency}-1", agency=agency, level="commune", field="f",

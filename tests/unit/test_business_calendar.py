@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from shared.business_calendar import (
+from shared.domain.business_calendar import (
     VIETNAM,
     BusinessCalendar,
     CalendarError,
@@ -87,7 +87,7 @@ def test_malformed_overrides_are_refused_with_a_reason(text: str) -> None:
 
 
 def test_configurable_working_hours() -> None:
-    from shared.business_calendar import WorkingPeriod
+    from shared.domain.business_calendar import WorkingPeriod
 
     calendar = BusinessCalendar(
         periods=(WorkingPeriod(time(8), time(12)), WorkingPeriod(time(13, 30), time(17, 30)))

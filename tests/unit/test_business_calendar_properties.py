@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.business_calendar import BusinessCalendar
+from shared.domain.business_calendar import BusinessCalendar
 from shared.events.vocabulary import TimeUnit
 
 CALENDAR = BusinessCalendar()

@@ -13,8 +13,8 @@ from services.deadline.settings import DeadlineSettings
 from services.intake.settings import IntakeSettings
 from services.reporting.settings import ReportingSettings
 from services.survey.settings import SurveySettings
-from shared.kafka_principals import compose_script, principals
-from shared.settings import ServiceSettings
+from shared.messaging.kafka_principals import compose_script, principals
+from shared.runtime.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS: dict[str, type[ServiceSettings]] = {
@@ -181,7 +181,8 @@ def test_every_principal_gets_a_secret_password_and_the_setup_provisions_them(
     assert setup["command"] == ["/bin/bash", "/opt/motcua/provision.sh"]
     committed = (ROOT / "infra/kafka/provision.sh").read_text()
     assert committed == compose_script(principals()), (
-        "infra/kafka/provision.sh is stale: python -m shared.kafka_principals compose-script"
+        "infra/kafka/provision.sh is stale: "
+        "python -m shared.messaging.kafka_principals compose-script"
     )
     assert compose["services"]["topics"]["depends_on"]["kafka-setup"]["condition"] == (
         "service_completed_successfully"

@@ -10,10 +10,10 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from shared.broker_factory import subscribe
-from shared.delivery import DeliveryPolicy, RejectedMessageError, backoff_seconds
-from shared.metrics import DeliveryMetrics
-from shared.publishing import BrokerEventPublisher
+from shared.messaging.broker_factory import subscribe
+from shared.messaging.delivery import DeliveryPolicy, RejectedMessageError, backoff_seconds
+from shared.messaging.metrics import DeliveryMetrics
+from shared.messaging.publishing import BrokerEventPublisher
 
 
 class Ping(BaseModel):

@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from shared.business_calendar import VIETNAM, BusinessCalendar
-from shared.dossier_clock import DossierClock
+from shared.domain.business_calendar import VIETNAM, BusinessCalendar
+from shared.domain.dossier_clock import DossierClock
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import Classification, TimeUnit
 

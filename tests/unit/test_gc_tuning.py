@@ -1,6 +1,6 @@
 import gc
 
-from shared.gc_tuning import YOUNGEST, tune_for_batches
+from shared.runtime.gc_tuning import YOUNGEST, tune_for_batches
 
 
 def test_what_was_loaded_is_frozen_once_and_batches_collect_rarely() -> None:

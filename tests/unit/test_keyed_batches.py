@@ -1,4 +1,4 @@
-"""Batch consumption by key (shared/keyed_batches.py): each key's records in offset order,
+"""Batch consumption by key (shared/messaging/keyed_batches.py): each key's records in offset order,
 the keys concurrently, bad records rejected one by one, transient failures retried in place.
 (The real-broker proof is every service's integration and end-to-end tests.)"""
 
@@ -10,9 +10,9 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, TypeAdapter
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from shared.delivery import DeliveryPolicy, RejectedMessageError
-from shared.keyed_batches import Record, by_key, handle_by_key, record_headers
-from shared.metrics import DeliveryMetrics
+from shared.messaging.delivery import DeliveryPolicy, RejectedMessageError
+from shared.messaging.keyed_batches import Record, by_key, handle_by_key, record_headers
+from shared.messaging.metrics import DeliveryMetrics
 
 
 class Step(BaseModel):

@@ -4,7 +4,7 @@ import logging
 import pytest
 
 from shared.events.personal_data import Address, OrganisationApplicant, PersonApplicant
-from shared.log_setup import (
+from shared.runtime.log_setup import (
     GROUP_COORDINATOR,
     JsonFormatter,
     configure_logging,

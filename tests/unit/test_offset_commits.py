@@ -5,7 +5,7 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError
 
-from shared.offset_commits import OffsetCommitter
+from shared.messaging.offset_commits import OffsetCommitter
 from tests.support.waiting import wait_for
 
 
@@ -146,7 +146,7 @@ async def test_an_offset_not_committed_is_logged_with_both_offsets(
     consumer = RecordingConsumer({p0})
     committer = OffsetCommitter(max_pending=1, max_delay=60)
     await committer.processed(consumer, "t", 0, 99)
-    with caplog.at_level(logging.WARNING, logger="shared.offset_commits"):
+    with caplog.at_level(logging.WARNING, logger="shared.messaging.offset_commits"):
         await committer.processed(consumer, "t", 0, 40)  # handled again, below the mark
         await committer.processed(consumer, "t", 7, 3)  # a partition no longer assigned
     skipped = [r for r in caplog.records if r.getMessage().startswith("offset not committed")]

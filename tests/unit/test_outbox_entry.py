@@ -5,7 +5,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.outbox import OutboxEntry
+from shared.persistence.outbox import OutboxEntry
 
 texts = st.text(alphabet=st.characters(codec="utf-8"))
 

@@ -3,8 +3,8 @@ while it held it, in order, and then releases the lock."""
 
 from collections.abc import Sequence
 
-from shared.outbox import InMemoryOutbox, OutboxEntry, OutboxPublisher
-from shared.publishing import InMemoryPublisher, RawRecord
+from shared.messaging.publishing import InMemoryPublisher, RawRecord
+from shared.persistence.outbox import InMemoryOutbox, OutboxEntry, OutboxPublisher
 
 
 class CommitsWhilePublishing(InMemoryPublisher):

@@ -2,7 +2,9 @@
 
 import pytest
 
-from shared.api_keys import (
+from shared.messaging.dead_letters import DeadLetter, redriven_headers
+from shared.messaging.publishing import carried_headers
+from shared.web.api_keys import (
     AccessDeniedError,
     ApiKeys,
     Client,
@@ -10,8 +12,6 @@ from shared.api_keys import (
     UnauthenticatedError,
     hash_key,
 )
-from shared.dead_letters import DeadLetter, redriven_headers
-from shared.publishing import carried_headers
 
 DESK = Client(id="desk", key_sha256=hash_key("desk-key"), scopes=frozenset({Scope.FRONTEND}))
 ADMIN = Client(id="ops", key_sha256=hash_key("admin-key"), scopes=frozenset({Scope.ADMIN}))

@@ -6,10 +6,8 @@ from pathlib import Path
 import pytest
 
 from services.intake import catalogue_admin as edits
-from shared.catalogue import CatalogueError, Procedure
-from shared.events.dossier import TimeLimit
-from shared.events.vocabulary import TimeUnit
-from shared.reference_log import (
+from shared.domain.catalogue import CatalogueError, Procedure
+from shared.domain.reference_log import (
     ENTRY,
     Entry,
     Period,
@@ -19,6 +17,8 @@ from shared.reference_log import (
     encode,
     seed_entries,
 )
+from shared.events.dossier import TimeLimit
+from shared.events.vocabulary import TimeUnit
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

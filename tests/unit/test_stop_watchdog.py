@@ -1,21 +1,21 @@
-"""The stop's watchdog (shared/service_app.py): a stop that outlasts its bound ends the process
-(exit status 3); one that finishes in time cancels it; in-process apps get none."""
+"""The stop's watchdog (shared/runtime/service_app.py): a stop that outlasts its bound ends the
+process (exit status 3); one that finishes in time cancels it; in-process apps get none."""
 
 import subprocess
 import sys
 
-from shared.service_app import exit_if_not_stopped_within
+from shared.runtime.service_app import exit_if_not_stopped_within
 from tests.support.service_process import ROOT
 
 STUCK = """
 import threading
-from shared.service_app import exit_if_not_stopped_within
+from shared.runtime.service_app import exit_if_not_stopped_within
 exit_if_not_stopped_within({seconds}, "test")
 threading.Event().wait({stuck})  # a stop stuck on a frozen Kafka, say
 """
 IN_TIME = """
 import time
-from shared.service_app import exit_if_not_stopped_within
+from shared.runtime.service_app import exit_if_not_stopped_within
 watchdog = exit_if_not_stopped_within(0.5, "test")
 watchdog.cancel()
 time.sleep(1.0)

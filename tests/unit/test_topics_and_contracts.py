@@ -2,8 +2,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.contracts import REFERENCE_CONTRACTS, TOPIC_CONTRACTS, json_schema_of
-from shared.topics import (
+from shared.events.contracts import REFERENCE_CONTRACTS, TOPIC_CONTRACTS, json_schema_of
+from shared.events.topics import (
     CATALOGUE_EVENTS,
     DOSSIER_EVENTS,
     FOREVER,

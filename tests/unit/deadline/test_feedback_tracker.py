@@ -9,8 +9,9 @@ from services.deadline.feedback_tracker import FeedbackTracker
 from services.deadline.feedback_tracking import TrackedFeedback
 from services.deadline.store import InMemoryDeadlineStore
 from services.deadline.tracking import Windows
-from shared.business_calendar import VIETNAM
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.clock import ManualClock
+from shared.domain.reference_source import FixedReference
 from shared.events.feedback import (
     FeedbackAnswered,
     FeedbackAnsweredBody,
@@ -18,9 +19,8 @@ from shared.events.feedback import (
     FeedbackReceived,
     FeedbackReceivedBody,
 )
-from shared.publishing import InMemoryPublisher
-from shared.reference_follower import FixedReference
-from shared.topics import FEEDBACK_DEADLINES
+from shared.events.topics import FEEDBACK_DEADLINES
+from shared.messaging.publishing import InMemoryPublisher
 
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=VIETNAM)
 CODE = "PA-260302-00000000AB"

@@ -10,7 +10,7 @@ from services.deadline.tracking import (
     fire,
     timers_for,
 )
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from shared.events import dossier as de
 from shared.events.deadline import DossierClassified, StepClosed, StepOverdue
 from shared.events.vocabulary import Classification

@@ -10,13 +10,13 @@ from services.deadline.metrics import DeadlineMetrics
 from services.deadline.store import InMemoryDeadlineStore, Parked
 from services.deadline.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.tracking import TrackedDossier, Windows
-from shared.business_calendar import VIETNAM, BusinessCalendar, CalendarOverrides
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM, BusinessCalendar, CalendarOverrides
+from shared.domain.clock import ManualClock
+from shared.domain.reference_log import Reference
+from shared.domain.reference_source import FixedReference
 from shared.events.dossier import DossierEvent
-from shared.publishing import InMemoryPublisher
-from shared.reference_follower import FixedReference
-from shared.reference_log import Reference
-from shared.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
+from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
+from shared.messaging.publishing import InMemoryPublisher
 from tests.support import dossier_events as ev
 
 MONDAY = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)

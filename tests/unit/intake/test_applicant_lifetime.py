@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from services.intake.personal_data import ApplicantLifetime
 from services.intake.store import InMemoryIntakeStore
-from shared.clock import ManualClock
+from shared.domain.clock import ManualClock
 from shared.events import intake_requests as rq
-from shared.publishing import InMemoryPublisher
-from shared.topics import INTAKE_APPLICANTS
+from shared.events.topics import INTAKE_APPLICANTS
+from shared.messaging.publishing import InMemoryPublisher
 from tests.support.intake_desk import DESK, NOW, RecordingPublisher, desk, filing
 
 KEPT = timedelta(days=30)

@@ -5,10 +5,10 @@ from datetime import datetime
 
 from services.intake.control_sheet import control_sheet, render_html
 from services.intake.lifecycle import DossierRecord, receive, step
-from shared.api_keys import Client, Scope
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from shared.events import intake_requests as rq
 from shared.events.vocabulary import Outcome
+from shared.web.api_keys import Client, Scope
 from tests.support.intake_fixtures import receipt
 from tests.support.intake_samples import CALENDAR, CATALOGUE, NOW
 

@@ -5,8 +5,8 @@ import pytest
 from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
 from services.intake.store import InMemoryIntakeStore
 from shared.events import intake_requests as rq
-from shared.publishing import InMemoryPublisher
-from shared.topics import INTAKE_APPLICANTS
+from shared.events.topics import INTAKE_APPLICANTS
+from shared.messaging.publishing import InMemoryPublisher
 from tests.support.intake_desk import DESK, RecordingPublisher, desk, filing
 from tests.support.intake_fixtures import APPLICANT
 

@@ -7,8 +7,8 @@ import pytest
 from services.intake.lifecycle import Status
 from services.intake.store import InMemoryIntakeStore
 from shared.events import intake_requests as rq
-from shared.outbox import NotReadyError
-from shared.topics import DOSSIER_EVENTS, INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
+from shared.events.topics import DOSSIER_EVENTS, INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
+from shared.persistence.outbox import NotReadyError
 from tests.support.intake_desk import DESK, RecordingPublisher, desk, filing
 
 

@@ -15,8 +15,8 @@ from services.intake.lifecycle import (
     receive,
     step,
 )
-from shared.business_calendar import VIETNAM
-from shared.catalogue import Catalogue, CatalogueError
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.catalogue import Catalogue, CatalogueError
 from shared.events import intake_requests as rq
 from shared.events.vocabulary import Outcome, TimeUnit
 from tests.support.intake_fixtures import receipt

@@ -8,8 +8,8 @@ import pytest
 from services.intake.changelog import SnapshotBuilder, record_entry
 from services.intake.rebuild import IntakeRebuild
 from services.intake.store import InMemoryIntakeStore
-from shared.clock import ManualClock
-from shared.kafka_access import KafkaAccess
+from shared.domain.clock import ManualClock
+from shared.messaging.kafka_access import KafkaAccess
 from tests.support.intake_store_samples import NOW, sample_record
 
 

@@ -10,7 +10,7 @@ from services.reporting.periods import named_period
 from services.reporting.projections import processing_report
 from services.reporting.projector import Projector
 from services.reporting.store import FixedKeyspace, InMemoryReportingStore
-from shared.clock import ManualClock
+from shared.domain.clock import ManualClock
 from tests.support.report_scenario import MARCH_TOTAL, march_events
 
 

@@ -23,7 +23,7 @@ from services.reporting.projections import (
 )
 from services.reporting.store import InMemoryReportingStore
 from services.reporting.units import UnitView
-from shared.admin_units import UNITS_FILE, MapReading, Tier, UnitMap
+from shared.domain.admin_units import UNITS_FILE, MapReading, Tier, UnitMap
 from shared.events.envelope import Event
 from tests.support.lifecycles import history
 

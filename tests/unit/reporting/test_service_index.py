@@ -10,7 +10,7 @@ from services.reporting.feedback_reports import FeedbackRow
 from services.reporting.periods import period_from
 from services.reporting.projections import ProcessingRow, SatisfactionRow
 from services.reporting.service_index import AgencyFigures, agency_index, index_lines
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from shared.events import dossier as de
 from shared.events.vocabulary import Channel, PaymentMethod
 from tests.support import dossier_events as ev

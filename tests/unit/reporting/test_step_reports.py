@@ -15,7 +15,7 @@ from services.reporting.step_reports import (
     step_report,
     steps_in,
 )
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from shared.events import dossier as de
 from shared.events.deadline import DossierClassified, StepClosed
 from tests.support import dossier_events as ev

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from services.reporting.dossier_facts import fold_surveys
 from services.reporting.periods import named_period
 from services.reporting.survey_reports import answers_in, survey_report
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
 from shared.events.survey import SurveyAnswered, SurveyAnsweredBody
 from shared.events.vocabulary import SurveyAspect, SurveyLevel
 

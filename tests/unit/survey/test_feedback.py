@@ -16,20 +16,20 @@ from services.survey.rating_rules import (
     UnknownDossierError,
 )
 from services.survey.store import InMemorySurveyStore
-from shared.api_keys import AccessDeniedError, Client, Scope
-from shared.business_calendar import VIETNAM
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.clock import ManualClock
+from shared.domain.feedback_categories import FeedbackCategories
 from shared.events.feedback import (
     FEEDBACK_EVENT,
     AnswerFeedback,
     RateFeedbackAnswer,
     SubmitFeedback,
 )
+from shared.events.topics import FEEDBACK_EVENTS
 from shared.events.vocabulary import Level
-from shared.feedback_categories import FeedbackCategories
-from shared.outbox import OutboxPublisher
-from shared.publishing import InMemoryPublisher
-from shared.topics import FEEDBACK_EVENTS
+from shared.messaging.publishing import InMemoryPublisher
+from shared.persistence.outbox import OutboxPublisher
+from shared.web.api_keys import AccessDeniedError, Client, Scope
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=VIETNAM)
 WARD, OTHER = "UBND.P.SG", "UBND.P.TD"

@@ -16,12 +16,12 @@ from services.survey.rating_rules import (
     kiosk_dossier,
     masked_comment,
 )
-from shared.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
-from shared.business_calendar import VIETNAM
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.rating_reasons import ReasonCategories
+from shared.domain.rating_tokens import new_token, token_hash
 from shared.events.survey import SubmitRating
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel
-from shared.rating_reasons import ReasonCategories
-from shared.rating_tokens import new_token, token_hash
+from shared.web.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=VIETNAM)
 TOKEN = new_token()

@@ -9,16 +9,16 @@ from prometheus_client import CollectorRegistry
 from services.survey.rating_rules import RatingRejectedError, Windows
 from services.survey.satisfaction import Satisfaction
 from services.survey.store import InMemorySurveyStore
-from shared.api_keys import ApiKeys, Client, Scope
-from shared.business_calendar import VIETNAM
-from shared.clock import ManualClock
+from shared.domain.business_calendar import VIETNAM
+from shared.domain.clock import ManualClock
+from shared.domain.rating_reasons import ReasonCategories
+from shared.domain.rating_tokens import new_token, token_hash
 from shared.events.dossier import DossierReceived
 from shared.events.survey import SubmitRating, SubmitSurvey
+from shared.events.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS, dead_letter_topic
 from shared.events.vocabulary import SurveyAspect, SurveyLevel
-from shared.publishing import InMemoryPublisher
-from shared.rating_reasons import ReasonCategories
-from shared.rating_tokens import new_token, token_hash
-from shared.topics import SURVEY_EVENTS, SURVEY_SUBMISSIONS, dead_letter_topic
+from shared.messaging.publishing import InMemoryPublisher
+from shared.web.api_keys import ApiKeys, Client, Scope
 from tests.support import dossier_events as ev
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=VIETNAM)

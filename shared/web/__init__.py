@@ -1,0 +1,1 @@
+"""HTTP: API keys, access checks, error answers, the request body's limit."""

@@ -1,0 +1,34 @@
+"""API keys over HTTP, the same in every service: the `X-API-Key` header, 401 without a known
+key, 403 for a known client acting outside its scopes or agencies."""
+
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.security import APIKeyHeader
+
+from shared.web.api_keys import AccessDeniedError, ApiKeys, Client, UnauthenticatedError
+from shared.web.http_errors import answer_with
+
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The client's API key")
+
+
+def install_access(app: FastAPI, keys: ApiKeys) -> None:
+    app.state.api_keys = keys
+    app.add_exception_handler(UnauthenticatedError, answer_with(401))
+    app.add_exception_handler(AccessDeniedError, answer_with(403))
+
+
+async def authenticated(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> Client:
+    keys: ApiKeys = request.app.state.api_keys
+    return keys.authenticate(key)
+
+
+async def maybe_authenticated(
+    request: Request, key: Annotated[str | None, Security(API_KEY)]
+) -> Client | None:
+    keys: ApiKeys = request.app.state.api_keys
+    return keys.authenticate_optional(key)
+
+
+Authenticated = Annotated[Client, Depends(authenticated)]
+MaybeAuthenticated = Annotated[Client | None, Depends(maybe_authenticated)]
