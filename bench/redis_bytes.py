@@ -43,7 +43,7 @@ from shared.domain.business_calendar import VIETNAM
 from shared.domain.catalogue import Catalogue
 from shared.domain.clock import ManualClock
 from shared.domain.reference_source import FixedReference
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.envelope import Event
 from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS
@@ -137,13 +137,17 @@ async def run_intake(redis: Redis, prefix: str, dossiers: int, sink: Sink) -> Ap
 
     async def life(n: int) -> None:
         applicant = APPLICANT | {"id_number": f"{n:012d}"}  # one person per dossier
-        filed = rq.ReceiveDossier.model_validate(
+        filed = intake_requests.ReceiveDossier.model_validate(
             receipt(submission_id=f"r{n}", applicant=applicant)
         )
         code = (await desk.receive(filed, DESK)).view.code
         for step, fields in (("ResolveDossier", {"outcome": "approved"}), ("ReturnResult", {})):
             request = {"type": step, "submission_id": f"{step}{n}", "dossier_code": code}
-            model = rq.ResolveDossier if step == "ResolveDossier" else rq.ReturnResult
+            model = (
+                intake_requests.ResolveDossier
+                if step == "ResolveDossier"
+                else intake_requests.ReturnResult
+            )
             await desk.act(model.model_validate(request | fields), DESK, retry_conflicts=True)
 
     per_day = 9000  # codes are numbered per agency and day, four digits

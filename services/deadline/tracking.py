@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.domain.business_calendar import BusinessCalendar, DeadlineState
 from shared.domain.dossier_clock import DossierClock, step_clock
-from shared.events import dossier as de
+from shared.events import dossier as dossier_events
 from shared.events.deadline import (
     ApologyReminder,
     ApologyReminderBody,
@@ -75,9 +75,9 @@ class TrackedDossier(TrackedState):
 
     agency_code: str
     received_at: AwareDatetime
-    time_limit: de.TimeLimit
+    time_limit: dossier_events.TimeLimit
     supplement_policy: SupplementPolicy
-    steps: tuple[de.ProcessingStep, ...] = ()
+    steps: tuple[dossier_events.ProcessingStep, ...] = ()
     step_index: int = 0
     step_started_at: AwareDatetime | None = None
     step_clock: DossierClock | None = None  # the current step's own limit, paused with the dossier
@@ -137,15 +137,15 @@ class Timer:
 
 
 def decide(
-    dossier: TrackedDossier | None, event: de.DossierEvent, calendar: BusinessCalendar
+    dossier: TrackedDossier | None, event: dossier_events.DossierEvent, calendar: BusinessCalendar
 ) -> Decision | None:
     """Fold one lifecycle event in; None when it changes nothing for deadlines."""
-    if isinstance(event, de.DossierReceived):
+    if isinstance(event, dossier_events.DossierReceived):
         if dossier is not None and event.event_id in dossier.applied:
             return None  # a redelivered receipt: starting over would re-arm fired timers
         return _received(event, calendar)
     if dossier is None:
-        if isinstance(event, de.DossierReceiptRefused):
+        if isinstance(event, dossier_events.DossierReceiptRefused):
             return None  # refused before any deadline started: nothing to track
         raise OutOfOrderError(f"{event.type} for {event.body.dossier_code} before its receipt")
     if event.event_id in dossier.applied or not dossier.open:
@@ -160,38 +160,38 @@ def decide(
 
 
 def _apply(
-    dossier: TrackedDossier, event: de.DossierEvent, calendar: BusinessCalendar
+    dossier: TrackedDossier, event: dossier_events.DossierEvent, calendar: BusinessCalendar
 ) -> tuple[TrackedDossier, tuple[DeadlineEvent, ...]] | None:
     at = event.occurred_at
     match event:
-        case de.SupplementRequested() | de.PaymentRequested():
+        case dossier_events.SupplementRequested() | dossier_events.PaymentRequested():
             held = dossier.step_clock and dossier.step_clock.pause(at, calendar)
             paused = {"clock": dossier.clock.pause(at, calendar), "step_clock": held}
             return dossier.model_copy(update=paused), ()
-        case de.SupplementReceived(body=body):
+        case dossier_events.SupplementReceived(body=body):
             restart = body.policy is SupplementPolicy.RESTART
             return _resumed(dossier, event, calendar, restart=restart)
-        case de.PaymentReceived():
+        case dossier_events.PaymentReceived():
             return _resumed(dossier, event, calendar, restart=False)
-        case de.DossierDelayed(body=body):
+        case dossier_events.DossierDelayed(body=body):
             moved = dossier.model_copy(
                 update={"clock": dossier.clock.delay(body.new_appointment_at), "apology_sent": True}
             )
             return moved, (_deadline_set(moved, event, "apology"),)
-        case de.DossierTransferred(body=body):
+        case dossier_events.DossierTransferred(body=body):
             return _transferred(dossier, event, body, calendar)
-        case de.DossierResolved():
+        case dossier_events.DossierResolved():
             return _resolved(dossier, event, calendar)
-        case de.DossierStopped():
+        case dossier_events.DossierStopped():
             return dossier.model_copy(update={"ended": "stopped"}), ()
-        case de.DossierWithdrawn():
+        case dossier_events.DossierWithdrawn():
             return dossier.model_copy(update={"ended": "withdrawn"}), ()
-        case de.DossierReceiptRefused():
+        case dossier_events.DossierReceiptRefused():
             return dossier.model_copy(update={"ended": "refused_at_receipt"}), ()
     return None  # returns and postal updates come after resolution: no deadline effect
 
 
-def _received(event: de.DossierReceived, calendar: BusinessCalendar) -> Decision:
+def _received(event: dossier_events.DossierReceived, calendar: BusinessCalendar) -> Decision:
     body = event.body
     at = event.occurred_at
     dossier = TrackedDossier(
@@ -230,7 +230,9 @@ def _close_step(
     )
 
 
-def _step_closed(dossier: TrackedDossier, step: StepOutcome, cause: de.DossierEvent) -> StepClosed:
+def _step_closed(
+    dossier: TrackedDossier, step: StepOutcome, cause: dossier_events.DossierEvent
+) -> StepClosed:
     return StepClosed(
         event_id=derived_event_id(SOURCE, "StepClosed", cause.event_id),
         occurred_at=cause.occurred_at,
@@ -241,7 +243,11 @@ def _step_closed(dossier: TrackedDossier, step: StepOutcome, cause: de.DossierEv
 
 
 def _resumed(
-    dossier: TrackedDossier, event: de.DossierEvent, calendar: BusinessCalendar, *, restart: bool
+    dossier: TrackedDossier,
+    event: dossier_events.DossierEvent,
+    calendar: BusinessCalendar,
+    *,
+    restart: bool,
 ) -> tuple[TrackedDossier, tuple[DeadlineEvent, ...]] | None:
     if not dossier.paused:
         return None
@@ -258,8 +264,8 @@ def _resumed(
 
 def _transferred(
     dossier: TrackedDossier,
-    event: de.DossierTransferred,
-    body: de.DossierTransferredBody,
+    event: dossier_events.DossierTransferred,
+    body: dossier_events.DossierTransferredBody,
     calendar: BusinessCalendar,
 ) -> tuple[TrackedDossier, tuple[DeadlineEvent, ...]]:
     at = event.occurred_at
@@ -277,7 +283,7 @@ def _transferred(
 
 
 def _resolved(
-    dossier: TrackedDossier, event: de.DossierResolved, calendar: BusinessCalendar
+    dossier: TrackedDossier, event: dossier_events.DossierResolved, calendar: BusinessCalendar
 ) -> tuple[TrackedDossier, tuple[DeadlineEvent, ...]]:
     classification = dossier.clock.classify(event.occurred_at, calendar)
     last = _close_step(dossier, event.occurred_at, calendar)
@@ -331,7 +337,7 @@ def _late_held_by(
 
 def _deadline_set(
     dossier: TrackedDossier,
-    cause: de.DossierEvent,
+    cause: dossier_events.DossierEvent,
     reason: Literal["received", "supplement_restart", "resumed", "apology", "transfer"],
 ) -> DeadlineSet:
     return DeadlineSet(

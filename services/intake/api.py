@@ -14,7 +14,7 @@ from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestReject
 from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
 from services.intake.views import DossierView, ReceiptView
 from shared.domain.catalogue import CatalogueError
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.events.envelope import DossierCode, SubmissionId
 from shared.events.personal_data import PersonIdentity
 from shared.persistence.outbox import ConflictError
@@ -25,7 +25,7 @@ from shared.web.http_errors import answer_with, install_common_handlers, refused
 log = logging.getLogger(__name__)
 
 
-def _body_model(request_class: type[rq.DossierStep]) -> type[BaseModel]:
+def _body_model(request_class: type[intake_requests.DossierStep]) -> type[BaseModel]:
     """The HTTP body of an action: the Kafka request without `type` and `dossier_code`."""
     fields: dict[str, Any] = {
         name: (info.annotation, info)
@@ -72,7 +72,9 @@ def intake_router(desk: Desk, subjects: DataSubjectRequests, public_url: str) ->
         response_model=ReceiptView,
         responses={401: {}, 403: {}, 422: {}},
     )
-    async def receive_dossier(request: rq.ReceiveDossier, caller: Authenticated) -> Response:
+    async def receive_dossier(
+        request: intake_requests.ReceiveDossier, caller: Authenticated
+    ) -> Response:
         """The receipt: the dossier's view and its rating token, for the applicant only."""
         outcome = await desk.receive(request, caller)
         return Response(outcome.view_json, status_code=201, media_type="application/json")
@@ -157,7 +159,7 @@ def intake_router(desk: Desk, subjects: DataSubjectRequests, public_url: str) ->
 
 
 def _add_action(
-    router: APIRouter, desk: Desk, request_class: type[rq.DossierStep], action: str
+    router: APIRouter, desk: Desk, request_class: type[intake_requests.DossierStep], action: str
 ) -> None:
     async def act(code: DossierCode, body: BaseModel, caller: Authenticated) -> Response:
         request = request_class(**body.model_dump(), dossier_code=code)

@@ -23,7 +23,7 @@ from services.intake.views import DossierView, ReceiptView, view_of
 from shared.domain.clock import Clock
 from shared.domain.rating_tokens import new_token, token_hash
 from shared.domain.reference_source import ReferenceSource
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.events.dossier import DossierEvent
 from shared.events.envelope import derived_event_id
 from shared.events.personal_data import parse_applicant
@@ -68,7 +68,7 @@ class Desk:
         self.publisher = publisher
         self.outbox = OutboxPublisher(store.outbox, publisher)
 
-    async def receive(self, request: rq.ReceiveDossier, client: Client) -> Outcome:
+    async def receive(self, request: intake_requests.ReceiveDossier, client: Client) -> Outcome:
         client.require_agency(request.agency_code)
         now = self.clock.now()
         token = new_token()
@@ -125,7 +125,7 @@ class Desk:
         return Outcome(replayed, replayed=True)
 
     async def act(
-        self, request: rq.DossierStep, client: Client, *, retry_conflicts: bool
+        self, request: intake_requests.DossierStep, client: Client, *, retry_conflicts: bool
     ) -> Outcome:
         """A lifecycle step. Over HTTP a concurrent change is a conflict for the caller; from
         Kafka (one writer per dossier) it is retried against the fresh state."""
@@ -140,7 +140,9 @@ class Desk:
                         f"dossier {request.dossier_code} was changed by another request"
                     ) from conflict
 
-    async def _act_once(self, stored: Stored, request: rq.DossierStep, client: Client) -> Outcome:
+    async def _act_once(
+        self, stored: Stored, request: intake_requests.DossierStep, client: Client
+    ) -> Outcome:
         reference = self.reference.current
         try:
             record, events = step(
@@ -153,7 +155,7 @@ class Desk:
         except (RequestRejectedError, IllegalStepError) as rejection:
             return await self._replayed_or_raise(client, request.submission_id, rejection)
         outbox = [_entry(record.code, _stamped(event, reference.revision)) for event in events]
-        if isinstance(request, rq.ReturnResult) and not events:
+        if isinstance(request, intake_requests.ReturnResult) and not events:
             outbox.append(await self._postal_return(record, request))
         committed = await self._commit(client, request.submission_id, stored, record, outbox)
         await self.outbox.publish(committed)
@@ -251,7 +253,9 @@ class Desk:
             entries=entries,
         )
 
-    async def _postal_return(self, record: DossierRecord, request: rq.ReturnResult) -> OutboxEntry:
+    async def _postal_return(
+        self, record: DossierRecord, request: intake_requests.ReturnResult
+    ) -> OutboxEntry:
         """The partner's delivery order: the only event that carries the recipient."""
         applicant_json = await self.store.applicant(record.code)
         if applicant_json is None:

@@ -10,8 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from shared.domain.business_calendar import BusinessCalendar
 from shared.domain.catalogue import Catalogue, UnknownInCatalogueError
 from shared.domain.dossier_clock import DossierClock, step_clock
-from shared.events import dossier as de
-from shared.events import intake_requests as rq
+from shared.events import dossier as dossier_events
+from shared.events import intake_requests
 from shared.events.envelope import derived_event_id
 from shared.events.postal import ReportDeliveryStatus
 from shared.events.vocabulary import (
@@ -99,7 +99,7 @@ class DossierRecord(BaseModel):
     clock: DossierClock  # due instant and appointment: the same rule deadline follows
     rating_token_sha256: str | None = None  # the receipt's rating token, hashed
     supplement_policy: SupplementPolicy
-    steps: tuple[de.ProcessingStep, ...] = ()
+    steps: tuple[dossier_events.ProcessingStep, ...] = ()
     step_index: int = 0
     step_clock: DossierClock | None = None  # the current interconnected step's own clock
     outcome: Outcome | None = None
@@ -125,18 +125,18 @@ ALLOWED_FROM: dict[str, tuple[Status, ...]] = {
     "withdraw": _OPEN,
     "return": (Status.RESOLVED,),
 }
-ACTION_OF: dict[type[rq.DossierStep], str] = {
-    rq.TransferDossier: "transfer",
-    rq.RequestSupplement: "request-supplement",
-    rq.ReceiveSupplement: "receive-supplement",
-    rq.RequestPayment: "request-payment",
-    rq.ReceivePayment: "receive-payment",
-    rq.DelayDossier: "delay",
-    rq.ResolveDossier: "resolve",
-    rq.RefuseReceipt: "refuse-receipt",
-    rq.StopDossier: "stop",
-    rq.WithdrawDossier: "withdraw",
-    rq.ReturnResult: "return",
+ACTION_OF: dict[type[intake_requests.DossierStep], str] = {
+    intake_requests.TransferDossier: "transfer",
+    intake_requests.RequestSupplement: "request-supplement",
+    intake_requests.ReceiveSupplement: "receive-supplement",
+    intake_requests.RequestPayment: "request-payment",
+    intake_requests.ReceivePayment: "receive-payment",
+    intake_requests.DelayDossier: "delay",
+    intake_requests.ResolveDossier: "resolve",
+    intake_requests.RefuseReceipt: "refuse-receipt",
+    intake_requests.StopDossier: "stop",
+    intake_requests.WithdrawDossier: "withdraw",
+    intake_requests.ReturnResult: "return",
 }
 
 
@@ -170,14 +170,14 @@ def _envelope(submission_id: str, at: datetime, now: datetime) -> dict[str, obje
 
 
 def receive(
-    request: rq.ReceiveDossier,
+    request: intake_requests.ReceiveDossier,
     catalogue: Catalogue,
     calendar: BusinessCalendar,
     now: datetime,
     *,
     may_backdate: bool,
     rating_token_sha256: str,
-) -> tuple[DossierRecord, de.DossierReceived]:
+) -> tuple[DossierRecord, dossier_events.DossierReceived]:
     """A new dossier, its code still `CODE_PLACEHOLDER` (the store allocates it)."""
     at = effective_time(request.received_at, now, may_backdate=may_backdate)
     local_day = calendar.local(at).date()
@@ -235,9 +235,9 @@ def receive(
             ),
         ),
     )
-    event = de.DossierReceived(
+    event = dossier_events.DossierReceived(
         **_envelope(request.submission_id, at, now),
-        body=de.DossierReceivedBody(
+        body=dossier_events.DossierReceivedBody(
             dossier_code=CODE_PLACEHOLDER,
             agency_code=agency.code,
             procedure_code=procedure.code,
@@ -261,12 +261,12 @@ def receive(
 
 def step(
     record: DossierRecord,
-    request: rq.DossierStep,
+    request: intake_requests.DossierStep,
     now: datetime,
     calendar: BusinessCalendar,
     *,
     may_backdate: bool,
-) -> tuple[DossierRecord, list[de.DossierEvent]]:
+) -> tuple[DossierRecord, list[dossier_events.DossierEvent]]:
     """Apply one lifecycle step; raises IllegalStepError or RequestRejectedError."""
     action = ACTION_OF[type(request)]
     if record.status not in ALLOWED_FROM[action]:
@@ -278,77 +278,89 @@ def step(
     ids = {"dossier_code": record.code, "agency_code": record.agency_code}
     changes: dict[str, object] = {}
     handed_on: dict[str, object] = {}  # a hand-off's part of its log line
-    events: list[de.DossierEvent] = []
-    body: de.Body
+    events: list[dossier_events.DossierEvent] = []
+    body: dossier_events.Body
     match request:
-        case rq.TransferDossier(to_agency_code=to_agency, officer_id=officer):
+        case intake_requests.TransferDossier(to_agency_code=to_agency, officer_id=officer):
             changes, event = _transfer(record, to_agency, envelope)
             held = step_clock(record.steps, record.step_index + 1, at, calendar)
             changes["step_clock"] = held
             handed_on = _handed_on(record, at, officer) | {"next_due_at": held and held.due_at}
             events.append(event)
-        case rq.RequestSupplement(reason=reason):
+        case intake_requests.RequestSupplement(reason=reason):
             changes = {
                 "status": Status.AWAITING_SUPPLEMENT,
                 "clock": record.clock.pause(at, calendar),
                 "step_clock": record.step_clock and record.step_clock.pause(at, calendar),
             }
             events.append(
-                de.SupplementRequested(**envelope, body=de.ReasonBody(**ids, reason=reason))
+                dossier_events.SupplementRequested(
+                    **envelope, body=dossier_events.ReasonBody(**ids, reason=reason)
+                )
             )
-        case rq.ReceiveSupplement():
+        case intake_requests.ReceiveSupplement():
             restart = record.supplement_policy is SupplementPolicy.RESTART
             clock = record.clock.resume(at, calendar, restart=restart)
             held = record.step_clock and record.step_clock.resume(at, calendar, restart=restart)
             changes = {"status": Status.PROCESSING, "clock": clock, "step_clock": held}
-            body = de.SupplementReceivedBody(**ids, policy=record.supplement_policy)
-            events.append(de.SupplementReceived(**envelope, body=body))
-        case rq.RequestPayment(amount_vnd=amount, reason=reason):
+            body = dossier_events.SupplementReceivedBody(**ids, policy=record.supplement_policy)
+            events.append(dossier_events.SupplementReceived(**envelope, body=body))
+        case intake_requests.RequestPayment(amount_vnd=amount, reason=reason):
             changes = {
                 "status": Status.AWAITING_PAYMENT,
                 "clock": record.clock.pause(at, calendar),
                 "step_clock": record.step_clock and record.step_clock.pause(at, calendar),
             }
-            body = de.PaymentRequestedBody(**ids, amount_vnd=amount, reason=reason)
-            events.append(de.PaymentRequested(**envelope, body=body))
-        case rq.ReceivePayment(method=method, amount_vnd=amount):
+            body = dossier_events.PaymentRequestedBody(**ids, amount_vnd=amount, reason=reason)
+            events.append(dossier_events.PaymentRequested(**envelope, body=body))
+        case intake_requests.ReceivePayment(method=method, amount_vnd=amount):
             clock = record.clock.resume(at, calendar, restart=False)
             held = record.step_clock and record.step_clock.resume(at, calendar, restart=False)
             changes = {"status": Status.PROCESSING, "clock": clock, "step_clock": held}
-            paid = de.PaymentReceivedBody(**ids, method=method, amount_vnd=amount)
-            events.append(de.PaymentReceived(**envelope, body=paid))
-        case rq.DelayDossier(reason=reason, new_appointment_at=new_appointment):
+            paid = dossier_events.PaymentReceivedBody(**ids, method=method, amount_vnd=amount)
+            events.append(dossier_events.PaymentReceived(**envelope, body=paid))
+        case intake_requests.DelayDossier(reason=reason, new_appointment_at=new_appointment):
             changes, event = _delay(record, reason, new_appointment, at, envelope)
             events.append(event)
-        case rq.ResolveDossier(outcome=outcome, reason=reason, officer_id=officer):
+        case intake_requests.ResolveDossier(outcome=outcome, reason=reason, officer_id=officer):
             if outcome is Outcome.REFUSED and not reason:
                 raise RequestRejectedError("a refusal needs a reason")
             changes = {"status": Status.RESOLVED, "outcome": outcome, "step_clock": None}
             handed_on = _handed_on(record, at, officer)
             electronic = request.electronic_result
-            body = de.DossierResolvedBody(
+            body = dossier_events.DossierResolvedBody(
                 **ids, outcome=outcome, reason=reason, electronic_result=electronic
             )
-            events.append(de.DossierResolved(**envelope, body=body))
-        case rq.RefuseReceipt(reason=reason):
+            events.append(dossier_events.DossierResolved(**envelope, body=body))
+        case intake_requests.RefuseReceipt(reason=reason):
             _check_refusal_at_receipt(record, at, calendar)
             changes = {"status": Status.REFUSED_AT_RECEIPT}
             events.append(
-                de.DossierReceiptRefused(**envelope, body=de.ReasonBody(**ids, reason=reason))
+                dossier_events.DossierReceiptRefused(
+                    **envelope, body=dossier_events.ReasonBody(**ids, reason=reason)
+                )
             )
-        case rq.StopDossier(reason=reason):
+        case intake_requests.StopDossier(reason=reason):
             changes = {"status": Status.STOPPED}
-            events.append(de.DossierStopped(**envelope, body=de.ReasonBody(**ids, reason=reason)))
-        case rq.WithdrawDossier(reason=reason):
+            events.append(
+                dossier_events.DossierStopped(
+                    **envelope, body=dossier_events.ReasonBody(**ids, reason=reason)
+                )
+            )
+        case intake_requests.WithdrawDossier(reason=reason):
             changes = {"status": Status.WITHDRAWN}
-            events.append(de.DossierWithdrawn(**envelope, body=de.ReasonBody(**ids, reason=reason)))
-        case rq.ReturnResult():
+            events.append(
+                dossier_events.DossierWithdrawn(
+                    **envelope, body=dossier_events.ReasonBody(**ids, reason=reason)
+                )
+            )
+        case intake_requests.ReturnResult():
             if record.return_method is ReturnMethod.POSTAL:
                 changes = {"status": Status.RETURNING_BY_POST}  # the postal request goes out
             else:
                 changes = {"status": Status.RETURNED}
-                body = de.ResultReturnedBody(**ids, method=record.return_method)
-                events.append(de.ResultReturned(**envelope, body=body))
+                body = dossier_events.ResultReturnedBody(**ids, method=record.return_method)
+                events.append(dossier_events.ResultReturned(**envelope, body=body))
     entry = LogEntry.model_validate(
         {"step": action, "agency_code": changes.get("agency_code", record.agency_code), "at": at}
         | handed_on
@@ -358,13 +370,13 @@ def step(
     return record.model_copy(update=changes), events
 
 
-def _printed(request: rq.DossierStep, record: DossierRecord) -> dict[str, object]:
+def _printed(request: intake_requests.DossierStep, record: DossierRecord) -> dict[str, object]:
     """A step's part of its log line that the desk's forms print."""
     printed: dict[str, object] = {}
     reason = getattr(request, "reason", None)
     if reason:
         printed["reason"] = reason
-    if isinstance(request, rq.DelayDossier):
+    if isinstance(request, intake_requests.DelayDossier):
         printed |= {
             "appointment_at": request.new_appointment_at,
             "previous_appointment_at": record.appointment_at,
@@ -386,21 +398,21 @@ def _handed_on(record: DossierRecord, at: datetime, officer: str | None) -> dict
 
 def _transfer(
     record: DossierRecord, to_agency: str, envelope: dict[str, object]
-) -> tuple[dict[str, object], de.DossierEvent]:
+) -> tuple[dict[str, object], dossier_events.DossierEvent]:
     next_index = record.step_index + 1
     if next_index >= len(record.steps):
         raise RequestRejectedError("this dossier has no further interconnected step")
     expected = record.steps[next_index].agency_code
     if to_agency != expected:
         raise RequestRejectedError(f"the next step is at {expected}, not {to_agency}")
-    body = de.DossierTransferredBody(
+    body = dossier_events.DossierTransferredBody(
         dossier_code=record.code,
         agency_code=to_agency,
         from_agency_code=record.agency_code,
         step_index=next_index,
     )
     changes: dict[str, object] = {"agency_code": to_agency, "step_index": next_index}
-    return changes, de.DossierTransferred(**envelope, body=body)
+    return changes, dossier_events.DossierTransferred(**envelope, body=body)
 
 
 def _delay(
@@ -409,12 +421,12 @@ def _delay(
     new_appointment: datetime,
     at: datetime,
     envelope: dict[str, object],
-) -> tuple[dict[str, object], de.DossierEvent]:
+) -> tuple[dict[str, object], dossier_events.DossierEvent]:
     if at >= record.appointment_at:
         raise RequestRejectedError("an apology must be sent before the current appointment passes")
     if new_appointment <= record.appointment_at:
         raise RequestRejectedError("new_appointment_at must be after the current appointment")
-    body = de.DossierDelayedBody(
+    body = dossier_events.DossierDelayedBody(
         dossier_code=record.code,
         agency_code=record.agency_code,
         reason=reason,
@@ -422,7 +434,7 @@ def _delay(
         new_appointment_at=new_appointment,
     )
     changes: dict[str, object] = {"clock": record.clock.delay(new_appointment)}
-    return changes, de.DossierDelayed(**envelope, body=body)
+    return changes, dossier_events.DossierDelayed(**envelope, body=body)
 
 
 def _check_refusal_at_receipt(
@@ -442,7 +454,7 @@ def _check_refusal_at_receipt(
 
 def delivery_reported(
     record: DossierRecord, report: ReportDeliveryStatus, now: datetime
-) -> tuple[DossierRecord, list[de.DossierEvent]]:
+) -> tuple[DossierRecord, list[dossier_events.DossierEvent]]:
     """A postal partner's report: delivered counts as returned; failed sends the result back
     to the desk, to be returned again."""
     if record.status is not Status.RETURNING_BY_POST:
@@ -453,16 +465,20 @@ def delivery_reported(
         raise RequestRejectedError("occurred_at is in the future")
     envelope = _envelope(report.submission_id, report.occurred_at, now)
     ids = {"dossier_code": record.code, "agency_code": record.agency_code}
-    update = de.PostalDeliveryUpdatedBody(**ids, status=report.status, reason=report.reason)
-    events: list[de.DossierEvent] = [de.PostalDeliveryUpdated(**envelope, body=update)]
+    update = dossier_events.PostalDeliveryUpdatedBody(
+        **ids, status=report.status, reason=report.reason
+    )
+    events: list[dossier_events.DossierEvent] = [
+        dossier_events.PostalDeliveryUpdated(**envelope, body=update)
+    ]
     status: Status = record.status
     if report.status is DeliveryStatus.DELIVERED:
         status = Status.RETURNED
         returned_envelope = envelope | {
             "event_id": derived_event_id(SOURCE, report.submission_id, "returned")
         }
-        body = de.ResultReturnedBody(**ids, method=ReturnMethod.POSTAL)
-        events.append(de.ResultReturned(**returned_envelope, body=body))
+        body = dossier_events.ResultReturnedBody(**ids, method=ReturnMethod.POSTAL)
+        events.append(dossier_events.ResultReturned(**returned_envelope, body=body))
     elif report.status is DeliveryStatus.FAILED:
         status = Status.RESOLVED
     entry = LogEntry(

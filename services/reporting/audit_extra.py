@@ -10,7 +10,7 @@ from datetime import datetime
 
 from services.reporting.audit_fold import AuditHistory, Table
 from shared.events import dossier as dossier_events
-from shared.events import feedback as fb
+from shared.events import feedback as feedback_events
 from shared.events.envelope import Event
 from shared.events.vocabulary import PaymentMethod, RatingLevel
 
@@ -19,7 +19,7 @@ SATISFIED = (RatingLevel.VERY_SATISFIED, RatingLevel.SATISFIED)
 
 @dataclass
 class FeedbackLog:
-    received: fb.FeedbackReceived | None = None
+    received: feedback_events.FeedbackReceived | None = None
     due_at: datetime | None = None
     answered_at: datetime | None = None
     rating: RatingLevel | None = None
@@ -31,13 +31,13 @@ class FeedbackHistory:
 
     def add(self, event: Event) -> None:
         match event:
-            case fb.FeedbackReceived(body=body):
+            case feedback_events.FeedbackReceived(body=body):
                 self.feedback[body.feedback_code].received = event
-            case fb.FeedbackDeadlineSet(body=body):
+            case feedback_events.FeedbackDeadlineSet(body=body):
                 self.feedback[body.feedback_code].due_at = body.due_at
-            case fb.FeedbackAnswered(body=body):
+            case feedback_events.FeedbackAnswered(body=body):
                 self.feedback[body.feedback_code].answered_at = event.occurred_at
-            case fb.FeedbackAnswerRated(body=body):
+            case feedback_events.FeedbackAnswerRated(body=body):
                 self.feedback[body.feedback_code].rating = body.level
 
 

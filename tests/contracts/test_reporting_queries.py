@@ -24,8 +24,8 @@ from services.reporting.pg_store import PostgresReportingStore, connect, migrate
 from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, RATING_GROUPINGS
 from services.reporting.store import InMemoryReportingStore
 from services.reporting.where import EVERYTHING, DossierFilter
-from shared.events import deadline as dl
-from shared.events import dossier as de
+from shared.events import deadline as deadline_events
+from shared.events import dossier as dossier_events
 from shared.events.deadline import StepOutcome
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted, RatingAcceptedBody
@@ -78,17 +78,17 @@ def enriched(events: list[Event], seed: int) -> list[Event]:
     received: dict[str, datetime] = {}
     for event in events:
         match event:
-            case de.DossierReceived(body=body):
+            case dossier_events.DossierReceived(body=body):
                 received[body.dossier_code] = event.occurred_at
                 flags = {"fully_online": rng.choice([None, True, False]),
                          "papers_digitised": rng.choice([None, True, False])}  # fmt: skip
                 event = event.model_copy(update={"body": body.model_copy(update=flags)})
-            case de.PaymentReceived(body=body):
+            case dossier_events.PaymentReceived(body=body):
                 method = rng.choice([None, *PaymentMethod])
                 event = event.model_copy(
                     update={"body": body.model_copy(update={"method": method})}
                 )
-            case de.DossierResolved(body=body):
+            case dossier_events.DossierResolved(body=body):
                 result = {"electronic_result": rng.choice([None, True, False])}
                 event = event.model_copy(update={"body": body.model_copy(update=result)})
                 out += steps_closed(body.dossier_code, received[body.dossier_code],
@@ -108,11 +108,18 @@ def steps_closed(code: str, start: datetime, end: datetime, rng: random.Random) 
             on_time=ended <= start + timedelta(days=2),
             overrun_minutes=0 if ended <= start + timedelta(days=2) else rng.randrange(1, 900),
         )  # fmt: skip
-        found.append(dl.StepClosed(
-            event_id=f"{code}/step/{index}", occurred_at=ended, recorded_at=ended,
-            source="test", body=dl.StepClosedBody(dossier_code=code, agency_code=AGENCIES[0],
-                                                  step=outcome),
-        ))  # fmt: skip
+        body = deadline_events.StepClosedBody(
+            dossier_code=code, agency_code=AGENCIES[0], step=outcome
+        )
+        found.append(
+            deadline_events.StepClosed(
+                event_id=f"{code}/step/{index}",
+                occurred_at=ended,
+                recorded_at=ended,
+                source="test",
+                body=body,
+            )
+        )
     return found
 
 

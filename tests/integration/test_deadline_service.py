@@ -15,7 +15,7 @@ from services.deadline.settings import DeadlineSettings
 from services.deadline.tracker import DeadlineTracker
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import ManualClock
-from shared.events import dossier as de
+from shared.events import dossier as lifecycle
 from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, dead_letter_topic
 from shared.events.vocabulary import SupplementPolicy, TimeUnit
 from tests.support import dossier_events as ev
@@ -60,7 +60,7 @@ async def deadline_instance(
         yield Deadline(client, app.state.runtime.state, clock)
 
 
-async def publish(bootstrap: str, *events: de.DossierEvent) -> None:
+async def publish(bootstrap: str, *events: lifecycle.DossierEvent) -> None:
     producer = AIOKafkaProducer(**kafka_options(bootstrap), enable_idempotence=True)
     async with asyncio.timeout(60):  # a stuck broker connection: TimeoutError, not a hang
         await producer.start()
@@ -172,7 +172,7 @@ async def _state_is(client: httpx.AsyncClient, code: str, state: str) -> dict[st
     return body if response.status_code == 200 and body["state"] == state else None
 
 
-CLASSIFY_CASES: list[tuple[str, Callable[[str], list[de.DossierEvent]], str, bool]] = [
+CLASSIFY_CASES: list[tuple[str, Callable[[str], list[lifecycle.DossierEvent]], str, bool]] = [
     ("early", lambda c: [ev.received(c, vn(3, 2, 9)), ev.resolved(c, vn(3, 4, 9))], "early", False),
     (
         "on time",

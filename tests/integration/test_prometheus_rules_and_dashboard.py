@@ -18,7 +18,7 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 
-from shared.events import deadline as dl
+from shared.events import deadline as deadline_events
 from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
 from shared.events.vocabulary import Classification, RatingLevel
 from tests.support import dossier_events as ev
@@ -84,7 +84,7 @@ async def seed_current_month(bootstrap: str, prefix: str) -> None:
             await producer.send_and_wait(topic, event.model_dump_json().encode(), key=key)
     finally:
         await producer.stop()
-    assert isinstance(events[1][1], dl.DeadlineSet)
+    assert isinstance(events[1][1], deadline_events.DeadlineSet)
 
 
 def prometheus_config(folder: Path, targets: dict[str, str]) -> Path:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from services.deadline.tracking import TrackedDossier, Windows, decide
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
-from shared.events import dossier as de
+from shared.events import dossier as dossier_events
 
 CALENDAR = BusinessCalendar()
 WINDOWS = Windows()
@@ -15,7 +15,7 @@ def vn(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=VIETNAM)
 
 
-def fold(*events: de.DossierEvent) -> tuple[TrackedDossier, list[object]]:
+def fold(*events: dossier_events.DossierEvent) -> tuple[TrackedDossier, list[object]]:
     dossier: TrackedDossier | None = None
     published: list[object] = []
     for event in events:

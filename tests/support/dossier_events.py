@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from shared.events import dossier as de
+from shared.events import dossier as dossier_events
 from shared.events.vocabulary import (
     Channel,
     Level,
@@ -28,12 +28,12 @@ def received(
     unit: TimeUnit = TimeUnit.WORKING_DAYS,
     policy: SupplementPolicy = SupplementPolicy.RESTART,
     appointment_at: datetime | None = None,
-    steps: tuple[de.ProcessingStep, ...] = (),
+    steps: tuple[dossier_events.ProcessingStep, ...] = (),
     agency: str = AGENCY,
-) -> de.DossierReceived:
-    return de.DossierReceived(
+) -> dossier_events.DossierReceived:
+    return dossier_events.DossierReceived(
         **_envelope(f"{code}/received", at),
-        body=de.DossierReceivedBody(
+        body=dossier_events.DossierReceivedBody(
             dossier_code=code,
             agency_code=agency,
             procedure_code="1.001",
@@ -43,7 +43,7 @@ def received(
             channel=Channel.COUNTER,
             clerk_id="clerk-7",
             return_method=ReturnMethod.COUNTER,
-            time_limit=de.TimeLimit(amount=amount, unit=unit),
+            time_limit=dossier_events.TimeLimit(amount=amount, unit=unit),
             supplement_policy=policy,
             steps=steps,
             appointment_at=appointment_at or at,
@@ -51,26 +51,32 @@ def received(
     )
 
 
-def supplement_requested(code: str, at: datetime) -> de.SupplementRequested:
-    return de.SupplementRequested(
+def supplement_requested(code: str, at: datetime) -> dossier_events.SupplementRequested:
+    return dossier_events.SupplementRequested(
         **_envelope(f"{code}/supplement-requested/{at.isoformat()}", at),
-        body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="missing form"),
+        body=dossier_events.ReasonBody(
+            dossier_code=code, agency_code=AGENCY, reason="missing form"
+        ),
     )
 
 
 def supplement_received(
     code: str, at: datetime, policy: SupplementPolicy = SupplementPolicy.RESTART
-) -> de.SupplementReceived:
-    return de.SupplementReceived(
+) -> dossier_events.SupplementReceived:
+    return dossier_events.SupplementReceived(
         **_envelope(f"{code}/supplement-received/{at.isoformat()}", at),
-        body=de.SupplementReceivedBody(dossier_code=code, agency_code=AGENCY, policy=policy),
+        body=dossier_events.SupplementReceivedBody(
+            dossier_code=code, agency_code=AGENCY, policy=policy
+        ),
     )
 
 
-def delayed(code: str, at: datetime, previous: datetime, new: datetime) -> de.DossierDelayed:
-    return de.DossierDelayed(
+def delayed(
+    code: str, at: datetime, previous: datetime, new: datetime
+) -> dossier_events.DossierDelayed:
+    return dossier_events.DossierDelayed(
         **_envelope(f"{code}/delayed/{at.isoformat()}", at),
-        body=de.DossierDelayedBody(
+        body=dossier_events.DossierDelayedBody(
             dossier_code=code,
             agency_code=AGENCY,
             reason="site inspection needed",
@@ -80,58 +86,64 @@ def delayed(code: str, at: datetime, previous: datetime, new: datetime) -> de.Do
     )
 
 
-def resolved(code: str, at: datetime) -> de.DossierResolved:
-    return de.DossierResolved(
+def resolved(code: str, at: datetime) -> dossier_events.DossierResolved:
+    return dossier_events.DossierResolved(
         **_envelope(f"{code}/resolved", at),
-        body=de.DossierResolvedBody(
+        body=dossier_events.DossierResolvedBody(
             dossier_code=code, agency_code=AGENCY, outcome=Outcome.APPROVED
         ),
     )
 
 
-def withdrawn(code: str, at: datetime) -> de.DossierWithdrawn:
-    return de.DossierWithdrawn(
+def withdrawn(code: str, at: datetime) -> dossier_events.DossierWithdrawn:
+    return dossier_events.DossierWithdrawn(
         **_envelope(f"{code}/withdrawn", at),
-        body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="citizen request"),
+        body=dossier_events.ReasonBody(
+            dossier_code=code, agency_code=AGENCY, reason="citizen request"
+        ),
     )
 
 
-def stopped(code: str, at: datetime) -> de.DossierStopped:
-    return de.DossierStopped(
+def stopped(code: str, at: datetime) -> dossier_events.DossierStopped:
+    return dossier_events.DossierStopped(
         **_envelope(f"{code}/stopped", at),
-        body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="no legal basis"),
+        body=dossier_events.ReasonBody(
+            dossier_code=code, agency_code=AGENCY, reason="no legal basis"
+        ),
     )
 
 
-def receipt_refused(code: str, at: datetime) -> de.DossierReceiptRefused:
-    return de.DossierReceiptRefused(
+def receipt_refused(code: str, at: datetime) -> dossier_events.DossierReceiptRefused:
+    return dossier_events.DossierReceiptRefused(
         **_envelope(f"{code}/refused", at),
-        body=de.ReasonBody(dossier_code=code, agency_code=AGENCY, reason="incomplete filing"),
+        body=dossier_events.ReasonBody(
+            dossier_code=code, agency_code=AGENCY, reason="incomplete filing"
+        ),
     )
 
 
-def payment_requested(code: str, at: datetime) -> de.PaymentRequested:
-    return de.PaymentRequested(
+def payment_requested(code: str, at: datetime) -> dossier_events.PaymentRequested:
+    return dossier_events.PaymentRequested(
         **_envelope(f"{code}/payment-requested/{at.isoformat()}", at),
-        body=de.PaymentRequestedBody(
+        body=dossier_events.PaymentRequestedBody(
             dossier_code=code, agency_code=AGENCY, amount_vnd=50_000, reason="fee"
         ),
     )
 
 
-def payment_received(code: str, at: datetime) -> de.PaymentReceived:
-    return de.PaymentReceived(
+def payment_received(code: str, at: datetime) -> dossier_events.PaymentReceived:
+    return dossier_events.PaymentReceived(
         **_envelope(f"{code}/payment-received/{at.isoformat()}", at),
-        body=de.PaymentReceivedBody(dossier_code=code, agency_code=AGENCY),
+        body=dossier_events.PaymentReceivedBody(dossier_code=code, agency_code=AGENCY),
     )
 
 
 def transferred(
     code: str, at: datetime, to_agency: str, from_agency: str, step_index: int
-) -> de.DossierTransferred:
-    return de.DossierTransferred(
+) -> dossier_events.DossierTransferred:
+    return dossier_events.DossierTransferred(
         **_envelope(f"{code}/transferred/{step_index}", at),
-        body=de.DossierTransferredBody(
+        body=dossier_events.DossierTransferredBody(
             dossier_code=code,
             agency_code=to_agency,
             from_agency_code=from_agency,
@@ -140,12 +152,13 @@ def transferred(
     )
 
 
-def bundle_steps(*days: int) -> tuple[de.ProcessingStep, ...]:
+def bundle_steps(*days: int) -> tuple[dossier_events.ProcessingStep, ...]:
     """The birth + residence + insurance bundle's three agencies, with these working days."""
     agencies = ("UBND.P.SG", "CA.P.SG", "BHXH.HCM")
     return tuple(
-        de.ProcessingStep(
-            agency_code=agency, time_limit=de.TimeLimit(amount=n, unit=TimeUnit.WORKING_DAYS)
+        dossier_events.ProcessingStep(
+            agency_code=agency,
+            time_limit=dossier_events.TimeLimit(amount=n, unit=TimeUnit.WORKING_DAYS),
         )
         for agency, n in zip(agencies, days, strict=True)
     )

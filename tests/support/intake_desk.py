@@ -11,7 +11,7 @@ from shared.domain.business_calendar import VIETNAM
 from shared.domain.catalogue import Catalogue
 from shared.domain.clock import ManualClock
 from shared.domain.reference_source import FixedReference
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.messaging.publishing import RawRecord
 from shared.web.api_keys import Client, Scope
 from tests.support.intake_fixtures import receipt
@@ -44,5 +44,5 @@ def desk(store: InMemoryIntakeStore, publisher: RecordingPublisher) -> Desk:
     return Desk(store, FixedReference.of(CATALOGUE), ManualClock(NOW), publisher)  # type: ignore[arg-type]  # fmt: skip
 
 
-def filing(submission: str = "s1") -> rq.ReceiveDossier:
-    return rq.ReceiveDossier.model_validate(receipt(submission_id=submission))
+def filing(submission: str = "s1") -> intake_requests.ReceiveDossier:
+    return intake_requests.ReceiveDossier.model_validate(receipt(submission_id=submission))

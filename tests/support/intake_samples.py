@@ -7,7 +7,7 @@ from pathlib import Path
 from services.intake.lifecycle import DossierRecord, receive
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.domain.catalogue import Catalogue
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from tests.support.intake_fixtures import receipt
 
 CATALOGUE = Catalogue.from_toml(
@@ -18,7 +18,7 @@ NOW = datetime(2026, 3, 2, 8, tzinfo=VIETNAM)
 
 
 def new_dossier(**fields: object) -> DossierRecord:
-    request = rq.ReceiveDossier.model_validate(receipt(**fields))
+    request = intake_requests.ReceiveDossier.model_validate(receipt(**fields))
     record, _ = receive(
         request, CATALOGUE, CALENDAR, NOW, may_backdate=False, rating_token_sha256="0" * 64
     )

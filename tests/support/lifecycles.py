@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from services.deadline.tracking import TrackedDossier, decide
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
-from shared.events import dossier as de
+from shared.events import dossier as lifecycle
 from shared.events.envelope import Event
 from shared.events.vocabulary import Channel, SupplementPolicy
 from tests.support import dossier_events as ev
@@ -23,7 +23,7 @@ def life(code: str, rng: random.Random) -> list[Event]:
                           policy=rng.choice(list(SupplementPolicy)),
                           agency=rng.choice(AGENCIES))  # fmt: skip
     channel = rng.choice(list(Channel))
-    events: list[de.DossierEvent] = [
+    events: list[lifecycle.DossierEvent] = [
         receipt.model_copy(update={"body": receipt.body.model_copy(update={"channel": channel})})
     ]
     if rng.random() < 0.1:
@@ -38,7 +38,7 @@ def life(code: str, rng: random.Random) -> list[Event]:
         else:
             choice = rng.choice(["resume", "resume", "stop", "withdraw"])
         step, state = _step(code, choice, state, at, appointment)
-        if isinstance(step, de.DossierDelayed):
+        if isinstance(step, lifecycle.DossierDelayed):
             appointment = step.body.new_appointment_at
         events.append(step)
         if state == "ended":
@@ -48,7 +48,7 @@ def life(code: str, rng: random.Random) -> list[Event]:
 
 def _step(
     code: str, choice: str, state: str, at: datetime, appointment: datetime
-) -> tuple[de.DossierEvent, str]:
+) -> tuple[lifecycle.DossierEvent, str]:
     match choice:
         case "supplement":
             return ev.supplement_requested(code, at), "supplement"
@@ -68,7 +68,7 @@ def _step(
     return ev.withdrawn(code, at), "ended"
 
 
-def _with_deadlines(events: list[de.DossierEvent]) -> list[Event]:
+def _with_deadlines(events: list[lifecycle.DossierEvent]) -> list[Event]:
     """The dossier events and what the deadline domain publishes for them."""
     tracked: TrackedDossier | None = None
     out: list[Event] = []

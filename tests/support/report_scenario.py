@@ -5,8 +5,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain.business_calendar import VIETNAM
-from shared.events import deadline as dl
-from shared.events import dossier as de
+from shared.events import deadline as deadline_events
+from shared.events import dossier as lifecycle
 from shared.events.envelope import Event
 from shared.events.survey import RatingAccepted, RatingAcceptedBody
 from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
@@ -20,7 +20,7 @@ def vn(month: int, day: int, hour: int = 9) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=VIETNAM)
 
 
-def _with_channel(event: de.DossierReceived, channel: Channel) -> de.DossierReceived:
+def _with_channel(event: lifecycle.DossierReceived, channel: Channel) -> lifecycle.DossierReceived:
     return event.model_copy(update={"body": event.body.model_copy(update={"channel": channel})})
 
 
@@ -28,24 +28,26 @@ def topic_of(event: Event) -> str:
     """The topic an event of these scenarios is published on."""
     if isinstance(event, RatingAccepted):
         return SURVEY_EVENTS
-    if isinstance(event, dl.DeadlineSet | dl.DossierClassified):
+    if isinstance(event, deadline_events.DeadlineSet | deadline_events.DossierClassified):
         return DEADLINE_EVENTS
     return DOSSIER_EVENTS
 
 
-def deadline_set(code: str, due: datetime, at: datetime) -> dl.DeadlineSet:
-    return dl.DeadlineSet(
+def deadline_set(code: str, due: datetime, at: datetime) -> deadline_events.DeadlineSet:
+    return deadline_events.DeadlineSet(
         event_id=f"{code}/due/{at.isoformat()}", occurred_at=at, recorded_at=at, source="test",
-        body=dl.DeadlineSetBody(dossier_code=code, agency_code=AGENCY, due_at=due,
+        body=deadline_events.DeadlineSetBody(dossier_code=code, agency_code=AGENCY, due_at=due,
                                 appointment_at=due, reason="received"),
     )  # fmt: skip
 
 
 def classified(code: str, at: datetime, kind: Classification, apology: bool = False) -> Event:
-    return dl.DossierClassified(
+    return deadline_events.DossierClassified(
         event_id=f"{code}/classified", occurred_at=at, recorded_at=at, source="test",
-        body=dl.DossierClassifiedBody(dossier_code=code, agency_code=AGENCY, classification=kind,
-                                      due_at=at, resolved_at=at, apology_sent=apology),
+        body=deadline_events.DossierClassifiedBody(
+            dossier_code=code, agency_code=AGENCY, classification=kind,
+            due_at=at, resolved_at=at, apology_sent=apology,
+        ),
     )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from services.deadline.tracking import (
     timers_for,
 )
 from shared.domain.business_calendar import VIETNAM
-from shared.events import dossier as de
+from shared.events import dossier as lifecycle
 from shared.events.deadline import DossierClassified, StepClosed, StepOverdue
 from shared.events.vocabulary import Classification
 from tests.support import dossier_events as ev
@@ -25,7 +25,7 @@ def vn(month: int, day: int, hour: int = 9) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=VIETNAM)
 
 
-def received() -> de.DossierReceived:
+def received() -> lifecycle.DossierReceived:
     """Monday 2 March 2026, 09:00: 3 + 7 + 5 working days, 15 in all (due Monday 23 March)."""
     return ev.received(CODE, vn(3, 2), amount=15, steps=ev.bundle_steps(3, 7, 5), agency=DESK)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from services.intake.personal_data import ApplicantLifetime
 from services.intake.store import InMemoryIntakeStore
 from shared.domain.clock import ManualClock
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.events.topics import INTAKE_APPLICANTS
 from shared.messaging.publishing import InMemoryPublisher
 from tests.support.intake_desk import DESK, NOW, RecordingPublisher, desk, filing
@@ -21,7 +21,11 @@ async def test_the_applicant_is_erased_the_kept_time_after_the_result_is_returne
     still_open = (await counter.receive(filing("b"), DESK)).view.code
     for n, step in enumerate(("ResolveDossier", "ReturnResult")):
         fields = {"outcome": "approved"} if step == "ResolveDossier" else {}
-        request = rq.ReturnResult if step == "ReturnResult" else rq.ResolveDossier
+        request = (
+            intake_requests.ReturnResult
+            if step == "ReturnResult"
+            else intake_requests.ResolveDossier
+        )
         await counter.act(request.model_validate({"type": step, "submission_id": f"s{n}",
                                                   "dossier_code": returned, **fields}),
                           DESK, retry_conflicts=False)  # fmt: skip

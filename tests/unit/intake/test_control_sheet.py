@@ -6,7 +6,7 @@ from datetime import datetime
 from services.intake.control_sheet import control_sheet, render_html
 from services.intake.lifecycle import DossierRecord, receive, step
 from shared.domain.business_calendar import VIETNAM
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.events.vocabulary import Outcome
 from shared.web.api_keys import Client, Scope
 from tests.support.intake_fixtures import receipt
@@ -26,16 +26,16 @@ def vn(day: int, hour: int = 8) -> datetime:
 
 def bundle_life() -> DossierRecord:
     """Received Monday 2 March 08:00; 3 + 7 + 5 working days; the police hand on a day late."""
-    request = rq.ReceiveDossier.model_validate(receipt(procedure_code="LT.KS-TT-BHYT"))
+    request = intake_requests.ReceiveDossier.model_validate(receipt(procedure_code="LT.KS-TT-BHYT"))
     record, _ = receive(request, CATALOGUE, CALENDAR, NOW, may_backdate=False,
                         rating_token_sha256="0" * 64)  # fmt: skip
     record = record.model_copy(update={"code": CODE})
     for at, request_ in [
-        (vn(3), rq.TransferDossier(submission_id="t1", dossier_code=CODE,
+        (vn(3), intake_requests.TransferDossier(submission_id="t1", dossier_code=CODE,
                                    to_agency_code="CA.P.SG", officer_id="CA-0042")),
-        (vn(13), rq.TransferDossier(submission_id="t2", dossier_code=CODE,
+        (vn(13), intake_requests.TransferDossier(submission_id="t2", dossier_code=CODE,
                                     to_agency_code="BHXH.HCM", officer_id="BH-0007")),
-        (vn(16), rq.ResolveDossier(submission_id="r", dossier_code=CODE,
+        (vn(16), intake_requests.ResolveDossier(submission_id="r", dossier_code=CODE,
                                    outcome=Outcome.APPROVED, officer_id="BH-0007")),
     ]:  # fmt: skip
         record, _ = step(record, request_, at, CALENDAR, may_backdate=False)

@@ -4,7 +4,7 @@ import pytest
 
 from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
 from services.intake.store import InMemoryIntakeStore
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.events.topics import INTAKE_APPLICANTS
 from shared.messaging.publishing import InMemoryPublisher
 from tests.support.intake_desk import DESK, RecordingPublisher, desk, filing
@@ -28,7 +28,7 @@ async def test_export_lists_the_persons_dossiers_and_erasure_waits_for_them_to_e
         await subjects.erase(ID, "ops")
     assert kafka.records == []
     for code in codes:
-        await counter.act(rq.WithdrawDossier.model_validate(
+        await counter.act(intake_requests.WithdrawDossier.model_validate(
             {"type": "WithdrawDossier", "submission_id": f"w-{code}", "dossier_code": code,
              "reason": "citizen request"}), DESK, retry_conflicts=False)  # fmt: skip
 

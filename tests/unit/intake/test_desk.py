@@ -6,7 +6,7 @@ import pytest
 
 from services.intake.lifecycle import Status
 from services.intake.store import InMemoryIntakeStore
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.events.topics import DOSSIER_EVENTS, INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS
 from shared.persistence.outbox import NotReadyError
 from tests.support.intake_desk import DESK, RecordingPublisher, desk, filing
@@ -34,8 +34,9 @@ async def test_a_retried_receipt_gets_the_same_answer_and_publishes_nothing_new(
 async def test_a_step_bumps_the_records_version_in_the_changelog() -> None:
     store, kafka = InMemoryIntakeStore(), RecordingPublisher()
     code = (await desk(store, kafka).receive(filing(), DESK)).view.code
-    request = rq.ResolveDossier(type="ResolveDossier", submission_id="r1", dossier_code=code,
-                                outcome="approved")  # fmt: skip
+    request = intake_requests.ResolveDossier(
+        type="ResolveDossier", submission_id="r1", dossier_code=code, outcome="approved"
+    )
     outcome = await desk(store, kafka).act(request, DESK, retry_conflicts=False)
     assert outcome.view.status is Status.RESOLVED
     changes = [json.loads(r[2] or b"") for r in kafka.records if r[0] == INTAKE_DOSSIERS]

@@ -17,7 +17,7 @@ from services.intake.lifecycle import (
 )
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.catalogue import Catalogue, CatalogueError
-from shared.events import intake_requests as rq
+from shared.events import intake_requests
 from shared.events.vocabulary import Outcome, TimeUnit
 from tests.support.intake_fixtures import receipt
 from tests.support.intake_samples import CALENDAR, CATALOGUE, NOW, new_dossier
@@ -60,7 +60,9 @@ def test_every_action_has_its_states() -> None:
 
 def test_an_illegal_step_names_the_state_and_the_allowed_steps() -> None:
     record = new_dossier()
-    request = rq.ReceivePayment(submission_id="p", dossier_code="UBND.P.SG-260302-0001")
+    request = intake_requests.ReceivePayment(
+        submission_id="p", dossier_code="UBND.P.SG-260302-0001"
+    )
     with pytest.raises(IllegalStepError) as raised:
         step(record, request, NOW, CALENDAR, may_backdate=False)
     assert raised.value.status is Status.PROCESSING
@@ -68,7 +70,7 @@ def test_an_illegal_step_names_the_state_and_the_allowed_steps() -> None:
 
 
 def test_refusal_needs_a_reason() -> None:
-    request = rq.ResolveDossier(
+    request = intake_requests.ResolveDossier(
         submission_id="r", dossier_code="UBND.P.SG-260302-0001", outcome=Outcome.REFUSED
     )
     with pytest.raises(RequestRejectedError, match="needs a reason"):
@@ -123,7 +125,7 @@ def test_an_agency_receives_only_while_it_is_in_being() -> None:
     seat receives from 1 July 2025 (config/catalogue.toml, config/units.toml)."""
 
     def received(agency: str, day: datetime) -> str:
-        request = rq.ReceiveDossier.model_validate(
+        request = intake_requests.ReceiveDossier.model_validate(
             receipt(procedure_code="1.001612", agency_code=agency, received_at=day.isoformat())
         )
         record, _ = receive(

@@ -11,7 +11,7 @@ from services.reporting.periods import period_from
 from services.reporting.projections import ProcessingRow, SatisfactionRow
 from services.reporting.service_index import AgencyFigures, agency_index, index_lines
 from shared.domain.business_calendar import VIETNAM
-from shared.events import dossier as de
+from shared.events import dossier as lifecycle
 from shared.events.vocabulary import Channel, PaymentMethod
 from tests.support import dossier_events as ev
 
@@ -60,9 +60,9 @@ def test_the_digital_facts_count_only_where_their_events_recorded_them() -> None
     facts = {"fully_online": True, "papers_digitised": True, "channel": Channel.ONLINE}
     online = online.model_copy(update={"body": online.body.model_copy(update=facts)})
     unrecorded = ev.received("UBND.P.SG-260302-0002", at, agency="UBND.P.SG")
-    paid = de.PaymentReceived(
+    paid = lifecycle.PaymentReceived(
         event_id="p", occurred_at=at, recorded_at=at, source="intake",
-        body=de.PaymentReceivedBody(dossier_code="UBND.P.SG-260302-0001",
+        body=lifecycle.PaymentReceivedBody(dossier_code="UBND.P.SG-260302-0001",
                                     agency_code="UBND.P.SG", method=PaymentMethod.ONLINE,
                                     amount_vnd=100_000),
     )  # fmt: skip

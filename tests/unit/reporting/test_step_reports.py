@@ -16,7 +16,7 @@ from services.reporting.step_reports import (
     steps_in,
 )
 from shared.domain.business_calendar import VIETNAM
-from shared.events import dossier as de
+from shared.events import dossier as lifecycle
 from shared.events.deadline import DossierClassified, StepClosed
 from tests.support import dossier_events as ev
 from tests.support.deadline_fold import fold as deadline_fold
@@ -29,10 +29,10 @@ def vn(month: int, day: int, hour: int = 9) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=VIETNAM)
 
 
-def bundle(code: str, *lives: de.DossierEvent) -> list[Any]:
+def bundle(code: str, *lives: lifecycle.DossierEvent) -> list[Any]:
     """A bundle received Monday 2 March 09:00 (3 + 7 + 5 working days), then `lives`; with
     what deadline publishes for it."""
-    events: list[de.DossierEvent] = [
+    events: list[lifecycle.DossierEvent] = [
         ev.received(code, vn(3, 2), amount=15, steps=ev.bundle_steps(3, 7, 5), agency=DESK),
         *lives,
     ]
@@ -107,7 +107,7 @@ def test_a_dossier_late_at_two_agencies_counts_under_each_and_once_in_the_total(
 
 def test_a_late_dossier_without_steps_counts_under_the_agency_that_held_it() -> None:
     plain = "UBND.P.SG-260302-0004"
-    events: list[de.DossierEvent] = [
+    events: list[lifecycle.DossierEvent] = [
         ev.received(plain, vn(3, 2), amount=3, agency=DESK),
         ev.resolved(plain, vn(3, 9)),
     ]
