@@ -9,13 +9,12 @@ from faststream.kafka import KafkaBroker
 from services.deadline.feedback_tracker import FeedbackTracker
 from services.deadline.store import Parked
 from services.deadline.tracker import DeadlineTracker
-from services.deadline.tracking import OutOfOrderError
 from shared.events import topics
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent
 from shared.events.feedback import FEEDBACK_EVENT, FeedbackDeadlineEvent, FeedbackEvent
 from shared.messaging.broker_factory import subscribe_batches
-from shared.messaging.delivery import RejectedMessageError, Rejection, current_message
+from shared.messaging.delivery import Rejection, current_message
 from shared.messaging.keyed_batches import Record, handle_by_key
 
 
@@ -30,10 +29,9 @@ def register_handlers(
     feedback_events = subscribe_batches(broker, topics.FEEDBACK_EVENTS, group)
 
     async def on_feedback_event(event: FeedbackEvent, record: Record) -> None:
-        try:
-            await feedback.apply(event)
-        except OutOfOrderError as error:  # survey writes a feedback's events in order, keyed
-            raise RejectedMessageError(str(error)) from error
+        # survey writes a feedback's events in order, keyed: one out of order (OutOfOrderError,
+        # a rejection) is dead-lettered
+        await feedback.apply(event)
 
     async def on_dossier_event(event: DossierEvent, record: Record) -> None:
         raw = (record.value or b"").decode()

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.domain.business_calendar import BusinessCalendar, DeadlineState
 from shared.domain.dossier_clock import DossierClock, step_clock
+from shared.errors import RejectedError
 from shared.events import dossier as dossier_events
 from shared.events.deadline import (
     ApologyReminder,
@@ -39,7 +40,7 @@ SOURCE = "deadline"
 Ending = Literal["resolved", "stopped", "withdrawn", "refused_at_receipt"]
 
 
-class OutOfOrderError(Exception):
+class OutOfOrderError(RejectedError):
     """An event arrived for a dossier whose receipt this service has not seen."""
 
 

@@ -8,19 +8,17 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, create_model
 
 from services.intake.control_sheet import ControlSheet, render_html
-from services.intake.desk import Desk, DossierNotFoundError
-from services.intake.forms import Form, FormNotApplicableError
-from services.intake.lifecycle import ACTION_OF, IllegalStepError, RequestRejectedError
-from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
+from services.intake.desk import Desk
+from services.intake.forms import Form
+from services.intake.lifecycle import ACTION_OF, IllegalStepError
+from services.intake.personal_data import DataSubjectRequests
 from services.intake.views import DossierView, ReceiptView
-from shared.domain.catalogue import CatalogueError
 from shared.events import intake_requests
 from shared.events.envelope import DossierCode, SubmissionId
 from shared.events.personal_data import PersonIdentity
-from shared.persistence.outbox import ConflictError
 from shared.web.api_keys import Scope
 from shared.web.http_access import Authenticated
-from shared.web.http_errors import answer_with, install_common_handlers, refused
+from shared.web.http_errors import install_common_handlers, refused
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +39,6 @@ def _body_model(request_class: type[intake_requests.DossierStep]) -> type[BaseMo
 
 def error_handlers(app: FastAPI) -> None:
     install_common_handlers(app)
-    app.add_exception_handler(RequestRejectedError, answer_with(422))
-    app.add_exception_handler(DossierNotFoundError, answer_with(404))
-    app.add_exception_handler(ConflictError, answer_with(409))
-    app.add_exception_handler(CatalogueError, answer_with(422))
-    app.add_exception_handler(ErasureRefusedError, answer_with(409))
-    app.add_exception_handler(FormNotApplicableError, answer_with(409))
 
     async def illegal_step(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, IllegalStepError)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from services.intake import handlers
 from services.intake.api import error_handlers, intake_router
 from services.intake.catalogue_admin import CatalogueAdmin, check_agency_on_map
-from services.intake.catalogue_api import catalogue_error_handlers, catalogue_router
+from services.intake.catalogue_api import catalogue_router
 from services.intake.desk import Desk
 from services.intake.personal_data import ApplicantLifetime, DataSubjectRequests
 from services.intake.rebuild import IntakeRebuild
@@ -95,5 +95,4 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     )
     install_access(app, keys)
     error_handlers(app)
-    catalogue_error_handlers(app)
     return app

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 
 class CatalogueConflictError(CatalogueError):
+    http_status = 409
+
     """The edit contradicts what the catalogue holds (overlapping versions, say): 409."""
 
 

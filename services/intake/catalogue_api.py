@@ -4,14 +4,13 @@ and the calendar live (services/intake/catalogue_admin.py)."""
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Response
 
 from services.intake import catalogue_admin as edits
 from services.intake.catalogue_admin import (
     AmendTimeLimit,
     CalendarDay,
     CatalogueAdmin,
-    CatalogueConflictError,
     Retire,
     WorkingHours,
 )
@@ -20,18 +19,10 @@ from shared.domain.catalogue import Agency, CatalogueError, Procedure, UnknownIn
 from shared.domain.clock import Clock
 from shared.domain.reference_log import Reference
 from shared.domain.reference_source import ReferenceSource
-from shared.errors import ReferenceNotCurrentError
 from shared.web.api_keys import Scope
 from shared.web.http_access import Authenticated
-from shared.web.http_errors import answer_with
 
 ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
-
-
-def catalogue_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(CatalogueConflictError, answer_with(409))
-    app.add_exception_handler(UnknownInCatalogueError, answer_with(404))
-    app.add_exception_handler(ReferenceNotCurrentError, answer_with(503))
 
 
 def catalogue_router(

@@ -23,6 +23,7 @@ from services.intake.views import DossierView, ReceiptView, view_of
 from shared.domain.clock import Clock
 from shared.domain.rating_tokens import new_token, token_hash
 from shared.domain.reference_source import ReferenceSource
+from shared.errors import NotFoundError
 from shared.events import intake_requests
 from shared.events.dossier import DossierEvent
 from shared.events.envelope import derived_event_id
@@ -40,8 +41,8 @@ from shared.web.api_keys import Client, Scope
 log = logging.getLogger(__name__)
 
 
-class DossierNotFoundError(LookupError):
-    pass
+class DossierNotFoundError(NotFoundError, LookupError):
+    """No dossier has that code (HTTP 404, or a dead letter)."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from services.intake.control_sheet import TEMPLATES
 from services.intake.lifecycle import DossierRecord, LogEntry
 from shared.domain.business_calendar import BusinessCalendar
 from shared.domain.catalogue import Catalogue
+from shared.errors import ConflictingError
 from shared.events.vocabulary import Channel, ReturnMethod, SupplementPolicy
 
 
@@ -57,7 +58,7 @@ RETURNS_VI = {
 }
 
 
-class FormNotApplicableError(Exception):
+class FormNotApplicableError(ConflictingError):
     """The dossier has not reached the turn of its life that the form is for."""
 
 

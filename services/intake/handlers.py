@@ -9,23 +9,20 @@ client); a request that fails goes to `<topic>.dlq` with the same reason text th
 would give.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from services.intake.desk import Desk, DossierNotFoundError
-from services.intake.lifecycle import IllegalStepError, RequestRejectedError
+from services.intake.desk import Desk
 from shared.domain.reference_log import Entry
 from shared.events import topics
 from shared.events.dossier import DossierEvent
 from shared.events.intake_requests import INTAKE_REQUEST, IntakeRequest, ReceiveDossier
 from shared.events.postal import POSTAL_STATUS, PostalReturn, PostalStatus
 from shared.messaging.broker_factory import subscribe_batches
-from shared.messaging.delivery import RejectedMessageError, Rejection, current_message
+from shared.messaging.delivery import Rejection, current_message
 from shared.messaging.keyed_batches import Record, handle_by_key, record_headers
-from shared.web.api_keys import AccessDeniedError, ApiKeys, UnauthenticatedError
+from shared.web.api_keys import ApiKeys
 
 
 def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys) -> list[Any]:
@@ -37,17 +34,16 @@ def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys
     postal_status = subscribe_batches(broker, topics.POSTAL_STATUS, group)
 
     async def on_intake_request(request: IntakeRequest, record: Record) -> None:
-        with rejections_as_dead_letters():
-            client = keys.message_client(record_headers(record))
-            if isinstance(request, ReceiveDossier):
-                await desk.receive(request, client)
-            else:
-                await desk.act(request, client, retry_conflicts=True)
+        # a rejection (shared/errors.py) is dead-lettered with the reason the HTTP API gives
+        client = keys.message_client(record_headers(record))
+        if isinstance(request, ReceiveDossier):
+            await desk.receive(request, client)
+        else:
+            await desk.act(request, client, retry_conflicts=True)
 
     async def on_postal_status(report: PostalStatus, record: Record) -> None:
-        with rejections_as_dead_letters():
-            client = keys.message_client(record_headers(record))
-            await desk.report_delivery(report, client)
+        client = keys.message_client(record_headers(record))
+        await desk.report_delivery(report, client)
 
     @submissions
     async def on_intake_requests() -> list[Rejection]:
@@ -60,16 +56,3 @@ def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys
         return await handle_by_key(records, POSTAL_STATUS, on_postal_status)
 
     return [submissions, postal_status]
-
-
-@contextmanager
-def rejections_as_dead_letters() -> Iterator[None]:
-    """Turn a request's rejection into a dead letter with the reason the HTTP API gives."""
-    try:
-        yield
-    except UnauthenticatedError as error:
-        raise RejectedMessageError(f"unauthenticated: {error}") from error
-    except AccessDeniedError as error:
-        raise RejectedMessageError(f"forbidden: {error}") from error
-    except (DossierNotFoundError, RequestRejectedError, IllegalStepError) as error:
-        raise RejectedMessageError(str(error)) from error

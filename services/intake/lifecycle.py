@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from shared.domain.business_calendar import BusinessCalendar
 from shared.domain.catalogue import Catalogue, UnknownInCatalogueError
 from shared.domain.dossier_clock import DossierClock, step_clock
+from shared.errors import ConflictingError, RejectedError
 from shared.events import dossier as dossier_events
 from shared.events import intake_requests
 from shared.events.envelope import derived_event_id
@@ -42,11 +43,11 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class RequestRejectedError(ValueError):
+class RequestRejectedError(RejectedError, ValueError):
     """A request that can never be accepted as it is (HTTP 422, or a dead letter)."""
 
 
-class IllegalStepError(ValueError):
+class IllegalStepError(ConflictingError, ValueError):
     """A step the dossier's state does not allow (HTTP 409, or a dead letter)."""
 
     def __init__(self, action: str, status: Status, allowed: list[str]) -> None:

@@ -17,6 +17,7 @@ from services.intake.changelog import applicant_tombstone
 from services.intake.store import ENDED, IntakeStore, person_hash
 from services.intake.views import view_of
 from shared.domain.clock import Clock
+from shared.errors import ConflictingError
 from shared.messaging.publishing import JSON_HEADER, EventPublisher, RawRecord
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def _tombstone(code: str) -> RawRecord:
     return (entry.topic, entry.key.encode(), None, JSON_HEADER)
 
 
-class ErasureRefusedError(Exception):
+class ErasureRefusedError(ConflictingError):
     """The data is still needed: a dossier of the person is open (HTTP 409)."""
 
 

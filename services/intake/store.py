@@ -36,6 +36,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from services.intake.lifecycle import DossierRecord, Status
+from shared.errors import RejectedError
 from shared.events.personal_data import parse_applicant
 from shared.persistence.outbox import (
     Commit,
@@ -96,7 +97,7 @@ return 1
 """
 
 
-class SequenceExhaustedError(ValueError):
+class SequenceExhaustedError(RejectedError, ValueError):
     """An agency handed out all of a day's numbers."""
 
 

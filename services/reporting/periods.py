@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.errors import RejectedError
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-class PeriodError(ValueError):
+class PeriodError(RejectedError, ValueError):
     """A period that cannot be understood; the message says what is expected."""
 
 

@@ -11,11 +11,12 @@ from datetime import date
 
 from services.reporting.dossier_facts import DossierFacts
 from shared.domain.admin_units import MapReading, Tier, UnitMap
+from shared.errors import RejectedError
 
 UNPLACED = "-"  # an agency the catalogue does not place on the map
 
 
-class UnitQueryError(ValueError):
+class UnitQueryError(RejectedError, ValueError):
     """A unit report asked for something the map cannot answer; the message says why."""
 
 

@@ -5,13 +5,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Response
 
-from services.survey.feedback import FeedbackDesk, UnknownFeedbackError
+from services.survey.feedback import FeedbackDesk
 from services.survey.feedback_rules import FeedbackState
-from services.survey.rating_rules import (
-    RatingConflictError,
-    RatingRejectedError,
-    UnknownDossierError,
-)
 from services.survey.satisfaction import Satisfaction
 from shared.events.feedback import (
     AnswerFeedback,
@@ -22,7 +17,7 @@ from shared.events.feedback import (
 )
 from shared.events.survey import RatingAccepted, SubmitRating, SubmitSurvey, SurveyAnswered
 from shared.web.http_access import Authenticated, MaybeAuthenticated
-from shared.web.http_errors import answer_with, install_common_handlers
+from shared.web.http_errors import install_common_handlers
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +94,3 @@ def feedback_router(desk: FeedbackDesk) -> APIRouter:
 
 def error_handlers(app: FastAPI) -> None:
     install_common_handlers(app)
-    app.add_exception_handler(UnknownFeedbackError, answer_with(404))
-    app.add_exception_handler(RatingRejectedError, answer_with(422))
-    app.add_exception_handler(RatingConflictError, answer_with(409))
-    app.add_exception_handler(UnknownDossierError, answer_with(404))

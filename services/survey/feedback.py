@@ -19,6 +19,7 @@ from services.survey.rating_rules import RatingConflictError, UnknownDossierErro
 from services.survey.store import SurveyStore
 from shared.domain.clock import Clock
 from shared.domain.feedback_categories import FeedbackCategories
+from shared.errors import NotFoundError
 from shared.events.feedback import (
     AnswerFeedback,
     FeedbackEvent,
@@ -30,7 +31,7 @@ from shared.persistence.outbox import ConflictError, OutboxEntry, OutboxPublishe
 from shared.web.api_keys import Client
 
 
-class UnknownFeedbackError(LookupError):
+class UnknownFeedbackError(NotFoundError, LookupError):
     """No feedback has that code (HTTP 404)."""
 
 

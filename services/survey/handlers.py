@@ -10,8 +10,6 @@ from faststream.kafka import KafkaBroker
 
 from services.survey.feedback import FeedbackDesk
 from services.survey.rating_rules import (
-    RatingConflictError,
-    RatingRejectedError,
     UnknownDossierError,
 )
 from services.survey.satisfaction import Satisfaction
@@ -20,9 +18,8 @@ from shared.events.dossier import DOSSIER_EVENT, DossierEvent
 from shared.events.feedback import FEEDBACK_EVENT, FeedbackEvent, SubmitFeedback
 from shared.events.survey import SURVEY_SUBMISSION, SubmitRating, SurveyEvent, SurveySubmission
 from shared.messaging.broker_factory import subscribe_batches
-from shared.messaging.delivery import RejectedMessageError, Rejection, current_message
+from shared.messaging.delivery import Rejection, current_message
 from shared.messaging.keyed_batches import Record, handle_by_key, record_headers
-from shared.web.api_keys import AccessDeniedError, UnauthenticatedError
 
 
 def register_handlers(
@@ -66,16 +63,11 @@ def register_handlers(
                 await desk.file(submission, caller)
             else:
                 await satisfaction.survey(submission, caller)
-        except UnknownDossierError as unknown:
-            if isinstance(submission, SubmitRating) and submission.dossier_code is not None:
-                await satisfaction.hold(submission, (record.value or b"").decode(), caller)
-            else:
-                raise RejectedMessageError(str(unknown)) from unknown
-        except UnauthenticatedError as error:
-            raise RejectedMessageError(f"unauthenticated: {error}") from error
-        except AccessDeniedError as error:
-            raise RejectedMessageError(f"forbidden: {error}") from error
-        except (RatingRejectedError, RatingConflictError) as error:
-            raise RejectedMessageError(str(error)) from error
+        except UnknownDossierError:
+            # its receipt may still be in flight: the rating waits for it; anything else that
+            # names an unknown dossier is dead-lettered (shared/errors.py), as other rejections
+            if not (isinstance(submission, SubmitRating) and submission.dossier_code is not None):
+                raise
+            await satisfaction.hold(submission, (record.value or b"").decode(), caller)
 
     return [dossier_events, submissions, feedback_events]

@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.domain.rating_reasons import OTHER, ReasonCategories
 from shared.domain.rating_tokens import token_matches
+from shared.errors import ConflictingError, NotFoundError, RejectedError
 from shared.events.envelope import derived_event_id
 from shared.events.survey import (
     RatingAccepted,
@@ -23,15 +24,15 @@ from shared.web.api_keys import AccessDeniedError, Client, Scope, Unauthenticate
 SOURCE = "survey"
 
 
-class RatingRejectedError(ValueError):
+class RatingRejectedError(RejectedError, ValueError):
     """A rating or survey that can never be accepted as it is (HTTP 422, or a dead letter)."""
 
 
-class RatingConflictError(ValueError):
+class RatingConflictError(ConflictingError, ValueError):
     """A second rating the rules do not let replace the first (HTTP 409, or a dead letter)."""
 
 
-class UnknownDossierError(LookupError):
+class UnknownDossierError(NotFoundError, LookupError):
     """The dossier is not known (yet): its receipt may still be in flight."""
 
 

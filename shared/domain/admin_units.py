@@ -14,6 +14,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shared.errors import ProjectError
+
 UNITS_FILE = Path(__file__).resolve().parents[2] / "config" / "units.toml"
 
 
@@ -31,7 +33,7 @@ class MapReading(StrEnum):
     AS_IS = "as_is"  # rolled up into today's successors
 
 
-class UnitsError(ValueError):
+class UnitsError(ProjectError, ValueError):
     """The units data cannot be used as it is; the message says where."""
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from shared.errors import ProjectError
 from shared.events.vocabulary import Classification, TimeUnit
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -34,7 +35,7 @@ class DeadlineState(StrEnum):
     PAUSED = "paused"  # waiting for a supplement or a payment
 
 
-class CalendarError(ValueError):
+class CalendarError(ProjectError, ValueError):
     """The calendar's configuration cannot be used as given."""
 
 

@@ -11,15 +11,16 @@ from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shared.errors import NotFoundError, RejectedError
 from shared.events.dossier import ProcessingStep, TimeLimit
 from shared.events.vocabulary import Level, SupplementPolicy
 
 
-class CatalogueError(ValueError):
+class CatalogueError(RejectedError, ValueError):
     """The catalogue file cannot be used as it is; the message says where."""
 
 
-class UnknownInCatalogueError(LookupError):
+class UnknownInCatalogueError(NotFoundError, LookupError):
     """A request names an agency or procedure the catalogue does not have (or not then)."""
 
 

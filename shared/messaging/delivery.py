@@ -33,7 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from shared.errors import ReferenceNotCurrentError
+from shared.errors import RejectedError, TransientError
 from shared.messaging.metrics import DeliveryMetrics
 from shared.messaging.offset_commits import OffsetCommitter
 from shared.messaging.publishing import EventPublisher, carried_headers, dead_letter
@@ -71,13 +71,13 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     NodeNotReadyError,
     ConnectionError,
     TimeoutError,
-    ReferenceNotCurrentError,  # the catalogue log was not read far enough yet
+    TransientError,  # ours: a store being rebuilt, the catalogue log not read far enough yet
     *POSTGRES_UNREACHABLE,
     *POSTGRES_SCHEMA_MISSING,  # a wiped read model, until the state guard re-creates it
 )
 
 
-class RejectedMessageError(Exception):
+class RejectedMessageError(RejectedError):
     """A message that can never be accepted; its text is the reason put on the dead letter."""
 
 
@@ -272,8 +272,9 @@ async def rejection_reason(
         await handle()
     except ValidationError as error:
         return describe_validation_error(body, error, skip_parameter=skip_parameter)
-    except RejectedMessageError as error:
-        return str(error)
+    except RejectedError as error:
+        # every service's rejections (shared/errors.py) become dead letters here, once
+        return error.dead_letter_reason
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:

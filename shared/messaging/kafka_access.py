@@ -16,13 +16,14 @@ from typing import Any
 
 from faststream.security import SASLScram512
 
+from shared.errors import ProjectError
 from shared.messaging.kafka_principals import development_password
 
 MECHANISM = "SCRAM-SHA-512"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-class KafkaCredentialsError(ValueError):
+class KafkaCredentialsError(ProjectError, ValueError):
     """No password for a principal outside development."""
 
 

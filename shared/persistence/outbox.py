@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from shared.errors import ConflictingError, TransientError
 from shared.messaging.publishing import JSON_HEADER, EventPublisher
 
 LOCK_MILLISECONDS = 30_000
@@ -92,11 +93,11 @@ return redis.call('LRANGE', KEYS[1], 0, -1)
 """.replace("%LOCK%", str(LOCK_MILLISECONDS))
 
 
-class ConflictError(Exception):
+class ConflictError(ConflictingError):
     """Another request changed the aggregate between read and write (the body refused)."""
 
 
-class NotReadyError(ConnectionError):
+class NotReadyError(TransientError, ConnectionError):
     """The store is being rebuilt (or its data was lost): try again shortly. A transient
     error: the Kafka handlers retry it in place, HTTP answers 503 with Retry-After."""
 

@@ -20,6 +20,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.errors import RejectedError
+
 
 class Scope(StrEnum):
     FRONTEND = "frontend"
@@ -30,12 +32,24 @@ class Scope(StrEnum):
     REPORTS = "reports"
 
 
-class UnauthenticatedError(PermissionError):
+class UnauthenticatedError(RejectedError, PermissionError):
     """No key, or a key nobody holds (HTTP 401)."""
 
+    http_status = 401
 
-class AccessDeniedError(PermissionError):
+    @property
+    def dead_letter_reason(self) -> str:
+        return f"unauthenticated: {self}"
+
+
+class AccessDeniedError(RejectedError, PermissionError):
     """A known client acting outside its scopes or agencies (HTTP 403)."""
+
+    http_status = 403
+
+    @property
+    def dead_letter_reason(self) -> str:
+        return f"forbidden: {self}"
 
 
 class Client(BaseModel):

@@ -6,16 +6,16 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.security import APIKeyHeader
 
-from shared.web.api_keys import AccessDeniedError, ApiKeys, Client, UnauthenticatedError
-from shared.web.http_errors import answer_with
+from shared.errors import RejectedError
+from shared.web.api_keys import ApiKeys, Client
+from shared.web.http_errors import rejected
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The client's API key")
 
 
 def install_access(app: FastAPI, keys: ApiKeys) -> None:
     app.state.api_keys = keys
-    app.add_exception_handler(UnauthenticatedError, answer_with(401))
-    app.add_exception_handler(AccessDeniedError, answer_with(403))
+    app.add_exception_handler(RejectedError, rejected)  # 401 and 403 among them
 
 
 async def authenticated(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> Client:

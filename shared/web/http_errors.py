@@ -1,13 +1,12 @@
 """HTTP error answers every service gives the same way."""
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from shared.errors import RejectedError, TransientError
 from shared.messaging.delivery import TRANSIENT_ERRORS
 from shared.persistence.outbox import NotReadyError
 
@@ -20,19 +19,23 @@ def refused(request: Request, status: int, reason: str) -> None:
                                        "reason": reason})  # fmt: skip
 
 
-def answer_with(status: int) -> Callable[[Request, Exception], Any]:
-    """A handler answering `status` with the error's message as `detail`."""
+async def rejected(request: Request, error: Exception) -> JSONResponse:
+    """Any `RejectedError`: its `http_status`, its message as `detail`."""
+    assert isinstance(error, RejectedError)
+    refused(request, error.http_status, str(error))
+    return JSONResponse({"detail": str(error)}, status_code=error.http_status)
 
-    async def handle(request: Request, error: Exception) -> JSONResponse:
-        refused(request, status, str(error))
-        return JSONResponse({"detail": str(error)}, status_code=status)
 
-    return handle
+async def passing(_: Request, error: Exception) -> JSONResponse:
+    """Any `TransientError` of ours: 503, its message as `detail`, to be tried again."""
+    return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "2"})
 
 
 def install_common_handlers(app: FastAPI) -> None:
-    """422 naming each invalid field without echoing its value (it may be a phone or an ID
-    number); 503 when Redis or Kafka is down, to be retried with the same submission_id."""
+    """Every service's rejections (shared/errors.py) answered with their status and reason,
+    here once; 422 naming each invalid field without echoing its value (it may be a phone or
+    an ID number); 503 when Redis or Kafka is down, to be retried with the same
+    submission_id."""
 
     async def invalid_fields(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
@@ -52,6 +55,8 @@ def install_common_handlers(app: FastAPI) -> None:
         body = {"detail": f"{error}; retry with the same submission_id"}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
+    app.add_exception_handler(RejectedError, rejected)
+    app.add_exception_handler(TransientError, passing)
     app.add_exception_handler(RequestValidationError, invalid_fields)
     for transient in TRANSIENT_ERRORS:
         app.add_exception_handler(transient, unavailable)
