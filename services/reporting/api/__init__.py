@@ -1,0 +1,50 @@
+"""Reports over HTTP: JSON, CSV and XLSX; every count can be listed (the drill-down routes).
+One module per report family; what they share is in `common.py`."""
+
+from fastapi import APIRouter, Depends, Request
+
+from services.reporting.api import (
+    digital,
+    feedback,
+    index,
+    page,
+    processing,
+    satisfaction,
+    steps,
+    surveys,
+)
+from services.reporting.api.common import ReportContext
+from services.reporting.pg_store import PostgresKeyspace
+from services.reporting.queries import Reports
+from shared.domain.admin_units import UnitMap
+from shared.domain.catalogue_names import Names
+from shared.domain.clock import Clock
+from shared.domain.feedback_categories import FeedbackCategories
+from shared.domain.rating_reasons import ReasonCategories
+
+FAMILIES = (feedback, processing, steps, satisfaction, surveys, page, digital, index)
+
+
+def reports_router(
+    keyspace: PostgresKeyspace,
+    minimum_ratings: int,
+    names: Names,
+    reasons: ReasonCategories,
+    units: UnitMap,
+    clock: Clock,
+    categories: FeedbackCategories | None = None,
+) -> APIRouter:
+    """Every report route under /v1/reports, each given the service's reports (`Context`)."""
+    context = ReportContext(
+        Reports(keyspace, names, reasons, units, clock),
+        minimum_ratings,
+        categories or FeedbackCategories.from_file(),
+    )
+
+    async def provide(request: Request) -> None:
+        request.state.reports = context
+
+    router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(provide)])
+    for family in FAMILIES:
+        router.include_router(family.router)
+    return router

@@ -1,0 +1,75 @@
+"""Periodic survey results, and the surveys behind each count."""
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from services.reporting.api.common import (
+    ChosenPeriod,
+    Context,
+    Format,
+    answer,
+    checked_column,
+    paged,
+)
+from services.reporting.exports import (
+    SURVEY_ASPECTS_VI,
+    SURVEY_HEADINGS,
+    SURVEY_LIST_HEADINGS,
+)
+from services.reporting.survey_reports import SURVEY_COLUMNS, answers_in, survey_report
+from shared.events.vocabulary import SurveyAspect
+
+router = APIRouter()
+
+
+@router.get("/surveys")
+async def surveys(
+    context: Context,
+    chosen: ChosenPeriod,
+    agency: str | None = None,
+    minimum: int | None = None,
+    format: Format = "json",
+) -> Any:
+    """Periodic survey results: per agency and aspect (and a total per aspect), the answers
+    over the five levels and the satisfied share; a row with fewer answers than `minimum`
+    (default: the ratings' minimum sample) is marked `below_minimum`."""
+    floor = context.minimum_ratings if minimum is None else minimum
+    rows, totals = survey_report(await context.reports.surveys(chosen, agency), chosen, floor)
+    for row in rows:
+        row.agency_name = context.reports.names.name("agency", row.agency or "")
+    for row in [*rows, *totals]:
+        row.aspect_name = SURVEY_ASPECTS_VI.get(row.aspect)
+    table, total = [asdict(r) for r in rows], [asdict(r) for r in totals]
+    body = {"period": chosen.label, "agency": agency, "minimum_sample": floor,
+            "rows": table, "totals": total}  # fmt: skip
+    return answer(body, [*table, *total], SURVEY_HEADINGS, "khao-sat", format)
+
+
+@router.get("/surveys/answers")
+async def survey_answers(
+    context: Context,
+    chosen: ChosenPeriod,
+    group: str,
+    column: str = "answers_total",
+    format: Format = "json",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """The surveys behind one count of the survey table: `group` is a row's agency/aspect
+    (total/aspect for the total), `column` answers_total or a level."""
+    aspect = group.rpartition("/")[2]
+    if aspect not in {a.value for a in SurveyAspect}:
+        raise HTTPException(422, detail=f"group {group!r}: not agency/aspect with an aspect "
+                            f"of {', '.join(a.value for a in SurveyAspect)}")  # fmt: skip
+    found = answers_in(await context.reports.surveys(chosen), chosen, group,
+                       checked_column(column, SURVEY_COLUMNS))  # fmt: skip
+    lines = [{"survey_id": s.survey_id, "agency": s.agency, "period": s.period,
+              "answered_at": s.answered_at.isoformat(),
+              "level": s.answers[SurveyAspect(aspect)].value} for s in found]  # fmt: skip
+    listed = paged(lines, page, page_size, format)
+    body = {"period": chosen.label, "group": group, "column": column,
+            "count": listed.count, "page": page, "page_size": page_size,
+            "surveys": listed.rows}  # fmt: skip
+    return answer(body, listed.rows, SURVEY_LIST_HEADINGS, f"khao-sat-{column}", format)
