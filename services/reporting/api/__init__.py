@@ -1,7 +1,7 @@
 """Reports over HTTP: JSON, CSV and XLSX; every count can be listed (the drill-down routes).
 One module per report family; what they share is in `common.py`."""
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
 from services.reporting.api import (
     digital,
@@ -21,6 +21,7 @@ from shared.domain.catalogue_names import Names
 from shared.domain.clock import Clock
 from shared.domain.feedback_categories import FeedbackCategories
 from shared.domain.rating_reasons import ReasonCategories
+from shared.web.request_context import router_with
 
 FAMILIES = (feedback, processing, steps, satisfaction, surveys, page, digital, index)
 
@@ -41,10 +42,7 @@ def reports_router(
         categories or FeedbackCategories.from_file(),
     )
 
-    async def provide(request: Request) -> None:
-        request.state.reports = context
-
-    router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(provide)])
+    router = router_with(context, prefix="/v1/reports", tags=["reports"])
     for family in FAMILIES:
         router.include_router(family.router)
     return router

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Query, Request, Response
+from fastapi import Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -24,6 +24,7 @@ from services.reporting.queries import Reports
 from shared.domain.admin_units import MapReading, Tier
 from shared.domain.feedback_categories import FeedbackCategories
 from shared.web.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError
+from shared.web.request_context import parts_of
 
 Format = Literal["json", "csv", "xlsx"]
 Grouping = Literal["agency", "level", "field", "procedure", "unit"]
@@ -129,13 +130,8 @@ class ReportContext:
     categories: FeedbackCategories
 
 
-def current(request: Request) -> ReportContext:
-    """The service's reports, put on the request by the router (`reports_router`)."""
-    context: ReportContext = request.state.reports
-    return context
-
-
-Context = Annotated[ReportContext, Depends(current)]
+# the service's reports, put on each request by the router (`reports_router`)
+Context = Annotated[ReportContext, Depends(parts_of)]
 
 
 def require_people_access(caller: Client | None, agency: str | None) -> None:
