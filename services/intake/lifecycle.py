@@ -2,13 +2,15 @@
 step publishes. No I/O, no clock: `now`, the catalogue and the calendar are passed in.
 """
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.domain.business_calendar import BusinessCalendar
-from shared.domain.catalogue import Catalogue, UnknownInCatalogueError
+from shared.domain.catalogue import Agency, Catalogue, Procedure, UnknownInCatalogueError
 from shared.domain.dossier_clock import DossierClock, step_clock
 from shared.errors import ConflictingError, RejectedError
 from shared.events import dossier as dossier_events
@@ -181,25 +183,7 @@ def receive(
 ) -> tuple[DossierRecord, dossier_events.DossierReceived]:
     """A new dossier, its code still `CODE_PLACEHOLDER` (the store allocates it)."""
     at = effective_time(request.received_at, now, may_backdate=may_backdate)
-    local_day = calendar.local(at).date()
-    try:
-        agency = catalogue.agency(request.agency_code)
-        procedure = catalogue.procedure(request.procedure_code, local_day)
-    except UnknownInCatalogueError as error:
-        raise RequestRejectedError(str(error)) from error
-    if not agency.in_being_on(local_day):
-        raise RequestRejectedError(agency.not_in_being(local_day))
-    if not catalogue.receivable_by(procedure, agency):
-        raise RequestRejectedError(f"agency {agency.code} does not receive {procedure.code}")
-    postal = request.channel is Channel.POSTAL or request.return_method is ReturnMethod.POSTAL
-    if postal and not procedure.postal_allowed:
-        raise RequestRejectedError(
-            f"procedure {procedure.code} cannot be filed or returned by post"
-        )
-    if request.channel is Channel.COUNTER and not request.clerk_id:
-        raise RequestRejectedError("clerk_id is required for a counter filing")
-    if request.fully_online and request.channel is not Channel.ONLINE:
-        raise RequestRejectedError("fully_online is for a filing on the online channel")
+    agency, procedure = _receivable(request, catalogue, calendar.local(at).date())
     limit = procedure.time_limit
     if request.channel is Channel.ONLINE and procedure.online_time_limit is not None:
         limit = procedure.online_time_limit
@@ -236,11 +220,46 @@ def receive(
             ),
         ),
     )
-    event = dossier_events.DossierReceived(
-        **_envelope(request.submission_id, at, now),
+    return record, _received(request, record, procedure, limit, now)
+
+
+def _receivable(
+    request: intake_requests.ReceiveDossier, catalogue: Catalogue, local_day: date
+) -> tuple[Agency, Procedure]:
+    """The agency and the procedure version the filing names, once it may be received."""
+    try:
+        agency = catalogue.agency(request.agency_code)
+        procedure = catalogue.procedure(request.procedure_code, local_day)
+    except UnknownInCatalogueError as error:
+        raise RequestRejectedError(str(error)) from error
+    if not agency.in_being_on(local_day):
+        raise RequestRejectedError(agency.not_in_being(local_day))
+    if not catalogue.receivable_by(procedure, agency):
+        raise RequestRejectedError(f"agency {agency.code} does not receive {procedure.code}")
+    postal = request.channel is Channel.POSTAL or request.return_method is ReturnMethod.POSTAL
+    if postal and not procedure.postal_allowed:
+        raise RequestRejectedError(
+            f"procedure {procedure.code} cannot be filed or returned by post"
+        )
+    if request.channel is Channel.COUNTER and not request.clerk_id:
+        raise RequestRejectedError("clerk_id is required for a counter filing")
+    if request.fully_online and request.channel is not Channel.ONLINE:
+        raise RequestRejectedError("fully_online is for a filing on the online channel")
+    return agency, procedure
+
+
+def _received(
+    request: intake_requests.ReceiveDossier,
+    record: DossierRecord,
+    procedure: Procedure,
+    limit: dossier_events.TimeLimit,
+    now: datetime,
+) -> dossier_events.DossierReceived:
+    return dossier_events.DossierReceived(
+        **_envelope(request.submission_id, record.received_at, now),
         body=dossier_events.DossierReceivedBody(
             dossier_code=CODE_PLACEHOLDER,
-            agency_code=agency.code,
+            agency_code=record.agency_code,
             procedure_code=procedure.code,
             procedure_version=procedure.version,
             level=procedure.level,
@@ -251,13 +270,12 @@ def receive(
             time_limit=limit,
             supplement_policy=procedure.supplement_policy,
             steps=record.steps,
-            appointment_at=clock.appointment_at,
-            rating_token_sha256=rating_token_sha256,
+            appointment_at=record.clock.appointment_at,
+            rating_token_sha256=record.rating_token_sha256,
             fully_online=request.fully_online,
             papers_digitised=request.papers_digitised,
         ),
     )
-    return record, event
 
 
 def step(
@@ -276,24 +294,97 @@ def step(
     if at < record.log[-1].at:
         raise RequestRejectedError("occurred_at is before the dossier's previous step")
     envelope = _envelope(request.submission_id, at, now)
-    ids = {"dossier_code": record.code, "agency_code": record.agency_code}
-    changes: dict[str, object] = {}
-    handed_on: dict[str, object] = {}  # a hand-off's part of its log line
-    events: list[dossier_events.DossierEvent] = []
-    body: dossier_events.Body
+    effect = _effect_of(record, request, at, calendar, envelope)
+    changes, handed_on, events = effect.changes, effect.handed_on, effect.events
+    entry = LogEntry.model_validate(
+        {"step": action, "agency_code": changes.get("agency_code", record.agency_code), "at": at}
+        | handed_on
+        | _printed(request, record)
+    )
+    changes["log"] = (*record.log, entry)
+    return record.model_copy(update=changes), events
+
+
+@dataclass
+class Effect:
+    """What a step changes in the record, its part of the log line, and its events."""
+
+    changes: dict[str, object] = field(default_factory=dict)
+    handed_on: dict[str, object] = field(default_factory=dict)  # a hand-off's log line part
+    events: list[dossier_events.DossierEvent] = field(default_factory=list)
+
+
+MOVES = (intake_requests.TransferDossier, intake_requests.DelayDossier)
+PAUSES = (
+    intake_requests.RequestSupplement,
+    intake_requests.ReceiveSupplement,
+    intake_requests.RequestPayment,
+    intake_requests.ReceivePayment,
+)
+
+
+def _effect_of(
+    record: DossierRecord,
+    request: intake_requests.DossierStep,
+    at: datetime,
+    calendar: BusinessCalendar,
+    envelope: dict[str, Any],
+) -> Effect:
+    if isinstance(request, MOVES):
+        return _moved(record, request, at, calendar, envelope)
+    if isinstance(request, PAUSES):
+        return _paused_or_resumed(record, request, at, calendar, envelope)
+    return _ended(record, request, at, calendar, envelope)
+
+
+def _moved(
+    record: DossierRecord,
+    request: intake_requests.DossierStep,
+    at: datetime,
+    calendar: BusinessCalendar,
+    envelope: dict[str, Any],
+) -> Effect:
+    """A transfer to the next agency, or a delay with its new appointment."""
+    effect = Effect()
+    changes, events = effect.changes, effect.events
     match request:
         case intake_requests.TransferDossier(to_agency_code=to_agency, officer_id=officer):
-            changes, event = _transfer(record, to_agency, envelope)
+            moved, event = _transfer(record, to_agency, envelope)
+            changes.update(moved)
             held = step_clock(record.steps, record.step_index + 1, at, calendar)
             changes["step_clock"] = held
-            handed_on = _handed_on(record, at, officer) | {"next_due_at": held and held.due_at}
-            events.append(event)
-        case intake_requests.RequestSupplement(reason=reason):
-            changes = {
-                "status": Status.AWAITING_SUPPLEMENT,
-                "clock": record.clock.pause(at, calendar),
-                "step_clock": record.step_clock and record.step_clock.pause(at, calendar),
+            effect.handed_on = _handed_on(record, at, officer) | {
+                "next_due_at": held and held.due_at
             }
+            events.append(event)
+        case intake_requests.DelayDossier(reason=reason, new_appointment_at=new_appointment):
+            moved, event = _delay(record, reason, new_appointment, at, envelope)
+            changes.update(moved)
+            events.append(event)
+    return effect
+
+
+def _paused_or_resumed(
+    record: DossierRecord,
+    request: intake_requests.DossierStep,
+    at: datetime,
+    calendar: BusinessCalendar,
+    envelope: dict[str, Any],
+) -> Effect:
+    """A supplement or a payment asked (the clocks pause) or received (they resume)."""
+    ids = {"dossier_code": record.code, "agency_code": record.agency_code}
+    effect = Effect()
+    changes, events = effect.changes, effect.events
+    body: dossier_events.Body
+    match request:
+        case intake_requests.RequestSupplement(reason=reason):
+            changes.update(
+                {
+                    "status": Status.AWAITING_SUPPLEMENT,
+                    "clock": record.clock.pause(at, calendar),
+                    "step_clock": record.step_clock and record.step_clock.pause(at, calendar),
+                }
+            )
             events.append(
                 dossier_events.SupplementRequested(
                     **envelope, body=dossier_events.ReasonBody(**ids, reason=reason)
@@ -303,31 +394,46 @@ def step(
             restart = record.supplement_policy is SupplementPolicy.RESTART
             clock = record.clock.resume(at, calendar, restart=restart)
             held = record.step_clock and record.step_clock.resume(at, calendar, restart=restart)
-            changes = {"status": Status.PROCESSING, "clock": clock, "step_clock": held}
+            changes.update({"status": Status.PROCESSING, "clock": clock, "step_clock": held})
             body = dossier_events.SupplementReceivedBody(**ids, policy=record.supplement_policy)
             events.append(dossier_events.SupplementReceived(**envelope, body=body))
         case intake_requests.RequestPayment(amount_vnd=amount, reason=reason):
-            changes = {
-                "status": Status.AWAITING_PAYMENT,
-                "clock": record.clock.pause(at, calendar),
-                "step_clock": record.step_clock and record.step_clock.pause(at, calendar),
-            }
+            changes.update(
+                {
+                    "status": Status.AWAITING_PAYMENT,
+                    "clock": record.clock.pause(at, calendar),
+                    "step_clock": record.step_clock and record.step_clock.pause(at, calendar),
+                }
+            )
             body = dossier_events.PaymentRequestedBody(**ids, amount_vnd=amount, reason=reason)
             events.append(dossier_events.PaymentRequested(**envelope, body=body))
         case intake_requests.ReceivePayment(method=method, amount_vnd=amount):
             clock = record.clock.resume(at, calendar, restart=False)
             held = record.step_clock and record.step_clock.resume(at, calendar, restart=False)
-            changes = {"status": Status.PROCESSING, "clock": clock, "step_clock": held}
+            changes.update({"status": Status.PROCESSING, "clock": clock, "step_clock": held})
             paid = dossier_events.PaymentReceivedBody(**ids, method=method, amount_vnd=amount)
             events.append(dossier_events.PaymentReceived(**envelope, body=paid))
-        case intake_requests.DelayDossier(reason=reason, new_appointment_at=new_appointment):
-            changes, event = _delay(record, reason, new_appointment, at, envelope)
-            events.append(event)
+    return effect
+
+
+def _ended(
+    record: DossierRecord,
+    request: intake_requests.DossierStep,
+    at: datetime,
+    calendar: BusinessCalendar,
+    envelope: dict[str, Any],
+) -> Effect:
+    """A resolution, a refusal at receipt, a stop, a withdrawal or the result returned."""
+    ids = {"dossier_code": record.code, "agency_code": record.agency_code}
+    effect = Effect()
+    changes, events = effect.changes, effect.events
+    body: dossier_events.Body
+    match request:
         case intake_requests.ResolveDossier(outcome=outcome, reason=reason, officer_id=officer):
             if outcome is Outcome.REFUSED and not reason:
                 raise RequestRejectedError("a refusal needs a reason")
-            changes = {"status": Status.RESOLVED, "outcome": outcome, "step_clock": None}
-            handed_on = _handed_on(record, at, officer)
+            changes.update({"status": Status.RESOLVED, "outcome": outcome, "step_clock": None})
+            effect.handed_on = _handed_on(record, at, officer)
             electronic = request.electronic_result
             body = dossier_events.DossierResolvedBody(
                 **ids, outcome=outcome, reason=reason, electronic_result=electronic
@@ -335,21 +441,21 @@ def step(
             events.append(dossier_events.DossierResolved(**envelope, body=body))
         case intake_requests.RefuseReceipt(reason=reason):
             _check_refusal_at_receipt(record, at, calendar)
-            changes = {"status": Status.REFUSED_AT_RECEIPT}
+            changes.update({"status": Status.REFUSED_AT_RECEIPT})
             events.append(
                 dossier_events.DossierReceiptRefused(
                     **envelope, body=dossier_events.ReasonBody(**ids, reason=reason)
                 )
             )
         case intake_requests.StopDossier(reason=reason):
-            changes = {"status": Status.STOPPED}
+            changes.update({"status": Status.STOPPED})
             events.append(
                 dossier_events.DossierStopped(
                     **envelope, body=dossier_events.ReasonBody(**ids, reason=reason)
                 )
             )
         case intake_requests.WithdrawDossier(reason=reason):
-            changes = {"status": Status.WITHDRAWN}
+            changes.update({"status": Status.WITHDRAWN})
             events.append(
                 dossier_events.DossierWithdrawn(
                     **envelope, body=dossier_events.ReasonBody(**ids, reason=reason)
@@ -357,18 +463,12 @@ def step(
             )
         case intake_requests.ReturnResult():
             if record.return_method is ReturnMethod.POSTAL:
-                changes = {"status": Status.RETURNING_BY_POST}  # the postal request goes out
+                changes.update({"status": Status.RETURNING_BY_POST})  # the postal request goes out
             else:
-                changes = {"status": Status.RETURNED}
+                changes.update({"status": Status.RETURNED})
                 body = dossier_events.ResultReturnedBody(**ids, method=record.return_method)
                 events.append(dossier_events.ResultReturned(**envelope, body=body))
-    entry = LogEntry.model_validate(
-        {"step": action, "agency_code": changes.get("agency_code", record.agency_code), "at": at}
-        | handed_on
-        | _printed(request, record)
-    )
-    changes["log"] = (*record.log, entry)
-    return record.model_copy(update=changes), events
+    return effect
 
 
 def _printed(request: intake_requests.DossierStep, record: DossierRecord) -> dict[str, object]:
