@@ -187,6 +187,16 @@ class FactsUpdate:
 
 
 def update_of(event: Event) -> FactsUpdate | None:
+    """What one event changes in the facts (None: nothing reporting keeps)."""
+    for read in (_of_dossier, _of_deadline, _of_feedback, _of_rating_or_survey):
+        update = read(event)
+        if update is not None:
+            return update
+    return None
+
+
+def _of_dossier(event: Event) -> FactsUpdate | None:
+    """A lifecycle event: the dossier received, paused, resumed, delayed or ended."""
     at = event.occurred_at
     match event:
         case dossier_events.DossierReceived(body=body):
@@ -220,6 +230,13 @@ def update_of(event: Event) -> FactsUpdate | None:
             return FactsUpdate(event.body.dossier_code, {f"pause:{at.timestamp()}": "r"})
         case dossier_events.DossierDelayed(body=body):
             return FactsUpdate(body.dossier_code, {"apology": "1"})
+    return None
+
+
+def _of_deadline(event: Event) -> FactsUpdate | None:
+    """deadline's judgements: the due instant, the classification, a step closed."""
+    at = event.occurred_at
+    match event:
         case deadline_events.DeadlineSet(body=body):
             return FactsUpdate(
                 body.dossier_code, {f"due:{at.timestamp()}": body.due_at.isoformat()}
@@ -236,12 +253,13 @@ def update_of(event: Event) -> FactsUpdate | None:
             return FactsUpdate(
                 body.dossier_code, {f"step:{step.step_index}": step.model_dump_json()}
             )
-        case RatingAccepted(body=body):
-            rating = {"agency": body.agency_code, "clerk": body.clerk_id or "",
-                      "procedure": body.procedure_code, "rating": body.rating.value,
-                      "reason_category": body.reason_category or "",
-                      "rated_at": at.isoformat()}  # fmt: skip
-            return FactsUpdate(body.dossier_code, rating=rating, rated_at=at)
+    return None
+
+
+def _of_feedback(event: Event) -> FactsUpdate | None:
+    """A feedback's life: received, due, overdue, answered, judged, rated."""
+    at = event.occurred_at
+    match event:
         case feedback_events.FeedbackReceived(body=body):
             fields = {"agency": body.agency_code, "category": body.category,
                       "received_at": at.isoformat(),
@@ -262,6 +280,19 @@ def update_of(event: Event) -> FactsUpdate | None:
         case feedback_events.FeedbackAnswerRated(body=body):
             rated = {"rating": body.level.value}
             return FactsUpdate(body.feedback_code, rated, feedback=True)
+    return None
+
+
+def _of_rating_or_survey(event: Event) -> FactsUpdate | None:
+    """A rating accepted, or a periodic survey answered."""
+    at = event.occurred_at
+    match event:
+        case RatingAccepted(body=body):
+            rating = {"agency": body.agency_code, "clerk": body.clerk_id or "",
+                      "procedure": body.procedure_code, "rating": body.rating.value,
+                      "reason_category": body.reason_category or "",
+                      "rated_at": at.isoformat()}  # fmt: skip
+            return FactsUpdate(body.dossier_code, rating=rating, rated_at=at)
         case SurveyAnswered(body=body):
             survey = SurveyFacts(
                 survey_id=event.event_id, agency=body.agency_code, answered_at=at,
