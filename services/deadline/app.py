@@ -26,17 +26,7 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
     settings = settings or DeadlineSettings()
 
     def assemble(runtime: ServiceRuntime) -> Sequence[APIRouter]:
-        config = TrackerConfig(
-            windows=Windows(
-                due_soon=timedelta(hours=settings.due_soon_hours),
-                apology_reminder=timedelta(hours=settings.apology_reminder_hours),
-            ),
-            park_for=timedelta(seconds=settings.park_seconds),
-            claim_batch=settings.claim_batch,
-            claim_lease=timedelta(seconds=settings.claim_lease_seconds),
-            consumer_group=runtime.consumer_group,
-            forget_ended_after=timedelta(days=settings.forget_ended_after_days),
-        )
+        config = _tracker_config(settings, runtime.consumer_group)
         follower = follow_reference(runtime, settings)
         tracker = DeadlineTracker(
             RedisDeadlineStore(runtime.require_redis(), TrackedDossier, runtime.key_prefix),
@@ -61,21 +51,7 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
             runtime.broker, runtime.consumer_group, tracker, feedback
         )
 
-        async def timer_sweeper() -> None:
-            await tracker.run_sweeper(settings.sweep_interval_seconds)
-
-        async def feedback_sweeper() -> None:
-            while True:
-                await feedback.sweep()
-                await asyncio.sleep(settings.sweep_interval_seconds)
-
-        async def refresh_feedback_gauge() -> None:
-            tracker.metrics.open_feedback.clear()
-            for (agency, state), count in (await feedback.census()).items():
-                tracker.metrics.open_feedback.labels(agency, state).set(count)
-
-        runtime.background += [timer_sweeper, feedback_sweeper]
-        runtime.before_scrape += [tracker.refresh_gauges, refresh_feedback_gauge]
+        _sweep_and_measure(runtime, settings, tracker, feedback)
         runtime.state = tracker
         return (deadline_router(tracker),)
 
@@ -87,3 +63,42 @@ def create_app(settings: DeadlineSettings | None = None, clock: Clock | None = N
         assemble=assemble,
         rebuilt_from_kafka=True,
     )
+
+
+def _tracker_config(settings: DeadlineSettings, consumer_group: str) -> TrackerConfig:
+    return TrackerConfig(
+        windows=Windows(
+            due_soon=timedelta(hours=settings.due_soon_hours),
+            apology_reminder=timedelta(hours=settings.apology_reminder_hours),
+        ),
+        park_for=timedelta(seconds=settings.park_seconds),
+        claim_batch=settings.claim_batch,
+        claim_lease=timedelta(seconds=settings.claim_lease_seconds),
+        consumer_group=consumer_group,
+        forget_ended_after=timedelta(days=settings.forget_ended_after_days),
+    )
+
+
+def _sweep_and_measure(
+    runtime: ServiceRuntime,
+    settings: DeadlineSettings,
+    tracker: DeadlineTracker,
+    feedback: FeedbackTracker,
+) -> None:
+    """The timers' sweepers in the background, and the gauges refreshed at each scrape."""
+
+    async def timer_sweeper() -> None:
+        await tracker.run_sweeper(settings.sweep_interval_seconds)
+
+    async def feedback_sweeper() -> None:
+        while True:
+            await feedback.sweep()
+            await asyncio.sleep(settings.sweep_interval_seconds)
+
+    async def refresh_feedback_gauge() -> None:
+        tracker.metrics.open_feedback.clear()
+        for (agency, state), count in (await feedback.census()).items():
+            tracker.metrics.open_feedback.labels(agency, state).set(count)
+
+    runtime.background += [timer_sweeper, feedback_sweeper]
+    runtime.before_scrape += [tracker.refresh_gauges, refresh_feedback_gauge]
