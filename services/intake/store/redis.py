@@ -1,60 +1,39 @@
-"""Intake's state: the `IntakeStore` Protocol, its Redis store and its in-memory twin (one
-contract suite, tests/contracts/test_intake_store.py, runs against both).
-
-Redis keys, prefixed `intake:` by default:
-  {p}:dossier:{code}          hash: record (DossierRecord JSON), version
-  {p}:applicant:{code}        the applicant's personal data (JSON)
-  {p}:submission:{client}:{id} the stored answer to a submission (expires: idempotency window)
-  {p}:seq:{agency}:{yymmdd}   the last sequence number handed out that day
-  {p}:ready                   present while the state is whole (see services/intake/rebuild.py)
-  {p}:rebuilding              the lock of the instance rebuilding the state
-  {p}:person:{sha256(id)}     set of the codes of one applicant's dossiers (data subject
-                              requests); codes whose applicant data is erased are dropped
-  {p}:erase:due               zset code -> when its applicant's data is to be erased (a
-                              configurable time after the dossier ended; see `erase_at`)
-  {p}:outbox...               the outbox (shared/persistence/outbox.py)
-
-Each request's effect is one commit (`shared.persistence.outbox.commit_script`) with its body here:
-- receipt: the agency's next daily number, if no other receipt took it since it was read
-  (optimistic: the caller retries with the next), the record and the applicant;
-- step: the new record, if no other request changed the dossier since it was read.
-Every operation refuses with `NotReadyError` while `{p}:ready` is missing: after Redis lost
-its data, until the rebuild from Kafka is done, intake never answers from a partial state
-and never hands out a code twice.
-"""
+"""Intake's Redis store: each effect one commit, with its body in Lua (see the package's doc)."""
 
 import asyncio
-import hashlib
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Protocol
 
 from redis.asyncio import Redis
 
-from services.intake.lifecycle import DossierRecord, Status
-from shared.errors import RejectedError
-from shared.events.personal_data import parse_applicant
+from services.intake.lifecycle import DossierRecord
+from services.intake.store.numbering import _fail, _Issued, _Numbering
+from services.intake.store.protocol import (
+    LAST_SEQUENCE,
+    PREFIX,
+    NewDossier,
+    SequenceExhaustedError,
+    Snapshot,
+    Stored,
+    dossier_code,
+    erase_at,
+    person_of,
+)
 from shared.persistence.outbox import (
     Commit,
     CommitScript,
     Committed,
     ConflictError,
-    InMemoryOutbox,
     NotReadyError,
-    Outbox,
     OutboxEntry,
     RedisOutbox,
-    commit_in_memory,
 )
 
-PREFIX = "intake"
-LAST_SEQUENCE = 9999  # four digits a day per agency
 CONTENDED_SECONDS = 5.0  # after a conflict on a day's numbers, read them fresh this long
-ENDED = frozenset({Status.RETURNED, Status.REFUSED_AT_RECEIPT, Status.STOPPED, Status.WITHDRAWN})
+
 
 # KEYS[K+1] sequence  KEYS[K+2] dossier  KEYS[K+3] applicant  KEYS[K+4] the person's dossiers
 # ARGV[A+1] the sequence as read  ARGV[A+2] the number taken  ARGV[A+3] record  ARGV[A+4] applicant
@@ -69,6 +48,7 @@ redis.call('SET', KEYS[K + 3], ARGV[A + 4])
 redis.call('SADD', KEYS[K + 4], ARGV[A + 5])
 """
 
+
 # KEYS[K+1] dossier  KEYS[K+2] erasure schedule
 # ARGV[A+1] the version as read  ARGV[A+2] the new record  ARGV[A+3] erase at ('' while
 #   open)  ARGV[A+4] code
@@ -79,6 +59,7 @@ redis.call('HSET', KEYS[K + 1], 'record', ARGV[A + 2], 'version', version + 1)
 if ARGV[A + 3] ~= '' then redis.call('ZADD', KEYS[K + 2], 'NX', ARGV[A + 3], ARGV[A + 4]) end
 """
 
+
 # KEYS: dossier   ARGV: record, version: a restored record never replaces a newer one
 _RESTORE_RECORD = """
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
@@ -88,6 +69,7 @@ end
 return 1
 """
 
+
 # KEYS: sequence   ARGV: number: a restored sequence only moves forward
 _RESTORE_SEQUENCE = """
 if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then
@@ -95,153 +77,6 @@ if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then
 end
 return 1
 """
-
-
-class SequenceExhaustedError(RejectedError, ValueError):
-    """An agency handed out all of a day's numbers."""
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A dossier as read, with the version a write must match."""
-
-    record: DossierRecord
-    version: int
-
-
-@dataclass(frozen=True)
-class NewDossier:
-    """What a receipt stores, built once its code is known."""
-
-    record: DossierRecord
-    applicant_json: str
-    answer: str
-    entries: Sequence[OutboxEntry]
-
-
-@dataclass
-class _Numbering:
-    """A receipt waiting for its number (`RedisIntakeStore.receive`)."""
-
-    client_id: str
-    submission_id: str
-    build: Callable[[str], NewDossier]
-    answered: "asyncio.Future[Committed]" = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-def _fail(waiting: _Numbering, error: BaseException) -> None:
-    """A receipt that cannot be committed now: its caller gets the error (a transient one
-    when the commit was interrupted, so the caller tries again)."""
-    if not waiting.answered.done():
-        waiting.answered.set_exception(
-            error if isinstance(error, Exception)
-            else ConnectionError("the receipt's commit was interrupted")
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Issued:
-    """A receipt whose commit script was issued with its number."""
-
-    waiting: _Numbering
-    commit: "asyncio.Future[Committed]"
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    client_id: str
-    submission_id: str
-    answer: str
-    expires_at: datetime
-
-
-@dataclass
-class Snapshot:
-    """What a rebuild restores: the latest of each, as Kafka holds it."""
-
-    records: dict[str, Stored] = field(default_factory=dict)
-    applicants: dict[str, str] = field(default_factory=dict)
-    answers: list[StoredAnswer] = field(default_factory=list)
-    sequences: dict[tuple[str, str], int] = field(default_factory=dict)  # (agency, yymmdd)
-
-
-def erase_at(record: DossierRecord, keep_for: timedelta) -> datetime | None:
-    """When an ended dossier's applicant data is to be erased: `keep_for` after its last
-    step (the result returned, or the dossier stopped, withdrawn or refused); None while open."""
-    if record.status not in ENDED:
-        return None
-    ended_at = record.log[-1].at if record.log else record.received_at
-    return ended_at + keep_for
-
-
-def person_hash(identity: str) -> str:
-    """The key of a person's dossier index: the SHA-256 of their identity (the citizen ID
-    number, or `passport:{nationality}:{number}`; `organisation:{tax code}` for a business)."""
-    return hashlib.sha256(identity.encode()).hexdigest()
-
-
-def person_of(applicant_json: str) -> str:
-    return person_hash(parse_applicant(applicant_json).identity)
-
-
-def parse_code(code: str) -> tuple[str, str, int]:
-    """`AGENCY-yymmdd-NNNN` -> (agency, yymmdd, number)."""
-    agency, day, number = code.rsplit("-", 2)
-    return agency, day, int(number)
-
-
-def dossier_code(agency_code: str, day: str, number: int) -> str:
-    return f"{agency_code}-{day}-{number:04d}"
-
-
-class IntakeStore(Protocol):
-    @property
-    def outbox(self) -> Outbox: ...
-
-    async def replay(self, client_id: str, submission_id: str) -> str | None: ...
-
-    async def receive(
-        self,
-        *,
-        client_id: str,
-        submission_id: str,
-        agency_code: str,
-        day: str,
-        build: Callable[[str], NewDossier],
-    ) -> Committed: ...
-
-    async def load(self, code: str) -> Stored | None: ...
-
-    async def applicant(self, code: str) -> str | None: ...
-
-    async def commit_step(
-        self,
-        *,
-        client_id: str,
-        submission_id: str,
-        stored: Stored,
-        record: DossierRecord,
-        answer: str,
-        entries: Sequence[OutboxEntry],
-    ) -> Committed: ...
-
-    async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]: ...
-
-    async def person_codes(self, person: str) -> list[str]: ...
-
-    async def forget_person(self, person: str, codes: Sequence[str]) -> None: ...
-
-    async def erase_applicants(self, codes: Sequence[str]) -> None: ...
-
-    async def is_ready(self) -> bool: ...
-
-    async def claim_rebuild(self, owner: str, seconds: int) -> bool: ...
-
-    async def restore(self, snapshot: Snapshot, now: datetime) -> None: ...
-
-    async def mark_ready(self) -> None: ...
 
 
 class RedisIntakeStore:
@@ -558,155 +393,3 @@ async def _schedule(key: str, code: str, at: float, pipe: "Redis") -> object:
 async def _set(key: str, value: str, px: int | None, pipe: "Redis") -> object:
     """SET NX (a restore never replaces what is there), queued on a pipeline."""
     return await pipe.set(key, value, px=px, nx=True)
-
-
-class InMemoryIntakeStore:
-    """The Redis store's rules in dictionaries: for service-layer unit tests. Production
-    code, checked against the Redis store by the same contract suite."""
-
-    def __init__(
-        self, ready: bool = True, applicant_kept_for: timedelta = timedelta(days=90)
-    ) -> None:
-        self.applicant_kept_for = applicant_kept_for
-        self.erasures: dict[str, datetime] = {}
-        self.people: dict[str, set[str]] = {}
-        self.outbox = InMemoryOutbox()
-        self.answers: dict[str, str] = {}
-        self.answer_expiry: dict[str, datetime] = {}
-        self.records: dict[str, Stored] = {}
-        self.applicants: dict[str, str] = {}
-        self.sequences: dict[tuple[str, str], int] = {}
-        self.ready = ready
-        self.rebuilder: str | None = None
-
-    def _check_ready(self) -> None:
-        if not self.ready:
-            raise NotReadyError("intake is rebuilding its state from Kafka; try again shortly")
-
-    async def replay(self, client_id: str, submission_id: str) -> str | None:
-        self._check_ready()
-        return self.answers.get(f"{client_id}:{submission_id}")
-
-    async def load(self, code: str) -> Stored | None:
-        self._check_ready()
-        return self.records.get(code)
-
-    async def applicant(self, code: str) -> str | None:
-        self._check_ready()
-        return self.applicants.get(code)
-
-    async def receive(
-        self,
-        *,
-        client_id: str,
-        submission_id: str,
-        agency_code: str,
-        day: str,
-        build: Callable[[str], NewDossier],
-    ) -> Committed:
-        self._check_ready()
-        submission = f"{client_id}:{submission_id}"
-        if submission in self.answers:
-            return Committed(self.answers[submission], replayed=True)
-        last = self.sequences.get((agency_code, day), 0)
-        while dossier_code(agency_code, day, last + 1) in self.records:
-            last += 1  # as the Redis store: a taken code is skipped
-        if last >= LAST_SEQUENCE:
-            raise SequenceExhaustedError(
-                f"agency {agency_code} has handed out all {LAST_SEQUENCE} codes of {day}"
-            )
-        code = dossier_code(agency_code, day, last + 1)
-        new = build(code)
-
-        async def store() -> None:
-            self.sequences[(agency_code, day)] = last + 1
-            self.records[code] = Stored(new.record, 1)
-            self.applicants[code] = new.applicant_json
-            self.people.setdefault(person_of(new.applicant_json), set()).add(code)
-
-        commit = Commit(submission, code, new.answer, new.entries)
-        return await commit_in_memory(self.answers, self.outbox, commit, store)
-
-    async def commit_step(
-        self,
-        *,
-        client_id: str,
-        submission_id: str,
-        stored: Stored,
-        record: DossierRecord,
-        answer: str,
-        entries: Sequence[OutboxEntry],
-    ) -> Committed:
-        self._check_ready()
-
-        async def store() -> str | None:
-            current = self.records.get(record.code)
-            if current is None or current.version != stored.version:
-                return "the dossier changed"
-            self.records[record.code] = Stored(record, stored.version + 1)
-            erase = erase_at(record, self.applicant_kept_for)
-            if erase is not None:
-                self.erasures.setdefault(record.code, erase)
-            return None
-
-        commit = Commit(f"{client_id}:{submission_id}", record.code, answer, entries)
-        return await commit_in_memory(self.answers, self.outbox, commit, store)
-
-    async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]:
-        due = sorted((at, code) for code, at in self.erasures.items() if at <= now)
-        return [code for _, code in due[:limit]]
-
-    async def person_codes(self, person: str) -> list[str]:
-        self._check_ready()
-        return sorted(self.people.get(person, set()))
-
-    async def forget_person(self, person: str, codes: Sequence[str]) -> None:
-        self.people.get(person, set()).difference_update(codes)
-
-    async def erase_applicants(self, codes: Sequence[str]) -> None:
-        for code in codes:
-            applicant = self.applicants.pop(code, None)
-            if applicant is not None:
-                self.people.get(person_of(applicant), set()).discard(code)
-            self.erasures.pop(code, None)
-
-    async def is_ready(self) -> bool:
-        return self.ready
-
-    async def claim_rebuild(self, owner: str, seconds: int) -> bool:
-        if self.rebuilder in (None, owner):
-            self.rebuilder = owner
-            return True
-        return False
-
-    async def restore(self, snapshot: Snapshot, now: datetime) -> None:
-        for code, stored in snapshot.records.items():
-            current = self.records.get(code)
-            if current is None or stored.version > current.version:
-                self.records[code] = stored
-        for code, applicant in snapshot.applicants.items():
-            self.applicants.setdefault(code, applicant)
-            self.people.setdefault(person_of(applicant), set()).add(code)
-            erase = erase_at(snapshot.records[code].record, self.applicant_kept_for) if (
-                code in snapshot.records) else None  # fmt: skip
-            if erase is not None:
-                self.erasures.setdefault(code, erase)
-        for answer in snapshot.answers:
-            if answer.expires_at > now:
-                key = f"{answer.client_id}:{answer.submission_id}"
-                self.answers.setdefault(key, answer.answer)
-        for day, number in snapshot.sequences.items():
-            self.sequences[day] = max(number, self.sequences.get(day, 0))
-
-    async def mark_ready(self) -> None:
-        self.ready = True
-        self.rebuilder = None
-
-
-def restored_sequences(codes: Mapping[str, object]) -> dict[tuple[str, str], int]:
-    """The last number the log holds for each agency and day."""
-    sequences: dict[tuple[str, str], int] = {}
-    for code in codes:
-        agency, day, number = parse_code(code)
-        sequences[(agency, day)] = max(number, sequences.get((agency, day), 0))
-    return sequences
