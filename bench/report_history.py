@@ -19,8 +19,8 @@ import re
 import time
 from datetime import datetime, timedelta
 
-from services.reporting.pg_store import connect, migrate, quoted
 from services.reporting.settings import ReportingSettings
+from services.reporting.store.postgres import connect, migrate, quoted
 
 INSTANT_KEYS = ("due:", "pause:", "paid:")  # facts keyed by an epoch
 CODE_DATE = re.compile(r"-(\d{2})(\d{4})-")

@@ -39,9 +39,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from services.reporting.dossier_facts import update_of
 from services.reporting.periods import named_period
-from services.reporting.pg_store import PostgresReportingStore, connect, migrate
 from services.reporting.rebuild import TOPICS
 from services.reporting.settings import ReportingSettings
+from services.reporting.store.postgres import PostgresReportingStore, connect, migrate
 from shared.domain.business_calendar import VIETNAM
 from shared.events.envelope import Event
 from shared.events.vocabulary import Channel, Classification, RatingLevel

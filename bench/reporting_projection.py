@@ -22,10 +22,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
-from services.reporting.pg_store import PostgresKeyspace, connect, migrate
 from services.reporting.projector import Projector
 from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
+from services.reporting.store.postgres import PostgresKeyspace, connect, migrate
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import SystemClock
 from shared.events.envelope import Event

@@ -9,9 +9,9 @@ from services.reporting import handlers
 from services.reporting.api import reports_router
 from services.reporting.metrics import AuditGauges
 from services.reporting.month_gauges import MonthGauges
-from services.reporting.pg_store import PostgresKeyspace, PostgresMarker, pool_for
 from services.reporting.projector import Projector
 from services.reporting.settings import ReportingSettings
+from services.reporting.store.postgres import PostgresKeyspace, PostgresMarker, pool_for
 from shared.domain.admin_units import UnitMap
 from shared.domain.catalogue_names import LiveNames
 from shared.domain.clock import Clock, SystemClock

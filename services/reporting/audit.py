@@ -41,9 +41,9 @@ from services.reporting.audit_fold import (
 from services.reporting.digital_reports import DIGITAL_COLUMNS
 from services.reporting.feedback_reports import FEEDBACK_COLUMNS
 from services.reporting.periods import Period, period_from
-from services.reporting.pg_store import PostgresKeyspace, connect
 from services.reporting.rebuild import PARSERS, TOPICS
 from services.reporting.settings import ReportingSettings
+from services.reporting.store.postgres import PostgresKeyspace, connect
 from shared.domain.admin_units import MapReading, Tier, UnitMap
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.rating_reasons import ReasonCategories

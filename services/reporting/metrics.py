@@ -6,7 +6,7 @@ import json
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from services.reporting.pg_store import PostgresKeyspace
+from services.reporting.store.postgres import PostgresKeyspace
 
 
 class AuditGauges:

@@ -7,7 +7,7 @@ from datetime import date
 from prometheus_client import CollectorRegistry, Gauge
 
 from services.reporting.periods import VIETNAM, Period, named_period
-from services.reporting.pg_store import PostgresKeyspace
+from services.reporting.store.postgres import PostgresKeyspace
 from shared.domain.clock import Clock
 from shared.events.vocabulary import Channel
 

@@ -14,7 +14,6 @@ from services.reporting.dossier_facts import (
 )
 from services.reporting.feedback_reports import feedback_report
 from services.reporting.periods import Period
-from services.reporting.pg_store import PostgresKeyspace
 from services.reporting.projections import (
     DossierGrouping,
     ProcessingRow,
@@ -25,6 +24,7 @@ from services.reporting.service_index import (
     AgencyFigures,
     agency_index,
 )
+from services.reporting.store.postgres import PostgresKeyspace
 from services.reporting.units import UnitQueryError, UnitView
 from services.reporting.where import DossierFilter
 from shared.domain.admin_units import MapReading, Tier, UnitMap

@@ -21,15 +21,15 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import TypeAdapter, ValidationError
 
-from services.reporting.pg_store import (
+from services.reporting.projector import Projector
+from services.reporting.settings import ReportingSettings
+from services.reporting.store.postgres import (
     POINTER_REFRESH_SECONDS,
     PostgresKeyspace,
     PostgresReportingStore,
     connect,
     migrate,
 )
-from services.reporting.projector import Projector
-from services.reporting.settings import ReportingSettings
 from shared.domain.clock import SystemClock
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT

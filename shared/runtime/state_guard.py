@@ -10,7 +10,7 @@ publish again carry the same derived ids. Its consumer group's committed offsets
 as the replay commits.
 
 reporting's read model lives in PostgreSQL: its marker is a row of the live schema
-(services/reporting/pg_store.py `PostgresKeyspace`), gone when the database or the schema is
+(services/reporting/store/postgres.py `PostgresKeyspace`), gone when the database or the schema is
 dropped; the guard then re-creates the schema and replays the same way.
 
 intake's state is rebuilt the same way from its own changelog topics, with its requests held

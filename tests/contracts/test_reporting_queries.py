@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from services.reporting.digital_reports import DIGITAL_COLUMNS
 from services.reporting.dossier_facts import FactsUpdate, update_of
 from services.reporting.periods import Period
-from services.reporting.pg_store import PostgresReportingStore, connect, migrate
 from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, RATING_GROUPINGS
 from services.reporting.store import InMemoryReportingStore
+from services.reporting.store.postgres import PostgresReportingStore, connect, migrate
 from services.reporting.where import EVERYTHING, DossierFilter
 from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events

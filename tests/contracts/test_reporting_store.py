@@ -10,8 +10,8 @@ import pytest
 
 from services.reporting.dossier_facts import FactsUpdate, fold_facts, fold_feedback, update_of
 from services.reporting.feedback_reports import feedback_report
-from services.reporting.pg_store import PostgresReportingStore, connect, migrate
 from services.reporting.store import InMemoryReportingStore, ReportingStore
+from services.reporting.store.postgres import PostgresReportingStore, connect, migrate
 from shared.events.envelope import Event
 from shared.events.survey import (
     RatingAccepted,

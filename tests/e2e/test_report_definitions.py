@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.reporting.pg_store import connect
+from services.reporting.store.postgres import connect
 from shared.domain.business_calendar import VIETNAM
 from shared.events.topics import DEADLINE_EVENTS, FEEDBACK_DEADLINES
 from tests.support.intake_fixtures import receipt

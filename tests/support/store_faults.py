@@ -7,7 +7,7 @@ import os
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from services.reporting.pg_store import connect
+from services.reporting.store.postgres import connect
 from tests.support.stack import ROOT
 
 

@@ -14,8 +14,8 @@ from services.reporting.api import (
     surveys,
 )
 from services.reporting.api.common import ReportContext
-from services.reporting.pg_store import PostgresKeyspace
 from services.reporting.queries import Reports
+from services.reporting.store.postgres import PostgresKeyspace
 from shared.domain.admin_units import UnitMap
 from shared.domain.catalogue_names import Names
 from shared.domain.clock import Clock

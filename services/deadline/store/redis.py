@@ -1,31 +1,14 @@
-"""The deadline service's Redis state. All key formats live here, prefixed `deadline:`.
-
-Each write that must be atomic is one Lua script, so a crash never leaves half of it:
-- `save`: the dossier's state, its outbox of events to publish, its timers and its census
-  bucket, together;
-- `claim_due`: due timers move from the schedule to the claimed hash, so two instances never
-  fire the same timer; a claim not confirmed within its lease goes back to the schedule;
-- `confirm_fired`: a fired timer is remembered, so a later save never schedules it again.
-
-An ended dossier is kept for a grace period (`{p}:ended`, code -> when to forget it), so a
-late redelivery still finds it; then `forget_ended` drops it.
-
-`DeadlineStore` is the shape the tracker needs; `RedisDeadlineStore` and its in-memory twin
-`InMemoryDeadlineStore` both follow it, checked by one contract suite
-(tests/contracts/test_deadline_store.py).
-"""
+"""The deadline service's Redis store (see the package's doc for its keys and scripts)."""
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic
 
 from redis.asyncio import Redis
 
-from services.deadline.tracking import Timer, TrackedState
-from shared.persistence.parking import InMemoryParkingLot, ParkingLot
-
-PREFIX = "deadline"
+from services.deadline.store.protocol import PREFIX, Parked, S, _epoch
+from services.deadline.tracking import Timer
+from shared.persistence.parking import ParkingLot
 
 _MOVE_BUCKET = """
 local function move_bucket(bucket_key, census_key, code, new)
@@ -40,6 +23,7 @@ local function move_bucket(bucket_key, census_key, code, new)
   end
 end
 """
+
 
 # KEYS: state, outbox, schedule, fired, bucket, census, claimed, ended
 # ARGV: code, state_json, bucket, forget_at ('' while open), n_remove, removes..., n_add,
@@ -70,6 +54,7 @@ return redis.call('LRANGE', KEYS[2], 0, -1)
 """
 )
 
+
 # KEYS: schedule, claimed   ARGV: now, limit, lease_until
 # Variadic ZREM/HSET: a few Redis calls per claim instead of two per timer.
 _CLAIM_DUE = """
@@ -91,6 +76,7 @@ end
 return due
 """
 
+
 # KEYS: claimed, schedule   ARGV: now
 _RECLAIM_EXPIRED = """
 local moved = 0
@@ -108,6 +94,7 @@ end
 return moved
 """
 
+
 # KEYS: claimed, fired, bucket, census   ARGV: n, (member, code, bucket)...
 _CONFIRM_FIRED = (
     _MOVE_BUCKET
@@ -121,65 +108,6 @@ end
 return 1
 """
 )
-
-
-@dataclass(frozen=True)
-class Parked:
-    """A lifecycle event held until its dossier's receipt arrives."""
-
-    raw: str
-    partition: int | None
-    offset: int | None
-
-
-S = TypeVar("S", bound=TrackedState)
-
-
-def _epoch(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-class DeadlineStore(Protocol[S]):
-    async def load(self, code: str) -> S | None: ...
-
-    async def load_many(self, codes: list[str]) -> dict[str, S]: ...
-
-    async def save(
-        self,
-        dossier: S,
-        *,
-        bucket: str,
-        remove_timers: list[str],
-        add_timers: list[Timer],
-        outbox: list[str],
-        forget_at: datetime | None = None,
-    ) -> list[str]: ...
-
-    async def outbox(self, code: str) -> list[str]: ...
-
-    async def clear_outbox(self, code: str, published: int) -> None: ...
-
-    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[Timer]: ...
-
-    async def reclaim_expired(self, now: datetime) -> int: ...
-
-    async def confirm_fired(self, fired: list[tuple[Timer, str]]) -> None: ...
-
-    async def forget_fired(self, members: list[str]) -> None: ...
-
-    async def forget_ended(self, now: datetime, limit: int = 500) -> int: ...
-
-    async def scheduled_count(self) -> int: ...
-
-    async def park(self, code: str, parked: Parked, expires_at: datetime) -> None: ...
-
-    async def parked(self, code: str) -> list[Parked]: ...
-
-    async def drop_parked(self, code: str) -> None: ...
-
-    async def expired_parked(self, now: datetime, limit: int = 100) -> list[str]: ...
-
-    async def census(self) -> dict[tuple[str, str], int]: ...
 
 
 def _parked_entry(parked: Parked) -> str:
@@ -346,136 +274,4 @@ class RedisDeadlineStore(Generic[S]):
         for bucket, count in rows.items():
             agency, _, state = str(bucket).partition("|")
             counts[(agency, state)] = int(count)
-        return counts
-
-
-@dataclass
-class _Claim:
-    fire_at: float
-    lease_until: float
-
-
-@dataclass
-class InMemoryDeadlineStore(Generic[S]):
-    """The Redis store's rules in dictionaries: for the tracker's unit tests."""
-
-    model: type[S]
-    states: dict[str, str] = field(default_factory=dict)
-    outboxes: dict[str, list[str]] = field(default_factory=dict)
-    schedule: dict[str, float] = field(default_factory=dict)
-    claimed: dict[str, _Claim] = field(default_factory=dict)
-    fired: set[str] = field(default_factory=set)
-    buckets: dict[str, str] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    ended: dict[str, float] = field(default_factory=dict)
-    parking: InMemoryParkingLot = field(default_factory=InMemoryParkingLot)
-
-    async def load(self, code: str) -> S | None:
-        raw = self.states.get(code)
-        return None if raw is None else self.model.model_validate_json(raw)
-
-    async def load_many(self, codes: list[str]) -> dict[str, S]:
-        return {
-            code: self.model.model_validate_json(self.states[code])
-            for code in codes
-            if code in self.states
-        }
-
-    async def save(
-        self,
-        dossier: S,
-        *,
-        bucket: str,
-        remove_timers: list[str],
-        add_timers: list[Timer],
-        outbox: list[str],
-        forget_at: datetime | None = None,
-    ) -> list[str]:
-        self.states[dossier.code] = dossier.model_dump_json()
-        if forget_at is not None:
-            self.ended.setdefault(dossier.code, _epoch(forget_at))
-        for member in remove_timers:
-            self.schedule.pop(member, None)
-        for timer in add_timers:
-            if timer.member not in self.fired and timer.member not in self.claimed:
-                self.schedule[timer.member] = _epoch(timer.fire_at)
-        if outbox:
-            self.outboxes.setdefault(dossier.code, []).extend(outbox)
-        self._move_bucket(dossier.code, bucket)
-        return list(self.outboxes.get(dossier.code, []))
-
-    def _move_bucket(self, code: str, new: str) -> None:
-        old = self.buckets.get(code)
-        if old == new:
-            return
-        if old is not None:
-            self.counts[old] -= 1
-        if new == "":
-            self.buckets.pop(code, None)
-        else:
-            self.buckets[code] = new
-            self.counts[new] = self.counts.get(new, 0) + 1
-
-    async def outbox(self, code: str) -> list[str]:
-        return list(self.outboxes.get(code, []))
-
-    async def clear_outbox(self, code: str, published: int) -> None:
-        remaining = self.outboxes.get(code, [])[published:]
-        if remaining:
-            self.outboxes[code] = remaining
-        else:
-            self.outboxes.pop(code, None)
-
-    async def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[Timer]:
-        due = sorted((at, member) for member, at in self.schedule.items() if at <= _epoch(now))
-        claimed = []
-        for at, member in due[:limit]:
-            del self.schedule[member]
-            self.claimed[member] = _Claim(at, _epoch(lease_until))
-            claimed.append(Timer.parse(member, datetime.fromtimestamp(at, UTC)))
-        return claimed
-
-    async def reclaim_expired(self, now: datetime) -> int:
-        expired = [m for m, claim in self.claimed.items() if claim.lease_until <= _epoch(now)]
-        for member in expired:
-            self.schedule[member] = self.claimed.pop(member).fire_at
-        return len(expired)
-
-    async def confirm_fired(self, fired: list[tuple[Timer, str]]) -> None:
-        for timer, bucket in fired:
-            self.claimed.pop(timer.member, None)
-            self.fired.add(timer.member)
-            if bucket:
-                self._move_bucket(timer.code, bucket)
-
-    async def forget_fired(self, members: list[str]) -> None:
-        self.fired.difference_update(members)
-
-    async def forget_ended(self, now: datetime, limit: int = 500) -> int:
-        due = sorted((at, code) for code, at in self.ended.items() if at <= _epoch(now))[:limit]
-        for _, code in due:
-            self.states.pop(code, None)
-            del self.ended[code]
-        return len(due)
-
-    async def scheduled_count(self) -> int:
-        return len(self.schedule)
-
-    async def park(self, code: str, parked: Parked, expires_at: datetime) -> None:
-        await self.parking.park(code, _parked_entry(parked), expires_at)
-
-    async def parked(self, code: str) -> list[Parked]:
-        return [Parked(**json.loads(entry)) for entry in await self.parking.waiting(code)]
-
-    async def drop_parked(self, code: str) -> None:
-        await self.parking.release(code)
-
-    async def expired_parked(self, now: datetime, limit: int = 100) -> list[str]:
-        return await self.parking.expired(now, limit)
-
-    async def census(self) -> dict[tuple[str, str], int]:
-        counts: dict[tuple[str, str], int] = {}
-        for bucket, count in self.counts.items():
-            agency, _, state = bucket.partition("|")
-            counts[(agency, state)] = count
         return counts

@@ -1,16 +1,7 @@
-"""Reporting's read model: the Protocol and its in-memory twin (the PostgreSQL store is
-services/reporting/pg_store.py).
-
-Every update is a merge that gives the same result in any order and any number of times (set a
-field keyed by what set it; keep the earliest closing; keep the latest rating), so redelivery,
-late events and several instances leave exactly the facts one pass in order would. The twin
-answers the report queries with the pure definitions (projections.py); the contract suites
-(tests/contracts/test_reporting_store.py, test_reporting_queries.py) hold the two stores to
-the same answers."""
+"""Reporting's in-memory twin: the same queries answered by the pure Python definitions."""
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 from services.reporting.digital_reports import DigitalRow, digital_in, digital_report
 from services.reporting.dossier_facts import (
@@ -32,63 +23,8 @@ from services.reporting.projections import (
     satisfaction_counts,
 )
 from services.reporting.step_reports import HeldLateRow, held_late_in, held_late_report
+from services.reporting.store.protocol import OPEN, ReportingStore, _epoch
 from services.reporting.where import EVERYTHING, DossierFilter
-
-PREFIX = "reporting"
-OPEN = 1e12  # the "closed at" score of an open dossier
-
-
-def _epoch(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-class ReportingStore(Protocol):
-    async def apply(self, updates: Sequence[FactsUpdate]) -> None: ...
-
-    async def processing_table(
-        self, period: Period, grouping: str, where: DossierFilter = ...
-    ) -> tuple[list[ProcessingRow], ProcessingRow]: ...
-
-    async def processing_count(
-        self, period: Period, grouping: str, group: str | None, column: str,
-        where: DossierFilter = ...,
-    ) -> int: ...  # fmt: skip
-
-    async def processing_list(
-        self, period: Period, grouping: str, group: str | None, column: str,
-        where: DossierFilter = ..., after: str | None = None, limit: int | None = 100,
-        offset: int = 0,
-    ) -> list[DossierFacts]: ...  # fmt: skip
-
-    async def agencies(self) -> list[str]: ...
-
-    async def satisfaction_table(
-        self, period: Period, grouping: str, agency: str | None = None
-    ) -> tuple[list[SatisfactionRow], SatisfactionRow]: ...
-
-    async def digital_table(
-        self, period: Period, where: DossierFilter = ...
-    ) -> tuple[list[DigitalRow], DigitalRow]: ...
-
-    async def digital_list(
-        self, period: Period, group: str, column: str, limit: int | None = None, offset: int = 0
-    ) -> tuple[int, list[DossierFacts]]: ...
-
-    async def with_steps_closed(self, period: Period) -> list[DossierFacts]: ...
-
-    async def held_late_table(self, period: Period) -> tuple[list[HeldLateRow], HeldLateRow]: ...
-
-    async def held_late_list(
-        self, period: Period, group: str | None, limit: int | None = None, offset: int = 0
-    ) -> tuple[int, list[DossierFacts]]: ...
-
-    async def dossiers_relevant_to(self, start: datetime) -> list[DossierFacts]: ...
-
-    async def ratings_between(self, start: datetime, end: datetime) -> list[RatingFacts]: ...
-
-    async def surveys_between(self, start: datetime, end: datetime) -> list[SurveyFacts]: ...
-
-    async def feedback_relevant_to(self, start: datetime) -> list[FeedbackFacts]: ...
 
 
 class InMemoryReportingStore:
@@ -217,14 +153,6 @@ class InMemoryReportingStore:
         codes = sorted(c for c, closed in self.feedback_closed.items() if closed >= _epoch(start))
         found = (feedback_from(code, self.feedback_rows[code]) for code in codes)
         return [facts for facts in found if facts is not None]
-
-
-class Keyspace(Protocol):
-    """Where reports are read from (`current`) and events applied to (`writing_to`)."""
-
-    async def current(self) -> ReportingStore: ...
-
-    async def writing_to(self) -> ReportingStore: ...
 
 
 class FixedKeyspace:

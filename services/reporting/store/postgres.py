@@ -47,7 +47,7 @@ from services.reporting.where import EVERYTHING, DossierFilter
 from shared.domain.rating_reasons import OTHER
 from shared.events.vocabulary import RatingLevel
 
-MIGRATIONS = Path(__file__).with_name("sql")
+MIGRATIONS = Path(__file__).resolve().parents[1] / "sql"
 MIGRATION_SECONDS = 3600
 PARALLEL_SETUP_COST = "50000"  # the planner's estimate of starting workers (default 1000)
 _SCHEMA_NAME = re.compile(r"^[a-z0-9_-]{1,60}$")

@@ -1,34 +1,20 @@
-"""The survey service's Redis state. All key formats live here, prefixed `survey:` by default.
-
-A rating is committed by one Lua script: the dossier's rating, the stored answer for the
-submission, the masked comment and the outbox entry, together, and only if the dossier's
-rating is still the one the decision was made against (else a concurrent rating won).
-
-`SurveyStore` is the shape the service layer needs; `RedisSurveyStore` and its in-memory twin
-`InMemorySurveyStore` both follow it, checked by one contract suite
-(tests/contracts/test_survey_store.py).
-"""
+"""The survey service's Redis store (see the package's doc for its keys and scripts)."""
 
 from datetime import timedelta
-from typing import Protocol
 
 from redis.asyncio import Redis
 
 from services.survey.feedback_rules import FeedbackState
 from services.survey.rating_rules import DossierFacts, StoredRating
+from services.survey.store.protocol import PREFIX
 from shared.persistence.outbox import (
     Commit,
     CommitScript,
     Committed,
-    InMemoryOutbox,
-    Outbox,
     OutboxEntry,
     RedisOutbox,
-    commit_in_memory,
 )
-from shared.persistence.parking import InMemoryParkingLot, Parking, ParkingLot
-
-PREFIX = "survey"
+from shared.persistence.parking import ParkingLot
 
 # KEYS[K+1] rating  KEYS[K+2] comment
 # ARGV[A+1] the current rating's event id as read ('' for none)  ARGV[A+2] rating  ARGV[A+3] comment
@@ -41,10 +27,12 @@ redis.call('SET', KEYS[K + 1], ARGV[A + 2])
 if ARGV[A + 3] ~= '' then redis.call('SET', KEYS[K + 2], ARGV[A + 3]) end
 """
 
+
 # KEYS[K+1] comment   ARGV[A+1] comment
 _SURVEY_BODY = """
 if ARGV[A + 1] ~= '' then redis.call('SET', KEYS[K + 1], ARGV[A + 1]) end
 """
+
 
 # KEYS[K+1] feedback   ARGV[A+1] its stage as read ('' for none)   ARGV[A+2] its new state
 _FEEDBACK_BODY = """
@@ -54,6 +42,7 @@ if current then stage = cjson.decode(current)['stage'] end
 if stage ~= ARGV[A + 1] then return 'the feedback changed meanwhile' end
 redis.call('SET', KEYS[K + 1], ARGV[A + 2])
 """
+
 
 # KEYS: feedback   ARGV: its stage as read ('' for none), its new state
 _SET_FEEDBACK_IF = """
@@ -65,65 +54,13 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 """
 
+
 # KEYS: clerk   ARGV: received_at epoch, facts
 _SET_IF_NEWER = """
 local at = tonumber(redis.call('HGET', KEYS[1], 'at') or '-1')
 if tonumber(ARGV[1]) >= at then redis.call('HSET', KEYS[1], 'at', ARGV[1], 'facts', ARGV[2]) end
 return 1
 """
-
-
-class SurveyStore(Protocol):
-    @property
-    def outbox(self) -> Outbox: ...
-
-    @property
-    def held(self) -> Parking: ...  # ratings waiting for their dossier's receipt
-
-    async def remember(self, facts: DossierFacts) -> None: ...
-
-    async def facts(self, code: str) -> DossierFacts | None: ...
-
-    async def clerk_latest(self, clerk_id: str) -> DossierFacts | None: ...
-
-    async def rating(self, code: str) -> StoredRating | None: ...
-
-    async def replay(self, submission_id: str) -> str | None: ...
-
-    async def comment(self, event_id: str) -> str | None: ...
-
-    async def commit_rating(
-        self,
-        *,
-        submission_id: str,
-        code: str,
-        expected: StoredRating | None,
-        stored: StoredRating,
-        result: str,
-        comment: str | None,
-        entry: OutboxEntry,
-    ) -> Committed: ...
-
-    async def commit_survey(
-        self, *, submission_id: str, key: str, event_id: str, result: str,
-        comment: str | None, entry: OutboxEntry,
-    ) -> Committed: ...  # fmt: skip
-
-    async def feedback(self, code: str) -> FeedbackState | None: ...
-
-    async def commit_feedback(
-        self, *, submission_id: str, expected: FeedbackState | None, state: FeedbackState,
-        result: str, entry: OutboxEntry,
-    ) -> Committed: ...  # fmt: skip
-
-    async def step_replay(self, code: str, step: str) -> str | None: ...
-
-    async def commit_feedback_step(
-        self, *, step: str, expected: FeedbackState, state: FeedbackState, result: str,
-        entry: OutboxEntry,
-    ) -> Committed: ...  # fmt: skip
-
-    async def save_feedback(self, expected: FeedbackState | None, state: FeedbackState) -> bool: ...
 
 
 class RedisSurveyStore:
@@ -254,112 +191,3 @@ class RedisSurveyStore:
         """The state folded from a feedback event, if the stored one is still `expected`."""
         args = [expected.stage.value if expected else "", state.model_dump_json()]
         return bool(await self._set_feedback_if(keys=[self.feedback_key(state.code)], args=args))
-
-
-class InMemorySurveyStore:
-    """The Redis store's rules in dictionaries: for the service layer's unit tests."""
-
-    def __init__(self) -> None:
-        self.outbox = InMemoryOutbox()
-        self.held = InMemoryParkingLot()
-        self.dossiers: dict[str, DossierFacts] = {}
-        self.clerks: dict[str, DossierFacts] = {}
-        self.ratings: dict[str, StoredRating] = {}
-        self.answers: dict[str, str] = {}
-        self.comments: dict[str, str] = {}
-        self.feedbacks: dict[str, FeedbackState] = {}
-        self.step_answers: dict[str, str] = {}  # apart from clients' submissions
-
-    async def remember(self, facts: DossierFacts) -> None:
-        self.dossiers[facts.code] = facts
-        if facts.clerk_id:
-            latest = self.clerks.get(facts.clerk_id)
-            if latest is None or facts.received_at >= latest.received_at:
-                self.clerks[facts.clerk_id] = facts
-
-    async def facts(self, code: str) -> DossierFacts | None:
-        return self.dossiers.get(code)
-
-    async def clerk_latest(self, clerk_id: str) -> DossierFacts | None:
-        return self.clerks.get(clerk_id)
-
-    async def rating(self, code: str) -> StoredRating | None:
-        return self.ratings.get(code)
-
-    async def replay(self, submission_id: str) -> str | None:
-        return self.answers.get(submission_id)
-
-    async def comment(self, event_id: str) -> str | None:
-        return self.comments.get(event_id)
-
-    async def commit_rating(
-        self,
-        *,
-        submission_id: str,
-        code: str,
-        expected: StoredRating | None,
-        stored: StoredRating,
-        result: str,
-        comment: str | None,
-        entry: OutboxEntry,
-    ) -> Committed:
-        async def body() -> str | None:
-            current = self.ratings.get(code)
-            if (current.event_id if current else None) != (expected.event_id if expected else None):
-                return "the dossier was rated meanwhile"
-            self.ratings[code] = stored
-            if comment:
-                self.comments[stored.event_id] = comment
-            return None
-
-        commit = Commit(submission_id, code, result, [entry])
-        return await commit_in_memory(self.answers, self.outbox, commit, body)
-
-    async def commit_survey(
-        self, *, submission_id: str, key: str, event_id: str, result: str,
-        comment: str | None, entry: OutboxEntry,
-    ) -> Committed:  # fmt: skip
-        async def body() -> str | None:
-            if comment:
-                self.comments[event_id] = comment
-            return None
-
-        commit = Commit(submission_id, key, result, [entry])
-        return await commit_in_memory(self.answers, self.outbox, commit, body)
-
-    async def feedback(self, code: str) -> FeedbackState | None:
-        return self.feedbacks.get(code)
-
-    async def commit_feedback(
-        self, *, submission_id: str, expected: FeedbackState | None, state: FeedbackState,
-        result: str, entry: OutboxEntry,
-    ) -> Committed:  # fmt: skip
-        async def body() -> str | None:
-            if not await self.save_feedback(expected, state):
-                return "the feedback changed meanwhile"
-            return None
-
-        commit = Commit(submission_id, state.code, result, [entry])
-        return await commit_in_memory(self.answers, self.outbox, commit, body)
-
-    async def step_replay(self, code: str, step: str) -> str | None:
-        return self.step_answers.get(f"{code}:{step}")
-
-    async def commit_feedback_step(
-        self, *, step: str, expected: FeedbackState, state: FeedbackState, result: str,
-        entry: OutboxEntry,
-    ) -> Committed:  # fmt: skip
-        async def body() -> str | None:
-            if not await self.save_feedback(expected, state):
-                return "the feedback changed meanwhile"
-            return None
-
-        commit = Commit(f"{state.code}:{step}", state.code, result, [entry])
-        return await commit_in_memory(self.step_answers, self.outbox, commit, body)
-
-    async def save_feedback(self, expected: FeedbackState | None, state: FeedbackState) -> bool:
-        current = self.feedbacks.get(state.code)
-        if (current.stage if current else None) != (expected.stage if expected else None):
-            return False
-        self.feedbacks[state.code] = state
-        return True
