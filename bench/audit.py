@@ -16,11 +16,11 @@ import time
 from datetime import date
 
 from bench.reporting_projection import lifecycle
-from services.reporting import audit_fold
-from services.reporting.audit import EventReader
-from services.reporting.periods import Period
-from services.reporting.rebuild import PARSERS
+from services.reporting.domain.periods import Period
 from services.reporting.settings import ReportingSettings
+from services.reporting.tools import audit_fold
+from services.reporting.tools.audit import EventReader
+from services.reporting.tools.rebuild import PARSERS
 from shared.messaging.kafka_principals import OPERATOR
 
 GROUPINGS = ("agency", "level", "field", "procedure")

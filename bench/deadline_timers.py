@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
+from services.deadline.domain.tracking import TrackedDossier, Windows, timers_for
 from services.deadline.metrics import DeadlineMetrics
+from services.deadline.service.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.store import RedisDeadlineStore
-from services.deadline.tracker import DeadlineTracker, TrackerConfig
-from services.deadline.tracking import TrackedDossier, Windows, timers_for
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.domain.clock import ManualClock
 from shared.domain.dossier_clock import DossierClock

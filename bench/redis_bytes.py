@@ -32,12 +32,12 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
+from services.deadline.domain.tracking import TrackedDossier, Windows
 from services.deadline.metrics import DeadlineMetrics
+from services.deadline.service.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.store import Parked, RedisDeadlineStore
-from services.deadline.tracker import DeadlineTracker, TrackerConfig
-from services.deadline.tracking import TrackedDossier, Windows
-from services.intake.desk import Desk
-from services.intake.personal_data import ApplicantLifetime
+from services.intake.service.desk import Desk
+from services.intake.service.personal_data import ApplicantLifetime
 from services.intake.store import RedisIntakeStore
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.catalogue import Catalogue

@@ -37,11 +37,11 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.reporting.dossier_facts import update_of
-from services.reporting.periods import named_period
-from services.reporting.rebuild import TOPICS
+from services.reporting.domain.dossier_facts import update_of
+from services.reporting.domain.periods import named_period
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.postgres import PostgresReportingStore, connect, migrate
+from services.reporting.tools.rebuild import TOPICS
 from shared.domain.business_calendar import VIETNAM
 from shared.events.envelope import Event
 from shared.events.vocabulary import Channel, Classification, RatingLevel

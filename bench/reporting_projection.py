@@ -5,7 +5,7 @@
 1. Projection: applies `--dossiers` x 4 lifecycle events (received, deadline set, resolved,
    classified) straight to the read model in PostgreSQL, as the handlers do; events per second.
 2. Rebuild: publishes the same events to the real topics, then runs
-   `services.reporting.rebuild` over the topics from the start; events per second and time.
+   `services.reporting.tools.rebuild` over the topics from the start; events per second and time.
 Needs `scripts/infra.sh up`. Uses a bench-only schema (dropped afterwards); the events
 it publishes stay in the topics (they are kept forever), so run it on a scratch broker.
 """
@@ -22,10 +22,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
-from services.reporting.projector import Projector
-from services.reporting.rebuild import TOPICS, rebuild
+from services.reporting.service.projector import Projector
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.postgres import PostgresKeyspace, connect, migrate
+from services.reporting.tools.rebuild import TOPICS, rebuild
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import SystemClock
 from shared.events.envelope import Event

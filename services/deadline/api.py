@@ -6,8 +6,8 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from services.deadline.tracker import DeadlineTracker
-from services.deadline.tracking import state_of
+from services.deadline.domain.tracking import state_of
+from services.deadline.service.tracker import DeadlineTracker
 from shared.events.envelope import DossierCode
 from shared.events.vocabulary import Classification
 

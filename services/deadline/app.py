@@ -8,13 +8,13 @@ from fastapi import APIRouter, FastAPI
 
 from services.deadline import handlers
 from services.deadline.api import deadline_router
-from services.deadline.feedback_tracker import FeedbackTracker
-from services.deadline.feedback_tracking import TrackedFeedback
+from services.deadline.domain.feedback_tracking import TrackedFeedback
+from services.deadline.domain.tracking import TrackedDossier, Windows
 from services.deadline.metrics import DeadlineMetrics
+from services.deadline.service.feedback_tracker import FeedbackTracker
+from services.deadline.service.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.settings import DeadlineSettings
 from services.deadline.store import RedisDeadlineStore
-from services.deadline.tracker import DeadlineTracker, TrackerConfig
-from services.deadline.tracking import TrackedDossier, Windows
 from shared.domain.clock import Clock, SystemClock
 from shared.runtime.reference import follow_reference
 from shared.runtime.service_app import ServiceRuntime, wire_service

@@ -6,9 +6,9 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from services.deadline.feedback_tracker import FeedbackTracker
+from services.deadline.service.feedback_tracker import FeedbackTracker
+from services.deadline.service.tracker import DeadlineTracker
 from services.deadline.store import Parked
-from services.deadline.tracker import DeadlineTracker
 from shared.events import topics
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent

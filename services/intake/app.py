@@ -6,12 +6,12 @@ from datetime import timedelta
 from fastapi import APIRouter, FastAPI
 
 from services.intake import handlers
-from services.intake.api import error_handlers, intake_router
-from services.intake.catalogue_admin import CatalogueAdmin, check_agency_on_map
-from services.intake.catalogue_api import catalogue_router
-from services.intake.desk import Desk
-from services.intake.personal_data import ApplicantLifetime, DataSubjectRequests
-from services.intake.rebuild import IntakeRebuild
+from services.intake.api.catalogue import catalogue_router
+from services.intake.api.dossiers import error_handlers, intake_router
+from services.intake.service.catalogue_admin import CatalogueAdmin, check_agency_on_map
+from services.intake.service.desk import Desk
+from services.intake.service.personal_data import ApplicantLifetime, DataSubjectRequests
+from services.intake.service.rebuild import IntakeRebuild
 from services.intake.settings import IntakeSettings
 from services.intake.store import RedisIntakeStore
 from shared.domain.admin_units import UnitMap

@@ -13,7 +13,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from services.intake.desk import Desk
+from services.intake.service.desk import Desk
 from shared.domain.reference_log import Entry
 from shared.events import topics
 from shared.events.dossier import DossierEvent
@@ -28,7 +28,8 @@ from shared.web.api_keys import ApiKeys
 def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys) -> list[Any]:
     broker.publisher(topics.DOSSIER_EVENTS, schema=DossierEvent, title="dossier-events")
     broker.publisher(topics.POSTAL_RETURNS, schema=PostalReturn, title="postal-returns")
-    # written by the admin routes (services/intake/catalogue_admin.py), listed here for AsyncAPI
+    # written by the admin routes (services/intake/service/catalogue_admin.py), listed here for
+    # the AsyncAPI document
     broker.publisher(topics.CATALOGUE_EVENTS, schema=Entry, title="catalogue-events")
     submissions = subscribe_batches(broker, topics.INTAKE_SUBMISSIONS, group)
     postal_status = subscribe_batches(broker, topics.POSTAL_STATUS, group)

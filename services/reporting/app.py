@@ -8,8 +8,8 @@ from fastapi import APIRouter, FastAPI
 from services.reporting import handlers
 from services.reporting.api import reports_router
 from services.reporting.metrics import AuditGauges
-from services.reporting.month_gauges import MonthGauges
-from services.reporting.projector import Projector
+from services.reporting.service.month_gauges import MonthGauges
+from services.reporting.service.projector import Projector
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.postgres import PostgresKeyspace, PostgresMarker, pool_for
 from shared.domain.admin_units import UnitMap

@@ -6,7 +6,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from services.reporting.projector import Projector
+from services.reporting.service.projector import Projector
 from shared.events import topics
 from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT

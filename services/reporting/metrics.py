@@ -1,4 +1,4 @@
-"""The last independent audit's result as gauges (`python -m services.reporting.audit` records
+"""The last independent audit's result as gauges (`python -m services.reporting.tools.audit` records
 it; read at scrape time). Never audited: differences 0 and last run at 0, so the staleness
 alert fires until an audit runs."""
 

@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Response
 
-from services.survey.feedback import FeedbackDesk
-from services.survey.feedback_rules import FeedbackState
-from services.survey.satisfaction import Satisfaction
+from services.survey.domain.feedback_rules import FeedbackState
+from services.survey.service.feedback import FeedbackDesk
+from services.survey.service.satisfaction import Satisfaction
 from shared.events.feedback import (
     AnswerFeedback,
     FeedbackAnswered,

@@ -7,9 +7,9 @@ from fastapi import APIRouter, FastAPI
 
 from services.survey import handlers
 from services.survey.api import error_handlers, feedback_router, survey_router
-from services.survey.feedback import FeedbackDesk
-from services.survey.rating_rules import Windows
-from services.survey.satisfaction import Satisfaction
+from services.survey.domain.rating_rules import Windows
+from services.survey.service.feedback import FeedbackDesk
+from services.survey.service.satisfaction import Satisfaction
 from services.survey.settings import SurveySettings
 from services.survey.store import RedisSurveyStore
 from shared.domain.clock import Clock, SystemClock

@@ -8,11 +8,11 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from services.survey.feedback import FeedbackDesk
-from services.survey.rating_rules import (
+from services.survey.domain.rating_rules import (
     UnknownDossierError,
 )
-from services.survey.satisfaction import Satisfaction
+from services.survey.service.feedback import FeedbackDesk
+from services.survey.service.satisfaction import Satisfaction
 from shared.events import topics
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent
 from shared.events.feedback import FEEDBACK_EVENT, FeedbackEvent, SubmitFeedback

@@ -40,7 +40,7 @@ FEEDBACK_EVENTS = "feedback.events.v1"
 FEEDBACK_DEADLINES = "feedback.deadlines.v1"
 POSTAL_RETURNS = "postal.returns.v1"
 POSTAL_STATUS = "postal.status.v1"
-# intake's own state, so its Redis can be rebuilt from Kafka (services/intake/changelog.py)
+# intake's own state, so its Redis can be rebuilt from Kafka (services/intake/service/changelog.py)
 INTAKE_DOSSIERS = "intake.dossiers.v1"
 INTAKE_APPLICANTS = "intake.applicants.v1"
 INTAKE_ANSWERS = "intake.answers.v1"

@@ -14,7 +14,7 @@ reporting's read model lives in PostgreSQL: its marker is a row of the live sche
 dropped; the guard then re-creates the schema and replays the same way.
 
 intake's state is rebuilt the same way from its own changelog topics, with its requests held
-off meanwhile: services/intake/rebuild.py.
+off meanwhile: services/intake/service/rebuild.py.
 """
 
 import asyncio

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.deadline.domain.tracking import Timer, TimerKind, TrackedDossier
 from services.deadline.store import (
     DeadlineStore,
     InMemoryDeadlineStore,
     Parked,
     RedisDeadlineStore,
 )
-from services.deadline.tracking import Timer, TimerKind, TrackedDossier
 from shared.domain.dossier_clock import DossierClock
 from shared.events.dossier import TimeLimit
 from shared.events.vocabulary import SupplementPolicy, TimeUnit

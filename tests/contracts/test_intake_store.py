@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.intake.changelog import SnapshotBuilder, record_entry
-from services.intake.lifecycle import DossierRecord, LogEntry, Status
+from services.intake.domain.lifecycle import DossierRecord, LogEntry, Status
+from services.intake.service.changelog import SnapshotBuilder, record_entry
 from services.intake.store import (
     InMemoryIntakeStore,
     IntakeStore,

@@ -1,6 +1,6 @@
 """The processing table and its lists, two implementations of README's "Definitions": the SQL
 functions of services/reporting/sql/ (PostgreSQL) and the pure Python of
-services/reporting/projections.py (the in-memory twin). Over random lifecycles delivered out
+services/reporting/domain/projections.py (the in-memory twin). Over random lifecycles delivered out
 of order and twice (late events, restarts, pauses, refusals, withdrawals), every table of every
 grouping and every list behind every cell are equal. And the suite has teeth: a schema whose
 one column's SQL is changed is caught."""
@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.reporting.digital_reports import DIGITAL_COLUMNS
-from services.reporting.dossier_facts import FactsUpdate, update_of
-from services.reporting.periods import Period
-from services.reporting.projections import COUNT_COLUMNS, GROUPINGS, RATING_GROUPINGS
+from services.reporting.domain.digital_reports import DIGITAL_COLUMNS
+from services.reporting.domain.dossier_facts import FactsUpdate, update_of
+from services.reporting.domain.periods import Period
+from services.reporting.domain.projections import COUNT_COLUMNS, GROUPINGS, RATING_GROUPINGS
+from services.reporting.domain.where import EVERYTHING, DossierFilter
 from services.reporting.store import InMemoryReportingStore
 from services.reporting.store.postgres import PostgresReportingStore, connect, migrate
-from services.reporting.where import EVERYTHING, DossierFilter
 from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events
 from shared.events.deadline import StepOutcome

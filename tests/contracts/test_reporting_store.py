@@ -8,8 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from services.reporting.dossier_facts import FactsUpdate, fold_facts, fold_feedback, update_of
-from services.reporting.feedback_reports import feedback_report
+from services.reporting.domain.dossier_facts import (
+    FactsUpdate,
+    fold_facts,
+    fold_feedback,
+    update_of,
+)
+from services.reporting.domain.feedback_reports import feedback_report
 from services.reporting.store import InMemoryReportingStore, ReportingStore
 from services.reporting.store.postgres import PostgresReportingStore, connect, migrate
 from shared.events.envelope import Event

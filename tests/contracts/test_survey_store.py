@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.survey.rating_rules import DossierFacts, StoredRating
+from services.survey.domain.rating_rules import DossierFacts, StoredRating
 from services.survey.store import InMemorySurveyStore, RedisSurveyStore, SurveyStore
 from shared.events.topics import SURVEY_EVENTS
 from shared.events.vocabulary import Level, RatingChannel, RatingLevel
@@ -143,7 +143,7 @@ async def test_redis_keeps_answers_for_the_idempotency_window_only(redis_url: st
 async def test_a_feedback_moves_one_stage_at_a_time_against_what_was_read(
     store: SurveyStore,
 ) -> None:
-    from services.survey.feedback_rules import FeedbackState, Stage
+    from services.survey.domain.feedback_rules import FeedbackState, Stage
 
     filed = FeedbackState(code="PA-260302-00000000AB", agency_code="UBND.P.SG",
                           category="conduct", stage=Stage.RECEIVED, received_at=NOW,

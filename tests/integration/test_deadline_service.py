@@ -11,8 +11,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.deadline.app import create_app
+from services.deadline.service.tracker import DeadlineTracker
 from services.deadline.settings import DeadlineSettings
-from services.deadline.tracker import DeadlineTracker
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import ManualClock
 from shared.events import dossier as lifecycle

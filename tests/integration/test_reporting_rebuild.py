@@ -9,9 +9,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.reporting.app import create_app
-from services.reporting.rebuild import TOPICS, rebuild
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.postgres import PostgresKeyspace
+from services.reporting.tools.rebuild import TOPICS, rebuild
 from shared.web.api_keys import hash_key
 from tests.support.kafka_clients import kafka_options
 from tests.support.publishing import publish

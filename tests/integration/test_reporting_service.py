@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 from services.reporting import api as reporting_api
 from services.reporting.app import create_app
-from services.reporting.rebuild import TOPICS as REPORTING_TOPICS
 from services.reporting.settings import ReportingSettings
+from services.reporting.tools.rebuild import TOPICS as REPORTING_TOPICS
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import ManualClock
 from tests.support import dossier_events as ev

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.survey.app import create_app
-from services.survey.satisfaction import Satisfaction
+from services.survey.service.satisfaction import Satisfaction
 from services.survey.settings import SurveySettings
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import ManualClock

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from services.deadline.tracking import TrackedDossier, Windows, decide
+from services.deadline.domain.tracking import TrackedDossier, Windows, decide
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.events import dossier as dossier_events
 

@@ -2,9 +2,13 @@
 
 from datetime import datetime
 
-from services.deadline.feedback_tracking import decide_feedback, feedback_timers, fire_feedback
-from services.deadline.tracking import TimerKind, Windows
-from services.reporting.periods import period_from
+from services.deadline.domain.feedback_tracking import (
+    decide_feedback,
+    feedback_timers,
+    fire_feedback,
+)
+from services.deadline.domain.tracking import TimerKind, Windows
+from services.reporting.domain.periods import period_from
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.events.envelope import Event
 from shared.events.feedback import (

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from services.intake.desk import Desk
+from services.intake.service.desk import Desk
 from services.intake.store import InMemoryIntakeStore
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.catalogue import Catalogue

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.intake.app import create_app
-from services.intake.desk import Desk
+from services.intake.service.desk import Desk
 from services.intake.settings import IntakeSettings
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import ManualClock

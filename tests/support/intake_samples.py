@@ -4,7 +4,7 @@ the pure lifecycle and of the stores."""
 from datetime import datetime
 from pathlib import Path
 
-from services.intake.lifecycle import DossierRecord, receive
+from services.intake.domain.lifecycle import DossierRecord, receive
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.domain.catalogue import Catalogue
 from shared.events import intake_requests

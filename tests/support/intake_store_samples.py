@@ -4,8 +4,8 @@ dossier's commit (its record, applicant, answer and outbox entries)."""
 import json
 from datetime import UTC, datetime
 
-from services.intake.changelog import answer_entry, record_entry
-from services.intake.lifecycle import DossierRecord
+from services.intake.domain.lifecycle import DossierRecord
+from services.intake.service.changelog import answer_entry, record_entry
 from services.intake.store import NewDossier
 from shared.events.personal_data import PersonApplicant
 from shared.events.topics import DOSSIER_EVENTS

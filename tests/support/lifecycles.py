@@ -4,7 +4,7 @@ deadline events the real deadline domain derives from them, all with event times
 import random
 from datetime import datetime, timedelta
 
-from services.deadline.tracking import TrackedDossier, decide
+from services.deadline.domain.tracking import TrackedDossier, decide
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
 from shared.events import dossier as lifecycle
 from shared.events.envelope import Event

@@ -85,7 +85,7 @@ async def run_audit(stack: Stack, redis_url: str, period: str) -> tuple[int, str
         "LOG_LEVEL": "WARNING",
     }  # fmt: skip
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.reporting.audit", "--period", period,
+        sys.executable, "-m", "services.reporting.tools.audit", "--period", period,
         "--url", stack.url("reporting"), "--key", stack.key, env=env, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.intake.catalogue_admin import check_agency_on_map
+from services.intake.service.catalogue_admin import check_agency_on_map
 from shared.domain.admin_units import UNITS_FILE, MapReading, Tier, UnitMap, UnitsError
 from shared.domain.catalogue import Agency, Catalogue, CatalogueError
 from shared.domain.catalogue_names import CatalogueNames
@@ -89,8 +89,8 @@ def test_catalogue_names_know_each_agency_s_unit() -> None:
 def test_a_unit_view_places_rows_and_keeps_a_province_with_everything_under_it() -> None:
     from datetime import datetime
 
-    from services.reporting.dossier_facts import DossierFacts
-    from services.reporting.units import UNPLACED, UnitQueryError, UnitView
+    from services.reporting.domain.dossier_facts import DossierFacts
+    from services.reporting.domain.units import UNPLACED, UnitQueryError, UnitView
     from shared.domain.business_calendar import VIETNAM
 
     def facts(agency: str) -> DossierFacts:

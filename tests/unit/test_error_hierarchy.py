@@ -51,7 +51,7 @@ def test_the_services_map_no_error_themselves() -> None:
 
 
 def test_a_rejection_carries_its_answer_and_its_dead_letter_reason() -> None:
-    from services.intake.desk import DossierNotFoundError
+    from services.intake.service.desk import DossierNotFoundError
     from shared.web.api_keys import AccessDeniedError
 
     missing = DossierNotFoundError("no dossier UBND.Q1-260302-0001")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.intake import catalogue_admin as edits
+from services.intake.service import catalogue_admin as edits
 from shared.domain.catalogue import CatalogueError, Procedure
 from shared.domain.reference_log import (
     ENTRY,

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic
 
+from services.deadline.domain.tracking import Timer
 from services.deadline.store.protocol import Parked, S, _epoch
 from services.deadline.store.redis import _parked_entry
-from services.deadline.tracking import Timer
 from shared.persistence.parking import InMemoryParkingLot
 
 

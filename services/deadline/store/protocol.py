@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from services.deadline.tracking import Timer, TrackedState
+from services.deadline.domain.tracking import Timer, TrackedState
 
 PREFIX = "deadline"
 

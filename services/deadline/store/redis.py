@@ -6,8 +6,8 @@ from typing import Generic
 
 from redis.asyncio import Redis
 
+from services.deadline.domain.tracking import Timer
 from services.deadline.store.protocol import PREFIX, Parked, S, _epoch
-from services.deadline.tracking import Timer
 from shared.persistence.parking import ParkingLot
 
 _MOVE_BUCKET = """

@@ -6,7 +6,8 @@ Redis keys, prefixed `intake:` by default:
   {p}:applicant:{code}        the applicant's personal data (JSON)
   {p}:submission:{client}:{id} the stored answer to a submission (expires: idempotency window)
   {p}:seq:{agency}:{yymmdd}   the last sequence number handed out that day
-  {p}:ready                   present while the state is whole (see services/intake/rebuild.py)
+  {p}:ready                   present while the state is whole
+                              (see services/intake/service/rebuild.py)
   {p}:rebuilding              the lock of the instance rebuilding the state
   {p}:person:{sha256(id)}     set of the codes of one applicant's dossiers (data subject
                               requests); codes whose applicant data is erased are dropped

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from services.intake.lifecycle import DossierRecord
+from services.intake.domain.lifecycle import DossierRecord
 from services.intake.store.protocol import (
     LAST_SEQUENCE,
     NewDossier,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from services.intake.lifecycle import DossierRecord, Status
+from services.intake.domain.lifecycle import DossierRecord, Status
 from shared.errors import RejectedError
 from shared.events.personal_data import parse_applicant
 from shared.persistence.outbox import (

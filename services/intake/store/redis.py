@@ -9,7 +9,7 @@ from functools import partial
 
 from redis.asyncio import Redis
 
-from services.intake.lifecycle import DossierRecord
+from services.intake.domain.lifecycle import DossierRecord
 from services.intake.store.numbering import _fail, _Issued, _Numbering
 from services.intake.store.protocol import (
     LAST_SEQUENCE,

@@ -14,7 +14,7 @@ from services.reporting.api import (
     surveys,
 )
 from services.reporting.api.common import ReportContext
-from services.reporting.queries import Reports
+from services.reporting.service.queries import Reports
 from services.reporting.store.postgres import PostgresKeyspace
 from shared.domain.admin_units import UnitMap
 from shared.domain.catalogue_names import Names

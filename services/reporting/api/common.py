@@ -10,17 +10,17 @@ from fastapi import Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
-from services.reporting.dossier_facts import (
-    FeedbackFacts,
-)
-from services.reporting.exports import (
+from services.reporting.api.exports import (
     csv_stream,
     to_csv,
     to_xlsx,
     xlsx_file,
 )
-from services.reporting.periods import Period, PeriodError, period_from
-from services.reporting.queries import Reports
+from services.reporting.domain.dossier_facts import (
+    FeedbackFacts,
+)
+from services.reporting.domain.periods import Period, PeriodError, period_from
+from services.reporting.service.queries import Reports
 from shared.domain.admin_units import MapReading, Tier
 from shared.domain.feedback_categories import FeedbackCategories
 from shared.web.api_keys import AccessDeniedError, Client, Scope, UnauthenticatedError

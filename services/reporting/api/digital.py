@@ -13,12 +13,12 @@ from services.reporting.api.common import (
     answer,
     checked_column,
 )
-from services.reporting.digital_reports import DIGITAL_COLUMNS
-from services.reporting.exports import (
+from services.reporting.api.exports import (
     DIGITAL_HEADINGS,
     DOSSIER_LIST_HEADINGS,
 )
-from services.reporting.where import DossierFilter
+from services.reporting.domain.digital_reports import DIGITAL_COLUMNS
+from services.reporting.domain.where import DossierFilter
 
 router = APIRouter()
 

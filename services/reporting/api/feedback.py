@@ -15,11 +15,15 @@ from services.reporting.api.common import (
     feedback_line,
     paged,
 )
-from services.reporting.exports import (
+from services.reporting.api.exports import (
     FEEDBACK_HEADINGS,
     FEEDBACK_LIST_HEADINGS,
 )
-from services.reporting.feedback_reports import FEEDBACK_COLUMNS, feedback_in, feedback_report
+from services.reporting.domain.feedback_reports import (
+    FEEDBACK_COLUMNS,
+    feedback_in,
+    feedback_report,
+)
 
 router = APIRouter()
 

@@ -10,10 +10,10 @@ from services.reporting.api.common import (
     answer,
     chosen_period,
 )
-from services.reporting.exports import (
+from services.reporting.api.exports import (
     INDEX_HEADINGS,
 )
-from services.reporting.service_index import (
+from services.reporting.domain.service_index import (
     DECISION,
     INDEX_NOTE,
     index_lines,

@@ -11,12 +11,12 @@ from services.reporting.api.common import (
     TierParam,
     UnitParam,
 )
-from services.reporting.feedback_reports import feedback_report
-from services.reporting.page import report_page
-from services.reporting.projections import (
+from services.reporting.api.report_page import report_page
+from services.reporting.domain.feedback_reports import feedback_report
+from services.reporting.domain.projections import (
     ranked,
 )
-from services.reporting.step_reports import (
+from services.reporting.domain.step_reports import (
     step_report,
 )
 from shared.domain.admin_units import MapReading, Tier

@@ -17,11 +17,11 @@ from services.reporting.api.common import (
     checked_column,
     stream,
 )
-from services.reporting.exports import (
+from services.reporting.api.exports import (
     DOSSIER_LIST_HEADINGS,
     PROCESSING_HEADINGS,
 )
-from services.reporting.projections import (
+from services.reporting.domain.projections import (
     COUNT_COLUMNS,
 )
 from shared.domain.admin_units import MapReading, Tier

@@ -15,11 +15,11 @@ from services.reporting.api.common import (
     paged,
     require_people_access,
 )
-from services.reporting.exports import (
+from services.reporting.api.exports import (
     RATING_LIST_HEADINGS,
     SATISFACTION_HEADINGS,
 )
-from services.reporting.projections import (
+from services.reporting.domain.projections import (
     RATING_COLUMNS,
     REASON_COLUMN,
     ranked,

@@ -15,13 +15,13 @@ from services.reporting.api.common import (
     checked_column,
     paged,
 )
-from services.reporting.exports import (
+from services.reporting.api.exports import (
     DOSSIER_LIST_HEADINGS,
     HELD_LATE_HEADINGS,
     STEP_HEADINGS,
     STEP_LIST_HEADINGS,
 )
-from services.reporting.step_reports import (
+from services.reporting.domain.step_reports import (
     HELD_LATE_COLUMNS,
     STEP_COLUMNS,
     held_by,

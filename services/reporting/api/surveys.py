@@ -13,12 +13,12 @@ from services.reporting.api.common import (
     checked_column,
     paged,
 )
-from services.reporting.exports import (
+from services.reporting.api.exports import (
     SURVEY_ASPECTS_VI,
     SURVEY_HEADINGS,
     SURVEY_LIST_HEADINGS,
 )
-from services.reporting.survey_reports import SURVEY_COLUMNS, answers_in, survey_report
+from services.reporting.domain.survey_reports import SURVEY_COLUMNS, answers_in, survey_report
 from shared.events.vocabulary import SurveyAspect
 
 router = APIRouter()

@@ -3,8 +3,8 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.reporting.digital_reports import DigitalRow, digital_in, digital_report
-from services.reporting.dossier_facts import (
+from services.reporting.domain.digital_reports import DigitalRow, digital_in, digital_report
+from services.reporting.domain.dossier_facts import (
     DossierFacts,
     FactsUpdate,
     FeedbackFacts,
@@ -14,17 +14,17 @@ from services.reporting.dossier_facts import (
     feedback_from,
     rating_from,
 )
-from services.reporting.periods import Period
-from services.reporting.projections import (
+from services.reporting.domain.periods import Period
+from services.reporting.domain.projections import (
     ProcessingRow,
     SatisfactionRow,
     dossiers_in,
     processing_report,
     satisfaction_counts,
 )
-from services.reporting.step_reports import HeldLateRow, held_late_in, held_late_report
+from services.reporting.domain.step_reports import HeldLateRow, held_late_in, held_late_report
+from services.reporting.domain.where import EVERYTHING, DossierFilter
 from services.reporting.store.protocol import OPEN, ReportingStore, _epoch
-from services.reporting.where import EVERYTHING, DossierFilter
 
 
 class InMemoryReportingStore:

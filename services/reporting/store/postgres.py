@@ -22,8 +22,8 @@ from typing import Any
 
 import asyncpg
 
-from services.reporting.digital_reports import DIGITAL_COLUMNS, DigitalRow
-from services.reporting.dossier_facts import (
+from services.reporting.domain.digital_reports import DIGITAL_COLUMNS, DigitalRow
+from services.reporting.domain.dossier_facts import (
     DossierFacts,
     FactsUpdate,
     FeedbackFacts,
@@ -33,8 +33,8 @@ from services.reporting.dossier_facts import (
     feedback_from,
     rating_from,
 )
-from services.reporting.periods import Period
-from services.reporting.projections import (
+from services.reporting.domain.periods import Period
+from services.reporting.domain.projections import (
     COUNT_COLUMNS,
     GROUPINGS,
     RATING_COLUMNS,
@@ -42,8 +42,8 @@ from services.reporting.projections import (
     ProcessingRow,
     SatisfactionRow,
 )
-from services.reporting.step_reports import HeldLateRow
-from services.reporting.where import EVERYTHING, DossierFilter
+from services.reporting.domain.step_reports import HeldLateRow
+from services.reporting.domain.where import EVERYTHING, DossierFilter
 from shared.domain.rating_reasons import OTHER
 from shared.events.vocabulary import RatingLevel
 

@@ -4,21 +4,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from services.reporting.digital_reports import DigitalRow
-from services.reporting.dossier_facts import (
+from services.reporting.domain.digital_reports import DigitalRow
+from services.reporting.domain.dossier_facts import (
     DossierFacts,
     FactsUpdate,
     FeedbackFacts,
     RatingFacts,
     SurveyFacts,
 )
-from services.reporting.periods import Period
-from services.reporting.projections import (
+from services.reporting.domain.periods import Period
+from services.reporting.domain.projections import (
     ProcessingRow,
     SatisfactionRow,
 )
-from services.reporting.step_reports import HeldLateRow
-from services.reporting.where import DossierFilter
+from services.reporting.domain.step_reports import HeldLateRow
+from services.reporting.domain.where import DossierFilter
 
 PREFIX = "reporting"
 

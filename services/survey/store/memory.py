@@ -1,7 +1,7 @@
 """The survey service's in-memory twin of the Redis store, for the service layer's unit tests."""
 
-from services.survey.feedback_rules import FeedbackState
-from services.survey.rating_rules import DossierFacts, StoredRating
+from services.survey.domain.feedback_rules import FeedbackState
+from services.survey.domain.rating_rules import DossierFacts, StoredRating
 from shared.persistence.outbox import (
     Commit,
     Committed,

@@ -2,8 +2,8 @@
 
 from typing import Protocol
 
-from services.survey.feedback_rules import FeedbackState
-from services.survey.rating_rules import DossierFacts, StoredRating
+from services.survey.domain.feedback_rules import FeedbackState
+from services.survey.domain.rating_rules import DossierFacts, StoredRating
 from shared.persistence.outbox import (
     Committed,
     Outbox,

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
-from services.survey.feedback_rules import FeedbackState
-from services.survey.rating_rules import DossierFacts, StoredRating
+from services.survey.domain.feedback_rules import FeedbackState
+from services.survey.domain.rating_rules import DossierFacts, StoredRating
 from services.survey.store.protocol import PREFIX
 from shared.persistence.outbox import (
     Commit,

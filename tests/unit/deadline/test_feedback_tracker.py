@@ -5,10 +5,10 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.deadline.feedback_tracker import FeedbackTracker
-from services.deadline.feedback_tracking import TrackedFeedback
+from services.deadline.domain.feedback_tracking import TrackedFeedback
+from services.deadline.domain.tracking import Windows
+from services.deadline.service.feedback_tracker import FeedbackTracker
 from services.deadline.store import InMemoryDeadlineStore
-from services.deadline.tracking import Windows
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import ManualClock
 from shared.domain.reference_source import FixedReference

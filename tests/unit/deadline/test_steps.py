@@ -3,7 +3,7 @@ the step closed at each hand-off, and a late dossier's lateness attributed to wh
 
 from datetime import datetime
 
-from services.deadline.tracking import (
+from services.deadline.domain.tracking import (
     Timer,
     TimerKind,
     Windows,

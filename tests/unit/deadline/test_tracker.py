@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
+from services.deadline.domain.tracking import TrackedDossier, Windows
 from services.deadline.metrics import DeadlineMetrics
+from services.deadline.service.tracker import DeadlineTracker, TrackerConfig
 from services.deadline.store import InMemoryDeadlineStore, Parked
-from services.deadline.tracker import DeadlineTracker, TrackerConfig
-from services.deadline.tracking import TrackedDossier, Windows
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar, CalendarOverrides
 from shared.domain.clock import ManualClock
 from shared.domain.reference_log import Reference

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.deadline.tracking import (
+from services.deadline.domain.tracking import (
     OutOfOrderError,
     Timer,
     TimerKind,

@@ -3,7 +3,7 @@ come; an open dossier's never is (in-memory store, no Redis, no Kafka)."""
 
 from datetime import timedelta
 
-from services.intake.personal_data import ApplicantLifetime
+from services.intake.service.personal_data import ApplicantLifetime
 from services.intake.store import InMemoryIntakeStore
 from shared.domain.clock import ManualClock
 from shared.events import intake_requests

@@ -3,8 +3,8 @@ part that ended there, whether it was on time, and officers shown only to their 
 
 from datetime import datetime
 
-from services.intake.control_sheet import control_sheet, render_html
-from services.intake.lifecycle import DossierRecord, receive, step
+from services.intake.domain.control_sheet import control_sheet, render_html
+from services.intake.domain.lifecycle import DossierRecord, receive, step
 from shared.domain.business_calendar import VIETNAM
 from shared.events import intake_requests
 from shared.events.vocabulary import Outcome

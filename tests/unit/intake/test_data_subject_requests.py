@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.intake.personal_data import DataSubjectRequests, ErasureRefusedError
+from services.intake.service.personal_data import DataSubjectRequests, ErasureRefusedError
 from services.intake.store import InMemoryIntakeStore
 from shared.events import intake_requests
 from shared.events.topics import INTAKE_APPLICANTS

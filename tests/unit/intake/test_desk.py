@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from services.intake.lifecycle import Status
+from services.intake.domain.lifecycle import Status
 from services.intake.store import InMemoryIntakeStore
 from shared.events import intake_requests
 from shared.events.topics import DOSSIER_EVENTS, INTAKE_ANSWERS, INTAKE_APPLICANTS, INTAKE_DOSSIERS

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from services.intake.lifecycle import (
+from services.intake.domain.lifecycle import (
     ALLOWED_FROM,
     IllegalStepError,
     RequestRejectedError,

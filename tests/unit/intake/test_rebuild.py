@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.intake.changelog import SnapshotBuilder, record_entry
-from services.intake.rebuild import IntakeRebuild
+from services.intake.service.changelog import SnapshotBuilder, record_entry
+from services.intake.service.rebuild import IntakeRebuild
 from services.intake.store import InMemoryIntakeStore
 from shared.domain.clock import ManualClock
 from shared.messaging.kafka_access import KafkaAccess

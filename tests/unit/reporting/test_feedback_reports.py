@@ -3,11 +3,15 @@ the list behind each count, and the same figures in any order, delivered any num
 
 import random
 
-from services.reporting.audit_extra import feedback_cells, fold_feedback_history
-from services.reporting.dossier_facts import fold_feedback, update_of
-from services.reporting.feedback_reports import FEEDBACK_COLUMNS, feedback_in, feedback_report
-from services.reporting.periods import period_from
+from services.reporting.domain.dossier_facts import fold_feedback, update_of
+from services.reporting.domain.feedback_reports import (
+    FEEDBACK_COLUMNS,
+    feedback_in,
+    feedback_report,
+)
+from services.reporting.domain.periods import period_from
 from services.reporting.store import InMemoryReportingStore
+from services.reporting.tools.audit_extra import feedback_cells, fold_feedback_history
 from shared.events.feedback import (
     FeedbackClassified,
 )
@@ -50,7 +54,7 @@ async def test_the_store_gives_the_same_report_in_any_order_and_repeated() -> No
 
 
 def test_no_dossier_fact_is_made_of_feedback() -> None:
-    from services.reporting.dossier_facts import fold_facts
+    from services.reporting.domain.dossier_facts import fold_facts
 
     dossiers, ratings = fold_facts(EVENTS)
     assert (dossiers, ratings) == ([], [])

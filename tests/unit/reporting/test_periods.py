@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from services.reporting.periods import PeriodError, named_period, period_from
+from services.reporting.domain.periods import PeriodError, named_period, period_from
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,9 @@
 from dataclasses import asdict
 from typing import Any
 
-from services.reporting.dossier_facts import DossierFacts, fold_facts
-from services.reporting.periods import named_period
-from services.reporting.projections import processing_report
+from services.reporting.domain.dossier_facts import DossierFacts, fold_facts
+from services.reporting.domain.periods import named_period
+from services.reporting.domain.projections import processing_report
 from tests.support.report_scenario import (
     MARCH_TOTAL,
     MARCH_TOTAL_AFTER_LATE_EVENT,

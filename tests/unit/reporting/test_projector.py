@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
-from services.reporting.periods import named_period
-from services.reporting.projections import processing_report
-from services.reporting.projector import Projector
+from services.reporting.domain.periods import named_period
+from services.reporting.domain.projections import processing_report
+from services.reporting.service.projector import Projector
 from services.reporting.store import FixedKeyspace, InMemoryReportingStore
 from shared.domain.clock import ManualClock
 from tests.support.report_scenario import MARCH_TOTAL, march_events

@@ -1,6 +1,6 @@
 from aiokafka import TopicPartition
 
-from services.reporting.rebuild import _shares
+from services.reporting.tools.rebuild import _shares
 
 
 def test_every_partition_with_records_goes_to_one_share_and_the_loads_balance() -> None:

@@ -10,19 +10,19 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.reporting import audit_fold
-from services.reporting.audit import UNIT_READINGS
-from services.reporting.dossier_facts import fold_facts, update_of
-from services.reporting.periods import Period
-from services.reporting.projections import (
+from services.reporting.domain.dossier_facts import fold_facts, update_of
+from services.reporting.domain.periods import Period
+from services.reporting.domain.projections import (
     COUNT_COLUMNS,
     GROUPINGS,
     ProcessingRow,
     dossiers_in,
     processing_report,
 )
+from services.reporting.domain.units import UnitView
 from services.reporting.store import InMemoryReportingStore
-from services.reporting.units import UnitView
+from services.reporting.tools import audit_fold
+from services.reporting.tools.audit import UNIT_READINGS
 from shared.domain.admin_units import UNITS_FILE, MapReading, Tier, UnitMap
 from shared.events.envelope import Event
 from tests.support.lifecycles import history

@@ -4,12 +4,12 @@ names; what the system holds no data for is not measured (never 0) and says what
 from datetime import datetime
 from typing import Any
 
-from services.reporting.digital_reports import digital_in, digital_report
-from services.reporting.dossier_facts import fold_facts
-from services.reporting.feedback_reports import FeedbackRow
-from services.reporting.periods import period_from
-from services.reporting.projections import ProcessingRow, SatisfactionRow
-from services.reporting.service_index import AgencyFigures, agency_index, index_lines
+from services.reporting.domain.digital_reports import digital_in, digital_report
+from services.reporting.domain.dossier_facts import fold_facts
+from services.reporting.domain.feedback_reports import FeedbackRow
+from services.reporting.domain.periods import period_from
+from services.reporting.domain.projections import ProcessingRow, SatisfactionRow
+from services.reporting.domain.service_index import AgencyFigures, agency_index, index_lines
 from shared.domain.business_calendar import VIETNAM
 from shared.events import dossier as lifecycle
 from shared.events.vocabulary import Channel, PaymentMethod

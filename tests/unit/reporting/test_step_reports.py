@@ -5,16 +5,16 @@ import random
 from datetime import datetime
 from typing import Any
 
-from services.reporting import audit_fold
-from services.reporting.dossier_facts import DossierFacts, fold_facts
-from services.reporting.periods import named_period
-from services.reporting.projections import processing_report
-from services.reporting.step_reports import (
+from services.reporting.domain.dossier_facts import DossierFacts, fold_facts
+from services.reporting.domain.periods import named_period
+from services.reporting.domain.projections import processing_report
+from services.reporting.domain.step_reports import (
     held_late_in,
     held_late_report,
     step_report,
     steps_in,
 )
+from services.reporting.tools import audit_fold
 from shared.domain.business_calendar import VIETNAM
 from shared.events import dossier as lifecycle
 from shared.events.deadline import DossierClassified, StepClosed

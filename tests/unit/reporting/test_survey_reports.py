@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from services.reporting.dossier_facts import fold_surveys
-from services.reporting.periods import named_period
-from services.reporting.survey_reports import answers_in, survey_report
+from services.reporting.domain.dossier_facts import fold_surveys
+from services.reporting.domain.periods import named_period
+from services.reporting.domain.survey_reports import answers_in, survey_report
 from shared.domain.business_calendar import VIETNAM
 from shared.events.survey import SurveyAnswered, SurveyAnsweredBody
 from shared.events.vocabulary import SurveyAspect, SurveyLevel

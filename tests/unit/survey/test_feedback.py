@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from services.survey.feedback import FeedbackDesk, UnknownFeedbackError
-from services.survey.feedback_rules import Stage
-from services.survey.rating_rules import (
+from services.survey.domain.feedback_rules import Stage
+from services.survey.domain.rating_rules import (
     DossierFacts,
     RatingConflictError,
     RatingRejectedError,
     UnknownDossierError,
 )
+from services.survey.service.feedback import FeedbackDesk, UnknownFeedbackError
 from services.survey.store import InMemorySurveyStore
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import ManualClock

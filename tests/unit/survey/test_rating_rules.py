@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.survey.rating_rules import (
+from services.survey.domain.rating_rules import (
     DossierFacts,
     RatingConflictError,
     RatingRejectedError,

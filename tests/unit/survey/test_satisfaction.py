@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.survey.rating_rules import RatingRejectedError, Windows
-from services.survey.satisfaction import Satisfaction
+from services.survey.domain.rating_rules import RatingRejectedError, Windows
+from services.survey.service.satisfaction import Satisfaction
 from services.survey.store import InMemorySurveyStore
 from shared.domain.business_calendar import VIETNAM
 from shared.domain.clock import ManualClock

@@ -1,0 +1,1 @@
+"""The deadline service's rules, pure: no Kafka, no Redis, no HTTP."""

@@ -1,0 +1,1 @@
+"""The deadline service's layer: what its HTTP routes and Kafka handlers call."""

@@ -1,0 +1,1 @@
+"""The survey service's layer: what its HTTP routes and Kafka handlers call."""
