@@ -33,9 +33,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 From = Annotated[date | None, Query(alias="from")]
 MapParam = Annotated[
     MapReading,
-    Query(alias="map", description="as_was: under the unit that received each dossier; "
-          "as_is: rolled up into today's successors"),
-]  # fmt: skip
+    Query(
+        alias="map",
+        description="as_was: under the unit that received each dossier; "
+        "as_is: rolled up into today's successors",
+    ),
+]
 TierParam = Annotated[Tier, Query(description="The tier of the rows when group_by=unit")]
 UnitParam = Annotated[
     str | None, Query(description="Only dossiers of this unit and the units under it")
@@ -54,11 +57,16 @@ def feedback_line(facts: FeedbackFacts) -> dict[str, Any]:
         return None if moment is None else moment.isoformat()
 
     return {
-        "code": facts.code, "agency": facts.agency, "category": facts.category,
-        "received_at": facts.received_at.isoformat(), "due_at": instant(facts.due_at),
-        "overdue_at": instant(facts.overdue_at), "answered_at": instant(facts.answered_at),
-        "on_time": facts.judged_on_time(), "rating": facts.rating.value if facts.rating else None,
-    }  # fmt: skip
+        "code": facts.code,
+        "agency": facts.agency,
+        "category": facts.category,
+        "received_at": facts.received_at.isoformat(),
+        "due_at": instant(facts.due_at),
+        "overdue_at": instant(facts.overdue_at),
+        "answered_at": instant(facts.answered_at),
+        "on_time": facts.judged_on_time(),
+        "rating": facts.rating.value if facts.rating else None,
+    }
 
 
 def chosen_period(
@@ -72,9 +80,12 @@ def chosen_period(
 
 
 def answer(
-    body: dict[str, Any], rows: list[dict[str, Any]], headings: dict[str, str], name: str,
+    body: dict[str, Any],
+    rows: list[dict[str, Any]],
+    headings: dict[str, str],
+    name: str,
     output: Format,
-) -> Any:  # fmt: skip
+) -> Any:
     if output == "csv":
         return Response(
             to_csv(rows, headings),
@@ -87,24 +98,29 @@ def answer(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
-    return body  # fmt: skip
+    return body
 
 
 async def stream(
-    pages: AsyncIterator[list[dict[str, Any]]], headings: dict[str, str], name: str,
+    pages: AsyncIterator[list[dict[str, Any]]],
+    headings: dict[str, str],
+    name: str,
     output: Format,
-) -> Response:  # fmt: skip
+) -> Response:
     """A list of any length as CSV or XLSX, never whole in memory."""
     if output == "csv":
         return StreamingResponse(
-            csv_stream(pages, headings), media_type="text/csv; charset=utf-8",
+            csv_stream(pages, headings),
+            media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )  # fmt: skip
+        )
     path = await xlsx_file(pages, headings, name)
     return FileResponse(
-        path, media_type=XLSX, filename=f"{name}.xlsx",
+        path,
+        media_type=XLSX,
+        filename=f"{name}.xlsx",
         background=BackgroundTask(path.unlink, missing_ok=True),
-    )  # fmt: skip
+    )
 
 
 def checked_column(column: str, allowed: tuple[str, ...]) -> str:

@@ -56,12 +56,21 @@ async def digital_dossiers(
     store = await context.reports.keyspace.current()
     whole = format != "json"  # an export holds the whole list
     count, found = await store.digital_list(
-        chosen, group, checked_column(column, DIGITAL_COLUMNS), None if whole else page_size,
+        chosen,
+        group,
+        checked_column(column, DIGITAL_COLUMNS),
+        None if whole else page_size,
         0 if whole else (page - 1) * page_size,
-    )  # fmt: skip
+    )
     lines = [context.reports.dossier_line(facts, chosen) for facts in found]
     listed = Listing(count, lines)
-    body = {"period": chosen.label, "group": group, "column": column,
-            "count": listed.count, "page": page, "page_size": page_size,
-            "dossiers": listed.rows}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "group": group,
+        "column": column,
+        "count": listed.count,
+        "page": page,
+        "page_size": page_size,
+        "dossiers": listed.rows,
+    }
     return answer(body, listed.rows, DOSSIER_LIST_HEADINGS, f"so-hoa-{column}", format)

@@ -192,9 +192,14 @@ INDEX_HEADINGS = {
 }
 NO_RATE = "—"  # a rate with nothing to divide by: never 0%
 RATE_COLUMNS = {
-    "on_time_rate", "online_rate", "satisfied_rate", "fully_online_rate", "digitised_rate",
-    "paid_online_rate", "electronic_result_rate",
-}  # fmt: skip
+    "on_time_rate",
+    "online_rate",
+    "satisfied_rate",
+    "fully_online_rate",
+    "digitised_rate",
+    "paid_online_rate",
+    "electronic_result_rate",
+}
 
 
 def _cell(row: dict[str, Any], name: str) -> Any:

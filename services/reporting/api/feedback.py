@@ -45,8 +45,13 @@ async def feedback(
         row.category_name = context.categories.name(row.category or "")
     table = [asdict(row) for row in rows]
     limits = [category.model_dump() for category in context.categories.categories]
-    body = {"period": chosen.label, "agency": agency, "rows": table,
-            "total": asdict(total), "categories": limits}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "agency": agency,
+        "rows": table,
+        "total": asdict(total),
+        "categories": limits,
+    }
     return answer(body, [*table, asdict(total)], FEEDBACK_HEADINGS, "phan-anh", format)
 
 
@@ -62,11 +67,21 @@ async def feedback_items(
 ) -> Any:
     """The feedback behind one count of the feedback table: `group` a row's
     agency/category (or total), `column` one of its counts."""
-    found = feedback_in(await context.reports.feedback(chosen), chosen, group,
-                        checked_column(column, FEEDBACK_COLUMNS))  # fmt: skip
+    found = feedback_in(
+        await context.reports.feedback(chosen),
+        chosen,
+        group,
+        checked_column(column, FEEDBACK_COLUMNS),
+    )
     lines = [feedback_line(facts) for facts in found]
     listed = paged(lines, page, page_size, format)
-    body = {"period": chosen.label, "group": group, "column": column,
-            "count": listed.count, "page": page, "page_size": page_size,
-            "feedback": listed.rows}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "group": group,
+        "column": column,
+        "count": listed.count,
+        "page": page,
+        "page_size": page_size,
+        "feedback": listed.rows,
+    }
     return answer(body, listed.rows, FEEDBACK_LIST_HEADINGS, f"phan-anh-{column}", format)

@@ -36,7 +36,6 @@ async def index766(
     holds no data for it."""
     chosen = chosen_period(None, None, period, regime)
     indexes = await context.reports.index766(chosen, agency)
-    body = {"period": chosen.label, "decision": DECISION, "note": INDEX_NOTE,
-            "agencies": indexes}  # fmt: skip
+    body = {"period": chosen.label, "decision": DECISION, "note": INDEX_NOTE, "agencies": indexes}
     lines = [line for index in indexes for line in index_lines(index)]
     return answer(body, lines, INDEX_HEADINGS, "chi-so-766", format)

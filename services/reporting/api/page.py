@@ -52,9 +52,18 @@ async def page_for_people(
         row.agency_name = context.reports.names.name("agency", row.agency or "")
         row.category_name = context.categories.name(row.category or "")
     page = report_page(
-        chosen, group_by, rows, total, grouping, ratings, on_map, steps, held_late,
-        feedback, await context.reports.index766(
+        chosen,
+        group_by,
+        rows,
+        total,
+        grouping,
+        ratings,
+        on_map,
+        steps,
+        held_late,
+        feedback,
+        await context.reports.index766(
             chosen, by_agency=rows if group_by == "agency" and unit is None else None
         ),
-    )  # fmt: skip
+    )
     return HTMLResponse(page)

@@ -49,8 +49,15 @@ async def processing(
     view = context.reports.unit_view(map_reading, tier, unit)
     rows, total = await context.reports.processing_table(chosen, group_by, agency, level, view)
     table = [asdict(row) for row in context.reports.named(group_by, rows)]
-    body = {"period": chosen.label, "group_by": group_by, "rows": table, "total": asdict(total),
-            "map": map_reading, "tier": tier, "unit": unit}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "group_by": group_by,
+        "rows": table,
+        "total": asdict(total),
+        "map": map_reading,
+        "tier": tier,
+        "unit": unit,
+    }
     return answer(body, [*table, asdict(total)], PROCESSING_HEADINGS, "xu-ly-ho-so", format)
 
 
@@ -86,12 +93,29 @@ async def processing_dossiers(
         )
         return await stream(pages, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)
     count, found = await context.reports.processing_list(
-        chosen, group_by, group, column, agency, level, view, after, page_size,
+        chosen,
+        group_by,
+        group,
+        column,
+        agency,
+        level,
+        view,
+        after,
+        page_size,
         0 if after is not None else (page - 1) * page_size,
-    )  # fmt: skip
+    )
     lines = [context.reports.dossier_line(facts, chosen) for facts in found]
     following = found[-1].code if len(found) == page_size else None
-    body = {"period": chosen.label, "group_by": group_by, "group": group, "column": column,
-            "count": count, "page": page, "page_size": page_size, "after": after,
-            "next_after": following, "dossiers": lines}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "group_by": group_by,
+        "group": group,
+        "column": column,
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "after": after,
+        "next_after": following,
+        "dossiers": lines,
+    }
     return answer(body, lines, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)

@@ -72,16 +72,24 @@ def _table(
 
 
 def _linker(
-    route: str, period: Period, grouping: str, columns: Iterable[str],
+    route: str,
+    period: Period,
+    grouping: str,
+    columns: Iterable[str],
     extra: Mapping[str, str] | None = None,
-) -> Callable[[object, str], str]:  # fmt: skip
+) -> Callable[[object, str], str]:
     known = set(columns)
 
     def link(group: object, column: str) -> str:
         if column not in known:
             return ""
-        query = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat(),
-                 "group_by": grouping, "column": column, **(extra or {})}  # fmt: skip
+        query = {
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+            "group_by": grouping,
+            "column": column,
+            **(extra or {}),
+        }
         if group is not None:
             query["group"] = str(group)
         return f"/v1/reports/{route}?{urlencode(query)}"
@@ -127,8 +135,13 @@ def _map_switch(period: Period, grouping: str, on_map: Mapping[str, str]) -> str
         return ""
     shown = on_map.get("map", "as_was")
     other = "as_is" if shown == "as_was" else "as_was"
-    query = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat(),
-             "group_by": "unit", **on_map, "map": other}  # fmt: skip
+    query = {
+        "from": period.first_day.isoformat(),
+        "to": period.last_day.isoformat(),
+        "group_by": "unit",
+        **on_map,
+        "map": other,
+    }
     href = f"/v1/reports/page?{urlencode(query)}"
     return (
         f'<p class="map">Số liệu {escape(MAP_READINGS[shown])}. '
@@ -186,8 +199,15 @@ def _index_section(indexes: list[dict[str, Any]]) -> str:
                 rate = _cell(sub["value"], "rate") if measured else "chưa đo được"
                 points = f"{sub['points']:g}" if measured else "—"
                 note = sub["formula"] if measured else f"cần: {sub['needs']}"
-                cells = (index["agency"], group["name"], sub["name"], f"{sub['max_points']:g}",
-                         rate, points, note)  # fmt: skip
+                cells = (
+                    index["agency"],
+                    group["name"],
+                    sub["name"],
+                    f"{sub['max_points']:g}",
+                    rate,
+                    points,
+                    note,
+                )
                 lines.append(
                     "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>"
                 )

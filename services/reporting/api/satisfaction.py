@@ -51,22 +51,25 @@ async def satisfaction(
     report = ranked(*await store.satisfaction_table(chosen, group_by, agency), floor)
     table = [asdict(row) for row in context.reports.named(group_by, report.rows)]
     body = {
-        "period": chosen.label, "group_by": group_by, "agency": agency, "rows": table,
-        "total": asdict(report.total), "minimum_for_ranking": floor,
+        "period": chosen.label,
+        "group_by": group_by,
+        "agency": agency,
+        "rows": table,
+        "total": asdict(report.total),
+        "minimum_for_ranking": floor,
         "reason_categories": context.reports.reasons.names,
         "not_ranked": report.unranked,
         "note": f"groups with fewer than {floor} ratings are listed but not ranked",
-    }  # fmt: skip
+    }
     # exports: a column per reason category ("Không hài lòng: <category's name>")
     reasons = context.reports.reasons.names
     headings = SATISFACTION_HEADINGS | {
         REASON_COLUMN + code: f"Không hài lòng: {name}" for code, name in reasons.items()
     }
     flat = [
-        row | {REASON_COLUMN + code: row["dissatisfied_by_reason"].get(code, 0)
-               for code in reasons}
+        row | {REASON_COLUMN + code: row["dissatisfied_by_reason"].get(code, 0) for code in reasons}
         for row in [*table, asdict(report.total)]
-    ]  # fmt: skip
+    ]
     return answer(body, flat, headings, "hai-long", format)
 
 
@@ -89,11 +92,23 @@ async def satisfaction_ratings(
     if group_by == "clerk":
         require_people_access(caller, agency)
     columns = RATING_COLUMNS + tuple(REASON_COLUMN + code for code in context.reports.reasons.names)
-    found = ratings_in(await context.reports.ratings(chosen, agency), chosen, group_by, group,
-                       checked_column(column, columns))  # fmt: skip
+    found = ratings_in(
+        await context.reports.ratings(chosen, agency),
+        chosen,
+        group_by,
+        group,
+        checked_column(column, columns),
+    )
     lines = [context.reports.rating_line(facts, caller) for facts in found]
     listed = paged(lines, page, page_size, format)
-    body = {"period": chosen.label, "group_by": group_by, "group": group, "column": column,
-            "count": listed.count, "page": page, "page_size": page_size,
-            "ratings": listed.rows}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "group_by": group_by,
+        "group": group,
+        "column": column,
+        "count": listed.count,
+        "page": page,
+        "page_size": page_size,
+        "ratings": listed.rows,
+    }
     return answer(body, listed.rows, RATING_LIST_HEADINGS, f"danh-gia-{column}", format)

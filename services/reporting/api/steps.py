@@ -62,13 +62,20 @@ async def steps_dossiers(
 ) -> Any:
     """The steps behind one count of the steps table (`group` is a row's
     procedure/step/agency, none for the total), each with its dossier's code."""
-    found = steps_in(await context.reports.stepped(chosen), chosen, group,
-                     checked_column(column, STEP_COLUMNS))  # fmt: skip
+    found = steps_in(
+        await context.reports.stepped(chosen), chosen, group, checked_column(column, STEP_COLUMNS)
+    )
     lines = [context.reports.step_line(facts, step) for facts, step in found]
     listed = paged(lines, page, page_size, format)
-    body = {"period": chosen.label, "group": group, "column": column,
-            "count": listed.count, "page": page, "page_size": page_size,
-            "steps": listed.rows}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "group": group,
+        "column": column,
+        "count": listed.count,
+        "page": page,
+        "page_size": page_size,
+        "steps": listed.rows,
+    }
     return answer(body, listed.rows, STEP_LIST_HEADINGS, f"buoc-{column}", format)
 
 
@@ -111,9 +118,15 @@ async def late_held_by_dossiers(
         for facts in found
     ]
     listed = Listing(count, lines)
-    body = {"period": chosen.label, "group": group, "column": column,
-            "count": listed.count, "page": page, "page_size": page_size,
-            "dossiers": listed.rows}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "group": group,
+        "column": column,
+        "count": listed.count,
+        "page": page,
+        "page_size": page_size,
+        "dossiers": listed.rows,
+    }
     headings = DOSSIER_LIST_HEADINGS | {"late_held_by": "Quá hạn do cơ quan"}
     export = [line | {"late_held_by": ", ".join(line["late_held_by"])} for line in listed.rows]
     return answer(body, export, headings, "ho-so-qua-han-do", format)

@@ -42,8 +42,13 @@ async def surveys(
     for row in [*rows, *totals]:
         row.aspect_name = SURVEY_ASPECTS_VI.get(row.aspect)
     table, total = [asdict(r) for r in rows], [asdict(r) for r in totals]
-    body = {"period": chosen.label, "agency": agency, "minimum_sample": floor,
-            "rows": table, "totals": total}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "agency": agency,
+        "minimum_sample": floor,
+        "rows": table,
+        "totals": total,
+    }
     return answer(body, [*table, *total], SURVEY_HEADINGS, "khao-sat", format)
 
 
@@ -61,15 +66,32 @@ async def survey_answers(
     (total/aspect for the total), `column` answers_total or a level."""
     aspect = group.rpartition("/")[2]
     if aspect not in {a.value for a in SurveyAspect}:
-        raise HTTPException(422, detail=f"group {group!r}: not agency/aspect with an aspect "
-                            f"of {', '.join(a.value for a in SurveyAspect)}")  # fmt: skip
-    found = answers_in(await context.reports.surveys(chosen), chosen, group,
-                       checked_column(column, SURVEY_COLUMNS))  # fmt: skip
-    lines = [{"survey_id": s.survey_id, "agency": s.agency, "period": s.period,
-              "answered_at": s.answered_at.isoformat(),
-              "level": s.answers[SurveyAspect(aspect)].value} for s in found]  # fmt: skip
+        raise HTTPException(
+            422,
+            detail=f"group {group!r}: not agency/aspect with an aspect "
+            f"of {', '.join(a.value for a in SurveyAspect)}",
+        )
+    found = answers_in(
+        await context.reports.surveys(chosen), chosen, group, checked_column(column, SURVEY_COLUMNS)
+    )
+    lines = [
+        {
+            "survey_id": s.survey_id,
+            "agency": s.agency,
+            "period": s.period,
+            "answered_at": s.answered_at.isoformat(),
+            "level": s.answers[SurveyAspect(aspect)].value,
+        }
+        for s in found
+    ]
     listed = paged(lines, page, page_size, format)
-    body = {"period": chosen.label, "group": group, "column": column,
-            "count": listed.count, "page": page, "page_size": page_size,
-            "surveys": listed.rows}  # fmt: skip
+    body = {
+        "period": chosen.label,
+        "group": group,
+        "column": column,
+        "count": listed.count,
+        "page": page,
+        "page_size": page_size,
+        "surveys": listed.rows,
+    }
     return answer(body, listed.rows, SURVEY_LIST_HEADINGS, f"khao-sat-{column}", format)

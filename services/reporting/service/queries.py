@@ -46,9 +46,13 @@ class Reports:
     """The read side: loads facts for a period and names the groups."""
 
     def __init__(
-        self, keyspace: PostgresKeyspace, names: Names, reasons: ReasonCategories,
-        units: UnitMap, clock: Clock,
-    ) -> None:  # fmt: skip
+        self,
+        keyspace: PostgresKeyspace,
+        names: Names,
+        reasons: ReasonCategories,
+        units: UnitMap,
+        clock: Clock,
+    ) -> None:
         self.keyspace, self.names, self.reasons = keyspace, names, reasons
         self.units, self.clock = units, clock
 
@@ -61,7 +65,7 @@ class Reports:
 
     async def _filter(
         self, agency: str | None, level: str | None, view: UnitView, group_by: str
-    ) -> DossierFilter:  # fmt: skip
+    ) -> DossierFilter:
         """The agencies a query reads: `agency`, and those the unit filter keeps."""
         agencies = None if agency is None else frozenset({agency})
         if view.unit is not None:
@@ -71,9 +75,13 @@ class Reports:
         return DossierFilter(agencies, level)
 
     async def processing_table(
-        self, period: Period, group_by: str, agency: str | None, level: str | None,
+        self,
+        period: Period,
+        group_by: str,
+        agency: str | None,
+        level: str | None,
         view: UnitView,
-    ) -> tuple[list[ProcessingRow], ProcessingRow]:  # fmt: skip
+    ) -> tuple[list[ProcessingRow], ProcessingRow]:
         """The table, a query; by unit, the agencies' rows summed into their units' rows (a
         dossier's unit depends only on the agency that received it)."""
         store = await self.keyspace.current()
@@ -88,9 +96,13 @@ class Reports:
         return [units[key].finish() for key in sorted(units)], total
 
     async def cell(
-        self, group_by: str, group: str | None, agency: str | None, level: str | None,
+        self,
+        group_by: str,
+        group: str | None,
+        agency: str | None,
+        level: str | None,
         view: UnitView,
-    ) -> tuple[str, str | None, DossierFilter]:  # fmt: skip
+    ) -> tuple[str, str | None, DossierFilter]:
         """A cell of the processing table as the store's (grouping, group, filter): by unit,
         the agencies placed in the row's unit."""
         where = await self._filter(agency, level, view, group_by)
@@ -105,29 +117,45 @@ class Reports:
         return "agency", None, where
 
     async def processing_list(
-        self, period: Period, group_by: str, group: str | None, column: str,
-        agency: str | None, level: str | None, view: UnitView,
-        after: str | None, limit: int | None, offset: int = 0,
-    ) -> tuple[int, list[DossierFacts]]:  # fmt: skip
+        self,
+        period: Period,
+        group_by: str,
+        group: str | None,
+        column: str,
+        agency: str | None,
+        level: str | None,
+        view: UnitView,
+        after: str | None,
+        limit: int | None,
+        offset: int = 0,
+    ) -> tuple[int, list[DossierFacts]]:
         """The dossiers behind one cell (a page of them, by code) and their count."""
         store = await self.keyspace.current()
         grouping, row, where = await self.cell(group_by, group, agency, level, view)
         count = await store.processing_count(period, grouping, row, column, where)
-        listed = await store.processing_list(period, grouping, row, column, where, after,
-                                             limit, offset)  # fmt: skip
+        listed = await store.processing_list(
+            period, grouping, row, column, where, after, limit, offset
+        )
         return count, listed
 
     async def processing_pages(
-        self, period: Period, group_by: str, group: str | None, column: str,
-        agency: str | None, level: str | None, view: UnitView,
-    ) -> AsyncIterator[list[dict[str, Any]]]:  # fmt: skip
+        self,
+        period: Period,
+        group_by: str,
+        group: str | None,
+        column: str,
+        agency: str | None,
+        level: str | None,
+        view: UnitView,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         """The whole list of a cell, a page at a time by keyset: what an export streams."""
         store = await self.keyspace.current()
         grouping, row, where = await self.cell(group_by, group, agency, level, view)
         after: str | None = None
         while True:
-            found = await store.processing_list(period, grouping, row, column, where, after,
-                                                EXPORT_PAGE)  # fmt: skip
+            found = await store.processing_list(
+                period, grouping, row, column, where, after, EXPORT_PAGE
+            )
             if found:
                 yield [self.dossier_line(facts, period) for facts in found]
             if len(found) < EXPORT_PAGE:
@@ -152,9 +180,11 @@ class Reports:
         return [facts for facts in found if agency in (None, facts.agency)]
 
     async def index766(
-        self, period: Period, agency: str | None = None,
+        self,
+        period: Period,
+        agency: str | None = None,
         by_agency: list[ProcessingRow] | None = None,
-    ) -> list[dict[str, Any]]:  # fmt: skip
+    ) -> list[dict[str, Any]]:
         """The service index of each agency with anything in the period: its cells are the
         processing, satisfaction, feedback and digital tables' (each a query; `by_agency`: the
         processing table by agency, when the caller has it already)."""
@@ -174,8 +204,9 @@ class Reports:
         indexes = []
         for code in sorted({*processing, *ratings, *digital, *counted}):
             _, handled = feedback_report([f for f in feedback if f.agency == code], period)
-            figures = AgencyFigures(code, processing.get(code), ratings.get(code), handled,
-                                    digital.get(code))  # fmt: skip
+            figures = AgencyFigures(
+                code, processing.get(code), ratings.get(code), handled, digital.get(code)
+            )
             indexes.append(agency_index(figures) | {"agency_name": self.names.name("agency", code)})
         return indexes
 
@@ -187,9 +218,10 @@ class Reports:
     def named(self, grouping: str, rows: list[Any]) -> list[ProcessingRow | SatisfactionRow]:
         for row in rows:
             row.group_name = (
-                self.units.name(row.group) if grouping == "unit"
+                self.units.name(row.group)
+                if grouping == "unit"
                 else self.names.name(grouping, row.group)
-            )  # fmt: skip
+            )
         return rows
 
     def dossier_line(self, facts: DossierFacts, period: Period) -> dict[str, Any]:
@@ -197,36 +229,46 @@ class Reports:
         ended = ending is not None and ending[0] < period.end
         due = due_for_listing(facts, period.end)
         return {
-            "code": facts.code, "procedure": facts.procedure,
+            "code": facts.code,
+            "procedure": facts.procedure,
             "procedure_name": self.names.name("procedure", facts.procedure),
-            "agency": facts.agency, "agency_name": self.names.name("agency", facts.agency),
+            "agency": facts.agency,
+            "agency_name": self.names.name("agency", facts.agency),
             "received_at": facts.received_at.isoformat(),
             "due_at": due.isoformat() if due else None,
             "ended_at": ending[0].isoformat() if ending and ended else None,
             "ending": ending[1].value if ending and ended else None,
-            "classification": facts.classification.value if facts.classification and ended
+            "classification": facts.classification.value
+            if facts.classification and ended
             else None,
             "state_at_end": None if ended else facts.open_state_at(period.end).value,
-        }  # fmt: skip
+        }
 
     def step_line(self, facts: DossierFacts, step: StepOutcome) -> dict[str, Any]:
         return {
-            "code": facts.code, "procedure": facts.procedure, "step": step.step_index + 1,
-            "agency": step.agency_code, "agency_name": self.names.name("agency", step.agency_code),
-            "started_at": step.started_at.isoformat(), "due_at": step.due_at.isoformat(),
-            "ended_at": step.ended_at.isoformat(), "on_time": step.on_time,
+            "code": facts.code,
+            "procedure": facts.procedure,
+            "step": step.step_index + 1,
+            "agency": step.agency_code,
+            "agency_name": self.names.name("agency", step.agency_code),
+            "started_at": step.started_at.isoformat(),
+            "due_at": step.due_at.isoformat(),
+            "ended_at": step.ended_at.isoformat(),
+            "on_time": step.on_time,
             "overrun_minutes": step.overrun_minutes,
-        }  # fmt: skip
+        }
 
     def rating_line(self, facts: RatingFacts, caller: Client | None) -> dict[str, Any]:
         """The clerk is named only to a caller with the reports scope for the agency."""
         named = may_see_people(caller, facts.agency)
         return {
-            "code": facts.code, "agency": facts.agency,
+            "code": facts.code,
+            "agency": facts.agency,
             "agency_name": self.names.name("agency", facts.agency),
             "clerk": facts.clerk if named else None,
             "procedure": facts.procedure,
             "procedure_name": self.names.name("procedure", facts.procedure),
-            "rating": facts.rating.value, "rated_at": facts.rated_at.isoformat(),
+            "rating": facts.rating.value,
+            "rated_at": facts.rated_at.isoformat(),
             "reason_category": facts.reason_category,
-        }  # fmt: skip
+        }
