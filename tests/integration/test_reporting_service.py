@@ -12,8 +12,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from services.reporting import api as reporting_api
 from services.reporting.app import create_app
+from services.reporting.service import queries as reporting_queries
 from services.reporting.settings import ReportingSettings
 from services.reporting.tools.rebuild import TOPICS as REPORTING_TOPICS
 from shared.domain.business_calendar import VIETNAM
@@ -139,7 +139,7 @@ async def test_a_list_exported_streams_from_the_database_a_page_at_a_time(
     events, _ = march_events(f"L{unique[:6].upper()}")
     await publish(kafka_topics, events)
     await total_becomes(client, MARCH, MARCH_TOTAL)
-    monkeypatch.setattr(reporting_api, "EXPORT_PAGE", 3)  # 8 dossiers: three pages
+    monkeypatch.setattr(reporting_queries, "EXPORT_PAGE", 3)  # 8 dossiers: three pages
     listing = "/v1/reports/processing/dossiers?period=2026-M03&column=received_total"
     pages, after = [], None
     while True:  # the JSON list by keyset, 3 at a time
