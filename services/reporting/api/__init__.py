@@ -1,5 +1,5 @@
 """Reports over HTTP: JSON, CSV and XLSX; every count can be listed (the drill-down routes).
-One module per report family; what they share is in `common.py`."""
+One module per report family; what they share is in `route_parts.py`."""
 
 from fastapi import APIRouter
 
@@ -13,7 +13,7 @@ from services.reporting.api import (
     steps,
     surveys,
 )
-from services.reporting.api.common import ReportContext
+from services.reporting.api.route_parts import ReportContext
 from services.reporting.service.queries import Reports
 from services.reporting.store.postgres import PostgresKeyspace
 from shared.domain.admin_units import UnitMap

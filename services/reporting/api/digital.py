@@ -5,17 +5,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.reporting.api.common import (
+from services.reporting.api.exports import (
+    DIGITAL_HEADINGS,
+    DOSSIER_LIST_HEADINGS,
+)
+from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
     Listing,
     answer,
     checked_column,
-)
-from services.reporting.api.exports import (
-    DIGITAL_HEADINGS,
-    DOSSIER_LIST_HEADINGS,
 )
 from services.reporting.domain.digital_reports import DIGITAL_COLUMNS
 from services.reporting.domain.where import DossierFilter

@@ -6,7 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.reporting.api.common import (
+from services.reporting.api.exports import (
+    FEEDBACK_HEADINGS,
+    FEEDBACK_LIST_HEADINGS,
+)
+from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
@@ -14,10 +18,6 @@ from services.reporting.api.common import (
     checked_column,
     feedback_line,
     paged,
-)
-from services.reporting.api.exports import (
-    FEEDBACK_HEADINGS,
-    FEEDBACK_LIST_HEADINGS,
 )
 from services.reporting.domain.feedback_reports import (
     FEEDBACK_COLUMNS,

@@ -4,14 +4,14 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.reporting.api.common import (
+from services.reporting.api.exports import (
+    INDEX_HEADINGS,
+)
+from services.reporting.api.route_parts import (
     Context,
     Format,
     answer,
     chosen_period,
-)
-from services.reporting.api.exports import (
-    INDEX_HEADINGS,
 )
 from services.reporting.domain.service_index import (
     DECISION,

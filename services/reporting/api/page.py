@@ -3,7 +3,8 @@
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from services.reporting.api.common import (
+from services.reporting.api.report_page import report_page
+from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Grouping,
@@ -11,7 +12,6 @@ from services.reporting.api.common import (
     TierParam,
     UnitParam,
 )
-from services.reporting.api.report_page import report_page
 from services.reporting.domain.feedback_reports import feedback_report
 from services.reporting.domain.projections import (
     ranked,

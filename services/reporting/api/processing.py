@@ -5,7 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.reporting.api.common import (
+from services.reporting.api.exports import (
+    DOSSIER_LIST_HEADINGS,
+    PROCESSING_HEADINGS,
+)
+from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
@@ -16,10 +20,6 @@ from services.reporting.api.common import (
     answer,
     checked_column,
     stream,
-)
-from services.reporting.api.exports import (
-    DOSSIER_LIST_HEADINGS,
-    PROCESSING_HEADINGS,
 )
 from services.reporting.domain.projections import (
     COUNT_COLUMNS,

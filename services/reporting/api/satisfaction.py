@@ -5,7 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.reporting.api.common import (
+from services.reporting.api.exports import (
+    RATING_LIST_HEADINGS,
+    SATISFACTION_HEADINGS,
+)
+from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
@@ -14,10 +18,6 @@ from services.reporting.api.common import (
     checked_column,
     paged,
     require_people_access,
-)
-from services.reporting.api.exports import (
-    RATING_LIST_HEADINGS,
-    SATISFACTION_HEADINGS,
 )
 from services.reporting.domain.projections import (
     RATING_COLUMNS,

@@ -6,7 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.reporting.api.common import (
+from services.reporting.api.exports import (
+    DOSSIER_LIST_HEADINGS,
+    HELD_LATE_HEADINGS,
+    STEP_HEADINGS,
+    STEP_LIST_HEADINGS,
+)
+from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
@@ -14,12 +20,6 @@ from services.reporting.api.common import (
     answer,
     checked_column,
     paged,
-)
-from services.reporting.api.exports import (
-    DOSSIER_LIST_HEADINGS,
-    HELD_LATE_HEADINGS,
-    STEP_HEADINGS,
-    STEP_LIST_HEADINGS,
 )
 from services.reporting.domain.step_reports import (
     HELD_LATE_COLUMNS,

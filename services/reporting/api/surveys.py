@@ -5,18 +5,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from services.reporting.api.common import (
+from services.reporting.api.exports import (
+    SURVEY_ASPECTS_VI,
+    SURVEY_HEADINGS,
+    SURVEY_LIST_HEADINGS,
+)
+from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
     answer,
     checked_column,
     paged,
-)
-from services.reporting.api.exports import (
-    SURVEY_ASPECTS_VI,
-    SURVEY_HEADINGS,
-    SURVEY_LIST_HEADINGS,
 )
 from services.reporting.domain.survey_reports import SURVEY_COLUMNS, answers_in, survey_report
 from shared.events.vocabulary import SurveyAspect
