@@ -1,13 +1,12 @@
 """The deadline service's in-memory twin of the Redis store, for the service layer's unit tests."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic
 
 from services.deadline.domain.tracking import Timer
-from services.deadline.store.protocol import Parked, S, _epoch
-from services.deadline.store.redis import _parked_entry
+from services.deadline.store.parked import ParkedEvents
+from services.deadline.store.protocol import S, _epoch
 from shared.persistence.parking import InMemoryParkingLot
 
 
@@ -18,7 +17,7 @@ class _Claim:
 
 
 @dataclass
-class InMemoryDeadlineStore(Generic[S]):
+class InMemoryDeadlineStore(ParkedEvents, Generic[S]):
     """The Redis store's rules in dictionaries: for the tracker's unit tests."""
 
     model: type[S]
@@ -122,18 +121,6 @@ class InMemoryDeadlineStore(Generic[S]):
 
     async def scheduled_count(self) -> int:
         return len(self.schedule)
-
-    async def park(self, code: str, parked: Parked, expires_at: datetime) -> None:
-        await self.parking.park(code, _parked_entry(parked), expires_at)
-
-    async def parked(self, code: str) -> list[Parked]:
-        return [Parked(**json.loads(entry)) for entry in await self.parking.waiting(code)]
-
-    async def drop_parked(self, code: str) -> None:
-        await self.parking.release(code)
-
-    async def expired_parked(self, now: datetime, limit: int = 100) -> list[str]:
-        return await self.parking.expired(now, limit)
 
     async def census(self) -> dict[tuple[str, str], int]:
         counts: dict[tuple[str, str], int] = {}

@@ -1,13 +1,13 @@
 """The deadline service's Redis store (see the package's doc for its keys and scripts)."""
 
-import json
 from datetime import UTC, datetime
 from typing import Generic
 
 from redis.asyncio import Redis
 
 from services.deadline.domain.tracking import Timer
-from services.deadline.store.protocol import PREFIX, Parked, S, _epoch
+from services.deadline.store.parked import ParkedEvents
+from services.deadline.store.protocol import PREFIX, S, _epoch
 from shared.persistence.parking import ParkingLot
 
 _MOVE_BUCKET = """
@@ -110,11 +110,7 @@ return 1
 )
 
 
-def _parked_entry(parked: Parked) -> str:
-    return json.dumps({"raw": parked.raw, "partition": parked.partition, "offset": parked.offset})
-
-
-class RedisDeadlineStore(Generic[S]):
+class RedisDeadlineStore(ParkedEvents, Generic[S]):
     """`model`: what is tracked (TrackedDossier; a feedback under a prefix of its own)."""
 
     def __init__(self, redis: "Redis", model: type[S], prefix: str = PREFIX) -> None:
@@ -253,19 +249,6 @@ class RedisDeadlineStore(Generic[S]):
 
     async def scheduled_count(self) -> int:
         return int(await self.redis.zcard(self.schedule_key))
-
-    # parked (out-of-order) events: the shared parking lot, entries as JSON
-    async def park(self, code: str, parked: Parked, expires_at: datetime) -> None:
-        await self.parking.park(code, _parked_entry(parked), expires_at)
-
-    async def parked(self, code: str) -> list[Parked]:
-        return [Parked(**json.loads(entry)) for entry in await self.parking.waiting(code)]
-
-    async def drop_parked(self, code: str) -> None:
-        await self.parking.release(code)
-
-    async def expired_parked(self, now: datetime, limit: int = 100) -> list[str]:
-        return await self.parking.expired(now, limit)
 
     # metrics
     async def census(self) -> dict[tuple[str, str], int]:
