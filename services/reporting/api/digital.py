@@ -1,9 +1,9 @@
 """Online filing, online payment and digitisation, and the dossiers behind each count."""
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.reporting.api.exports import (
     DIGITAL_HEADINGS,
@@ -14,6 +14,7 @@ from services.reporting.api.route_parts import (
     Context,
     Format,
     Listing,
+    Paged,
     answer,
     checked_column,
 )
@@ -46,31 +47,14 @@ async def digital(
 async def digital_dossiers(
     context: Context,
     chosen: ChosenPeriod,
+    paging: Paged,
     column: str,
     group: str = "total",
-    format: Format = "json",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """The dossiers behind one count of the digital table (`group`: an agency, or total)."""
     store = await context.reports.keyspace.current()
-    whole = format != "json"  # an export holds the whole list
-    count, found = await store.digital_list(
-        chosen,
-        group,
-        checked_column(column, DIGITAL_COLUMNS),
-        None if whole else page_size,
-        0 if whole else (page - 1) * page_size,
-    )
-    lines = [context.reports.dossier_line(facts, chosen) for facts in found]
-    listed = Listing(count, lines)
-    body = {
-        "period": chosen.label,
-        "group": group,
-        "column": column,
-        "count": listed.count,
-        "page": page,
-        "page_size": page_size,
-        "dossiers": listed.rows,
-    }
-    return answer(body, listed.rows, DOSSIER_LIST_HEADINGS, f"so-hoa-{column}", format)
+    column = checked_column(column, DIGITAL_COLUMNS)
+    count, found = await store.digital_list(chosen, group, column, paging.limit, paging.offset)
+    listed = Listing(count, [context.reports.dossier_line(facts, chosen) for facts in found])
+    body = paging.body(chosen, listed, "dossiers", group=group, column=column)
+    return answer(body, listed.rows, DOSSIER_LIST_HEADINGS, f"so-hoa-{column}", paging.output)

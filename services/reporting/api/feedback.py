@@ -2,9 +2,9 @@
 count."""
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.reporting.api.exports import (
     FEEDBACK_HEADINGS,
@@ -14,10 +14,10 @@ from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
+    Paged,
     answer,
     checked_column,
     feedback_line,
-    paged,
 )
 from services.reporting.domain.feedback_reports import (
     FEEDBACK_COLUMNS,
@@ -59,11 +59,9 @@ async def feedback(
 async def feedback_items(
     context: Context,
     chosen: ChosenPeriod,
+    paging: Paged,
     group: str = "total",
     column: str = "received",
-    format: Format = "json",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """The feedback behind one count of the feedback table: `group` a row's
     agency/category (or total), `column` one of its counts."""
@@ -74,14 +72,6 @@ async def feedback_items(
         checked_column(column, FEEDBACK_COLUMNS),
     )
     lines = [feedback_line(facts) for facts in found]
-    listed = paged(lines, page, page_size, format)
-    body = {
-        "period": chosen.label,
-        "group": group,
-        "column": column,
-        "count": listed.count,
-        "page": page,
-        "page_size": page_size,
-        "feedback": listed.rows,
-    }
-    return answer(body, listed.rows, FEEDBACK_LIST_HEADINGS, f"phan-anh-{column}", format)
+    listed = paging.cut(lines)
+    body = paging.body(chosen, listed, "feedback", group=group, column=column)
+    return answer(body, listed.rows, FEEDBACK_LIST_HEADINGS, f"phan-anh-{column}", paging.output)

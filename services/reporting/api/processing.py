@@ -14,7 +14,9 @@ from services.reporting.api.route_parts import (
     Context,
     Format,
     Grouping,
+    Listing,
     MapParam,
+    Paged,
     TierParam,
     UnitParam,
     answer,
@@ -65,17 +67,15 @@ async def processing(
 async def processing_dossiers(
     context: Context,
     chosen: ChosenPeriod,
+    paging: Paged,
     column: str,
     group_by: Grouping = "agency",
     group: str | None = None,
     agency: str | None = None,
     level: str | None = None,
-    format: Format = "json",
     unit: UnitParam = None,
     tier: TierParam = Tier.COMMUNE,
     map_reading: MapParam = MapReading.AS_WAS,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
     after: Annotated[
         str | None,
         Query(description="keyset: the page after this code (the previous page's `next_after`)"),
@@ -87,11 +87,11 @@ async def processing_dossiers(
     the first) or `page`."""
     view = context.reports.unit_view(map_reading, tier, unit)
     checked_column(column, COUNT_COLUMNS)
-    if format != "json":  # the whole list, streamed from the database a page at a time
+    if paging.whole:  # streamed from the database a page at a time
         pages = context.reports.processing_pages(
             chosen, group_by, group, column, agency, level, view
         )
-        return await stream(pages, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)
+        return await stream(pages, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", paging.output)
     count, found = await context.reports.processing_list(
         chosen,
         group_by,
@@ -101,21 +101,10 @@ async def processing_dossiers(
         level,
         view,
         after,
-        page_size,
-        0 if after is not None else (page - 1) * page_size,
+        paging.size,
+        0 if after is not None else paging.offset,
     )
-    lines = [context.reports.dossier_line(facts, chosen) for facts in found]
-    following = found[-1].code if len(found) == page_size else None
-    body = {
-        "period": chosen.label,
-        "group_by": group_by,
-        "group": group,
-        "column": column,
-        "count": count,
-        "page": page,
-        "page_size": page_size,
-        "after": after,
-        "next_after": following,
-        "dossiers": lines,
-    }
-    return answer(body, lines, DOSSIER_LIST_HEADINGS, f"ho-so-{column}", format)
+    listed = Listing(count, [context.reports.dossier_line(facts, chosen) for facts in found])
+    following = found[-1].code if len(found) == paging.size else None
+    asked = {"group_by": group_by, "group": group, "column": column}
+    return paging.body(chosen, listed, "dossiers", **asked, after=after, next_after=following)

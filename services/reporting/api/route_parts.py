@@ -129,11 +129,56 @@ def checked_column(column: str, allowed: tuple[str, ...]) -> str:
     return column
 
 
-def paged(rows: list[dict[str, Any]], page: int, page_size: int, output: Format) -> Listing:
-    if output != "json":
-        return Listing(len(rows), rows)  # an export holds the whole list
-    first = (page - 1) * page_size
-    return Listing(len(rows), rows[first : first + page_size])
+@dataclass(frozen=True)
+class Paging:
+    """The page of a list asked: in JSON, page `page` of `size` rows; an export (CSV, XLSX)
+    holds the whole list."""
+
+    output: Format
+    page: int
+    size: int
+
+    @property
+    def whole(self) -> bool:
+        return self.output != "json"
+
+    @property
+    def limit(self) -> int | None:
+        return None if self.whole else self.size
+
+    @property
+    def offset(self) -> int:
+        return 0 if self.whole else (self.page - 1) * self.size
+
+    def cut(self, rows: list[dict[str, Any]]) -> Listing:
+        if self.whole:
+            return Listing(len(rows), rows)
+        return Listing(len(rows), rows[self.offset : self.offset + self.size])
+
+    def body(
+        self, chosen: Period, listed: Listing, rows_named: str, **asked: Any
+    ) -> dict[str, Any]:
+        """A list's answer in JSON: the period and what was asked, the count, the page and
+        its rows (under `rows_named`)."""
+        return {
+            "period": chosen.label,
+            **asked,
+            "count": listed.count,
+            "page": self.page,
+            "page_size": self.size,
+            rows_named: listed.rows,
+        }
+
+
+def paging(
+    format: Format = "json",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Paging:
+    return Paging(format, page, page_size)
+
+
+Paged = Annotated[Paging, Depends(paging)]
 
 
 ChosenPeriod = Annotated[Period, Depends(chosen_period)]

@@ -1,9 +1,9 @@
 """Ratings by agency, clerk or procedure, and the ratings behind each count."""
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.reporting.api.exports import (
     RATING_LIST_HEADINGS,
@@ -13,10 +13,10 @@ from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
+    Paged,
     RatingGrouping,
     answer,
     checked_column,
-    paged,
     require_people_access,
 )
 from services.reporting.domain.projections import (
@@ -77,14 +77,12 @@ async def satisfaction(
 async def satisfaction_ratings(
     context: Context,
     chosen: ChosenPeriod,
+    paging: Paged,
     column: str,
     caller: MaybeAuthenticated,
     group_by: RatingGrouping = "agency",
     group: str | None = None,
     agency: str | None = None,
-    format: Format = "json",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """The ratings behind one count of the satisfaction table (`column` is a count's name,
     or `reason:<category>`). Clerks are named only to a key with the reports scope for the
@@ -100,15 +98,6 @@ async def satisfaction_ratings(
         checked_column(column, columns),
     )
     lines = [context.reports.rating_line(facts, caller) for facts in found]
-    listed = paged(lines, page, page_size, format)
-    body = {
-        "period": chosen.label,
-        "group_by": group_by,
-        "group": group,
-        "column": column,
-        "count": listed.count,
-        "page": page,
-        "page_size": page_size,
-        "ratings": listed.rows,
-    }
-    return answer(body, listed.rows, RATING_LIST_HEADINGS, f"danh-gia-{column}", format)
+    listed = paging.cut(lines)
+    body = paging.body(chosen, listed, "ratings", group_by=group_by, group=group, column=column)
+    return answer(body, listed.rows, RATING_LIST_HEADINGS, f"danh-gia-{column}", paging.output)

@@ -2,9 +2,9 @@
 count."""
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.reporting.api.exports import (
     DOSSIER_LIST_HEADINGS,
@@ -17,9 +17,9 @@ from services.reporting.api.route_parts import (
     Context,
     Format,
     Listing,
+    Paged,
     answer,
     checked_column,
-    paged,
 )
 from services.reporting.domain.step_reports import (
     HELD_LATE_COLUMNS,
@@ -54,11 +54,9 @@ async def steps(
 async def steps_dossiers(
     context: Context,
     chosen: ChosenPeriod,
+    paging: Paged,
     column: str,
     group: str | None = None,
-    format: Format = "json",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """The steps behind one count of the steps table (`group` is a row's
     procedure/step/agency, none for the total), each with its dossier's code."""
@@ -66,17 +64,9 @@ async def steps_dossiers(
         await context.reports.stepped(chosen), chosen, group, checked_column(column, STEP_COLUMNS)
     )
     lines = [context.reports.step_line(facts, step) for facts, step in found]
-    listed = paged(lines, page, page_size, format)
-    body = {
-        "period": chosen.label,
-        "group": group,
-        "column": column,
-        "count": listed.count,
-        "page": page,
-        "page_size": page_size,
-        "steps": listed.rows,
-    }
-    return answer(body, listed.rows, STEP_LIST_HEADINGS, f"buoc-{column}", format)
+    listed = paging.cut(lines)
+    body = paging.body(chosen, listed, "steps", group=group, column=column)
+    return answer(body, listed.rows, STEP_LIST_HEADINGS, f"buoc-{column}", paging.output)
 
 
 @router.get("/late-held-by")
@@ -99,34 +89,21 @@ async def late_held_by(
 async def late_held_by_dossiers(
     context: Context,
     chosen: ChosenPeriod,
+    paging: Paged,
     group: str | None = None,
     column: str = "late_total",
-    format: Format = "json",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """The dossiers behind a row of "late while held by" (`group`: an agency; none for
     the total, each dossier once), with the agencies each is attributed to."""
     checked_column(column, HELD_LATE_COLUMNS)
     store = await context.reports.keyspace.current()
-    whole = format != "json"  # an export holds the whole list
-    count, found = await store.held_late_list(
-        chosen, group, None if whole else page_size, 0 if whole else (page - 1) * page_size
-    )
+    count, found = await store.held_late_list(chosen, group, paging.limit, paging.offset)
     lines = [
         context.reports.dossier_line(facts, chosen) | {"late_held_by": list(held_by(facts))}
         for facts in found
     ]
     listed = Listing(count, lines)
-    body = {
-        "period": chosen.label,
-        "group": group,
-        "column": column,
-        "count": listed.count,
-        "page": page,
-        "page_size": page_size,
-        "dossiers": listed.rows,
-    }
+    body = paging.body(chosen, listed, "dossiers", group=group, column=column)
     headings = DOSSIER_LIST_HEADINGS | {"late_held_by": "Quá hạn do cơ quan"}
     export = [line | {"late_held_by": ", ".join(line["late_held_by"])} for line in listed.rows]
-    return answer(body, export, headings, "ho-so-qua-han-do", format)
+    return answer(body, export, headings, "ho-so-qua-han-do", paging.output)

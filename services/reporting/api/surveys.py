@@ -1,9 +1,9 @@
 """Periodic survey results, and the surveys behind each count."""
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 
 from services.reporting.api.exports import (
     SURVEY_ASPECTS_VI,
@@ -14,9 +14,9 @@ from services.reporting.api.route_parts import (
     ChosenPeriod,
     Context,
     Format,
+    Paged,
     answer,
     checked_column,
-    paged,
 )
 from services.reporting.domain.survey_reports import SURVEY_COLUMNS, answers_in, survey_report
 from shared.events.vocabulary import SurveyAspect
@@ -56,11 +56,9 @@ async def surveys(
 async def survey_answers(
     context: Context,
     chosen: ChosenPeriod,
+    paging: Paged,
     group: str,
     column: str = "answers_total",
-    format: Format = "json",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """The surveys behind one count of the survey table: `group` is a row's agency/aspect
     (total/aspect for the total), `column` answers_total or a level."""
@@ -84,14 +82,6 @@ async def survey_answers(
         }
         for s in found
     ]
-    listed = paged(lines, page, page_size, format)
-    body = {
-        "period": chosen.label,
-        "group": group,
-        "column": column,
-        "count": listed.count,
-        "page": page,
-        "page_size": page_size,
-        "surveys": listed.rows,
-    }
-    return answer(body, listed.rows, SURVEY_LIST_HEADINGS, f"khao-sat-{column}", format)
+    listed = paging.cut(lines)
+    body = paging.body(chosen, listed, "surveys", group=group, column=column)
+    return answer(body, listed.rows, SURVEY_LIST_HEADINGS, f"khao-sat-{column}", paging.output)
