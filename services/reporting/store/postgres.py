@@ -16,12 +16,13 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from services.reporting.domain.buckets import Buckets, days_before, days_in
 from services.reporting.domain.digital_reports import DIGITAL_COLUMNS, DigitalRow
 from services.reporting.domain.dossier_facts import (
     DossierFacts,
@@ -108,6 +109,49 @@ def _column_check(column: str) -> str:
     return column
 
 
+# the roll-up's flow columns, summed over a period's days (sql/006_rollup.sql)
+_FLOWS = (
+    "new_online", "new_counter", "new_postal", "refused_at_receipt", "resolved_total",
+    "resolved_early", "resolved_on_time", "resolved_late", "late_with_apology", "withdrawn",
+    "stopped",
+)  # fmt: skip
+
+
+def _buckets_condition(runs: list[Buckets], args: list[Any]) -> str:
+    """The roll-up rows of these buckets, as a condition (its bounds appended to `args`)."""
+    parts = []
+    for run in runs:
+        args += [run.first, run.end]
+        parts.append(
+            f"(r.grain = '{run.grain}' AND r.bucket >= ${len(args) - 1} "
+            f"AND r.bucket < ${len(args)})"
+        )
+    return f"({' OR '.join(parts)})" if parts else "false"
+
+
+def _processing_row(sums: Any) -> ProcessingRow:
+    """A group's row from the roll-up's sums: the rest follows from README's Definitions
+    (received = carried over + new, new = online + counter + postal, pending = overdue +
+    paused + within)."""
+    counts: dict[str, Any] = {name: int(sums[name] or 0) for name in _FLOWS}
+    carried_over = int(sums["carried_over"] or 0)
+    pending, overdue, paused = (
+        int(sums[name] or 0) for name in ("pending_total", "pending_overdue", "paused")
+    )
+    new_total = counts["new_online"] + counts["new_counter"] + counts["new_postal"]
+    return ProcessingRow(
+        str(sums["grp"]),
+        **counts,
+        carried_over=carried_over,
+        new_total=new_total,
+        received_total=carried_over + new_total,
+        pending_total=pending,
+        pending_overdue=overdue,
+        paused=paused,
+        pending_within=pending - overdue - paused,
+    )
+
+
 def _grouping_check(grouping: str) -> str:
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping {grouping!r}")
@@ -142,11 +186,9 @@ class PostgresReportingStore:
         surveys = {u.survey.survey_id: u.survey for u in updates if u.survey is not None}
         async with self.pool.acquire() as connection, connection.transaction():
             if dossiers:
+                # the facts merged and the roll-up moved with them, in one statement
                 await connection.execute(
-                    f"INSERT INTO {self.name}.dossier AS d (code, facts) "
-                    "SELECT code, facts::jsonb "
-                    "FROM unnest($1::text[], $2::text[]) AS u(code, facts) "
-                    "ON CONFLICT (code) DO UPDATE SET facts = d.facts || excluded.facts",
+                    f"SELECT {self.name}.merge_dossiers($1::text[], $2::text[]::jsonb[])",
                     list(dossiers),
                     [json.dumps(f, ensure_ascii=False) for f in dossiers.values()],
                 )
@@ -236,7 +278,53 @@ class PostgresReportingStore:
     async def processing_table(
         self, period: Period, grouping: str, where: DossierFilter = EVERYTHING
     ) -> tuple[list[ProcessingRow], ProcessingRow]:
-        """One row per group with any count, and the total (rates computed)."""
+        """One row per group with any count, and the total (rates computed): the roll-up's
+        sums, and the rare dossiers it leaves out (ended before their receipt) counted by
+        the definitions."""
+        rows = await self._rolled_up(period, grouping, where)
+        for odd in await self._ended_before_receipt(period, grouping, where):
+            rows.setdefault(odd.group, ProcessingRow(odd.group)).add(odd)
+        counted = sorted(rows.items())
+        shown = [row for _, row in counted if row.received_total or row.refused_at_receipt]
+        total = ProcessingRow("total")
+        for row in shown:
+            total.add(row)
+        return [row.finish() for row in shown], total.finish()
+
+    async def _rolled_up(
+        self, period: Period, grouping: str, where: DossierFilter
+    ) -> dict[str, ProcessingRow]:
+        """The roll-up's buckets summed: flows over the period's days, stocks over every day
+        before its start (carried over) and before its end (pending)."""
+        column = _grouping_check(grouping)
+        args: list[Any] = []
+        flows = _buckets_condition(days_in(period.first_day, period.last_day), args)
+        at_start = _buckets_condition(days_before(period.first_day), args)
+        at_end = _buckets_condition(days_before(period.last_day + timedelta(days=1)), args)
+        filters = ""
+        if where.agencies is not None:
+            args.append(sorted(where.agencies))
+            filters += f" AND r.agency = ANY(${len(args)}::text[])"
+        if where.level is not None:
+            args.append(where.level)
+            filters += f" AND r.level = ${len(args)}"
+        sums = ", ".join(f"sum(r.{name}) FILTER (WHERE {flows}) AS {name}" for name in _FLOWS)
+        found = await self.pool.fetch(
+            f"SELECT nullif(r.{column}, '') AS grp, {sums}, "
+            f"sum(r.pending) FILTER (WHERE {at_start}) AS carried_over, "
+            f"sum(r.pending) FILTER (WHERE {at_end}) AS pending_total, "
+            f"sum(r.overdue) FILTER (WHERE {at_end}) AS pending_overdue, "
+            f"sum(r.paused) FILTER (WHERE {at_end}) AS paused "
+            f"FROM {self.name}.rollup r WHERE ({flows} OR {at_start} OR {at_end}){filters} "
+            "GROUP BY 1",
+            *args,
+        )
+        return {str(row["grp"]): _processing_row(row) for row in found}
+
+    async def _ended_before_receipt(
+        self, period: Period, grouping: str, where: DossierFilter
+    ) -> list[ProcessingRow]:
+        """The dossiers the roll-up leaves out, counted by the definitions (001)."""
         column = _grouping_check(grouping)
         condition, args = self._where(period, where)
         counts = ", ".join(
@@ -245,18 +333,13 @@ class PostgresReportingStore:
         )
         found = await self.pool.fetch(
             f"SELECT d.{column} AS grp, {counts} FROM {self.name}.dossier d WHERE {condition} "
-            f"GROUP BY d.{column} HAVING count(*) FILTER ("
-            f"WHERE {self.name}.received_total(d, $1, $2) "
-            f"OR {self.name}.refused_at_receipt(d, $1, $2)) > 0 ORDER BY 1",
+            "AND d.ended_at < d.received_at AND d.ending <> 'refused_at_receipt' "
+            f"GROUP BY d.{column}",
             *args,
         )
-        rows = [
+        return [
             ProcessingRow(str(row["grp"]), **{n: row[n] for n in COUNT_COLUMNS}) for row in found
         ]
-        total = ProcessingRow("total")
-        for row in rows:
-            total.add(row)
-        return [row.finish() for row in rows], total.finish()
 
     def _cell(
         self, period: Period, grouping: str, group: str | None, column: str, where: DossierFilter
