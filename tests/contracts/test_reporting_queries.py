@@ -300,6 +300,28 @@ def test_keyset_pages_walk_a_list_once(database: Database) -> None:
     assert len(everything) > 7
 
 
+def test_any_write_to_the_facts_moves_the_roll_up(database: Database) -> None:
+    """The projection merges a batch in one statement; an operator's UPDATE, a DELETE or a
+    plain INSERT move the roll-up a row at a time: it stays the sum of the contributions."""
+    database.run(database.truncate())
+    database.run(fill(database.store, delivered(enriched(history(5, 30), 5), 5)))
+    table = f'"{database.schema}".dossier'
+    codes = database.run(database.pool.fetch(f"SELECT code FROM {table} ORDER BY code"))
+    first, second, third = (row[0] for row in codes[:3])
+    writes = [
+        (f"UPDATE {table} SET facts = facts || '{{\"pause:1767225600.0\": \"p\"}}'::jsonb "
+         "WHERE code = $1", first),
+        (f"UPDATE {table} SET facts = facts - 'classification' WHERE code = $1", second),
+        (f"DELETE FROM {table} WHERE code = $1", third),
+        (f"INSERT INTO {table} (code, facts) SELECT 'copy-' || code, facts FROM {table} "
+         "WHERE code = $1", first),
+    ]  # fmt: skip
+    for statement, code in writes:
+        database.run(database.pool.execute(statement, code))
+        assert database.run(rollup_drift(database)) == [], statement
+    assert database.run(database.pool.fetchval(f"SELECT count(*) FROM {table}")) == len(codes)
+
+
 # Each forgets that an overdue dossier is overdue even while paused: the first in the
 # definitions the lists read (001), the second in the roll-up the tables sum (006).
 SABOTAGED_LIST = """CREATE OR REPLACE FUNCTION {schema}.paused(

@@ -146,10 +146,12 @@ CREATE TYPE @schema@.rollup_change AS (
 );
 
 -- Changes summed per bucket and group (each lands in its day, its month and its year), one
--- column per count, added to the roll-up. Only sums that moved are written, in key order: two
--- writers lock the rows they share in the same order, so they never deadlock.
-CREATE FUNCTION @schema@.roll_up(changes @schema@.rollup_change[]) RETURNS void
+-- column per count, added to the roll-up; it returns how many rows it wrote. Only sums that
+-- moved are written, in key order: two writers lock the rows they share in the same order,
+-- so they never deadlock.
+CREATE FUNCTION @schema@.roll_up(changes @schema@.rollup_change[]) RETURNS bigint
 LANGUAGE sql AS $$
+    WITH written AS (
     INSERT INTO @schema@.rollup AS r
     SELECT * FROM (
         SELECT g.grain, g.bucket, c.agency, c.level, c.field, c.procedure,
@@ -193,6 +195,8 @@ LANGUAGE sql AS $$
         pending = r.pending + excluded.pending,
         overdue = r.overdue + excluded.overdue,
         paused = r.paused + excluded.paused
+    RETURNING 1
+    ) SELECT count(*) FROM written  -- the rows written
 $$;
 
 -- A dossier row's changes to the roll-up, `sign` -1 to take its contribution away.
@@ -207,9 +211,15 @@ $$;
 
 -- A batch's facts merged into the dossiers (`facts || new facts`) and the roll-up moved from
 -- each dossier's old contribution to its new one, in one statement: the old rows are read
--- (and locked, in code order) before the merge, the new ones as the merge wrote them.
+-- (and locked, in code order) before the merge, the new ones as the merge wrote them. The
+-- projection's path: one roll-up statement per batch (`reporting.merging` keeps the per-row
+-- trigger below out of it).
 CREATE FUNCTION @schema@.merge_dossiers(codes text[], new_facts jsonb[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+    written bigint;
+BEGIN
+    PERFORM set_config('reporting.merging', 'on', true);
     WITH old AS (
         SELECT d FROM @schema@.dossier d WHERE d.code = ANY(codes) ORDER BY d.code FOR UPDATE
     ), merged AS (
@@ -218,12 +228,29 @@ LANGUAGE sql AS $$
         ON CONFLICT (code) DO UPDATE SET facts = d.facts || excluded.facts
         RETURNING d
     )
-    SELECT @schema@.roll_up(array_agg(change)) FROM (
+    SELECT @schema@.roll_up(array_agg(change)) INTO written FROM (
         SELECT @schema@.changes_of(old.d, -1) AS change FROM old
         UNION ALL
         SELECT @schema@.changes_of(merged.d, 1) FROM merged
-    ) AS changes
-$$;
+    ) AS changes;
+    PERFORM set_config('reporting.merging', 'off', true);
+END $$;
+
+-- Any other write to the dossiers (an operator's UPDATE, a test writing behind the services'
+-- back, a copy) moves the roll-up too, a row at a time: the roll-up is always the sum of the
+-- dossiers' contributions, whoever writes them.
+CREATE FUNCTION @schema@.rollup_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM @schema@.roll_up(array_agg(change)) FROM (
+        SELECT @schema@.changes_of(OLD, -1) AS change WHERE TG_OP <> 'INSERT'
+        UNION ALL
+        SELECT @schema@.changes_of(NEW, 1) WHERE TG_OP <> 'DELETE'
+    ) AS changes;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER dossier_rollup AFTER INSERT OR UPDATE OR DELETE ON @schema@.dossier
+    FOR EACH ROW WHEN (current_setting('reporting.merging', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION @schema@.rollup_follow();
 
 -- Emptying the dossiers (tests, a wipe) empties their roll-up.
 CREATE FUNCTION @schema@.rollup_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
