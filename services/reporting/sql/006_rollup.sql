@@ -221,18 +221,25 @@ DECLARE
 BEGIN
     PERFORM set_config('reporting.merging', 'on', true);
     WITH old AS (
-        SELECT d FROM @schema@.dossier d WHERE d.code = ANY(codes) ORDER BY d.code FOR UPDATE
+        SELECT d.* FROM @schema@.dossier d WHERE d.code = ANY(codes) ORDER BY d.code FOR UPDATE
     ), merged AS (
         INSERT INTO @schema@.dossier AS d (code, facts)
         SELECT * FROM unnest(codes, new_facts)
         ON CONFLICT (code) DO UPDATE SET facts = d.facts || excluded.facts
-        RETURNING d
+        RETURNING d.*
+    ), both_sides AS (
+        SELECT -1 AS sign, * FROM old UNION ALL SELECT 1, * FROM merged
     )
-    SELECT @schema@.roll_up(array_agg(change)) INTO written FROM (
-        SELECT @schema@.changes_of(old.d, -1) AS change FROM old
-        UNION ALL
-        SELECT @schema@.changes_of(merged.d, 1) FROM merged
-    ) AS changes;
+    -- contributions in FROM, so the planner inlines the definitions (not a call per row)
+    SELECT @schema@.roll_up(array_agg(ROW(
+               s.agency, coalesce(s.level, ''), coalesce(s.field, ''),
+               coalesce(s.procedure, ''), c.day, c.count, s.sign * c.delta
+           )::@schema@.rollup_change)) INTO written
+    FROM both_sides s
+    CROSS JOIN LATERAL @schema@.contributions(
+        s.received_at, s.ended_at, s.ending, s.channel, s.classification, s.apology,
+        s.late_since, s.paused) AS c
+    WHERE s.agency IS NOT NULL;
     PERFORM set_config('reporting.merging', 'off', true);
 END $$;
 
