@@ -27,7 +27,8 @@ def test_every_day_lies_in_exactly_one_aligned_bucket(first: date, length: int) 
     assert covered == [first + timedelta(days=n) for n in range(length)]
     for bucket in found:
         if bucket.grain == "M":
-            assert bucket.first.day == 1 and bucket.end.day == 1
+            assert bucket.first.day == 1
+            assert bucket.end.day == 1
         if bucket.grain == "Y":
             assert (bucket.first.month, bucket.first.day) == (1, 1)
             assert (bucket.end.month, bucket.end.day) == (1, 1)
