@@ -322,6 +322,31 @@ def test_any_write_to_the_facts_moves_the_roll_up(database: Database) -> None:
     assert database.run(database.pool.fetchval(f"SELECT count(*) FROM {table}")) == len(codes)
 
 
+async def at_once(store: PostgresReportingStore, batches: list[list[FactsUpdate]]) -> None:
+    await asyncio.gather(*(store.apply(batch) for batch in batches))
+
+
+def test_batches_of_one_dossier_applied_at_once_count_it_once(database: Database) -> None:
+    """The service applies each topic's batches on its own connection, so two batches of one
+    dossier (its receipt from one topic, its due instant from another) are merged at the same
+    moment; each must read the other's row as its old contribution, never count it twice."""
+    events = enriched(history(23, 120), 23)
+    python = InMemoryReportingStore()
+    database.run(database.truncate())
+    for round_ in range(4):
+        halves: list[list[FactsUpdate]] = [[], []]
+        rng = random.Random(round_)
+        for event in events:
+            if (update := update_of(event)) is not None:
+                halves[rng.randrange(2)].append(update)
+
+        database.run(at_once(database.store, halves))
+        database.run(fill(python, halves))
+        assert database.run(rollup_drift(database)) == [], f"round {round_}"
+    period = Period(date(2026, 1, 1), date(2026, 6, 30))
+    assert database.run(processing_differences(database.store, python, period, False)) == []
+
+
 # Each forgets that an overdue dossier is overdue even while paused: the first in the
 # definitions the lists read (001), the second in the roll-up the tables sum (006).
 SABOTAGED_LIST = """CREATE OR REPLACE FUNCTION {schema}.paused(

@@ -220,6 +220,13 @@ DECLARE
     written bigint;
 BEGIN
     PERFORM set_config('reporting.merging', 'on', true);
+    -- Every row there first (an empty one where none is), so that the merge below reads each
+    -- dossier's old row as it will update it: two batches of one dossier from two topics are
+    -- applied at once, and an INSERT that met a row committed after the statement began would
+    -- update it with no old row read (its contribution would be counted twice).
+    INSERT INTO @schema@.dossier (code, facts)
+        SELECT code, '{}' FROM unnest(codes) AS code ORDER BY code
+        ON CONFLICT (code) DO NOTHING;
     WITH old AS (
         SELECT d.* FROM @schema@.dossier d WHERE d.code = ANY(codes) ORDER BY d.code FOR UPDATE
     ), merged AS (
