@@ -347,6 +347,15 @@ def test_batches_of_one_dossier_applied_at_once_count_it_once(database: Database
     assert database.run(processing_differences(database.store, python, period, False)) == []
 
 
+def test_a_batch_naming_one_dossier_twice_is_refused_not_retried(database: Database) -> None:
+    """A merge inserts what it did not read and runs again when another batch inserted first;
+    a batch that names one dossier twice would collide with itself forever, so it is refused."""
+    merge = f'SELECT "{database.schema}".merge_dossiers($1::text[], $2::text[]::jsonb[])'
+    facts = ['{"agency": "A"}', '{"agency": "B"}']
+    with pytest.raises(asyncpg.RaiseError, match="given twice"):
+        database.run(database.pool.execute(merge, ["X-1", "X-1"], facts))
+
+
 # Each forgets that an overdue dossier is overdue even while paused: the first in the
 # definitions the lists read (001), the second in the roll-up the tables sum (006).
 SABOTAGED_LIST = """CREATE OR REPLACE FUNCTION {schema}.paused(

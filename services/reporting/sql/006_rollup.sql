@@ -214,39 +214,58 @@ $$;
 -- (and locked, in code order) before the merge, the new ones as the merge wrote them. The
 -- projection's path: one roll-up statement per batch (`reporting.merging` keeps the per-row
 -- trigger below out of it).
+--
+-- Rows the statement's snapshot holds are updated, the others inserted; never an upsert. The
+-- service applies each topic's batches on its own connection, so two batches of one dossier
+-- (its receipt from one topic, its due instant from another) may be merged at the same moment.
+-- An upsert that met a row committed after its statement began would update it with no old row
+-- read, and count that row's contribution twice. The plain INSERT fails there instead, and the
+-- statement is run again on a fresh snapshot, which reads the row as old.
 CREATE FUNCTION @schema@.merge_dossiers(codes text[], new_facts jsonb[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     written bigint;
 BEGIN
+    IF cardinality(codes) <> (SELECT count(DISTINCT code) FROM unnest(codes) AS code) THEN
+        RAISE EXCEPTION 'merge_dossiers: a dossier code is given twice; merge its facts first';
+    END IF;
     PERFORM set_config('reporting.merging', 'on', true);
-    -- Every row there first (an empty one where none is), so that the merge below reads each
-    -- dossier's old row as it will update it: two batches of one dossier from two topics are
-    -- applied at once, and an INSERT that met a row committed after the statement began would
-    -- update it with no old row read (its contribution would be counted twice).
-    INSERT INTO @schema@.dossier (code, facts)
-        SELECT code, '{}' FROM unnest(codes) AS code ORDER BY code
-        ON CONFLICT (code) DO NOTHING;
-    WITH old AS (
-        SELECT d.* FROM @schema@.dossier d WHERE d.code = ANY(codes) ORDER BY d.code FOR UPDATE
-    ), merged AS (
-        INSERT INTO @schema@.dossier AS d (code, facts)
-        SELECT * FROM unnest(codes, new_facts)
-        ON CONFLICT (code) DO UPDATE SET facts = d.facts || excluded.facts
-        RETURNING d.*
-    ), both_sides AS (
-        SELECT -1 AS sign, * FROM old UNION ALL SELECT 1, * FROM merged
-    )
-    -- contributions in FROM, so the planner inlines the definitions (not a call per row)
-    SELECT @schema@.roll_up(array_agg(ROW(
-               s.agency, coalesce(s.level, ''), coalesce(s.field, ''),
-               coalesce(s.procedure, ''), c.day, c.count, s.sign * c.delta
-           )::@schema@.rollup_change)) INTO written
-    FROM both_sides s
-    CROSS JOIN LATERAL @schema@.contributions(
-        s.received_at, s.ended_at, s.ending, s.channel, s.classification, s.apology,
-        s.late_since, s.paused) AS c
-    WHERE s.agency IS NOT NULL;
+    LOOP
+        BEGIN
+            WITH batch AS (
+                SELECT * FROM unnest(codes, new_facts) AS b(code, facts)
+            ), old AS (
+                SELECT d.* FROM @schema@.dossier d WHERE d.code = ANY(codes)
+                ORDER BY d.code FOR UPDATE
+            ), updated AS (
+                UPDATE @schema@.dossier AS d SET facts = d.facts || b.facts
+                FROM batch b WHERE d.code = b.code AND d.code IN (SELECT code FROM old)
+                RETURNING d.*
+            ), inserted AS (
+                INSERT INTO @schema@.dossier (code, facts)
+                SELECT b.code, b.facts FROM batch b
+                WHERE b.code NOT IN (SELECT code FROM old)
+                RETURNING *
+            ), both_sides AS (
+                SELECT -1 AS sign, * FROM old
+                UNION ALL SELECT 1, * FROM updated
+                UNION ALL SELECT 1, * FROM inserted
+            )
+            -- contributions in FROM, so the planner inlines the definitions (not a call per row)
+            SELECT @schema@.roll_up(array_agg(ROW(
+                       s.agency, coalesce(s.level, ''), coalesce(s.field, ''),
+                       coalesce(s.procedure, ''), c.day, c.count, s.sign * c.delta
+                   )::@schema@.rollup_change)) INTO written
+            FROM both_sides s
+            CROSS JOIN LATERAL @schema@.contributions(
+                s.received_at, s.ended_at, s.ending, s.channel, s.classification, s.apology,
+                s.late_since, s.paused) AS c
+            WHERE s.agency IS NOT NULL;
+            EXIT;
+        EXCEPTION WHEN unique_violation THEN
+            -- another batch inserted one of these dossiers after this statement began
+        END;
+    END LOOP;
     PERFORM set_config('reporting.merging', 'off', true);
 END $$;
 
