@@ -22,7 +22,7 @@ from services.reporting.domain.dossier_facts import FactsUpdate, update_of
 from services.reporting.domain.periods import Period
 from services.reporting.domain.projections import COUNT_COLUMNS, GROUPINGS, RATING_GROUPINGS
 from services.reporting.domain.where import EVERYTHING, DossierFilter
-from services.reporting.store import InMemoryReportingStore
+from services.reporting.store import InMemoryReportingStore, postgres
 from services.reporting.store.postgres import PostgresReportingStore, connect, migrate
 from shared.events import deadline as deadline_events
 from shared.events import dossier as dossier_events
@@ -280,24 +280,27 @@ def test_the_sql_and_the_python_definitions_give_the_same_tables_and_lists(
     assert database.run(rollup_drift(database)) == []
 
 
-def test_keyset_pages_walk_a_list_once(database: Database) -> None:
+@pytest.mark.parametrize("window", [1, 5, 20, 10_000])
+def test_keyset_pages_walk_a_list_once(
+    database: Database, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page is looked for among the next `window` codes first, then past them: whatever the
+    window, a dense list and a sparse one are walked once, in code order."""
+    monkeypatch.setattr(postgres, "PAGE_WINDOW", window)
     events = history(seed=11, dossiers=60)
-    database.run(database.pool.execute(f'TRUNCATE "{database.schema}".dossier'))
+    database.run(database.truncate())
     database.run(fill(database.store, delivered(events, 11)))
     period = Period(date(2026, 1, 1), date(2026, 6, 30))
-    everything = database.run(
-        database.store.processing_list(period, "agency", None, "received_total", limit=None)
-    )
-    pages, after = [], None
-    while page := database.run(
-        database.store.processing_list(
-            period, "agency", None, "received_total", after=after, limit=7
-        )
-    ):
-        pages.append(page)
-        after = page[-1].code
-    assert [facts for page in pages for facts in page] == everything
-    assert len(everything) > 7
+    for column in ("received_total", "resolved_late", "pending_overdue"):
+        cell = (period, "agency", None, column)
+        everything = database.run(database.store.processing_list(*cell, limit=None))
+        pages, after = [], None
+        while page := database.run(database.store.processing_list(*cell, after=after, limit=7)):
+            pages.append(page)
+            after = page[-1].code
+        assert [facts for page in pages for facts in page] == everything, column
+        assert len(everything) > 0, column
+        assert all(len(page) == 7 for page in pages[:-1]), column
 
 
 def test_any_write_to_the_facts_moves_the_roll_up(database: Database) -> None:
