@@ -152,18 +152,22 @@ async def measure(schema: str, keep: bool, repeat: int) -> None:
                       await _delete_year(pool, flat, oldest),
                       await _detach_year(pool, split, oldest)]))  # fmt: skip
         sizes = [await table_bytes(pool, s.strip('"')) / held for s in (source, flat, split)]
-        print(f"\n| {held:,} dossiers, ms | the table as the service filled it | "
-              "the same rebuilt at once | partitioned by year, built the same |")  # fmt: skip
-        print("|---|---:|---:|---:|")
-        for name, took in rows:
-            print(f"| {name} | " + " | ".join(f"{t:,.1f}" for t in took) + " |")
-        print("| bytes per dossier, table and indexes | " + " | ".join(f"{b:,.0f}" for b in sizes)
-              + " |")  # fmt: skip
+        print_table(held, rows, sizes)
     finally:
         if not keep:
             for copy in (flat, split):
                 await pool.execute(f"DROP SCHEMA IF EXISTS {copy} CASCADE")
         await pool.close()
+
+
+def print_table(held: int, rows: list[tuple[str, list[float]]], sizes: list[float]) -> None:
+    print(f"\n| {held:,} dossiers, ms | the table as the service filled it | "
+          "the same rebuilt at once | partitioned by year, built the same |")  # fmt: skip
+    print("|---|---:|---:|---:|")
+    for name, took in rows:
+        print(f"| {name} | " + " | ".join(f"{t:,.1f}" for t in took) + " |")
+    print("| bytes per dossier, table and indexes | " + " | ".join(f"{b:,.0f}" for b in sizes)
+          + " |")  # fmt: skip
 
 
 async def _delete_year(pool: Any, source: str, year: int) -> float:
