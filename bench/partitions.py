@@ -21,19 +21,18 @@ Prints a markdown table (BENCHMARKS.md). Drops the copy unless `--keep`.
 import argparse
 import asyncio
 import random
-import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bench.report_history import CODE_DATE
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.postgres import connect, quoted
 from shared.domain.business_calendar import VIETNAM
 
-YEAR_OF_CODE = r"-(\d\d)\d{4}-"  # the yy of `{agency}-{yyMMdd}-{seq}`
-CODE_YEAR = re.compile(YEAR_OF_CODE)
+YEAR_OF_CODE = r"-(\d\d)\d{4}-"  # the yy of `{agency}-{yyMMdd}-{seq}` (CODE_DATE's, in SQL)
 COPIED = (
     "code, facts, agency, level, field, procedure, channel, received_at, ended_at, ending, "
     "classification, apology, late_since, paused, life, fully_online, digitised, "
@@ -142,7 +141,7 @@ async def measure(schema: str, keep: bool, repeat: int) -> None:
         batch = random.Random(7).sample(codes, 500)
         by_code = "SELECT code FROM {t}.dossier WHERE code = ANY($1::text[])"
         await each("a merge's 500 dossiers, by code alone", by_code, batch)
-        years_of = sorted({2000 + int(m.group(1)) for c in batch if (m := CODE_YEAR.search(c))})
+        years_of = sorted({2000 + int(m.group(1)) for c in batch if (m := CODE_DATE.search(c))})
         given = by_code + " AND $2::int[] IS NOT NULL"  # the years, used by the partitions
         await each("the same, with the years the codes give", given, batch, years_of,
                    pruned=" AND year = ANY($2::int[])")  # fmt: skip

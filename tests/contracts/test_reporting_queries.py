@@ -299,7 +299,7 @@ def test_keyset_pages_walk_a_list_once(
             pages.append(page)
             after = page[-1].code
         assert [facts for page in pages for facts in page] == everything, column
-        assert len(everything) > 0, column
+        assert len(everything) > (7 if column == "received_total" else 0), column
         assert all(len(page) == 7 for page in pages[:-1]), column
 
 
