@@ -15,6 +15,7 @@ class TopicSpec:
     description: str
     cleanup_policy: str = "delete"  # "compact": the latest record per key is kept
     private_to: str | None = None  # only this service (and admin) may read it
+    also_read_by: tuple[str, ...] = ()  # services that may read a private topic (never write)
     extra_configs: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -46,6 +47,8 @@ INTAKE_APPLICANTS = "intake.applicants.v1"
 INTAKE_ANSWERS = "intake.answers.v1"
 # the reference data: agencies, procedures, the calendar (shared/domain/reference_log.py)
 CATALOGUE_EVENTS = "catalogue.events.v1"
+# portal records an operator gives again (`dead_letters redrive` of its .dlq); only admin writes
+PORTAL_RECORDS = "portal.records.v1"
 IDEMPOTENCY_WINDOW_MS = 7 * DAY_MS  # how long a submission's answer is kept (replays)
 
 _SOURCE_TOPICS = (
@@ -59,6 +62,7 @@ _SOURCE_TOPICS = (
     TopicSpec(FEEDBACK_DEADLINES, PARTITIONS, FOREVER, "feedback due, due soon, overdue, judged"),
     TopicSpec(POSTAL_RETURNS, PARTITIONS, 90 * DAY_MS, "results to deliver by post"),
     TopicSpec(POSTAL_STATUS, PARTITIONS, 90 * DAY_MS, "postal delivery status reports"),
+    TopicSpec(PORTAL_RECORDS, PARTITIONS, 90 * DAY_MS, "national portal records, redriven"),
 )
 
 # Changelogs: written and read by intake alone, never consumed by a group (no dead letters).
@@ -71,6 +75,8 @@ _INTAKE_CHANGELOGS = (
         INTAKE_APPLICANTS, PARTITIONS, FOREVER,
         "applicants' personal data per dossier; a tombstone erases it",
         cleanup_policy="compact", private_to="intake",
+        # the exchange service sends the owner's name and identity number to the national portal
+        also_read_by=("exchange",),
         # An erased value is gone from the log within a week of its tombstone: segments roll
         # daily, the cleaner must compact within a week, and tombstones go after a day.
         extra_configs=(("segment.ms", str(DAY_MS)), ("max.compaction.lag.ms", str(7 * DAY_MS)),

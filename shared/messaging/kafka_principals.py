@@ -27,6 +27,7 @@ from shared.events.topics import (
     FEEDBACK_DEADLINES,
     FEEDBACK_EVENTS,
     INTAKE_SUBMISSIONS,
+    PORTAL_RECORDS,
     POSTAL_RETURNS,
     POSTAL_STATUS,
     SURVEY_EVENTS,
@@ -90,11 +91,16 @@ def _service(
 ) -> Principal:
     """A service reads its inputs, writes its outputs and its inputs' dead-letter topics, and
     reads and writes the topics private to it (its own state's changelogs). It also reads
-    the reference topics it `follows` (no group, no dead letters)."""
+    the reference topics it `follows` (no group, no dead letters), and another service's
+    private topics that name it in `also_read_by` (no dead letters either: a changelog has none)."""
     dead_letters = tuple(dead_letter_topic(topic) for topic in consumes)
     own = tuple(spec.name for spec in TOPICS if spec.private_to == name)
+    granted = tuple(spec.name for spec in TOPICS if name in spec.also_read_by)
     return Principal(
-        name, Kind.SERVICE, reads=consumes + own + follows, writes=produces + own + dead_letters
+        name,
+        Kind.SERVICE,
+        reads=consumes + own + granted + follows,
+        writes=produces + own + dead_letters,
     )
 
 
@@ -126,6 +132,9 @@ SERVICES = (
         (),
         follows=(CATALOGUE_EVENTS,),
     ),
+    # the national portal: reads the lifecycle, the deadlines and the applicants (the owner's
+    # name and identity number), and the records an operator redrives; writes only dead letters
+    _service("exchange", (DOSSIER_EVENTS, DEADLINE_EVENTS, PORTAL_RECORDS), ()),
 )
 BUILT_IN = (
     Principal(ADMIN, Kind.ADMIN),

@@ -1,0 +1,93 @@
+"""The transport to the national portal: one POST per record, as the integration platform
+takes it (`session` and `madonvi` beside the call's `service` and `data`), with the record's
+idempotency key in the `Idempotency-Key` header. Endpoint, credentials, timeout and rate are
+configuration; TLS is verified (against PORTAL_CA_FILE when given).
+
+An answer is one of: acknowledged (`error_code` among the mapping's success codes), refused
+(any other answer of the portal: a 4xx or an `error_code` it sets; retrying cannot help), or
+failed (no answer, a timeout, a 5xx or a 429: retried later)."""
+
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aiolimiter import AsyncLimiter
+
+from services.exchange.domain.portal_mapping import PortalMapping
+from services.exchange.domain.portal_records import PortalRecord
+from services.exchange.settings import ExchangeSettings
+
+ACKNOWLEDGED, REFUSED, FAILED = "acknowledged", "refused", "failed"
+
+
+@dataclass(frozen=True)
+class PortalAnswer:
+    outcome: str
+    text: str  # the portal's answer (its body), or what went wrong
+
+    @property
+    def retriable(self) -> bool:
+        return self.outcome == FAILED
+
+
+class PortalClient:
+    def __init__(self, settings: ExchangeSettings, mapping: PortalMapping) -> None:
+        self.settings = settings
+        self.mapping = mapping
+        self.limiter = AsyncLimiter(settings.portal_rate_per_second, 1.0)
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.portal_timeout_seconds), verify=_tls(settings)
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    def _token(self) -> str | None:
+        path = self.settings.portal_token_file  # read at each call: a rotated token is used
+        return path.read_text("utf-8").strip() if path else None
+
+    def body(self, record: PortalRecord, owner: dict[str, Any] | None) -> dict[str, Any]:
+        data = record.payload | (owner or {}) if record.wants_owner else record.payload
+        return {
+            "session": self._token(), "madonvi": self.settings.portal_unit_code,
+            "service": record.call, "isUpdating": record.cause != "DossierReceived",
+            "data": [data],
+        }  # fmt: skip
+
+    async def send(self, record: PortalRecord, owner: dict[str, Any] | None) -> PortalAnswer:
+        headers = {"Idempotency-Key": record.key}
+        token = self._token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self.limiter:
+            try:
+                response = await self.http.post(
+                    self.settings.portal_url, json=self.body(record, owner), headers=headers
+                )
+            except httpx.HTTPError as error:
+                return PortalAnswer(FAILED, f"{type(error).__name__}: {error}"[:500])
+        return self.judge(response)
+
+    def judge(self, response: httpx.Response) -> PortalAnswer:
+        text = f"HTTP {response.status_code}: {response.text[:1000]}"
+        if response.status_code >= 500 or response.status_code == 429:
+            return PortalAnswer(FAILED, text)
+        if response.status_code >= 400:
+            return PortalAnswer(REFUSED, text)
+        try:
+            code = str(response.json().get("error_code"))
+        except (ValueError, AttributeError):
+            return PortalAnswer(FAILED, f"unreadable answer: {text}")
+        ok = code in self.mapping.calls.success_codes
+        return PortalAnswer(ACKNOWLEDGED if ok else REFUSED, text)
+
+
+def _tls(settings: ExchangeSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context(
+        cafile=str(settings.portal_ca_file) if settings.portal_ca_file else None
+    )
+    if settings.portal_client_cert_file is not None:
+        key = settings.portal_client_key_file
+        context.load_cert_chain(settings.portal_client_cert_file, key)
+    return context
