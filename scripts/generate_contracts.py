@@ -15,6 +15,7 @@ from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.specification import AsyncAPI
 
 from services.deadline.app import create_app as create_deadline
+from services.exchange.app import create_app as create_exchange
 from services.intake.app import create_app as create_intake
 from services.reporting.app import create_app as create_reporting
 from services.survey.app import create_app as create_survey
@@ -36,7 +37,8 @@ def render() -> dict[Path, str]:
     # tests run on a broker of their own).
     os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     brokers = [app.state.runtime.broker for app in (
-        create_intake(), create_deadline(), create_survey(), create_reporting()
+        create_intake(), create_deadline(), create_survey(), create_reporting(),
+        create_exchange(),
     )]  # fmt: skip
     spec = AsyncAPI(
         *brokers,

@@ -31,6 +31,7 @@ for principal in $(cd "$ROOT" && python3 -m shared.messaging.kafka_principals na
   [ -f "kafka-$principal" ] || openssl rand -base64 32 | tr -d '\n=/+' >"kafka-$principal"
 done
 [ -f reporting-db ] || openssl rand -base64 32 | tr -d '\n=/+' >reporting-db
+[ -f portal-token ] || openssl rand -hex 32 >portal-token  # the LGSP session token (demo stand-in)
 if [ ! -f api_keys.toml ]; then
   key=$(openssl rand -hex 24)
   printf '%s' "$key" >operator-api-key

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole system as local processes: Kafka and Redis (scripts/infra.sh), the topics,
-# and the four services. Usage: scripts/stack.sh up|down|run|status|services-up|services-down
+# the five services and the national portal's stand-in. Usage: scripts/stack.sh up|down|run|status|services-up|services-down
 #   up             start everything in the background; return when every /health is ok
 #   down           stop every process `up` started; nothing of the project is left running
 #   run            up, then stay in the foreground until Ctrl-C, then down
@@ -10,7 +10,8 @@
 # reporting; the second on port + 100, same consumer group); STACK_NAMESPACE=x gives every
 # service the consumer group "<service>-x" (its Kafka principal owns the groups starting
 # with its name) and the Redis key prefix "x-<service>" (a stack beside another);
-# INTAKE_PORT, DEADLINE_PORT, SURVEY_PORT, REPORTING_PORT; RUN_DIR (pids, logs, dev key);
+# INTAKE_PORT, DEADLINE_PORT, SURVEY_PORT, REPORTING_PORT, EXCHANGE_PORT, PORTAL_STANDIN_PORT;
+# STACK_SERVICES="intake deadline" starts only those; RUN_DIR (pids, logs, dev key);
 # API_KEYS_FILE=f uses those API keys instead of the development key (DEV_API_KEY).
 set -euo pipefail
 
@@ -19,7 +20,8 @@ export RUN_DIR=${RUN_DIR:-$ROOT/.run}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 READY_TIMEOUT=${READY_TIMEOUT:-180}
 INSTANCES=${INSTANCES:-1}
-SERVICES=(intake deadline survey reporting)
+# the portal stand-in (demo/portal_standin.py) before the exchange service that sends to it
+read -r -a SERVICES <<<"${STACK_SERVICES:-intake deadline survey reporting portal exchange}"
 if [ "$INSTANCES" -ge 2 ]; then SERVICES+=(deadline-2 survey-2 reporting-2); fi
 cd "$ROOT"
 
@@ -32,6 +34,8 @@ service_port() {
     deadline) echo "${DEADLINE_PORT:-8002}" ;;
     survey) echo "${SURVEY_PORT:-8003}" ;;
     reporting) echo "${REPORTING_PORT:-8004}" ;;
+    exchange) echo "${EXCHANGE_PORT:-8005}" ;;
+    portal) echo "${PORTAL_STANDIN_PORT:-8090}" ;;
   esac
 }
 
@@ -57,7 +61,13 @@ start_service() {
       export CONSUMER_GROUP="$module-$STACK_NAMESPACE" REDIS_KEY_PREFIX="$STACK_NAMESPACE-$module"
     fi
     export INSTANCE_ID=$instance "${module^^}_PORT=$(service_port "$name")"
-    exec nohup "$PYTHON" -m "services.$module" </dev/null >>"$RUN_DIR/$name.log" 2>&1
+    export PORTAL_URL=${PORTAL_URL:-http://127.0.0.1:$(service_port portal)/lgsp}
+    local package=services.$module
+    if [ "$module" = portal ]; then
+      package=demo.portal_standin
+      export PORTAL_STANDIN_PORT=$(service_port portal)
+    fi
+    exec nohup "$PYTHON" -m "$package" </dev/null >>"$RUN_DIR/$name.log" 2>&1
   ) &
   echo $! >"$pidfile"
 }
@@ -124,7 +134,10 @@ services_up() {
 }
 
 services_down() {
-  for name in "${SERVICES[@]}" deadline-2 survey-2 reporting-2; do stop_service "$name"; done
+  local name
+  for name in intake deadline survey reporting exchange portal deadline-2 survey-2 reporting-2; do
+    stop_service "$name"
+  done
 }
 
 down() {
@@ -140,7 +153,8 @@ case "${1:-}" in
   run)
     trap 'down; exit 0' INT TERM
     up
-    log "running: OpenAPI docs at http://127.0.0.1:8001/docs (intake), :8002, :8003, :8004/docs"
+    log "running: OpenAPI docs at http://127.0.0.1:8001/docs (intake), :8002, :8003, :8004, :8005/docs"
+    log "national portal stand-in: http://127.0.0.1:$(service_port portal)/received"
     log "report page: http://127.0.0.1:8004/v1/reports/page?period=$(date +%Y-M%m); metrics: /metrics"
     log "demo traffic starts now (python -m demo.traffic); Ctrl-C stops everything"
     "$PYTHON" -m demo.traffic --rate "${DEMO_RATE:-2}" || true

@@ -30,6 +30,7 @@ user intake
 user deadline
 user survey
 user reporting
+user exchange
 user portal
 user postal-vnpost
 acl operator TOPIC LITERAL 'intake.submissions.v1' READ
@@ -41,6 +42,7 @@ acl operator TOPIC LITERAL 'feedback.events.v1' READ
 acl operator TOPIC LITERAL 'feedback.deadlines.v1' READ
 acl operator TOPIC LITERAL 'postal.returns.v1' READ
 acl operator TOPIC LITERAL 'postal.status.v1' READ
+acl operator TOPIC LITERAL 'portal.records.v1' READ
 acl operator TOPIC LITERAL 'catalogue.events.v1' READ
 acl operator TOPIC LITERAL 'intake.submissions.v1.dlq' READ
 acl operator TOPIC LITERAL 'dossier.events.v1.dlq' READ
@@ -51,6 +53,7 @@ acl operator TOPIC LITERAL 'feedback.events.v1.dlq' READ
 acl operator TOPIC LITERAL 'feedback.deadlines.v1.dlq' READ
 acl operator TOPIC LITERAL 'postal.returns.v1.dlq' READ
 acl operator TOPIC LITERAL 'postal.status.v1.dlq' READ
+acl operator TOPIC LITERAL 'portal.records.v1.dlq' READ
 acl operator GROUP PREFIXED 'operator' READ
 acl operator GROUP LITERAL '*' DESCRIBE
 acl intake TOPIC LITERAL 'intake.submissions.v1' READ
@@ -97,6 +100,14 @@ acl reporting TOPIC LITERAL 'survey.events.v1.dlq' WRITE
 acl reporting TOPIC LITERAL 'feedback.events.v1.dlq' WRITE
 acl reporting TOPIC LITERAL 'feedback.deadlines.v1.dlq' WRITE
 acl reporting GROUP PREFIXED 'reporting' READ
+acl exchange TOPIC LITERAL 'dossier.events.v1' READ
+acl exchange TOPIC LITERAL 'deadline.events.v1' READ
+acl exchange TOPIC LITERAL 'portal.records.v1' READ
+acl exchange TOPIC LITERAL 'intake.applicants.v1' READ
+acl exchange TOPIC LITERAL 'dossier.events.v1.dlq' WRITE
+acl exchange TOPIC LITERAL 'deadline.events.v1.dlq' WRITE
+acl exchange TOPIC LITERAL 'portal.records.v1.dlq' WRITE
+acl exchange GROUP PREFIXED 'exchange' READ
 acl portal TOPIC LITERAL 'deadline.events.v1' READ
 acl portal TOPIC LITERAL 'intake.submissions.v1' WRITE
 acl portal TOPIC LITERAL 'survey.submissions.v1' WRITE

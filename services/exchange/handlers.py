@@ -6,18 +6,15 @@ concurrently (`shared.messaging.keyed_batches`)."""
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from pydantic import TypeAdapter
 
-from services.exchange.domain.portal_records import PortalRecord
 from services.exchange.service.portal_sync import PortalSync
 from shared.events import topics
 from shared.events.deadline import DEADLINE_EVENT, DeadlineEvent
 from shared.events.dossier import DOSSIER_EVENT, DossierEvent
+from shared.events.portal import PORTAL_RECORD, PortalRecord
 from shared.messaging.broker_factory import subscribe_batches
 from shared.messaging.delivery import Rejection, current_message
 from shared.messaging.keyed_batches import Record, by_key, handle_by_key
-
-PORTAL_RECORD: TypeAdapter[PortalRecord] = TypeAdapter(PortalRecord)
 
 
 def register_handlers(broker: KafkaBroker, group: str, sync: PortalSync) -> list[Any]:

@@ -10,6 +10,7 @@ from shared.events.deadline import DEADLINE_EVENT
 from shared.events.dossier import DOSSIER_EVENT
 from shared.events.feedback import FEEDBACK_DEADLINE_EVENT, FEEDBACK_EVENT
 from shared.events.intake_requests import INTAKE_REQUEST
+from shared.events.portal import PORTAL_RECORD
 from shared.events.postal import POSTAL_RETURN, POSTAL_STATUS
 from shared.events.survey import SURVEY_EVENT, SURVEY_SUBMISSION
 
@@ -23,6 +24,7 @@ TOPIC_CONTRACTS: dict[str, TypeAdapter[Any]] = {
     topics.FEEDBACK_DEADLINES: FEEDBACK_DEADLINE_EVENT,
     topics.POSTAL_RETURNS: POSTAL_RETURN,
     topics.POSTAL_STATUS: POSTAL_STATUS,
+    topics.PORTAL_RECORDS: PORTAL_RECORD,
 }
 
 

@@ -16,7 +16,9 @@ from tests.support.kafka_probe import start_group_at_end
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "deadline", "survey", "reporting")
+SERVICES = ("intake", "deadline", "survey", "reporting")  # what a stack runs unless told
+EVERY_SERVICE = (*SERVICES, "exchange", "portal")  # "portal": the national portal's stand-in
+CONSUMERS = ("intake", "deadline", "survey", "reporting", "exchange")
 DEV_KEY = "e2e-dev-key"
 SOURCE_TOPICS = [spec.name for spec in TOPICS if not spec.name.endswith(".dlq")]
 
@@ -28,6 +30,7 @@ class Stack:
     bootstrap: str
     instances: int = 1
     base_port: int = 18000
+    services: tuple[str, ...] = SERVICES
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -36,10 +39,13 @@ class Stack:
             "INSTANCES": str(self.instances), "DEV_API_KEY": DEV_KEY, "LOG_LEVEL": "WARNING",
             "PYTHON": str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists()
             else os.environ.get("PYTHON", "python"),
-        } | {f"{name.upper()}_PORT": str(self.port(name)) for name in SERVICES}  # fmt: skip
+            "STACK_SERVICES": " ".join(self.services),
+            "PORTAL_STANDIN_PORT": str(self.port("portal")),
+            "PORTAL_STANDIN_FILE": str(self.run_dir / "portal-standin.jsonl"),
+        } | {f"{name.upper()}_PORT": str(self.port(name)) for name in EVERY_SERVICE}  # fmt: skip
 
     def port(self, service: str) -> int:
-        return self.base_port + 1 + SERVICES.index(service)
+        return self.base_port + 1 + EVERY_SERVICE.index(service)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port(service)}"
@@ -91,13 +97,14 @@ async def launched_stack(
     instances: int = 1,
     base_port: int = 18000,
     env: dict[str, str] | None = None,
+    services: tuple[str, ...] = SERVICES,
 ) -> AsyncIterator[Stack]:
-    stack = Stack(namespace, run_dir, bootstrap, instances, base_port)
+    stack = Stack(namespace, run_dir, bootstrap, instances, base_port, services)
     stack.env |= env or {}
     # The stack's history starts now: its groups start at the topics' end, and a service that
     # finds Redis empty replays from here (shared/runtime/state_guard.py), not others' history.
     stack.env["REPLAY_FROM"] = datetime.now(UTC).isoformat()
-    for service in SERVICES:
+    for service in (s for s in services if s in CONSUMERS):
         await start_group_at_end(bootstrap, f"{service}-{namespace}", *SOURCE_TOPICS)
     try:
         await stack.launcher("services-up")

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from services.deadline.settings import DeadlineSettings
+from services.exchange.settings import ExchangeSettings
 from services.intake.settings import IntakeSettings
 from services.reporting.settings import ReportingSettings
 from services.survey.settings import SurveySettings
@@ -22,6 +23,7 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "deadline": DeadlineSettings,
     "survey": SurveySettings,
     "reporting": ReportingSettings,
+    "exchange": ExchangeSettings,
 }
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "deadline", "survey", "reporting")
+SERVICES = ("intake", "deadline", "survey", "reporting", "exchange")
 
 
 def layout() -> str:

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "deadline", "survey", "reporting")
+SERVICES = ("intake", "deadline", "survey", "reporting", "exchange")
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -12,9 +12,10 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from services.exchange.domain.portal_mapping import EventRule, PortalMapping
-from services.exchange.domain.portal_records import PortalRecord, portal_time, record_key
+from services.exchange.domain.portal_records import portal_time, record_key
 from shared.events import dossier as d
 from shared.events.deadline import DeadlineEvent, DeadlineSet
+from shared.events.portal import PortalRecord
 from shared.events.vocabulary import Channel
 
 RESTARTS = ("supplement_restart", "resumed")

@@ -15,8 +15,8 @@ import httpx
 from aiolimiter import AsyncLimiter
 
 from services.exchange.domain.portal_mapping import PortalMapping
-from services.exchange.domain.portal_records import PortalRecord
 from services.exchange.settings import ExchangeSettings
+from shared.events.portal import PortalRecord
 
 ACKNOWLEDGED, REFUSED, FAILED = "acknowledged", "refused", "failed"
 

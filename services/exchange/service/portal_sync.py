@@ -20,7 +20,6 @@ from typing import Any
 
 from services.exchange.domain.portal_facts import apply_event
 from services.exchange.domain.portal_mapping import PortalMapping
-from services.exchange.domain.portal_records import PortalRecord
 from services.exchange.metrics import PortalMetrics
 from services.exchange.service.portal_client import ACKNOWLEDGED, PortalAnswer, PortalClient
 from services.exchange.settings import ExchangeSettings
@@ -29,6 +28,7 @@ from shared.domain.clock import Clock
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DossierEvent
 from shared.events.personal_data import OrganisationApplicant, parse_applicant
+from shared.events.portal import PortalRecord
 from shared.events.topics import PORTAL_RECORDS, dead_letter_topic
 from shared.messaging.publishing import EventPublisher, dead_letter_headers
 

@@ -22,7 +22,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from services.exchange.domain.portal_facts import PortalFacts
-from services.exchange.domain.portal_records import PortalRecord
+from shared.events.portal import PortalRecord
 
 _COMMIT = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
