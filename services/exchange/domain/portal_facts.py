@@ -60,6 +60,9 @@ class PortalFacts(BaseModel):
     fees: tuple[Fee, ...] = ()
     supplements: tuple[Supplement, ...] = ()
     handled: tuple[str, ...] = ()  # event ids already folded (a redelivery sends nothing)
+    # a restart's appointments (before, after) seen on the deadline topic before the
+    # supplement's receipt on the lifecycle topic (the two are read side by side)
+    early_restart: tuple[AwareDatetime | None, AwareDatetime] | None = None
 
     @property
     def known(self) -> bool:
@@ -130,10 +133,13 @@ def _payments_and_supplements(facts: PortalFacts, event: Any, at: datetime) -> P
         asked = Supplement(requested_at=at, reason=event.body.reason)
         return facts.model_copy(update={"supplements": (*facts.supplements, asked)})
     if isinstance(event, d.SupplementReceived) and facts.supplements:
+        previous, new = facts.early_restart or (facts.appointment_at, None)
         received = facts.supplements[-1].model_copy(
-            update={"received_at": at, "previous_appointment_at": facts.appointment_at}
-        )
-        return facts.model_copy(update={"supplements": (*facts.supplements[:-1], received)})
+            update={"received_at": at, "previous_appointment_at": previous,
+                    "new_appointment_at": new}
+        )  # fmt: skip
+        supplements = (*facts.supplements[:-1], received)
+        return facts.model_copy(update={"supplements": supplements, "early_restart": None})
     return facts
 
 
@@ -141,16 +147,22 @@ def _deadline_set(
     before: PortalFacts, facts: PortalFacts, event: DeadlineSet, mapping: PortalMapping
 ) -> tuple[PortalFacts, list[PortalRecord]]:
     """A due date and appointment: the step's legal end for the progress records; a new
-    appointment after a supplement (restart or resume) is the supplement's new appointment,
-    and a changed appointment sends the dossier record again."""
+    appointment after a supplement (restart or resume) is the supplement's new appointment;
+    a changed appointment, or a supplement's new appointment, sends the dossier record again."""
     body = event.body
     update: dict[str, Any] = {"due_at": body.due_at, "appointment_at": body.appointment_at}
     last = facts.supplements[-1] if facts.supplements else None
     if body.reason in RESTARTS and last is not None and last.received_at is not None:
         settled = last.model_copy(update={"new_appointment_at": body.appointment_at})
         update["supplements"] = (*facts.supplements[:-1], settled)
+    elif body.reason in RESTARTS:  # the supplement's receipt is still to come: keep both
+        update["early_restart"] = (facts.appointment_at, body.appointment_at)
     facts = facts.model_copy(update=update)
-    if not facts.known or before.appointment_at == body.appointment_at:
+    changed = (facts.appointment_at, facts.supplements) != (
+        before.appointment_at,
+        before.supplements,
+    )
+    if not facts.known or not changed:
         return facts, []
     rule = EventRule(status=None, progress=None)
     return facts, _records(facts, event.event_id, event.type, event.occurred_at, rule, mapping)

@@ -7,6 +7,7 @@ An answer is one of: acknowledged (`error_code` among the mapping's success code
 (any other answer of the portal: a 4xx or an `error_code` it sets; retrying cannot help), or
 failed (no answer, a timeout, a 5xx or a 429: retried later)."""
 
+import logging
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from services.exchange.settings import ExchangeSettings
 from shared.events.portal import PortalRecord
 
 ACKNOWLEDGED, REFUSED, FAILED = "acknowledged", "refused", "failed"
+logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request is noise here
 
 
 @dataclass(frozen=True)

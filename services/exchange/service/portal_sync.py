@@ -160,7 +160,8 @@ class PortalSync:
         return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
 
     async def _dead_letter(self, record: PortalRecord, answer: PortalAnswer, attempts: int) -> None:
-        reason = f"{answer.outcome} after {attempts} attempt(s): {answer.text}"
+        reason = f"{record.code} {record.call}: {answer.outcome} after {attempts} attempt(s): "
+        reason += answer.text
         headers = dead_letter_headers(
             reason, PORTAL_RECORDS, consumer_group=self.group, failed_at=self.clock.now(),
             partition=None, offset=None,
