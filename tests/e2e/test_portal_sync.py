@@ -152,12 +152,16 @@ async def test_every_dossier_reaches_the_portal_in_order_with_its_statuses(stack
         entry = await wait_for(new_appointment, within=30, what="the supplement's new appointment")
         # the time limit restarted from the supplement (the same day when filed after hours)
         assert entry["NgayHenTraMoi"] >= entry["NgayHenTraTruoc"]
-        sync = await client.get(f"{stack.url('exchange')}/v1/sync/{supplement}",
-                                headers={"X-API-Key": stack.key})  # fmt: skip
-        assert sync.status_code == 200, sync.text
-        view = sync.json()
-        assert view["queued_records"] == 0
-        assert view["acknowledged_records"] == len(found[supplement])
+
+        async def settled() -> dict[str, Any] | None:
+            sync = await client.get(f"{stack.url('exchange')}/v1/sync/{supplement}",
+                                    headers={"X-API-Key": stack.key})  # fmt: skip
+            assert sync.status_code == 200, sync.text
+            view, at_portal = sync.json(), await received(client, stack, supplement)
+            done = view["acknowledged_records"] == len(first_of_each_key(at_portal))
+            return view if done and view["queued_records"] == 0 else None
+
+        view = await wait_for(settled, within=30, what="the sync state to match the portal's")
         assert "ChuHoSo" not in json.dumps(view)  # no personal data in the sync state
         anonymous = await client.get(f"{stack.url('exchange')}/v1/sync/{supplement}")
         assert anonymous.status_code == 401

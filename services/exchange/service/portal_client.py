@@ -4,8 +4,9 @@ idempotency key in the `Idempotency-Key` header. Endpoint, credentials, timeout 
 configuration; TLS is verified (against PORTAL_CA_FILE when given).
 
 An answer is one of: acknowledged (`error_code` among the mapping's success codes), refused
-(any other answer of the portal: a 4xx or an `error_code` it sets; retrying cannot help), or
-failed (no answer, a timeout, a 5xx or a 429: retried later)."""
+(any other answer of the portal: a 4xx or an `error_code` it sets; retrying cannot help),
+failed (a timeout, a 5xx or a 429: retried later), or unreachable (no connection: the portal
+is down for everyone, which is no fault of the record; retried without counting)."""
 
 import logging
 import ssl
@@ -19,7 +20,7 @@ from services.exchange.domain.portal_mapping import PortalMapping
 from services.exchange.settings import ExchangeSettings
 from shared.events.portal import PortalRecord
 
-ACKNOWLEDGED, REFUSED, FAILED = "acknowledged", "refused", "failed"
+ACKNOWLEDGED, REFUSED, FAILED, UNREACHABLE = "acknowledged", "refused", "failed", "unreachable"
 logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request is noise here
 
 
@@ -30,7 +31,7 @@ class PortalAnswer:
 
     @property
     def retriable(self) -> bool:
-        return self.outcome == FAILED
+        return self.outcome in (FAILED, UNREACHABLE)
 
 
 class PortalClient:
@@ -67,6 +68,8 @@ class PortalClient:
                 response = await self.http.post(
                     self.settings.portal_url, json=self.body(record, owner), headers=headers
                 )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                return PortalAnswer(UNREACHABLE, f"{type(error).__name__}: {error}"[:500])
             except httpx.HTTPError as error:
                 return PortalAnswer(FAILED, f"{type(error).__name__}: {error}"[:500])
         return self.judge(response)

@@ -5,8 +5,10 @@ per dossier, and each dossier's queue sent in order, one record at a time.
 - In order: a dossier's next record goes only once the portal acknowledged the one before.
 - Idempotent: a record's key derives from its event; a redelivered event sends nothing new,
   and a retry sends the same key and content.
-- Retries: a failed attempt (no answer, 5xx, 429) waits a backoff with full jitter, doubling
-  to a cap; only that dossier waits. A refusal (4xx, an error code), or the last of
+- Retries: a failed attempt (a timeout, 5xx, 429) waits a backoff with jitter, doubling to a
+  cap; only that dossier waits. A portal that cannot be reached at all is down for everyone:
+  the dossier waits a backoff that grows with the outage, and the attempt is not counted
+  against its record. A refusal (4xx, an error code), or the last of
   PORTAL_MAX_ATTEMPTS failures, dead-letters the record with the portal's answer to
   portal.records.v1.dlq and holds the dossier until an operator redrives it
   (`python -m shared.messaging.dead_letters redrive --topic portal.records.v1`).
@@ -21,7 +23,12 @@ from typing import Any
 from services.exchange.domain.portal_facts import apply_event
 from services.exchange.domain.portal_mapping import PortalMapping
 from services.exchange.metrics import PortalMetrics
-from services.exchange.service.portal_client import ACKNOWLEDGED, PortalAnswer, PortalClient
+from services.exchange.service.portal_client import (
+    ACKNOWLEDGED,
+    UNREACHABLE,
+    PortalAnswer,
+    PortalClient,
+)
 from services.exchange.settings import ExchangeSettings
 from services.exchange.store import Queued, RedisExchangeStore
 from shared.domain.clock import Clock
@@ -59,6 +66,7 @@ class PortalSync:
         self.metrics = metrics
         self.group = group  # named in the dead letters
         self.owner = owner  # this instance, for the per-dossier lease
+        self.unreachable_streak = 0  # attempts in a row that found no portal at all
 
     # folding what happened
     def concerns(self, event: DossierEvent | DeadlineEvent) -> bool:
@@ -141,10 +149,17 @@ class PortalSync:
             self.metrics.retried.labels(record.call).inc()
         answer = await self.client.send(record, owner)
         if answer.outcome == ACKNOWLEDGED:
+            self.unreachable_streak = 0
             await self.store.acknowledge(record, answer.text, self.clock.now())
             self.metrics.sent.labels(record.call).inc()
             return
         self.metrics.failed.labels(record.call, answer.outcome).inc()
+        if answer.outcome == UNREACHABLE:
+            self.unreachable_streak += 1
+            wait = self.backoff(min(self.unreachable_streak, 16))
+            await self.store.retry_at(record.code, self.clock.now() + wait)
+            return
+        self.unreachable_streak = 0
         attempts = await self.store.failed(record, answer.text, self.clock.now())
         if answer.retriable and attempts < self.settings.portal_max_attempts:
             await self.store.retry_at(record.code, self.clock.now() + self.backoff(attempts))
