@@ -10,7 +10,7 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -183,6 +183,7 @@ async def test_an_outage_and_a_failing_dossier_hold_only_that_dossier_until_redr
 ) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         desk = Desk(client, stack)
+        since = datetime.now(UTC).isoformat()  # this test's dead letters only
         await stack.kill("portal", signal.SIGTERM)  # the portal is down
         failing = (await desk.file("counter"))["code"]
         others = [(await desk.file(channel))["code"] for channel in ("online", "postal")]
@@ -201,10 +202,10 @@ async def test_an_outage_and_a_failing_dossier_hold_only_that_dossier_until_redr
         view = await wait_for(held, within=60, what=f"{failing} to be dead-lettered")
         assert "HTTP 500" in view["last"]["last_error"]
         assert await received(client, stack, failing) == []
-        listed = await dead_letters(stack, "list", "--reason", failing)
+        listed = await dead_letters(stack, "list", "--reason", failing, "--since", since)
         assert "1 of " in listed
         assert (await client.delete(f"{stack.url('portal')}/control")).status_code == 200
-        redriven = await dead_letters(stack, "redrive", "--reason", failing)
+        redriven = await dead_letters(stack, "redrive", "--reason", failing, "--since", since)
         assert "redrove 1 of " in redriven
         await all_arrive(client, stack, {failing: [2]})
 

@@ -17,7 +17,7 @@ per dossier, and each dossier's queue sent in order, one record at a time.
 import asyncio
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.exchange.domain.portal_facts import apply_event
@@ -73,16 +73,8 @@ class PortalSync:
         return event.type in self.mapping.events or event.type == "DeadlineSet"
 
     async def on_event(self, event: DossierEvent | DeadlineEvent) -> None:
-        if not self.concerns(event):
-            return
-        code = event.body.dossier_code
-        while True:
-            version, facts = await self.store.facts(code)
-            folded, records = apply_event(facts, event, self.mapping)
-            if folded is facts:
-                return  # handled before: a redelivery
-            if await self.store.commit(version, folded, records, self.clock.now()):
-                return
+        if self.concerns(event):
+            await fold_event(self.store, self.mapping, event, self.clock.now())
 
     async def on_applicant(self, code: str, value: bytes | None) -> None:
         """The owner the portal requires (name, identity number, kind), kept while intake
@@ -206,3 +198,22 @@ class PortalSync:
             "held_for_redrive": state.held, "last": state.last or None,
             "next": Queued.load(head).record.model_dump(mode="json") if head else None,
         }  # fmt: skip
+
+
+async def fold_event(
+    store: RedisExchangeStore,
+    mapping: PortalMapping,
+    event: DossierEvent | DeadlineEvent,
+    now: datetime,
+) -> int:
+    """Fold one event into its dossier's facts and queue the records it makes, in one step
+    (again if another fold of the dossier came first); return how many were queued (0 for an
+    event folded before)."""
+    code = event.body.dossier_code
+    while True:
+        version, facts = await store.facts(code)
+        folded, records = apply_event(facts, event, mapping)
+        if folded is facts:
+            return 0
+        if await store.commit(version, folded, records, now):
+            return len(records)
