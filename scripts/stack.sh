@@ -62,6 +62,7 @@ start_service() {
     fi
     export INSTANCE_ID=$instance "${module^^}_PORT=$(service_port "$name")"
     export PORTAL_URL=${PORTAL_URL:-http://127.0.0.1:$(service_port portal)/lgsp}
+    export EXCHANGE_URL=${EXCHANGE_URL:-http://127.0.0.1:$(service_port exchange)}
     local package=services.$module
     if [ "$module" = portal ]; then
       package=demo.portal_standin

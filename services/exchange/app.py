@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, FastAPI
 
 from services.exchange import handlers
-from services.exchange.api import sync_router
+from services.exchange.api import report_router, sync_router
 from services.exchange.domain.portal_mapping import PortalMapping
 from services.exchange.metrics import PortalMetrics
 from services.exchange.service.portal_client import PortalClient
@@ -43,7 +43,7 @@ def create_app(settings: ExchangeSettings | None = None, clock: Clock | None = N
         runtime.before_scrape.append(sync.refresh_gauges)
         runtime.shutdown.append(client.close)
         runtime.state = sync
-        return (sync_router(sync),)
+        return (sync_router(sync), report_router(sync))
 
     app = wire_service(
         "exchange",

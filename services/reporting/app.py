@@ -9,6 +9,7 @@ from services.reporting import handlers
 from services.reporting.api import reports_router
 from services.reporting.metrics import AuditGauges
 from services.reporting.service.month_gauges import MonthGauges
+from services.reporting.service.portal_sync_source import PortalSyncSource
 from services.reporting.service.projector import Projector
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.postgres import PostgresKeyspace, PostgresMarker, pool_for
@@ -54,7 +55,8 @@ def create_app(settings: ReportingSettings | None = None, clock: Clock | None = 
         return (
             reports_router(reads, settings.minimum_ratings_for_ranking, names, reasons, units,
                            clock or SystemClock(),
-                           FeedbackCategories.from_file(settings.feedback_categories_file)),
+                           FeedbackCategories.from_file(settings.feedback_categories_file),
+                           PortalSyncSource(settings.exchange_url)),
         )  # fmt: skip
 
     app = wire_service(

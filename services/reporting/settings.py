@@ -31,6 +31,8 @@ class ReportingSettings(ServiceSettings):
     # The read model's base schema (default: REDIS_KEY_PREFIX when a stack is namespaced, else
     # "reporting"); a rebuild fills "<schema>-r<time>" and switches to it.
     schema_name: str | None = Field(None, alias="REPORTING_SCHEMA")
+    # The exchange service, whose sync table scores 766 indicator 1.4 (unset: not measured).
+    exchange_url: str | None = Field(None, alias="EXCHANGE_URL")
 
     @property
     def read_model_schema(self) -> str:

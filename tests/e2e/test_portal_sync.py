@@ -16,8 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.domain.business_calendar import VIETNAM
 from shared.events.topics import PORTAL_RECORDS
 from tests.support.intake_fixtures import receipt
+from tests.support.provable import assert_index_traces
 from tests.support.stack import ROOT, SERVICES, Stack, launched_stack
 from tests.support.waiting import wait_for
 
@@ -165,6 +167,31 @@ async def test_every_dossier_reaches_the_portal_in_order_with_its_statuses(stack
         assert "ChuHoSo" not in json.dumps(view)  # no personal data in the sync state
         anonymous = await client.get(f"{stack.url('exchange')}/v1/sync/{supplement}")
         assert anonymous.status_code == 401
+
+
+async def test_indicator_1_4_is_measured_in_the_766_answer_with_its_cells(stack: Stack) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        desk = Desk(client, stack)
+        code = (await desk.file("counter"))["code"]
+        await all_arrive(client, stack, {code: [2]})
+        period = datetime.now(VIETNAM).strftime("%Y-M%m")
+        index = await assert_index_traces(stack, period)  # every cell is its table's
+        [agency] = [a for a in index["agencies"] if a["agency"] == "UBND.P.SG"]
+        subs = {s["code"]: s for g in agency["groups"] for s in g["sub_indicators"]}
+        indicator = subs["dossiers_synchronised"]
+        assert indicator["measured"], indicator
+        cells = {c["column"]: c for c in indicator["cells"]}
+        assert cells["synchronised"]["value"] <= cells["received"]["value"]
+        assert cells["received"]["report"].startswith(stack.url("exchange"))
+        now = datetime.now(VIETNAM)
+        since = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        listed = await client.get(
+            f"{stack.url('exchange')}/v1/reports/portal-sync/dossiers",
+            params={"since": since.isoformat(), "until": (now + timedelta(days=1)).isoformat(),
+                    "agency": "UBND.P.SG", "column": "synchronised", "limit": 10_000},
+        )  # fmt: skip
+        assert listed.status_code == 200, listed.text
+        assert code in listed.json()["dossiers"]
 
 
 async def dead_letters(stack: Stack, *args: str) -> str:

@@ -28,9 +28,11 @@ from shared.events.topics import (
     INTAKE_APPLICANTS,
     INTAKE_DOSSIERS,
     INTAKE_SUBMISSIONS,
+    PORTAL_RECORDS,
     POSTAL_RETURNS,
     POSTAL_STATUS,
     SURVEY_EVENTS,
+    dead_letter_topic,
 )
 from shared.web.api_keys import hash_key
 from tests.support.kafka_clients import kafka_options
@@ -296,11 +298,24 @@ KAFKA_TABLE: list[tuple[str, str, str, str]] = [
     ("deadline", "write", FEEDBACK_DEADLINES, "allowed"),
     ("reporting", "write", FEEDBACK_DEADLINES, "denied"),
     ("portal", "write", FEEDBACK_EVENTS, "denied"),
+    # the exchange service (national portal): reads the lifecycle, deadlines and applicants,
+    # never the submissions; writes nothing but dead letters
+    ("exchange", "read", DOSSIER_EVENTS, "allowed"),
+    ("exchange", "read", DEADLINE_EVENTS, "allowed"),
+    ("exchange", "read", INTAKE_APPLICANTS, "allowed"),
+    ("exchange", "read", INTAKE_SUBMISSIONS, "denied"),
+    ("exchange", "read", INTAKE_ANSWERS, "denied"),
+    ("exchange", "write", dead_letter_topic(DEADLINE_EVENTS), "allowed"),
+    ("exchange", "write", DOSSIER_EVENTS, "denied"),
+    ("exchange", "write", DEADLINE_EVENTS, "denied"),
+    ("exchange", "write", INTAKE_APPLICANTS, "denied"),
+    ("exchange", "write", INTAKE_SUBMISSIONS, "denied"),
+    ("exchange", "write", PORTAL_RECORDS, "denied"),
 ]
 
 
 KNOWN_GROUP_OWNERS = {"postal-vnpost", "portal", "intake", "deadline", "survey", "reporting",
-                      "operator"}  # fmt: skip
+                      "operator", "exchange"}  # fmt: skip
 
 
 def options(bootstrap: str, principal: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from services.exchange.settings import ExchangeSettings
 from services.exchange.store import Queued, RedisExchangeStore
 from shared.domain.clock import Clock
 from shared.events.deadline import DeadlineEvent
-from shared.events.dossier import DossierEvent
+from shared.events.dossier import DossierEvent, DossierReceived
 from shared.events.personal_data import OrganisationApplicant, parse_applicant
 from shared.events.portal import PortalRecord
 from shared.events.topics import PORTAL_RECORDS, dead_letter_topic
@@ -216,4 +216,6 @@ async def fold_event(
         if folded is facts:
             return 0
         if await store.commit(version, folded, records, now):
+            if isinstance(event, DossierReceived):
+                await store.index_receipt(event.body.agency_code, code, event.occurred_at)
             return len(records)

@@ -8,7 +8,8 @@
   forgotten on the applicants topic's tombstone);
 - `lease:{code}`: the instance sending its head record now (two instances never both send);
 and `due` (dossier → when its head record may be sent) and `pending` (dossier → when its head
-record was queued: the oldest unsent record's age).
+record was queued: the oldest unsent record's age); for the sync report (766 indicator 1.4),
+`received:{agency}` (dossier → its receipt instant) and `agencies`.
 
 A fold commits with a script that checks the facts' version (optimistic: a concurrent fold of
 the same dossier, from the other topic, makes it fold again), so facts and queue move together.
@@ -201,6 +202,39 @@ class RedisExchangeStore:
         if released:
             await self.redis.zadd(self.key("pending"), {code: now.timestamp()}, nx=True)
         return bool(released)
+
+    # the sync report (766 indicator 1.4)
+    async def index_receipt(self, agency: str, code: str, received_at: datetime) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self.key("received", agency), {code: received_at.timestamp()})
+            pipe.sadd(self.key("agencies"), agency)
+            await pipe.execute()
+
+    async def received_between(
+        self, since: datetime, until: datetime, agency: str | None
+    ) -> dict[str, list[str]]:
+        """The dossiers received in [since, until), by agency (every agency, or one)."""
+        agencies = [agency] if agency else sorted(map(_text, await self.redis.smembers(
+            self.key("agencies"))))  # fmt: skip
+        found: dict[str, list[str]] = {}
+        for name in agencies:
+            codes = await self.redis.zrangebyscore(
+                self.key("received", name), since.timestamp(), f"({until.timestamp()}"
+            )
+            if codes:
+                found[name] = sorted(map(_text, codes))
+        return found
+
+    async def synchronised(self, codes: list[str]) -> list[bool]:
+        """Whether each dossier's records all reached the portal (none waits, one at least
+        acknowledged)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.llen(self.key("queue", code))
+                pipe.hget(self.key("state", code), "acknowledged")
+            replies = await pipe.execute()
+        pairs = zip(replies[::2], replies[1::2], strict=True)
+        return [int(waiting) == 0 and int(acked or 0) > 0 for waiting, acked in pairs]
 
     # what operators see
     async def oldest_unsent(self) -> datetime | None:

@@ -14,6 +14,7 @@ from services.reporting.api import (
     surveys,
 )
 from services.reporting.api.route_parts import ReportContext
+from services.reporting.service.portal_sync_source import PortalSyncSource
 from services.reporting.service.queries import Reports
 from services.reporting.store.postgres import PostgresKeyspace
 from shared.domain.admin_units import UnitMap
@@ -34,10 +35,11 @@ def reports_router(
     units: UnitMap,
     clock: Clock,
     categories: FeedbackCategories | None = None,
+    portal_sync: PortalSyncSource | None = None,
 ) -> APIRouter:
     """Every report route under /v1/reports, each given the service's reports (`Context`)."""
     context = ReportContext(
-        Reports(keyspace, names, reasons, units, clock),
+        Reports(keyspace, names, reasons, units, clock, portal_sync or PortalSyncSource(None)),
         minimum_ratings,
         categories or FeedbackCategories.from_file(),
     )

@@ -19,6 +19,7 @@ from typing import Any
 from services.reporting.domain.digital_reports import DigitalRow
 from services.reporting.domain.feedback_reports import FeedbackRow
 from services.reporting.domain.projections import ProcessingRow, SatisfactionRow
+from services.reporting.domain.sync_figures import NO_FIGURES, SyncFigures
 
 DECISION = "Quyết định 766/QĐ-TTg ngày 23/6/2022 của Thủ tướng Chính phủ"
 GROUP_POINTS = "điểm tối đa của nhóm theo ../shared/DOMAIN.md, đọc từ " + DECISION
@@ -103,11 +104,12 @@ class AgencyFigures:
     satisfaction: SatisfactionRow | None
     feedback: FeedbackRow  # the agency's feedback over every category
     digital: DigitalRow | None
+    portal_sync: SyncFigures = NO_FIGURES  # from the exchange service (1.4)
 
 
 def agency_index(figures: AgencyFigures) -> dict[str, Any]:
     groups = [
-        _publicity(),
+        _publicity(figures),
         _progress(figures),
         _online(figures),
         _satisfaction(figures),
@@ -130,7 +132,7 @@ def _group_answer(group: Group) -> dict[str, Any]:
     }
 
 
-def _publicity() -> Group:
+def _publicity(f: AgencyFigures) -> Group:
     return Group(
         "publicity", "Công khai, minh bạch", 18, GROUP_POINTS,
         [
@@ -144,16 +146,33 @@ def _publicity() -> Group:
                 "the date each procedure decision was announced and the date it was published "
                 "on the portal; the catalogue keeps only the dates a version is in force",
             ),
+            _portal_sync(f),
             _not_measured(
                 SubIndicator(
-                    "other_publicity", "Các chỉ số công khai, minh bạch còn lại", 14,
+                    "other_publicity", "Các chỉ số công khai, minh bạch còn lại", 8,
                     "the rest of the group, not itemised here", OWN_READING,
                 ),
-                "the national public service portal's records (dossiers synchronised and "
-                "their progress published there), which this system does not hold",
+                "the national public service portal's own records of what it published, "
+                "which this system does not hold",
             ),
         ],
     )  # fmt: skip
+
+
+def _portal_sync(f: AgencyFigures) -> SubIndicator:
+    """1.4: dossiers received in the period whose records all reached the national portal."""
+    sub = SubIndicator(
+        "dossiers_synchronised", "Tỷ lệ hồ sơ được đồng bộ lên Cổng Dịch vụ công quốc gia", 6,
+        "6 x dossiers whose records all reached the portal / dossiers received",
+        f"{DECISION}, chỉ số 1.4 (6 points); {OWN_READING}",
+    )  # fmt: skip
+    figures = f.portal_sync
+    if figures.missing is not None:
+        return _not_measured(sub, figures.missing)
+    counts = figures.by_agency.get(f.agency)
+    synced = Cell(figures.source, f.agency, "synchronised", counts.synchronised if counts else 0)
+    received = Cell(figures.source, f.agency, "received", counts.received if counts else 0)
+    return _ratio(sub, synced, received, needs_when_empty="dossiers received in the period")
 
 
 def _progress(f: AgencyFigures) -> Group:

@@ -26,6 +26,7 @@ from services.reporting.domain.service_index import (
 )
 from services.reporting.domain.units import UnitQueryError, UnitView
 from services.reporting.domain.where import DossierFilter
+from services.reporting.service.portal_sync_source import PortalSyncSource
 from services.reporting.store.postgres import PostgresKeyspace
 from shared.domain.admin_units import MapReading, Tier, UnitMap
 from shared.domain.business_calendar import VIETNAM
@@ -52,9 +53,11 @@ class Reports:
         reasons: ReasonCategories,
         units: UnitMap,
         clock: Clock,
+        portal_sync: PortalSyncSource | None = None,
     ) -> None:
         self.keyspace, self.names, self.reasons = keyspace, names, reasons
         self.units, self.clock = units, clock
+        self.portal_sync = portal_sync or PortalSyncSource(None)
 
     def unit_view(self, reading: MapReading, tier: Tier, unit: str | None = None) -> UnitView:
         today = self.clock.now().astimezone(VIETNAM).date()
@@ -201,11 +204,12 @@ class Reports:
         ratings = {row.group: row for row in rated}
         digital = {row.group: row for row in digital_rows}
         counted = {row.agency or "" for row in feedback_rows}
+        synced = await self.portal_sync.figures(period.start, period.end, agency)
         indexes = []
         for code in sorted({*processing, *ratings, *digital, *counted}):
             _, handled = feedback_report([f for f in feedback if f.agency == code], period)
             figures = AgencyFigures(
-                code, processing.get(code), ratings.get(code), handled, digital.get(code)
+                code, processing.get(code), ratings.get(code), handled, digital.get(code), synced
             )
             indexes.append(agency_index(figures) | {"agency_name": self.names.name("agency", code)})
         return indexes

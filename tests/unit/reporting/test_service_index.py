@@ -10,6 +10,7 @@ from services.reporting.domain.feedback_reports import FeedbackRow
 from services.reporting.domain.periods import period_from
 from services.reporting.domain.projections import ProcessingRow, SatisfactionRow
 from services.reporting.domain.service_index import AgencyFigures, agency_index, index_lines
+from services.reporting.domain.sync_figures import SyncCounts, SyncFigures
 from shared.domain.business_calendar import VIETNAM
 from shared.events import dossier as lifecycle
 from shared.events.vocabulary import Channel, PaymentMethod
@@ -38,7 +39,7 @@ def test_measured_sub_indicators_score_their_cells_and_the_rest_say_what_they_ne
     assert found["feedback_on_time"]["points"] == 3.0  # 6 x 1/2
     for missing in ("feedback_satisfaction", "fully_online_filing", "online_payment",
                     "papers_digitised", "electronic_results", "procedures_published_on_time",
-                    "other_publicity"):  # fmt: skip
+                    "other_publicity", "dossiers_synchronised"):  # fmt: skip
         assert (found[missing]["measured"], found[missing]["points"]) == (False, None)
         assert found[missing]["needs"]
     assert index["points"] == 23.5
@@ -48,7 +49,7 @@ def test_measured_sub_indicators_score_their_cells_and_the_rest_say_what_they_ne
     assert cells == {("resolved_early", 5), ("resolved_on_time", 1), ("pending_within", 1),
                      ("paused", 1), ("resolved_total", 8), ("pending_total", 2)}  # fmt: skip
     lines = index_lines(index)
-    assert len(lines) == 10  # a line per sub-indicator
+    assert len(lines) == 11  # a line per sub-indicator
     assert {line["group"] for line in lines} == {
         "publicity", "progress", "online", "satisfaction", "digitisation"
     }  # fmt: skip
@@ -74,3 +75,23 @@ def test_the_digital_facts_count_only_where_their_events_recorded_them() -> None
     assert total.fully_online_rate == 1.0  # over the one that recorded it, not the two
     listed = digital_in(dossiers, MARCH, "UBND.P.SG", "fully_online")
     assert [f.code for f in listed] == ["UBND.P.SG-260302-0001"]
+
+
+def test_indicator_1_4_scores_the_dossiers_the_portal_has_with_their_cells() -> None:
+    feedback = FeedbackRow("total", None, None)
+    source = "http://exchange:8005/v1/reports/portal-sync?since=...&until=..."
+    synced = SyncFigures({"UBND.P.SG": SyncCounts(received=10, synchronised=9)}, source)
+    index = agency_index(AgencyFigures("UBND.P.SG", None, None, feedback, None, synced))
+    indicator = subs(index)["dossiers_synchronised"]
+    assert (indicator["measured"], indicator["value"], indicator["points"]) == (True, 0.9, 5.4)
+    cells = {(c["report"], c["group"], c["column"], c["value"]) for c in indicator["cells"]}
+    assert cells == {(source, "UBND.P.SG", "synchronised", 9),
+                     (source, "UBND.P.SG", "received", 10)}  # fmt: skip
+    publicity = next(g for g in index["groups"] if g["code"] == "publicity")
+    assert sum(s["max_points"] for s in publicity["sub_indicators"]) == 18
+    elsewhere = SyncFigures({"STP": SyncCounts(3, 3)}, source)
+    other = agency_index(AgencyFigures("UBND.P.SG", None, None, feedback, None, elsewhere))
+    assert subs(other)["dossiers_synchronised"]["measured"] is False  # nothing received here
+    down = SyncFigures({}, source, "the exchange service's sync table (ConnectError at ...)")
+    unmeasured = agency_index(AgencyFigures("UBND.P.SG", None, None, feedback, None, down))
+    assert subs(unmeasured)["dossiers_synchronised"]["needs"].startswith("the exchange")
