@@ -4,7 +4,9 @@ record against the field rules, records what it acknowledged, and can be told to
 slow.
 
     python -m demo.portal_standin        (PORTAL_STANDIN_PORT, default 8090;
-                                          PORTAL_STANDIN_FILE: where records are kept)
+                                          PORTAL_STANDIN_FILE: where records are kept;
+                                          PORTAL_STANDIN_FAIL_DOSSIERS="CODE:500": failing
+                                          from the start)
 
 - `POST /lgsp`: `{"session", "madonvi", "service", "isUpdating", "data": [record]}`. A record
   that breaks a rule is refused (HTTP 200, `error_code` "01" and the rule); an acknowledged
@@ -70,9 +72,15 @@ class Control:
         self.__init__()  # type: ignore[misc]
 
 
-def create_app(path: Path, mapping: PortalMapping, token: str | None = None) -> FastAPI:
+def create_app(
+    path: Path, mapping: PortalMapping, token: str | None = None, failing: str = ""
+) -> FastAPI:
+    """`failing`: "CODE:500,CODE2:502", dossiers failed from the start (as `fail_dossiers`)."""
     app = FastAPI(title="National Public Service Portal stand-in")
     control = Control()
+    for item in filter(None, failing.split(",")):
+        code, _, status = item.partition(":")
+        control.fail_dossiers[code] = int(status or 500)
     received: list[dict[str, Any]] = [
         json.loads(line) for line in path.read_text().splitlines() if line
     ] if path.exists() else []  # fmt: skip
@@ -132,7 +140,8 @@ def main() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     token_file = os.environ.get("PORTAL_TOKEN_FILE")
     token = Path(token_file).read_text().strip() if token_file else None
-    app = create_app(path, PortalMapping.from_file(), token)
+    failing = os.environ.get("PORTAL_STANDIN_FAIL_DOSSIERS", "")
+    app = create_app(path, PortalMapping.from_file(), token, failing)
     port = int(os.environ.get("PORTAL_STANDIN_PORT", "8090"))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 

@@ -214,11 +214,18 @@ async def test_an_outage_and_a_failing_dossier_hold_only_that_dossier_until_redr
         await stack.kill("portal", signal.SIGTERM)  # the portal is down
         failing = (await desk.file("counter"))["code"]
         others = [(await desk.file(channel))["code"] for channel in ("online", "postal")]
+
+        async def tried() -> bool:
+            view = (await client.get(f"{stack.url('exchange')}/v1/sync/{failing}",
+                                     headers={"X-API-Key": stack.key})).json()  # fmt: skip
+            return "ConnectError" in (view["last"] or {}).get("last_error", "")
+
+        await wait_for(tried, within=30, what=f"{failing} tried against the portal that is down")
         await asyncio.sleep(30)  # the outage lasts 30 s (not a synchronisation: the scenario)
-        await stack.launcher("services-up")  # back, with what it had
-        control = await client.post(f"{stack.url('portal')}/control",
-                                    json={"fail_dossiers": {failing: 500}})  # fmt: skip
-        assert control.status_code == 200
+        # back, with what it had, answering 500 to that dossier alone
+        stack.env["PORTAL_STANDIN_FAIL_DOSSIERS"] = f"{failing}:500"
+        await stack.launcher("services-up")
+        del stack.env["PORTAL_STANDIN_FAIL_DOSSIERS"]
         await all_arrive(client, stack, {code: [2] for code in others})
 
         async def held() -> dict[str, Any] | None:

@@ -5,8 +5,8 @@ configuration; TLS is verified (against PORTAL_CA_FILE when given).
 
 An answer is one of: acknowledged (`error_code` among the mapping's success codes), refused
 (any other answer of the portal: a 4xx or an `error_code` it sets; retrying cannot help),
-failed (a timeout, a 5xx or a 429: retried later), or unreachable (no connection: the portal
-is down for everyone, which is no fault of the record; retried without counting)."""
+failed (a timeout, a 5xx or a 429: retried later), or unreachable (no connection, or a 503:
+the portal is down for everyone, which is no fault of the record; retried without counting)."""
 
 import logging
 import ssl
@@ -76,6 +76,8 @@ class PortalClient:
 
     def judge(self, response: httpx.Response) -> PortalAnswer:
         text = f"HTTP {response.status_code}: {response.text[:1000]}"
+        if response.status_code == 503:  # it says it is down, for everyone: an outage
+            return PortalAnswer(UNREACHABLE, text)
         if response.status_code >= 500 or response.status_code == 429:
             return PortalAnswer(FAILED, text)
         if response.status_code >= 400:

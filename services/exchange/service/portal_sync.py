@@ -147,6 +147,7 @@ class PortalSync:
             return
         self.metrics.failed.labels(record.call, answer.outcome).inc()
         if answer.outcome == UNREACHABLE:
+            await self.store.failed(record, answer.text, self.clock.now(), counted=False)
             self.unreachable_streak += 1
             wait = self.backoff(min(self.unreachable_streak, 16))
             await self.store.retry_at(record.code, self.clock.now() + wait)

@@ -170,13 +170,16 @@ class RedisExchangeStore:
             await self._acknowledge(keys=keys, args=[record.key, code, now.timestamp(), *fields])
         )
 
-    async def failed(self, record: PortalRecord, error: str, now: datetime) -> int:
-        """Count a failed attempt; return the attempts so far."""
+    async def failed(
+        self, record: PortalRecord, error: str, now: datetime, *, counted: bool = True
+    ) -> int:
+        """Note a failed attempt and its error; return the attempts counted so far (an outage
+        of the portal is noted, not counted)."""
         state = self.key("state", record.code)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(state, mapping=dict(zip(*[iter(_last(record, now))] * 2, strict=True)))
             pipe.hset(state, "last_error", error[:2000])
-            pipe.hincrby(state, "attempts", 1)
+            pipe.hincrby(state, "attempts", 1 if counted else 0)
             replies = await pipe.execute()
         return int(replies[-1])
 

@@ -22,7 +22,7 @@ class PortalSyncSource:
         params = {"since": since.isoformat(), "until": until.isoformat()}
         if agency:
             params["agency"] = agency
-        source = f"{url}?since={params['since']}&until={params['until']}"
+        source = str(httpx.URL(url, params=params))  # the table, as a link that answers it
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 answer = await client.get(url, params=params)
