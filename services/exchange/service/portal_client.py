@@ -35,13 +35,19 @@ class PortalAnswer:
 
 
 class PortalClient:
-    def __init__(self, settings: ExchangeSettings, mapping: PortalMapping) -> None:
+    def __init__(
+        self,
+        settings: ExchangeSettings,
+        mapping: PortalMapping,
+        transport: httpx.AsyncBaseTransport | None = None,  # tests: the stand-in in-process
+    ) -> None:
         self.settings = settings
         self.mapping = mapping
         self.limiter = AsyncLimiter(settings.portal_rate_per_second, 1.0)
         self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.portal_timeout_seconds), verify=_tls(settings)
-        )
+            timeout=httpx.Timeout(settings.portal_timeout_seconds), verify=_tls(settings),
+            transport=transport,
+        )  # fmt: skip
 
     async def close(self) -> None:
         await self.http.aclose()
