@@ -216,9 +216,10 @@ async def test_an_outage_and_a_failing_dossier_hold_only_that_dossier_until_redr
         others = [(await desk.file(channel))["code"] for channel in ("online", "postal")]
 
         async def tried() -> bool:
-            view = (await client.get(f"{stack.url('exchange')}/v1/sync/{failing}",
-                                     headers={"X-API-Key": stack.key})).json()  # fmt: skip
-            return "ConnectError" in (view["last"] or {}).get("last_error", "")
+            answer = await client.get(f"{stack.url('exchange')}/v1/sync/{failing}",
+                                      headers={"X-API-Key": stack.key})  # fmt: skip
+            last = (answer.json().get("last") or {}) if answer.status_code == 200 else {}
+            return "ConnectError" in last.get("last_error", "")
 
         await wait_for(tried, within=30, what=f"{failing} tried against the portal that is down")
         await asyncio.sleep(30)  # the outage lasts 30 s (not a synchronisation: the scenario)
