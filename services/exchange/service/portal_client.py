@@ -45,7 +45,7 @@ class PortalClient:
         self.mapping = mapping
         self.limiter = AsyncLimiter(settings.portal_rate_per_second, 1.0)
         self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.portal_timeout_seconds), verify=_tls(settings),
+            timeout=httpx.Timeout(settings.portal_timeout_seconds), verify=tls_context(settings),
             transport=transport,
         )  # fmt: skip
 
@@ -96,7 +96,7 @@ class PortalClient:
         return PortalAnswer(ACKNOWLEDGED if ok else REFUSED, text)
 
 
-def _tls(settings: ExchangeSettings) -> ssl.SSLContext:
+def tls_context(settings: ExchangeSettings) -> ssl.SSLContext:
     context = ssl.create_default_context(
         cafile=str(settings.portal_ca_file) if settings.portal_ca_file else None
     )

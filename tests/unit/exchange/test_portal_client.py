@@ -16,7 +16,7 @@ from services.exchange.service.portal_client import (
     REFUSED,
     UNREACHABLE,
     PortalClient,
-    _tls,
+    tls_context,
 )
 from services.exchange.settings import ExchangeSettings
 from shared.events.portal import PortalRecord
@@ -101,9 +101,9 @@ async def test_no_connection_is_an_outage_and_a_timeout_a_failure(tmp_path: Path
 
 
 def test_tls_is_always_verified(tmp_path: Path) -> None:
-    context = _tls(settings(tmp_path))
+    context = tls_context(settings(tmp_path))
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname is True
     missing = settings(tmp_path, PORTAL_CA_FILE=str(tmp_path / "no-such-ca.pem"))
     with pytest.raises(FileNotFoundError):
-        _tls(missing)  # a CA named and absent is an error at start, not an unverified link
+        tls_context(missing)  # a CA named and absent is an error at start, not an unverified link
