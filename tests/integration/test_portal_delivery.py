@@ -115,9 +115,9 @@ async def test_backoff_grows_and_a_refusal_is_dead_lettered_at_once(rig: Rig, un
     waits = []
     for _ in range(2):
         await rig.sync.send_head(code)
-        due = await rig.sync.store.redis.zscore(rig.sync.store.key("due"), code)
+        due = await rig.sync.store.due_at(code)
         assert due is not None
-        waits.append(due - rig.clock.now().timestamp())
+        waits.append((due - rig.clock.now()).total_seconds())
         rig.clock.advance(timedelta(seconds=waits[-1]))
     assert 0.5 <= waits[0] <= 1.0 <= waits[1] <= 2.0  # 1 s, then 2 s, half-jittered
     # a record the portal refuses (a rule broken): no retry can mend it

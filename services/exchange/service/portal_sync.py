@@ -30,7 +30,7 @@ from services.exchange.service.portal_client import (
     PortalClient,
 )
 from services.exchange.settings import ExchangeSettings
-from services.exchange.store import Queued, RedisExchangeStore
+from services.exchange.store import ExchangeStore, Queued
 from shared.domain.clock import Clock
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DossierEvent, DossierReceived
@@ -46,7 +46,7 @@ LEASE_SECONDS = 60.0
 class PortalSync:
     def __init__(
         self,
-        store: RedisExchangeStore,
+        store: ExchangeStore,
         mapping: PortalMapping,
         client: PortalClient,
         publisher: EventPublisher,
@@ -192,17 +192,17 @@ class PortalSync:
 
     async def sync_view(self, code: str) -> dict[str, Any]:
         state = await self.store.state(code)
-        head = await self.store.redis.lindex(self.store.key("queue", code), 0)
+        head = await self.store.peek(code)
         return {
             "dossier_code": code, "acknowledged_records": state.acknowledged,
             "queued_records": state.queued, "attempts": state.attempts,
             "held_for_redrive": state.held, "last": state.last or None,
-            "next": Queued.load(head).record.model_dump(mode="json") if head else None,
+            "next": head.record.model_dump(mode="json") if head else None,
         }  # fmt: skip
 
 
 async def fold_event(
-    store: RedisExchangeStore,
+    store: ExchangeStore,
     mapping: PortalMapping,
     event: DossierEvent | DeadlineEvent,
     now: datetime,

@@ -5,13 +5,13 @@ index (reporting's /v1/reports/index766 scores it from this)."""
 from datetime import datetime
 from typing import Any
 
-from services.exchange.store import RedisExchangeStore
+from services.exchange.store import ExchangeStore
 
 SYNCHRONISED, NOT_SYNCHRONISED = "synchronised", "not_synchronised"
 
 
 async def sync_table(
-    store: RedisExchangeStore, since: datetime, until: datetime, agency: str | None
+    store: ExchangeStore, since: datetime, until: datetime, agency: str | None
 ) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for name, codes in (await store.received_between(since, until, agency)).items():
@@ -26,7 +26,7 @@ async def sync_table(
 
 
 async def sync_list(
-    store: RedisExchangeStore, since: datetime, until: datetime, agency: str, column: str
+    store: ExchangeStore, since: datetime, until: datetime, agency: str, column: str
 ) -> list[str]:
     """The dossiers behind one count: `received`, `synchronised` or `not_synchronised`."""
     codes = (await store.received_between(since, until, agency)).get(agency, [])

@@ -16,13 +16,13 @@ the same dossier, from the other topic, makes it fold again), so facts and queue
 """
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
 from services.exchange.domain.portal_facts import PortalFacts
+from services.exchange.store.protocol import Queued, SyncState
 from shared.events.portal import PortalRecord
 
 _COMMIT = """
@@ -70,32 +70,6 @@ redis.call('HSET', KEYS[3], 'held', '0', 'attempts', '0')
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
 return 1
 """
-
-
-@dataclass(frozen=True)
-class Queued:
-    record: PortalRecord
-    queued_at: float  # epoch seconds
-
-    def dump(self) -> str:
-        return json.dumps(
-            {"record": self.record.model_dump(mode="json"), "queued_at": self.queued_at}
-        )
-
-    @classmethod
-    def load(cls, text: str | bytes) -> "Queued":
-        data = json.loads(text)
-        return cls(PortalRecord.model_validate(data["record"]), float(data["queued_at"]))
-
-
-@dataclass(frozen=True)
-class SyncState:
-    code: str
-    queued: int
-    acknowledged: int
-    attempts: int
-    held: bool
-    last: dict[str, str]
 
 
 class RedisExchangeStore:
@@ -152,6 +126,14 @@ class RedisExchangeStore:
 
     async def free(self, code: str) -> None:
         await self.redis.delete(self.key("lease", code))
+
+    async def peek(self, code: str) -> Queued | None:
+        text = await self.redis.lindex(self.key("queue", code), 0)
+        return None if text is None else Queued.load(text)
+
+    async def due_at(self, code: str) -> datetime | None:
+        score = await self.redis.zscore(self.key("due"), code)
+        return None if score is None else datetime.fromtimestamp(float(score), UTC)
 
     async def head(self, code: str) -> Queued | None:
         text = await self.redis.lindex(self.key("queue", code), 0)
