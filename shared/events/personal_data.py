@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.events.vocabulary import NotificationChannel
+
 CitizenIdNumber = Annotated[
     str, StringConstraints(pattern=r"^\d{12}$"), Field(description="12-digit citizen ID (CCCD)")
 ]
@@ -37,6 +39,12 @@ Nationality = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z]{3}$"),
     Field(description="Nationality: ISO 3166-1 alpha-3 code, as in a passport's MRZ (e.g. KOR)"),
+]
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=254),
+    Field(description="An e-mail address, for notifications"),
 ]
 
 TAX_CODE_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
@@ -115,7 +123,24 @@ class PersonIdentity(BaseModel):
         return f"passport:{self.nationality}:{self.passport_number}"
 
 
-class PersonApplicant(Person, PersonIdentity):
+class Consent(BaseModel):
+    """The applicant's choice of notifications (Law 91/2025/QH15: only what they chose, kept
+    no longer than their data): the channels, and the e-mail address if e-mail is one. SMS
+    and Zalo go to the applicant's phone."""
+
+    email: EmailAddress | None = Field(None, repr=False)
+    notify: tuple[NotificationChannel, ...] = Field(
+        (), description="The channels the applicant chose to be told on (none: not told)"
+    )
+
+    @model_validator(mode="after")
+    def _email_for_email(self) -> Self:
+        if NotificationChannel.EMAIL in self.notify and self.email is None:
+            raise ValueError("notify by email needs an email address")
+        return self
+
+
+class PersonApplicant(Person, PersonIdentity, Consent):
     """A person: a Vietnamese citizen, or a foreigner with a passport."""
 
     kind: Literal["person"] = "person"
@@ -124,7 +149,7 @@ class PersonApplicant(Person, PersonIdentity):
         return Person(name=self.name, phone=self.phone, address=self.address)
 
 
-class OrganisationApplicant(BaseModel):
+class OrganisationApplicant(Consent):
     """A business or another organisation, filing through its representative."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)

@@ -84,3 +84,11 @@ class DeliveryStatus(StrEnum):
     PICKED_UP = "picked_up"
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+class NotificationChannel(StrEnum):
+    """How an applicant chose to be told of their dossier's steps (none: not told)."""
+
+    EMAIL = "email"
+    SMS = "sms"  # through a carrier's brand-name gateway
+    ZALO = "zalo"  # Zalo ZNS, by phone number
