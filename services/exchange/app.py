@@ -39,8 +39,8 @@ def create_app(settings: ExchangeSettings | None = None, clock: Clock | None = N
         runtime.subscribers = handlers.register_handlers(
             runtime.broker, runtime.consumer_group, sync
         )
-        runtime.background.append(sync.deliver)
-        runtime.before_scrape.append(sync.refresh_gauges)
+        runtime.background.append(sync.courier.deliver)
+        runtime.before_scrape.append(sync.courier.refresh_gauges)
         runtime.shutdown.append(client.close)
         runtime.state = sync
         return (sync_router(sync), report_router(sync))

@@ -45,7 +45,7 @@ class Rig:
         """Send whatever is due, moving the clock on, until nothing is due for `rounds`."""
         for _ in range(rounds):
             for code in await self.sync.store.due(self.clock.now(), 100):
-                await self.sync.send_head(code)
+                await self.sync.courier.send_head(code)
             self.clock.advance(step)
 
     async def received(self, code: str) -> list[dict[str, Any]]:
@@ -114,7 +114,7 @@ async def test_backoff_grows_and_a_refusal_is_dead_lettered_at_once(rig: Rig, un
     await rig.file(code)
     waits = []
     for _ in range(2):
-        await rig.sync.send_head(code)
+        await rig.sync.courier.send_head(code)
         due = await rig.sync.store.due_at(code)
         assert due is not None
         waits.append((due - rig.clock.now()).total_seconds())

@@ -10,28 +10,17 @@ the portal is down for everyone, which is no fault of the record; retried withou
 
 import logging
 import ssl
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from aiolimiter import AsyncLimiter
 
 from services.exchange.domain.portal_mapping import PortalMapping
+from services.exchange.service.answers import ACKNOWLEDGED, FAILED, REFUSED, UNREACHABLE, Answer
 from services.exchange.settings import ExchangeSettings
 from shared.events.portal import PortalRecord
 
-ACKNOWLEDGED, REFUSED, FAILED, UNREACHABLE = "acknowledged", "refused", "failed", "unreachable"
 logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request is noise here
-
-
-@dataclass(frozen=True)
-class PortalAnswer:
-    outcome: str
-    text: str  # the portal's answer (its body), or what went wrong
-
-    @property
-    def retriable(self) -> bool:
-        return self.outcome in (FAILED, UNREACHABLE)
 
 
 class PortalClient:
@@ -64,7 +53,7 @@ class PortalClient:
             "data": [data],
         }  # fmt: skip
 
-    async def send(self, record: PortalRecord, owner: dict[str, Any] | None) -> PortalAnswer:
+    async def send(self, record: PortalRecord, owner: dict[str, Any] | None) -> Answer:
         headers = {"Idempotency-Key": record.key}
         token = self._token()
         if token:
@@ -75,25 +64,25 @@ class PortalClient:
                     self.settings.portal_url, json=self.body(record, owner), headers=headers
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-                return PortalAnswer(UNREACHABLE, f"{type(error).__name__}: {error}"[:500])
+                return Answer(UNREACHABLE, f"{type(error).__name__}: {error}"[:500])
             except httpx.HTTPError as error:
-                return PortalAnswer(FAILED, f"{type(error).__name__}: {error}"[:500])
+                return Answer(FAILED, f"{type(error).__name__}: {error}"[:500])
         return self.judge(response)
 
-    def judge(self, response: httpx.Response) -> PortalAnswer:
+    def judge(self, response: httpx.Response) -> Answer:
         text = f"HTTP {response.status_code}: {response.text[:1000]}"
         if response.status_code == 503:  # it says it is down, for everyone: an outage
-            return PortalAnswer(UNREACHABLE, text)
+            return Answer(UNREACHABLE, text)
         if response.status_code >= 500 or response.status_code == 429:
-            return PortalAnswer(FAILED, text)
+            return Answer(FAILED, text)
         if response.status_code >= 400:
-            return PortalAnswer(REFUSED, text)
+            return Answer(REFUSED, text)
         try:
             code = str(response.json().get("error_code"))
         except (ValueError, AttributeError):
-            return PortalAnswer(FAILED, f"unreadable answer: {text}")
+            return Answer(FAILED, f"unreadable answer: {text}")
         ok = code in self.mapping.calls.success_codes
-        return PortalAnswer(ACKNOWLEDGED if ok else REFUSED, text)
+        return Answer(ACKNOWLEDGED if ok else REFUSED, text)
 
 
 def tls_context(settings: ExchangeSettings) -> ssl.SSLContext:

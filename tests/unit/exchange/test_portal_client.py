@@ -10,14 +10,8 @@ import httpx
 import pytest
 
 from services.exchange.domain.portal_mapping import PortalMapping
-from services.exchange.service.portal_client import (
-    ACKNOWLEDGED,
-    FAILED,
-    REFUSED,
-    UNREACHABLE,
-    PortalClient,
-    tls_context,
-)
+from services.exchange.service.answers import ACKNOWLEDGED, FAILED, REFUSED, UNREACHABLE
+from services.exchange.service.portal_client import PortalClient, tls_context
 from services.exchange.settings import ExchangeSettings
 from shared.events.portal import PortalRecord
 

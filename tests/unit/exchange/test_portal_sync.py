@@ -46,16 +46,16 @@ async def test_a_dossier_record_carries_its_owner_and_waits_a_while_for_it() -> 
     received = ev.received(CODE, START)
     await sync.on_event(received)
     await sync.on_event(received)  # redelivered: nothing more
-    await sync.send_head(CODE)
+    await sync.courier.send_head(CODE)
     assert sent == []  # the owner is not known yet: the record waits
     person = applicant(random.Random(3))  # a citizen
     await sync.on_applicant(CODE, json.dumps(person).encode())
     clock.advance(timedelta(seconds=1))
-    await sync.send_head(CODE)
+    await sync.courier.send_head(CODE)
     assert sent[0]["ChuHoSo"] == person["name"]
     assert sent[0]["SoGiayToChuHoSo"] == person["id_number"]
     assert sent[0]["LoaiDoiTuong"] == 1
-    await sync.send_head(CODE)  # the progress record names no owner
+    await sync.courier.send_head(CODE)  # the progress record names no owner
     assert "ChuHoSo" not in sent[1]
     assert (await sync.store.state(CODE)).queued == 0
 
@@ -68,6 +68,6 @@ async def test_an_erased_applicant_is_sent_absent_after_the_wait() -> None:
     await sync.on_applicant(CODE, None)  # the tombstone
     assert await sync.store.applicant(CODE) is None
     clock.advance(timedelta(seconds=31))
-    await sync.send_head(CODE)
+    await sync.courier.send_head(CODE)
     assert [record.get("ChuHoSo") for record in sent] == [None]
     assert sent[0]["MaHoSo"] == CODE
