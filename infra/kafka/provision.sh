@@ -43,6 +43,7 @@ acl operator TOPIC LITERAL 'feedback.deadlines.v1' READ
 acl operator TOPIC LITERAL 'postal.returns.v1' READ
 acl operator TOPIC LITERAL 'postal.status.v1' READ
 acl operator TOPIC LITERAL 'portal.records.v1' READ
+acl operator TOPIC LITERAL 'notifications.v1' READ
 acl operator TOPIC LITERAL 'catalogue.events.v1' READ
 acl operator TOPIC LITERAL 'intake.submissions.v1.dlq' READ
 acl operator TOPIC LITERAL 'dossier.events.v1.dlq' READ
@@ -54,6 +55,7 @@ acl operator TOPIC LITERAL 'feedback.deadlines.v1.dlq' READ
 acl operator TOPIC LITERAL 'postal.returns.v1.dlq' READ
 acl operator TOPIC LITERAL 'postal.status.v1.dlq' READ
 acl operator TOPIC LITERAL 'portal.records.v1.dlq' READ
+acl operator TOPIC LITERAL 'notifications.v1.dlq' READ
 acl operator GROUP PREFIXED 'operator' READ
 acl operator GROUP LITERAL '*' DESCRIBE
 acl intake TOPIC LITERAL 'intake.submissions.v1' READ
@@ -103,10 +105,12 @@ acl reporting GROUP PREFIXED 'reporting' READ
 acl exchange TOPIC LITERAL 'dossier.events.v1' READ
 acl exchange TOPIC LITERAL 'deadline.events.v1' READ
 acl exchange TOPIC LITERAL 'portal.records.v1' READ
+acl exchange TOPIC LITERAL 'notifications.v1' READ
 acl exchange TOPIC LITERAL 'intake.applicants.v1' READ
 acl exchange TOPIC LITERAL 'dossier.events.v1.dlq' WRITE
 acl exchange TOPIC LITERAL 'deadline.events.v1.dlq' WRITE
 acl exchange TOPIC LITERAL 'portal.records.v1.dlq' WRITE
+acl exchange TOPIC LITERAL 'notifications.v1.dlq' WRITE
 acl exchange GROUP PREFIXED 'exchange' READ
 acl portal TOPIC LITERAL 'deadline.events.v1' READ
 acl portal TOPIC LITERAL 'intake.submissions.v1' WRITE

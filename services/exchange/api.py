@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime
 
+from services.exchange.service.notifications import Notifications
 from services.exchange.service.portal_sync import PortalSync
 from services.exchange.service.sync_report import sync_list, sync_table
 from shared.events.envelope import DossierCode
@@ -60,5 +61,19 @@ def report_router(sync: PortalSync) -> APIRouter:
         codes = await sync_list(sync.store, since, until, agency, column)
         return {"agency": agency, "column": column, "count": len(codes),
                 "dossiers": codes[offset : offset + limit]}  # fmt: skip
+
+    return router
+
+
+def notifications_router(notifications: Notifications) -> APIRouter:
+    router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+
+    @router.get(
+        "/{code}",
+        summary="A dossier's messages: channel, template, status; never their text or address",
+    )
+    async def get_messages(code: DossierCode, caller: Authenticated) -> dict[str, Any]:
+        caller.require(Scope.ADMIN)
+        return {"dossier_code": code, "messages": await notifications.messages(code)}
 
     return router

@@ -52,3 +52,38 @@ class PortalMetrics:
 
     def oldest_unsent(self, seconds: float) -> None:
         self.oldest_unsent_age.set(seconds)
+
+
+class NotificationMetrics:
+    """Citizens' messages by channel, template and outcome (the courier's `DeliveryMetrics`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        labels = ["channel", "template"]
+        self.messages = Counter(
+            "notifications_messages", "Messages by channel, template and outcome: sent, "
+            "failed, refused, unreachable, dead_lettered, retried",
+            [*labels, "outcome"], registry=registry,
+        )  # fmt: skip
+        self.oldest_unsent_age = Gauge(
+            "notifications_oldest_unsent_age_seconds",
+            "Age of the oldest notice or message not yet sent (0: none waiting)",
+            registry=registry,
+        )
+
+    def _count(self, record: PortalRecord, outcome: str) -> None:
+        self.messages.labels(record.call, record.cause, outcome).inc()
+
+    def sent(self, record: PortalRecord) -> None:
+        self._count(record, "sent")
+
+    def failed(self, record: PortalRecord, outcome: str) -> None:
+        self._count(record, outcome)
+
+    def retried(self, record: PortalRecord) -> None:
+        self._count(record, "retried")
+
+    def dead_lettered(self, record: PortalRecord) -> None:
+        self._count(record, "dead_lettered")
+
+    def oldest_unsent(self, seconds: float) -> None:
+        self.oldest_unsent_age.set(seconds)

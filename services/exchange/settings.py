@@ -3,6 +3,7 @@ from pathlib import Path
 from pydantic import Field
 
 from services.exchange.domain.portal_mapping import MAPPING_FILE
+from services.exchange.service.notice_templates import TEMPLATES_DIR
 from shared.runtime.settings import ServiceSettings
 
 
@@ -29,3 +30,37 @@ class ExchangeSettings(ServiceSettings):
     # without one.
     applicant_wait_seconds: float = Field(30.0, ge=0, alias="APPLICANT_WAIT_SECONDS")
     portal_mapping_file: Path = Field(MAPPING_FILE, alias="PORTAL_MAPPING_FILE")
+
+    # Citizen notifications: the channels this deployment offers (each configured below); a
+    # message to a channel not offered is not sent.
+    notification_channels: str = Field("sms,zalo", alias="NOTIFICATION_CHANNELS")
+    notification_templates_dir: Path = Field(TEMPLATES_DIR, alias="NOTIFICATION_TEMPLATES_DIR")
+    # where a citizen looks their dossier up ({code} is replaced)
+    public_lookup_url: str = Field(
+        "http://127.0.0.1:8001/v1/dossiers/{code}", alias="PUBLIC_LOOKUP_URL"
+    )
+    notify_max_attempts: int = Field(8, ge=1, alias="NOTIFY_MAX_ATTEMPTS")
+    notify_backoff_seconds: float = Field(1.0, gt=0, alias="NOTIFY_BACKOFF_SECONDS")
+    notify_backoff_cap_seconds: float = Field(120.0, gt=0, alias="NOTIFY_BACKOFF_CAP_SECONDS")
+    # a notice waits this long for the applicant's contact and choice, then is not sent
+    contact_wait_seconds: float = Field(30.0, ge=0, alias="CONTACT_WAIT_SECONDS")
+    sms_gateway_url: str = Field("http://127.0.0.1:8091/sms", alias="SMS_GATEWAY_URL")
+    sms_gateway_file: Path = Field(TEMPLATES_DIR / "sms_gateway.toml", alias="SMS_GATEWAY_FILE")
+    sms_username: str = Field("motcua", alias="SMS_USERNAME")
+    sms_password_file: Path | None = Field(None, alias="SMS_PASSWORD_FILE")
+    sms_sender: str = Field("MOTCUA", alias="SMS_SENDER")  # the brand name
+    sms_without_diacritics: bool = Field(False, alias="SMS_WITHOUT_DIACRITICS")
+    sms_rate_per_second: float = Field(20.0, gt=0, alias="SMS_RATE_PER_SECOND")
+    sms_timeout_seconds: float = Field(10.0, gt=0, alias="SMS_TIMEOUT_SECONDS")
+    zalo_url: str = Field("http://127.0.0.1:8091/message/template", alias="ZALO_URL")
+    zalo_token_file: Path | None = Field(None, alias="ZALO_TOKEN_FILE")
+    zalo_rate_per_second: float = Field(20.0, gt=0, alias="ZALO_RATE_PER_SECOND")
+    zalo_timeout_seconds: float = Field(10.0, gt=0, alias="ZALO_TIMEOUT_SECONDS")
+    smtp_host: str = Field("127.0.0.1", alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT")
+    smtp_sender: str = Field("Bo phan Mot cua <motcua@example.vn>", alias="SMTP_SENDER")
+    smtp_username: str | None = Field(None, alias="SMTP_USERNAME")
+    smtp_password_file: Path | None = Field(None, alias="SMTP_PASSWORD_FILE")
+    smtp_ca_file: Path | None = Field(None, alias="SMTP_CA_FILE")  # STARTTLS, verified
+    smtp_rate_per_second: float = Field(10.0, gt=0, alias="SMTP_RATE_PER_SECOND")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, alias="SMTP_TIMEOUT_SECONDS")

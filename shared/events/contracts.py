@@ -25,6 +25,7 @@ TOPIC_CONTRACTS: dict[str, TypeAdapter[Any]] = {
     topics.POSTAL_RETURNS: POSTAL_RETURN,
     topics.POSTAL_STATUS: POSTAL_STATUS,
     topics.PORTAL_RECORDS: PORTAL_RECORD,
+    topics.NOTIFICATIONS: PORTAL_RECORD,  # a message: the same record, its call the channel
 }
 
 

@@ -49,6 +49,8 @@ INTAKE_ANSWERS = "intake.answers.v1"
 CATALOGUE_EVENTS = "catalogue.events.v1"
 # portal records an operator gives again (`dead_letters redrive` of its .dlq); only admin writes
 PORTAL_RECORDS = "portal.records.v1"
+# citizens' messages an operator gives again (`dead_letters redrive` of its .dlq), likewise
+NOTIFICATIONS = "notifications.v1"
 IDEMPOTENCY_WINDOW_MS = 7 * DAY_MS  # how long a submission's answer is kept (replays)
 
 _SOURCE_TOPICS = (
@@ -63,6 +65,7 @@ _SOURCE_TOPICS = (
     TopicSpec(POSTAL_RETURNS, PARTITIONS, 90 * DAY_MS, "results to deliver by post"),
     TopicSpec(POSTAL_STATUS, PARTITIONS, 90 * DAY_MS, "postal delivery status reports"),
     TopicSpec(PORTAL_RECORDS, PARTITIONS, 90 * DAY_MS, "national portal records, redriven"),
+    TopicSpec(NOTIFICATIONS, PARTITIONS, 90 * DAY_MS, "citizens' messages, redriven"),
 )
 
 # Changelogs: written and read by intake alone, never consumed by a group (no dead letters).

@@ -27,6 +27,7 @@ from shared.events.topics import (
     FEEDBACK_DEADLINES,
     FEEDBACK_EVENTS,
     INTAKE_SUBMISSIONS,
+    NOTIFICATIONS,
     PORTAL_RECORDS,
     POSTAL_RETURNS,
     POSTAL_STATUS,
@@ -134,7 +135,7 @@ SERVICES = (
     ),
     # the national portal: reads the lifecycle, the deadlines and the applicants (the owner's
     # name and identity number), and the records an operator redrives; writes only dead letters
-    _service("exchange", (DOSSIER_EVENTS, DEADLINE_EVENTS, PORTAL_RECORDS), ()),
+    _service("exchange", (DOSSIER_EVENTS, DEADLINE_EVENTS, PORTAL_RECORDS, NOTIFICATIONS), ()),
 )
 BUILT_IN = (
     Principal(ADMIN, Kind.ADMIN),

@@ -133,3 +133,29 @@ async def test_receipts_are_indexed_by_agency_and_instant(store: ExchangeStore) 
     assert await store.received_between(march, april + timedelta(1), "A") == {
         "A": ["A-260302-0001", "A-260402-0001"]
     }
+
+
+async def test_a_head_record_is_replaced_by_others_or_dropped(store: ExchangeStore) -> None:
+    await queued(store, 1, 2)
+    assert not await store.replace_head(CODE, "key-2", [record(9)], NOW)  # not the head
+    assert await store.replace_head(CODE, "key-1", [record(11), record(12)], NOW)
+    keys = []
+    while (head := await store.head(CODE)) is not None:
+        keys.append(head.record.key)
+        assert await store.acknowledge(head.record, "ok", NOW)
+    assert keys == ["key-11", "key-12", "key-2"]
+    await queued(store, 3)
+    assert await store.replace_head(CODE, "key-3", [], NOW)  # dropped
+    assert await store.due(NOW, 10) == []
+    assert await store.oldest_unsent() is None
+
+
+async def test_a_journal_keeps_what_became_of_each_record(store: ExchangeStore) -> None:
+    await store.journal(CODE, "key-1", {"channel": "sms", "status": "queued"})
+    await store.journal(CODE, "key-1", {"channel": "sms", "status": "sent"})
+    await store.journal(CODE, "key-2", {"channel": "email", "status": "failed"})
+    assert await store.journal_of(CODE) == {
+        "key-1": {"channel": "sms", "status": "sent"},
+        "key-2": {"channel": "email", "status": "failed"},
+    }
+    assert await store.journal_of("OTHER-260302-0001") == {}

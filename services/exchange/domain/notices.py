@@ -8,7 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from services.exchange.domain.portal_facts import PortalFacts
 from shared.events import dossier as d
+from shared.events.envelope import derived_event_id
+from shared.events.portal import PortalRecord
 from shared.events.vocabulary import DeliveryStatus, ReturnMethod
 
 KINDS = (
@@ -63,3 +66,44 @@ def _kind_and_facts(
         case d.PostalDeliveryUpdated() if event.body.status == DeliveryStatus.FAILED:
             return "delivery_failed", {"reason": event.body.reason}
     return None
+
+
+NOTICE = "notice"  # a notice's record before it becomes one message per chosen channel
+
+
+def notice_records(
+    facts: PortalFacts, event: d.DossierEvent
+) -> tuple[PortalFacts, list[PortalRecord]]:
+    """Fold one event for the notifications: the facts after it (the return method, the
+    events seen) and the notice it makes, queued as one record until it is sent (then it
+    becomes one message per channel the applicant chose: `message_records`)."""
+    if event.event_id in facts.handled:
+        return facts, []
+    update: dict[str, Any] = {"handled": (*facts.handled, event.event_id)}
+    if isinstance(event, d.DossierReceived):
+        update["return_method"] = event.body.return_method
+    facts = facts.model_copy(update=update)
+    notice = notice_of(event, facts.return_method)
+    if notice is None:
+        return facts, []
+    record = PortalRecord(
+        code=notice.code, call=NOTICE, key=message_key(notice.code, event.event_id, NOTICE),
+        cause=notice.kind, made_at=notice.occurred_at,
+        payload={"kind": notice.kind, "event_id": notice.event_id, "facts": notice.facts},
+    )  # fmt: skip
+    return facts, [record]
+
+
+def message_records(notice: PortalRecord, channels: list[str]) -> list[PortalRecord]:
+    """The messages of a notice: one per channel chosen, each with its own key."""
+    event_id = str(notice.payload["event_id"])
+    return [
+        notice.model_copy(update={"call": channel,
+                                  "key": message_key(notice.code, event_id, channel)})
+        for channel in channels
+    ]  # fmt: skip
+
+
+def message_key(code: str, event_id: str, channel: str) -> str:
+    """(dossier, event, channel): a redelivered event sends nothing new."""
+    return derived_event_id("notification", code, event_id, channel)

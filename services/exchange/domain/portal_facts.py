@@ -16,7 +16,7 @@ from services.exchange.domain.portal_records import portal_time, record_key
 from shared.events import dossier as d
 from shared.events.deadline import DeadlineEvent, DeadlineSet
 from shared.events.portal import PortalRecord
-from shared.events.vocabulary import Channel
+from shared.events.vocabulary import Channel, ReturnMethod
 
 RESTARTS = ("supplement_restart", "resumed")
 
@@ -48,6 +48,7 @@ class PortalFacts(BaseModel):
     procedure_code: str | None = None
     field: str | None = None
     channel: Channel | None = None
+    return_method: ReturnMethod | None = None  # a result by post is told when posted
     received_at: AwareDatetime | None = None
     appointment_at: AwareDatetime | None = None
     due_at: AwareDatetime | None = None  # the legal end of the step under way
@@ -105,6 +106,7 @@ def _folded(facts: PortalFacts, event: Any, rule: EventRule) -> PortalFacts:
         body = event.body
         update |= {
             "procedure_code": body.procedure_code, "field": body.field, "channel": body.channel,
+            "return_method": body.return_method,
             "received_at": at, "appointment_at": body.appointment_at,
             "papers_digitised": body.papers_digitised,
         }  # fmt: skip

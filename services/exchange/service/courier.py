@@ -58,6 +58,7 @@ class Rules:
     needs_recipient: Callable[[PortalRecord], bool]
     # no recipient after the wait: send without one (False) or drop the record (True)
     drop_without_recipient: bool = False
+    journal: bool = False  # keep what became of each record (store.journal)
 
 
 # A hook that takes the head record over (e.g. a notice becoming one message per channel):
@@ -112,6 +113,7 @@ class Courier:
                 return
             if self.rules.drop_without_recipient:
                 await self.store.acknowledge(record, "not sent: no recipient", now)
+                await self._journal(record, "not_sent", "no recipient")
                 return
         if (await self.store.state(record.code)).attempts > 0:
             self.metrics.retried(record)
@@ -124,8 +126,10 @@ class Courier:
             self.unreachable_streak = 0
             await self.store.acknowledge(record, answer.text, now)
             self.metrics.sent(record)
+            await self._journal(record, "sent", "")
             return
         self.metrics.failed(record, answer.outcome)
+        await self._journal(record, "failed", answer.outcome)
         if answer.outcome == UNREACHABLE:
             await self.store.failed(record, answer.text, now, counted=False)
             self.unreachable_streak += 1
@@ -159,9 +163,16 @@ class Courier:
         )  # fmt: skip
         await self.store.hold(record.code)
         self.metrics.dead_lettered(record)
+        await self._journal(record, "dead_lettered", answer.outcome)
         where = {"dossier_code": record.code, "key": record.key, "call": record.call}
         log.error("record dead-lettered; its dossier waits for a redrive",
                   extra=where | {"attempts": attempts, "outcome": answer.outcome})  # fmt: skip
+
+    async def _journal(self, record: PortalRecord, status: str, detail: str) -> None:
+        if self.rules.journal:
+            entry = {"channel": record.call, "template": record.cause, "status": status,
+                     "detail": detail, "at": self.clock.now().isoformat()}  # fmt: skip
+            await self.store.journal(record.code, record.key, entry)
 
     async def redriven(self, record: PortalRecord) -> bool:
         """A record an operator redrove: back at the head of its dossier's queue (unless it

@@ -28,7 +28,7 @@ from services.exchange.store import ExchangeStore
 from shared.domain.clock import Clock
 from shared.events.deadline import DeadlineEvent
 from shared.events.dossier import DossierEvent, DossierReceived
-from shared.events.personal_data import OrganisationApplicant, parse_applicant
+from shared.events.personal_data import OrganisationApplicant, PersonApplicant
 from shared.events.portal import PortalRecord
 from shared.events.topics import PORTAL_RECORDS
 from shared.messaging.publishing import EventPublisher
@@ -70,17 +70,13 @@ class PortalSync:
         if self.concerns(event):
             await fold_event(self.store, self.mapping, event, self.clock.now())
 
-    async def on_applicant(self, code: str, value: bytes | None) -> None:
+    async def on_applicant(
+        self, code: str, applicant: PersonApplicant | OrganisationApplicant | None
+    ) -> None:
         """The owner the portal requires (name, identity number, kind), kept while intake
-        keeps the applicant; a tombstone forgets it. An unreadable value is skipped and
-        counted, never dead-lettered (it is personal data)."""
-        if not value:
+        keeps the applicant; None (a tombstone) forgets it."""
+        if applicant is None:
             await self.store.forget_applicant(code)
-            return
-        try:
-            applicant = parse_applicant(value)
-        except ValueError:
-            log.warning("unreadable applicant record skipped", extra={"dossier_code": code})
             return
         if isinstance(applicant, OrganisationApplicant):
             identity, name = applicant.tax_code, applicant.name

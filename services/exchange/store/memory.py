@@ -30,6 +30,7 @@ class InMemoryExchangeStore:
         self.pending: dict[str, float] = {}
         self.leases: set[str] = set()
         self.received: dict[str, dict[str, float]] = {}
+        self.journals: dict[str, dict[str, dict[str, str]]] = {}
 
     def _dossier(self, code: str) -> _Dossier:
         return self.dossiers.setdefault(code, _Dossier())
@@ -133,6 +134,26 @@ class InMemoryExchangeStore:
         self.due_times[record.code] = now.timestamp()
         self.pending.setdefault(record.code, now.timestamp())
         return True
+
+    async def replace_head(
+        self, code: str, key: str, records: list[PortalRecord], now: datetime
+    ) -> bool:
+        dossier = self._dossier(code)
+        if not dossier.queue or dossier.queue[0].record.key != key:
+            return False
+        dossier.queue[:1] = [Queued(record, now.timestamp()) for record in records]
+        if dossier.queue:
+            self.due_times[code] = now.timestamp()
+        else:
+            self.due_times.pop(code, None)
+            self.pending.pop(code, None)
+        return True
+
+    async def journal(self, code: str, key: str, entry: dict[str, str]) -> None:
+        self.journals.setdefault(code, {})[key] = dict(entry)
+
+    async def journal_of(self, code: str) -> dict[str, dict[str, str]]:
+        return {key: dict(entry) for key, entry in self.journals.get(code, {}).items()}
 
     async def oldest_unsent(self) -> datetime | None:
         if not self.pending:

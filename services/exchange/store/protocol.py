@@ -77,6 +77,15 @@ class ExchangeStore(Protocol):
 
     async def release(self, record: PortalRecord, now: datetime) -> bool: ...
 
+    async def replace_head(
+        self, code: str, key: str, records: list[PortalRecord], now: datetime
+    ) -> bool: ...  # the head `key` becomes `records` (none: dropped), sent from now
+
+    # a journal per record: what became of it (no personal data, no message text)
+    async def journal(self, code: str, key: str, entry: dict[str, str]) -> None: ...
+
+    async def journal_of(self, code: str) -> dict[str, dict[str, str]]: ...
+
     # what operators and the 766 report see
     async def oldest_unsent(self) -> datetime | None: ...
 

@@ -59,6 +59,21 @@ end
 return 1
 """
 
+# KEYS: queue, due, pending; ARGV: key, code, now, then the new records (queued json)
+_REPLACE_HEAD = """
+local head = redis.call('LINDEX', KEYS[1], 0)
+if not head or cjson.decode(head)['record']['key'] ~= ARGV[1] then return 0 end
+redis.call('LPOP', KEYS[1])
+for i = #ARGV, 4, -1 do redis.call('LPUSH', KEYS[1], ARGV[i]) end
+if redis.call('LLEN', KEYS[1]) > 0 then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+else
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+end
+return 1
+"""
+
 # KEYS: queue, due, state, acked; ARGV: record json (queued), key, code, now
 _RELEASE = """
 if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then return 0 end
@@ -79,6 +94,7 @@ class RedisExchangeStore:
         self._commit = redis.register_script(_COMMIT)
         self._acknowledge = redis.register_script(_ACKNOWLEDGE)
         self._release = redis.register_script(_RELEASE)
+        self._replace_head = redis.register_script(_REPLACE_HEAD)
 
     def key(self, kind: str, code: str = "") -> str:
         return f"{self.prefix}:{kind}:{code}" if code else f"{self.prefix}:{kind}"
@@ -187,6 +203,20 @@ class RedisExchangeStore:
         if released:
             await self.redis.zadd(self.key("pending"), {code: now.timestamp()}, nx=True)
         return bool(released)
+
+    async def replace_head(
+        self, code: str, key: str, records: list[PortalRecord], now: datetime
+    ) -> bool:
+        keys = [self.key("queue", code), self.key("due"), self.key("pending")]
+        queued = [Queued(record, now.timestamp()).dump() for record in records]
+        return bool(await self._replace_head(keys=keys, args=[key, code, now.timestamp(), *queued]))
+
+    async def journal(self, code: str, key: str, entry: dict[str, str]) -> None:
+        await self.redis.hset(self.key("journal", code), key, json.dumps(entry))
+
+    async def journal_of(self, code: str) -> dict[str, dict[str, str]]:
+        found = await self.redis.hgetall(self.key("journal", code))
+        return {_text(k): dict(json.loads(v)) for k, v in found.items()}
 
     # the sync report (766 indicator 1.4)
     async def index_receipt(self, agency: str, code: str, received_at: datetime) -> None:

@@ -11,12 +11,14 @@ from prometheus_client import CollectorRegistry
 
 from demo.traffic import applicant
 from services.exchange.domain.portal_mapping import PortalMapping
+from services.exchange.handlers import read_applicant
 from services.exchange.metrics import PortalMetrics
 from services.exchange.service.portal_client import PortalClient
 from services.exchange.service.portal_sync import PortalSync
 from services.exchange.settings import ExchangeSettings
 from services.exchange.store import InMemoryExchangeStore
 from shared.domain.clock import ManualClock
+from shared.events.personal_data import parse_applicant
 from shared.messaging.publishing import InMemoryPublisher
 from tests.support import dossier_events as ev
 
@@ -49,7 +51,7 @@ async def test_a_dossier_record_carries_its_owner_and_waits_a_while_for_it() -> 
     await sync.courier.send_head(CODE)
     assert sent == []  # the owner is not known yet: the record waits
     person = applicant(random.Random(3))  # a citizen
-    await sync.on_applicant(CODE, json.dumps(person).encode())
+    await sync.on_applicant(CODE, parse_applicant(json.dumps(person)))
     clock.advance(timedelta(seconds=1))
     await sync.courier.send_head(CODE)
     assert sent[0]["ChuHoSo"] == person["name"]
@@ -63,7 +65,7 @@ async def test_a_dossier_record_carries_its_owner_and_waits_a_while_for_it() -> 
 async def test_an_erased_applicant_is_sent_absent_after_the_wait() -> None:
     sent: list[dict[str, object]] = []
     sync, clock = portal_sync(sent)
-    await sync.on_applicant(CODE, b'{"kind": "person", "name": "x"}')  # unreadable: skipped
+    assert read_applicant(CODE, b'{"kind": "person", "name": "x"}') is False  # skipped
     await sync.on_event(ev.received(CODE, START))
     await sync.on_applicant(CODE, None)  # the tombstone
     assert await sync.store.applicant(CODE) is None
