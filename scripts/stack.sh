@@ -10,7 +10,8 @@
 # reporting; the second on port + 100, same consumer group); STACK_NAMESPACE=x gives every
 # service the consumer group "<service>-x" (its Kafka principal owns the groups starting
 # with its name) and the Redis key prefix "x-<service>" (a stack beside another);
-# INTAKE_PORT, DEADLINE_PORT, SURVEY_PORT, REPORTING_PORT, EXCHANGE_PORT, PORTAL_STANDIN_PORT;
+# INTAKE_PORT, DEADLINE_PORT, SURVEY_PORT, REPORTING_PORT, EXCHANGE_PORT, PORTAL_STANDIN_PORT,
+# GATEWAY_STANDIN_PORT;
 # STACK_SERVICES="intake deadline" starts only those; RUN_DIR (pids, logs, dev key);
 # API_KEYS_FILE=f uses those API keys instead of the development key (DEV_API_KEY).
 set -euo pipefail
@@ -21,7 +22,8 @@ PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 READY_TIMEOUT=${READY_TIMEOUT:-180}
 INSTANCES=${INSTANCES:-1}
 # the portal stand-in (demo/portal_standin.py) before the exchange service that sends to it
-read -r -a SERVICES <<<"${STACK_SERVICES:-intake deadline survey reporting portal exchange}"
+# and the SMS and Zalo gateways' (demo/gateway_standin.py)
+read -r -a SERVICES <<<"${STACK_SERVICES:-intake deadline survey reporting portal gateways exchange}"
 if [ "$INSTANCES" -ge 2 ]; then SERVICES+=(deadline-2 survey-2 reporting-2); fi
 cd "$ROOT"
 
@@ -36,6 +38,7 @@ service_port() {
     reporting) echo "${REPORTING_PORT:-8004}" ;;
     exchange) echo "${EXCHANGE_PORT:-8005}" ;;
     portal) echo "${PORTAL_STANDIN_PORT:-8090}" ;;
+    gateways) echo "${GATEWAY_STANDIN_PORT:-8091}" ;;
   esac
 }
 
@@ -63,10 +66,15 @@ start_service() {
     export INSTANCE_ID=$instance "${module^^}_PORT=$(service_port "$name")"
     export PORTAL_URL=${PORTAL_URL:-http://127.0.0.1:$(service_port portal)/lgsp}
     export EXCHANGE_URL=${EXCHANGE_URL:-http://127.0.0.1:$(service_port exchange)}
+    export SMS_GATEWAY_URL=${SMS_GATEWAY_URL:-http://127.0.0.1:$(service_port gateways)/sms}
+    export ZALO_URL=${ZALO_URL:-http://127.0.0.1:$(service_port gateways)/message/template}
     local package=services.$module
     if [ "$module" = portal ]; then
       package=demo.portal_standin
       export PORTAL_STANDIN_PORT=$(service_port portal)
+    elif [ "$module" = gateways ]; then
+      package=demo.gateway_standin
+      export GATEWAY_STANDIN_PORT=$(service_port gateways)
     fi
     exec nohup "$PYTHON" -m "$package" </dev/null >>"$RUN_DIR/$name.log" 2>&1
   ) &
@@ -136,7 +144,8 @@ services_up() {
 
 services_down() {
   local name
-  for name in intake deadline survey reporting exchange portal deadline-2 survey-2 reporting-2; do
+  for name in intake deadline survey reporting exchange portal gateways deadline-2 survey-2 \
+    reporting-2; do
     stop_service "$name"
   done
 }
@@ -156,6 +165,7 @@ case "${1:-}" in
     up
     log "running: OpenAPI docs at http://127.0.0.1:8001/docs (intake), :8002, :8003, :8004, :8005/docs"
     log "national portal stand-in: http://127.0.0.1:$(service_port portal)/received"
+    log "SMS and Zalo gateway stand-in: http://127.0.0.1:$(service_port gateways)/received"
     log "report page: http://127.0.0.1:8004/v1/reports/page?period=$(date +%Y-M%m); metrics: /metrics"
     log "demo traffic starts now (python -m demo.traffic); Ctrl-C stops everything"
     "$PYTHON" -m demo.traffic --rate "${DEMO_RATE:-2}" || true

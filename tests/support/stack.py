@@ -17,7 +17,8 @@ from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "deadline", "survey", "reporting")  # what a stack runs unless told
-EVERY_SERVICE = (*SERVICES, "exchange", "portal")  # "portal": the national portal's stand-in
+# "portal": the national portal's stand-in; "gateways": the SMS and Zalo gateways' stand-in
+EVERY_SERVICE = (*SERVICES, "exchange", "portal", "gateways")
 CONSUMERS = ("intake", "deadline", "survey", "reporting", "exchange")
 DEV_KEY = "e2e-dev-key"
 SOURCE_TOPICS = [spec.name for spec in TOPICS if not spec.name.endswith(".dlq")]
@@ -42,6 +43,8 @@ class Stack:
             "STACK_SERVICES": " ".join(self.services),
             "PORTAL_STANDIN_PORT": str(self.port("portal")),
             "PORTAL_STANDIN_FILE": str(self.run_dir / "portal-standin.jsonl"),
+            "GATEWAY_STANDIN_PORT": str(self.port("gateways")),
+            "GATEWAY_STANDIN_FILE": str(self.run_dir / "gateway-standin.jsonl"),
         } | {f"{name.upper()}_PORT": str(self.port(name)) for name in EVERY_SERVICE}  # fmt: skip
 
     def port(self, service: str) -> int:
