@@ -93,8 +93,8 @@ def main() -> None:
     path = Path(os.environ.get("GATEWAY_STANDIN_FILE", run_dir / "gateway-standin.jsonl"))
     path.parent.mkdir(parents=True, exist_ok=True)
     port = int(os.environ.get("GATEWAY_STANDIN_PORT", "8091"))
-    uvicorn.run(create_app(path), host="127.0.0.1", port=port, log_level="warning",
-                access_log=False)  # fmt: skip
+    host = os.environ.get("STANDIN_HOST", "127.0.0.1")  # 0.0.0.0 in a container
+    uvicorn.run(create_app(path), host=host, port=port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

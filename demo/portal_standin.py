@@ -143,7 +143,8 @@ def main() -> None:
     failing = os.environ.get("PORTAL_STANDIN_FAIL_DOSSIERS", "")
     app = create_app(path, PortalMapping.from_file(), token, failing)
     port = int(os.environ.get("PORTAL_STANDIN_PORT", "8090"))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    host = os.environ.get("STANDIN_HOST", "127.0.0.1")  # 0.0.0.0 in a container
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":
