@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from services.exchange import handlers
 from services.exchange.api import notifications_router, report_router, sync_router
+from services.exchange.domain.notices import KINDS
 from services.exchange.domain.portal_mapping import PortalMapping
 from services.exchange.metrics import NotificationMetrics, PortalMetrics
 from services.exchange.service.channels import NoticeChannel, SmsGateway, SmtpEmail, ZaloZns
@@ -64,10 +65,12 @@ def create_app(settings: ExchangeSettings | None = None, clock: Clock | None = N
             clock or SystemClock(), settings, PortalMetrics.register(runtime.registry),
             group=group, owner=owner,
         )  # fmt: skip
-        sender = NoticeSender(notice_channels(settings), settings.public_lookup_url)
+        channels = notice_channels(settings)
+        sender = NoticeSender(channels, settings.public_lookup_url)
+        metrics = NotificationMetrics(runtime.registry, list(channels), list(KINDS))
         notifications = Notifications(
             RedisExchangeStore(redis, f"{prefix}:notify"), sender, runtime.publisher,
-            clock or SystemClock(), settings, NotificationMetrics(runtime.registry),
+            clock or SystemClock(), settings, metrics,
             group=group, owner=owner,
         )  # fmt: skip
         runtime.subscribers = handlers.register_handlers(runtime.broker, group, sync, notifications)

@@ -57,7 +57,9 @@ class PortalMetrics:
 class NotificationMetrics:
     """Citizens' messages by channel, template and outcome (the courier's `DeliveryMetrics`)."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    OUTCOMES = ("sent", "failed", "refused", "unreachable")
+
+    def __init__(self, registry: CollectorRegistry, channels: list[str], kinds: list[str]) -> None:
         labels = ["channel", "template"]
         self.messages = Counter(
             "notifications_messages", "Messages by channel, template and outcome: sent, "
@@ -69,6 +71,10 @@ class NotificationMetrics:
             "Age of the oldest notice or message not yet sent (0: none waiting)",
             registry=registry,
         )
+        for channel in channels:  # every series there from the start: a rate has data at 0
+            for kind in kinds:
+                for outcome in self.OUTCOMES:
+                    self.messages.labels(channel, kind, outcome)
 
     def _count(self, record: PortalRecord, outcome: str) -> None:
         self.messages.labels(record.call, record.cause, outcome).inc()

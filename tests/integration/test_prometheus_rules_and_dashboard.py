@@ -19,7 +19,16 @@ import yaml
 from aiokafka import AIOKafkaProducer
 
 from shared.events import deadline as deadline_events
-from shared.events.topics import DEADLINE_EVENTS, DOSSIER_EVENTS, SURVEY_EVENTS
+from shared.events.topics import (
+    DEADLINE_EVENTS,
+    DOSSIER_EVENTS,
+    FEEDBACK_DEADLINES,
+    FEEDBACK_EVENTS,
+    INTAKE_APPLICANTS,
+    NOTIFICATIONS,
+    PORTAL_RECORDS,
+    SURVEY_EVENTS,
+)
 from shared.events.vocabulary import Classification, RatingLevel
 from tests.support import dossier_events as ev
 from tests.support.kafka_clients import kafka_options
@@ -29,6 +38,9 @@ from tests.support.service_process import ROOT, free_port, service_process
 
 pytestmark = pytest.mark.integration
 RULES = ROOT / "infra/prometheus/alerts.yml"
+# what the scraped services read, so that each group starts at the topics' end
+CONSUMED = (DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS, INTAKE_APPLICANTS, PORTAL_RECORDS,
+            NOTIFICATIONS, FEEDBACK_EVENTS, FEEDBACK_DEADLINES)  # fmt: skip
 DASHBOARD = ROOT / "infra/grafana/dashboards/motcua-overview.json"
 
 
@@ -106,11 +118,10 @@ def prometheus_config(folder: Path, targets: dict[str, str]) -> Path:
 def scraped(tmp_path_factory: pytest.TempPathFactory, kafka_topics: str) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("prometheus")
     unique = os.urandom(3).hex().upper()
-    groups = {service: f"{service}-test-prom-{unique}" for service in ("reporting", "deadline")}
+    services = ("reporting", "deadline", "exchange")
+    groups = {service: f"{service}-test-prom-{unique}" for service in services}
     for group in groups.values():
-        asyncio.run(
-            start_group_at_end(kafka_topics, group, DOSSIER_EVENTS, DEADLINE_EVENTS, SURVEY_EVENTS)
-        )
+        asyncio.run(start_group_at_end(kafka_topics, group, *CONSUMED))
     env = {
         service: {"REDIS_KEY_PREFIX": group, "CONSUMER_GROUP": group}
         for service, group in groups.items()
@@ -118,9 +129,11 @@ def scraped(tmp_path_factory: pytest.TempPathFactory, kafka_topics: str) -> Iter
     with (
         service_process("reporting", folder, env["reporting"]) as rep,
         service_process("deadline", folder, env["deadline"]) as dead,
+        service_process("exchange", folder, env["exchange"]) as exchange,
     ):
         asyncio.run(seed_current_month(kafka_topics, f"P{unique}"))
-        config = prometheus_config(folder, {"reporting": rep, "deadline": dead})
+        targets = {"reporting": rep, "deadline": dead, "exchange": exchange}
+        config = prometheus_config(folder, targets)
         port = free_port()
         command = [
             shutil.which("prometheus") or "prometheus",
