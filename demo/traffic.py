@@ -85,8 +85,9 @@ def applicant(rng: random.Random) -> dict[str, object]:
         return {"name": name, "passport_number": f"M{rng.randrange(10**7, 10**8)}",
                 "nationality": rng.choice(["KOR", "JPN", "FRA"]), "phone": phone,
                 "address": address}  # fmt: skip
-    citizen = {"name": name, "id_number": f"0{rng.randrange(10**10, 10**11)}", "phone": phone,
-               "address": address}  # fmt: skip
+    id_number = f"0{rng.randrange(10**10, 10**11)}"
+    citizen: dict[str, object] = {"name": name, "id_number": id_number, "phone": phone,
+                                  "address": address}  # fmt: skip
     # some choose to be told of their dossier's steps (the gateways' stand-in takes it)
     notify = rng.choice([(), (), ("sms",), ("zalo",), ("sms", "zalo")])
     return citizen | ({"notify": list(notify)} if notify else {})

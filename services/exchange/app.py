@@ -66,7 +66,7 @@ def create_app(settings: ExchangeSettings | None = None, clock: Clock | None = N
             group=group, owner=owner,
         )  # fmt: skip
         channels = notice_channels(settings)
-        sender = NoticeSender(channels, settings.public_lookup_url)
+        sender = NoticeSender(channels, settings.public_lookup_url, settings.public_rating_url)
         metrics = NotificationMetrics(runtime.registry, list(channels), list(KINDS))
         notifications = Notifications(
             RedisExchangeStore(redis, f"{prefix}:notify"), sender, runtime.publisher,

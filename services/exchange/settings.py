@@ -39,6 +39,12 @@ class ExchangeSettings(ServiceSettings):
     public_lookup_url: str = Field(
         "http://127.0.0.1:8001/v1/dossiers/{code}", alias="PUBLIC_LOOKUP_URL"
     )
+    # the receipt's rating link ({code}, {token}): a frontend's rating page, which posts to
+    # survey's /v1/ratings with the token
+    public_rating_url: str = Field(
+        "http://127.0.0.1:8003/v1/ratings?dossier_code={code}&rating_token={token}",
+        alias="PUBLIC_RATING_URL",
+    )
     notify_max_attempts: int = Field(8, ge=1, alias="NOTIFY_MAX_ATTEMPTS")
     notify_backoff_seconds: float = Field(1.0, gt=0, alias="NOTIFY_BACKOFF_SECONDS")
     notify_backoff_cap_seconds: float = Field(120.0, gt=0, alias="NOTIFY_BACKOFF_CAP_SECONDS")

@@ -132,6 +132,13 @@ class Consent(BaseModel):
     notify: tuple[NotificationChannel, ...] = Field(
         (), description="The channels the applicant chose to be told on (none: not told)"
     )
+    rating_token: str | None = Field(
+        None,
+        max_length=64,
+        repr=False,
+        description="Set by intake, never taken from a request: the receipt's rating token, "
+        "kept with the data of an applicant who chose to be told, for the rating link",
+    )
 
     @model_validator(mode="after")
     def _email_for_email(self) -> Self:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -143,6 +144,14 @@ async def test_each_step_reaches_the_applicant_once_per_channel_chosen(
     assert len({mail["Message-ID"] for mail in mails}) == len(mails) == 4
     assert any(vn_time(new.isoformat()) in mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
                for mail in mails)  # fmt: skip
+    # the receipt's rating link works with its token
+    [link] = [word for text in texts for word in text.split() if "rating_token=" in word]
+    query = parse_qs(urlsplit(link).query)
+    assert query["dossier_code"] == [code]
+    rated = await desk.client.post(f"{desk.stack.url('survey')}/v1/ratings", json={
+        "submission_id": uuid.uuid4().hex, "dossier_code": code, "level": "satisfied",
+        "channel": "sms", "rating_token": query["rating_token"][0]})  # fmt: skip
+    assert rated.status_code == 201, rated.text
     journal = await desk.journal(code)
     assert sorted((j["channel"], j["template"]) for j in journal) == sorted(
         (channel, kind) for channel in ("email", "sms")

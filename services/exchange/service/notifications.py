@@ -29,17 +29,21 @@ log = logging.getLogger(__name__)
 class NoticeSender:
     """The courier's sender for messages: the channel a message names, its template filled."""
 
-    def __init__(self, channels: dict[str, NoticeChannel], lookup_url: str) -> None:
+    def __init__(
+        self, channels: dict[str, NoticeChannel], lookup_url: str, rating_url: str
+    ) -> None:
         self.channels = channels
-        self.lookup_url = lookup_url
+        self.lookup_url = lookup_url  # {code}
+        self.rating_url = rating_url  # {code} and {token}
 
     async def send(self, record: PortalRecord, recipient: dict[str, Any] | None) -> Answer:
         channel = self.channels.get(record.call)
         if channel is None or recipient is None:
             return Answer(REFUSED, f"channel {record.call} not offered")
-        facts = dict(record.payload["facts"])
-        context = {"rating_url": None, "lookup_url": self.lookup_url.format(code=record.code)}
-        context |= facts
+        token = recipient.get("rating_token")
+        rating = self.rating_url.format(code=record.code, token=token) if token else None
+        context = {"rating_url": rating, "lookup_url": self.lookup_url.format(code=record.code)}
+        context |= dict(record.payload["facts"])
         return await channel.deliver(str(record.payload["kind"]), context, recipient, record.key)
 
 
@@ -75,7 +79,8 @@ class Notifications:
             await self.store.forget_applicant(code)
             return
         contact = {"phone": applicant.phone, "email": applicant.email,
-                   "notify": [str(channel) for channel in applicant.notify]}  # fmt: skip
+                   "notify": [str(channel) for channel in applicant.notify],
+                   "rating_token": applicant.rating_token}  # fmt: skip
         await self.store.keep_applicant(code, contact)
 
     async def expand(self, queued: Queued) -> bool:

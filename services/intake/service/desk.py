@@ -85,7 +85,11 @@ class Desk:
             )
         except RequestRejectedError as rejection:
             return await self._replayed_or_raise(client, request.submission_id, rejection)
-        applicant_json = request.applicant.model_dump_json()
+        # the rating link in the applicant's messages needs the token; only if they chose any
+        token_kept = token if request.applicant.notify else None
+        applicant_json = request.applicant.model_copy(
+            update={"rating_token": token_kept}
+        ).model_dump_json()
 
         def build(code: str) -> NewDossier:
             numbered = record.model_copy(update={"code": code})
