@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.exchange.service.notice_templates import vn_time
 from shared.events.topics import INTAKE_APPLICANTS, NOTIFICATIONS, PORTAL_RECORDS, dead_letter_topic
+from shared.messaging.history import partitions_of
 from tests.support.intake_fixtures import APPLICANT, receipt
 from tests.support.kafka_clients import kafka_options
 from tests.support.smtp_mailbox import Mailbox, smtp_mailbox
@@ -287,7 +288,7 @@ async def whole_topic(bootstrap: str, topic: str) -> str:
     consumer = AIOKafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        partitions = [TopicPartition(topic, p) for p in await partitions_of(consumer, topic)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
