@@ -9,6 +9,7 @@ from services.intake import handlers
 from services.intake.api.catalogue import catalogue_router
 from services.intake.api.dossiers import error_handlers, intake_router
 from services.intake.service.catalogue_admin import CatalogueAdmin, check_agency_on_map
+from services.intake.service.consent import ConsentDesk
 from services.intake.service.desk import Desk
 from services.intake.service.personal_data import ApplicantLifetime, DataSubjectRequests
 from services.intake.service.rebuild import IntakeRebuild
@@ -45,8 +46,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         follower = follow_reference(runtime, settings)
         admin = _catalogue_admin(runtime, follower, seed_catalogue, seed_overrides, clock)
         desk = Desk(store, follower, clock, runtime.publisher)
+        consent = ConsentDesk(store, desk.outbox)
         runtime.subscribers = handlers.register_handlers(
-            runtime.broker, runtime.consumer_group, desk, keys
+            runtime.broker, runtime.consumer_group, desk, keys, consent
         )
         _run_in_background(runtime, settings, store, desk, clock)
 
@@ -56,7 +58,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         runtime.ready = ready
         runtime.state = desk
         return (
-            intake_router(desk, DataSubjectRequests(store, runtime.publisher), settings.public_url),
+            intake_router(
+                desk, DataSubjectRequests(store, runtime.publisher), settings.public_url, consent
+            ),
             catalogue_router(follower, admin, units, clock),
         )
 

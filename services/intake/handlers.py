@@ -13,11 +13,17 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
+from services.intake.service.consent import ConsentDesk
 from services.intake.service.desk import Desk
 from shared.domain.reference_log import Entry
 from shared.events import topics
 from shared.events.dossier import DossierEvent
-from shared.events.intake_requests import INTAKE_REQUEST, IntakeRequest, ReceiveDossier
+from shared.events.intake_requests import (
+    INTAKE_REQUEST,
+    ChangeNotifications,
+    IntakeRequest,
+    ReceiveDossier,
+)
 from shared.events.postal import POSTAL_STATUS, PostalReturn, PostalStatus
 from shared.messaging.broker_factory import subscribe_batches
 from shared.messaging.delivery import Rejection, current_message
@@ -25,7 +31,9 @@ from shared.messaging.keyed_batches import Record, handle_by_key, record_headers
 from shared.web.api_keys import ApiKeys
 
 
-def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys) -> list[Any]:
+def register_handlers(
+    broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys, consent: ConsentDesk
+) -> list[Any]:
     broker.publisher(topics.DOSSIER_EVENTS, schema=DossierEvent, title="dossier-events")
     broker.publisher(topics.POSTAL_RETURNS, schema=PostalReturn, title="postal-returns")
     # written by the admin routes (services/intake/service/catalogue_admin.py), listed here for
@@ -39,6 +47,8 @@ def register_handlers(broker: KafkaBroker, group: str, desk: Desk, keys: ApiKeys
         client = keys.message_client(record_headers(record))
         if isinstance(request, ReceiveDossier):
             await desk.receive(request, client)
+        elif isinstance(request, ChangeNotifications):
+            await consent.change(request, client)
         else:
             await desk.act(request, client, retry_conflicts=True)
 

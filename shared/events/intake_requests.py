@@ -8,8 +8,14 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from shared.events.envelope import AgencyCode, DossierCode, ProcedureCode, Request
-from shared.events.personal_data import Applicant
-from shared.events.vocabulary import Channel, Outcome, PaymentMethod, ReturnMethod
+from shared.events.personal_data import Applicant, EmailAddress
+from shared.events.vocabulary import (
+    Channel,
+    NotificationChannel,
+    Outcome,
+    PaymentMethod,
+    ReturnMethod,
+)
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
@@ -111,8 +117,19 @@ class ReturnResult(DossierStep):
     cash_on_delivery_vnd: int = Field(0, ge=0, description="Collected by the postman, if any")
 
 
+class ChangeNotifications(Request):
+    """The applicant's later choice of notifications: the channels (none: not told any
+    more), and the e-mail address when e-mail is one (omitted: the one given before)."""
+
+    type: Literal["ChangeNotifications"] = "ChangeNotifications"
+    dossier_code: DossierCode
+    notify: tuple[NotificationChannel, ...] = ()
+    email: EmailAddress | None = Field(None, repr=False)
+
+
 IntakeRequest = Annotated[
     ReceiveDossier
+    | ChangeNotifications
     | TransferDossier
     | RequestSupplement
     | ReceiveSupplement

@@ -271,3 +271,27 @@ async def test_each_applicants_dossiers_are_found_by_their_id_number(store: Inta
     assert await store.person_codes("0" * 64) == []
     await store.forget_person(person, [first])
     assert await store.person_codes(person) == [second]
+
+
+async def test_an_applicant_is_replaced_only_as_it_was_read(store: IntakeStore) -> None:
+    code = await receive(store, "consent-1")
+    read = await store.applicant(code)
+    assert read is not None
+    changed = read.replace("}", ', "notify": ["sms"]}', 1) if read.endswith("}") else read
+    committed = await store.commit_applicant(
+        client_id="desk", submission_id="c1", code=code, read=read, applicant_json=changed,
+        answer='{"ok": 1}', entries=[OutboxEntry(INTAKE_APPLICANTS, code, changed)],
+    )  # fmt: skip
+    assert not committed.replayed
+    assert await store.applicant(code) == changed
+    with pytest.raises(ConflictError):  # read before the change: refused
+        await store.commit_applicant(
+            client_id="desk", submission_id="c2", code=code, read=read, applicant_json=read,
+            answer="{}", entries=[],
+        )  # fmt: skip
+    again = await store.commit_applicant(
+        client_id="desk", submission_id="c1", code=code, read=read, applicant_json=read,
+        answer="{}", entries=[],
+    )  # fmt: skip
+    assert again.replayed  # the same submission: its answer, nothing done twice
+    assert await store.applicant(code) == changed

@@ -86,6 +86,12 @@ class Desk:
         )  # fmt: skip
         assert answer.status_code == 200, (action, answer.text)
 
+    async def choose(self, code: str, *channels: str) -> httpx.Response:
+        return await self.client.put(
+            f"{self.stack.url('intake')}/v1/dossiers/{code}/notifications", headers=self.headers,
+            json={"submission_id": uuid.uuid4().hex, "notify": list(channels)},
+        )  # fmt: skip
+
     async def sms(self, code: str) -> list[dict[str, Any]]:
         answer = await self.client.get(f"{self.stack.url('gateways')}/received",
                                        params={"code": code})  # fmt: skip
@@ -196,6 +202,24 @@ async def test_no_channel_chosen_or_data_erased_sends_nothing(
     assert await desk.sms(silent) == []
     assert await desk.journal(silent) == []
     assert len(await desk.sms(told)) == 1  # the receipt only, before the erasure
+
+
+async def test_a_later_request_changes_the_choice(desk: Desk) -> None:
+    code = (await desk.file(applicant()))["code"]  # none chosen at filing
+    assert (await desk.choose(code, "email")).status_code == 200  # the address given at filing
+    assert (await desk.choose(code, "sms")).status_code == 200
+    await desk.step(code, "request-supplement", reason="thiếu tờ khai")
+
+    async def told() -> list[dict[str, Any]] | None:
+        return await desk.sms(code) or None
+
+    [message] = await wait_for(told, within=60, what=f"{code}'s SMS after the new choice")
+    assert "thiếu tờ khai" in message["text"]  # the supplement, not the receipt before it
+    assert (await desk.choose(code)).status_code == 200  # none any more
+    await desk.step(code, "receive-supplement")
+    await desk.step(code, "stop", reason="không đủ điều kiện")
+    await desk.nothing_waits()
+    assert len(await desk.sms(code)) == 1
 
 
 async def dead_letters(stack: Stack, *args: str) -> str:

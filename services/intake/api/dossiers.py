@@ -6,17 +6,20 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from services.intake.domain.control_sheet import ControlSheet, render_html
 from services.intake.domain.forms import Form
 from services.intake.domain.lifecycle import ACTION_OF, IllegalStepError
 from services.intake.domain.views import DossierView, ReceiptView
+from services.intake.service.consent import ConsentDesk
 from services.intake.service.desk import Desk
 from services.intake.service.personal_data import DataSubjectRequests
 from shared.events import intake_requests
 from shared.events.envelope import DossierCode, SubmissionId
-from shared.events.personal_data import PersonIdentity
+from shared.events.intake_requests import ChangeNotifications
+from shared.events.personal_data import EmailAddress, PersonIdentity
+from shared.events.vocabulary import NotificationChannel
 from shared.web.api_keys import Scope
 from shared.web.http_access import Authenticated
 from shared.web.http_errors import install_common_handlers, refused
@@ -61,6 +64,7 @@ class Parts:
     desk: Desk
     subjects: DataSubjectRequests
     public_url: str
+    consent: ConsentDesk
 
 
 IntakeParts = Annotated[Parts, Depends(parts_of)]
@@ -150,6 +154,30 @@ async def dossier_form(context: IntakeParts,
     return HTMLResponse(page)
 
 
+class NotificationChoice(BaseModel):
+    """The applicant's new choice: the channels (none: not told any more) and the e-mail
+    address when e-mail is one (omitted: the one given before)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission_id: str = Field(min_length=1, max_length=100)
+    notify: tuple[NotificationChannel, ...] = ()
+    email: EmailAddress | None = Field(None, repr=False)
+
+
+@dossiers.put(
+    "/dossiers/{code}/notifications", tags=["dossiers"], responses={401: {}, 403: {}, 409: {}}
+)
+async def change_notifications(
+    context: IntakeParts, code: DossierCode, choice: NotificationChoice, caller: Authenticated
+) -> Response:
+    """The applicant changes how they are told of their dossier's steps (also on Kafka:
+    `ChangeNotifications`). 409 once their data was erased."""
+    request = ChangeNotifications(dossier_code=code, **choice.model_dump())
+    answer = await context.consent.change(request, caller)
+    return Response(answer, media_type="application/json")
+
+
 @dossiers.post("/admin/data-subject/export", tags=["admin"])
 async def export_personal_data(
     context: IntakeParts, person: DataSubject, caller: Authenticated
@@ -170,8 +198,10 @@ async def erase_personal_data(
     return await context.subjects.erase(person.identity, caller.id)
 
 
-def intake_router(desk: Desk, subjects: DataSubjectRequests, public_url: str) -> APIRouter:
-    router = router_with(Parts(desk, subjects, public_url), prefix="/v1")
+def intake_router(
+    desk: Desk, subjects: DataSubjectRequests, public_url: str, consent: ConsentDesk
+) -> APIRouter:
+    router = router_with(Parts(desk, subjects, public_url, consent), prefix="/v1")
     router.include_router(dossiers)
     for request_class, action in ACTION_OF.items():
         _add_action(router, request_class, action)

@@ -116,6 +116,28 @@ class InMemoryIntakeStore:
         commit = Commit(f"{client_id}:{submission_id}", record.code, answer, entries)
         return await commit_in_memory(self.answers, self.outbox, commit, store)
 
+    async def commit_applicant(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        code: str,
+        read: str,
+        applicant_json: str,
+        answer: str,
+        entries: Sequence[OutboxEntry],
+    ) -> Committed:
+        self._check_ready()
+
+        async def store() -> str | None:
+            if self.applicants.get(code) != read:
+                return "the applicant changed"
+            self.applicants[code] = applicant_json
+            return None
+
+        commit = Commit(f"{client_id}:{submission_id}", code, answer, entries)
+        return await commit_in_memory(self.answers, self.outbox, commit, store)
+
     async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]:
         due = sorted((at, code) for code, at in self.erasures.items() if at <= now)
         return [code for _, code in due[:limit]]

@@ -124,6 +124,18 @@ class IntakeStore(Protocol):
         entries: Sequence[OutboxEntry],
     ) -> Committed: ...
 
+    async def commit_applicant(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        code: str,
+        read: str,
+        applicant_json: str,
+        answer: str,
+        entries: Sequence[OutboxEntry],
+    ) -> Committed: ...  # the applicant as `read` becomes `applicant_json` (else a conflict)
+
     async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]: ...
 
     async def person_codes(self, person: str) -> list[str]: ...

@@ -60,6 +60,13 @@ if ARGV[A + 3] ~= '' then redis.call('ZADD', KEYS[K + 2], 'NX', ARGV[A + 3], ARG
 """
 
 
+# KEYS[K+1] applicant   ARGV[A+1] the applicant as read   ARGV[A+2] the new applicant
+_APPLICANT_BODY = """
+if redis.call('GET', KEYS[K + 1]) ~= ARGV[A + 1] then return 'the applicant changed' end
+redis.call('SET', KEYS[K + 1], ARGV[A + 2])
+"""
+
+
 # KEYS: dossier   ARGV: record, version: a restored record never replaces a newer one
 _RESTORE_RECORD = """
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
@@ -94,6 +101,7 @@ class RedisIntakeStore:
         self.outbox = RedisOutbox(redis, prefix)
         self._receive = CommitScript(redis, self.outbox, _RECEIVE_BODY)
         self._step = CommitScript(redis, self.outbox, _STEP_BODY)
+        self._applicant = CommitScript(redis, self.outbox, _APPLICANT_BODY)
         self._restore_record = redis.register_script(_RESTORE_RECORD)
         self._restore_sequence = redis.register_script(_RESTORE_SEQUENCE)
         # Receipts of one agency and day in this process take numbers a group at a time (see
@@ -310,6 +318,24 @@ class RedisIntakeStore:
             record.code,
         ]  # fmt: skip
         return await self._step(commit, keys, args, ready_key=self.ready_key)
+
+    async def commit_applicant(
+        self,
+        *,
+        client_id: str,
+        submission_id: str,
+        code: str,
+        read: str,
+        applicant_json: str,
+        answer: str,
+        entries: Sequence[OutboxEntry],
+    ) -> Committed:
+        commit = Commit(
+            self.submission_key(client_id, submission_id), code, answer, entries,
+            self.answer_ttl_ms,
+        )  # fmt: skip
+        keys = [self.applicant_key(code)]
+        return await self._applicant(commit, keys, [read, applicant_json], ready_key=self.ready_key)
 
     # personal data's lifetime
     async def erasures_due(self, now: datetime, limit: int = 500) -> list[str]:
