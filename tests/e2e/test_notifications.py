@@ -206,6 +206,13 @@ async def test_no_channel_chosen_or_data_erased_sends_nothing(
 
 async def test_a_later_request_changes_the_choice(desk: Desk) -> None:
     code = (await desk.file(applicant()))["code"]  # none chosen at filing
+
+    async def receipt_folded() -> bool:  # the exchange folds the portal's record, then the notice
+        found = await desk.client.get(f"{desk.stack.url('portal')}/received", params={"code": code})
+        return bool(found.json())
+
+    await wait_for(receipt_folded, within=60, what=f"the exchange to fold {code}'s receipt")
+    await desk.nothing_waits()  # and the receipt's notice went to no channel
     assert (await desk.choose(code, "email")).status_code == 200  # the address given at filing
     assert (await desk.choose(code, "sms")).status_code == 200
     await desk.step(code, "request-supplement", reason="thiếu tờ khai")
