@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime
 
+from services.exchange.service.notice_report import notice_list, notice_table
 from services.exchange.service.notifications import Notifications
 from services.exchange.service.portal_sync import PortalSync
 from services.exchange.service.sync_report import sync_list, sync_table
@@ -66,10 +67,29 @@ def report_router(sync: PortalSync) -> APIRouter:
 
 
 def notifications_router(notifications: Notifications) -> APIRouter:
-    router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+    router = APIRouter(tags=["notifications"])
+    store = notifications.store
+
+    @router.get("/v1/reports/notifications", summary="By agency: sent, failed, apologies told")
+    async def notice_report(
+        since: AwareDatetime, until: AwareDatetime, agency: str | None = None
+    ) -> dict[str, Any]:
+        if until <= since:
+            raise HTTPException(422, detail="`until` must be after `since`")
+        return await notice_table(store, since, until, agency)
+
+    @router.get("/v1/reports/notifications/dossiers", summary="The dossiers behind one count")
+    async def notice_dossiers(
+        since: AwareDatetime,
+        until: AwareDatetime,
+        agency: str,
+        column: Literal["dossiers", "sent", "failed", "apologies", "apologies_reached"],
+    ) -> dict[str, Any]:
+        codes = await notice_list(store, since, until, agency, column)
+        return {"agency": agency, "column": column, "count": len(codes), "dossiers": codes}
 
     @router.get(
-        "/{code}",
+        "/v1/notifications/{code}",
         summary="A dossier's messages: channel, template, status; never their text or address",
     )
     async def get_messages(code: DossierCode, caller: Authenticated) -> dict[str, Any]:

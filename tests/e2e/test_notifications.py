@@ -164,8 +164,20 @@ async def test_each_step_reaches_the_applicant_once_per_channel_chosen(
         (channel, kind) for channel in ("email", "sms")
         for kind in ("received", "supplement_requested", "delayed", "result_ready")
     )  # fmt: skip
-    assert all(j["status"] == "sent" for j in journal)
+    assert all(j["status"] == "sent" for j in journal if j["channel"] != "notice")
     assert person["phone"] not in json.dumps(journal)
+    # the report: the apology reached the applicant, and the count lists the dossier
+    now = datetime.now(UTC)
+    period = {"since": (now - timedelta(days=1)).isoformat(),
+              "until": (now + timedelta(days=1)).isoformat()}  # fmt: skip
+    reports = f"{desk.stack.url('exchange')}/v1/reports/notifications"
+    table = (await desk.client.get(reports, params=period | {"agency": "UBND.P.SG"})).json()
+    [row] = table["rows"]
+    assert row["apologies_reached"] >= 1
+    assert row["sent"] >= 8
+    listed = await desk.client.get(f"{reports}/dossiers", params=period | {
+        "agency": "UBND.P.SG", "column": "apologies_reached"})  # fmt: skip
+    assert code in listed.json()["dossiers"]
 
 
 async def test_no_channel_chosen_or_data_erased_sends_nothing(

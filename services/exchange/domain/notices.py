@@ -97,8 +97,9 @@ def notice_records(
 def message_records(notice: PortalRecord, channels: list[str]) -> list[PortalRecord]:
     """The messages of a notice: one per channel chosen, each with its own key."""
     event_id = str(notice.payload["event_id"])
+    payload = notice.payload | {"notice": notice.key}  # which notice a message tells
     return [
-        notice.model_copy(update={"call": channel,
+        notice.model_copy(update={"call": channel, "payload": payload,
                                   "key": message_key(notice.code, event_id, channel)})
         for channel in channels
     ]  # fmt: skip

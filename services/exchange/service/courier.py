@@ -59,6 +59,9 @@ class Rules:
     # no recipient after the wait: send without one (False) or drop the record (True)
     drop_without_recipient: bool = False
     journal: bool = False  # keep what became of each record (store.journal)
+    # a dead-lettered record holds its dossier's later records (the portal's order), or is
+    # only taken out of the queue (messages: one channel failing never silences another)
+    hold_on_dead_letter: bool = True
 
 
 # A hook that takes the head record over (e.g. a notice becoming one message per channel):
@@ -161,17 +164,21 @@ class Courier:
             dead_letter_topic(topic), record.code.encode(), record.model_dump_json().encode(),
             headers,
         )  # fmt: skip
-        await self.store.hold(record.code)
+        if self.rules.hold_on_dead_letter:
+            await self.store.hold(record.code)
+        else:
+            await self.store.replace_head(record.code, record.key, [], self.clock.now())
         self.metrics.dead_lettered(record)
         await self._journal(record, "dead_lettered", answer.outcome)
         where = {"dossier_code": record.code, "key": record.key, "call": record.call}
-        log.error("record dead-lettered; its dossier waits for a redrive",
+        log.error("record dead-lettered; it waits for a redrive",
                   extra=where | {"attempts": attempts, "outcome": answer.outcome})  # fmt: skip
 
     async def _journal(self, record: PortalRecord, status: str, detail: str) -> None:
         if self.rules.journal:
             entry = {"channel": record.call, "template": record.cause, "status": status,
-                     "detail": detail, "at": self.clock.now().isoformat()}  # fmt: skip
+                     "detail": detail, "at": self.clock.now().isoformat(),
+                     "notice": str(record.payload.get("notice", ""))}  # fmt: skip
             await self.store.journal(record.code, record.key, entry)
 
     async def redriven(self, record: PortalRecord) -> bool:

@@ -17,7 +17,7 @@ from services.exchange.service.courier import Courier, DeliveryMetrics, Rules
 from services.exchange.settings import ExchangeSettings
 from services.exchange.store import ExchangeStore, Queued
 from shared.domain.clock import Clock
-from shared.events.dossier import DossierEvent
+from shared.events.dossier import DossierEvent, DossierReceived
 from shared.events.personal_data import OrganisationApplicant, PersonApplicant
 from shared.events.portal import PortalRecord
 from shared.events.topics import NOTIFICATIONS
@@ -57,7 +57,7 @@ class Notifications:
             NOTIFICATIONS, settings.notify_max_attempts, settings.notify_backoff_seconds,
             settings.notify_backoff_cap_seconds, settings.contact_wait_seconds,
             settings.portal_concurrency, needs_recipient=lambda _: True,
-            drop_without_recipient=True, journal=True,
+            drop_without_recipient=True, journal=True, hold_on_dead_letter=False,
         )  # fmt: skip
         self.courier = Courier(store, sender, publisher, clock, rules, metrics, group=group,
                                owner=owner, before_send=self.expand)  # fmt: skip
@@ -67,8 +67,11 @@ class Notifications:
         while True:
             version, facts = await self.store.facts(code)
             folded, records = notice_records(facts, event)
-            if folded is facts or await self.store.commit(version, folded, records,
-                                                          self.clock.now()):  # fmt: skip
+            if folded is facts:
+                return
+            if await self.store.commit(version, folded, records, self.clock.now()):
+                if isinstance(event, DossierReceived):  # the report counts by receiving agency
+                    await self.store.index_receipt(event.body.agency_code, code, event.occurred_at)
                 return
 
     async def on_applicant(
@@ -98,10 +101,14 @@ class Notifications:
             return True
         chosen = [c for c in (contact or {}).get("notify", []) if c in self.sender.channels]
         messages = message_records(notice, chosen)
-        await self.store.replace_head(notice.code, notice.key, messages, now)
+        if not await self.store.replace_head(notice.code, notice.key, messages, now):
+            return True  # taken over meanwhile
+        told = {"channel": NOTICE, "template": notice.cause, "notice": notice.key,
+                "status": "told" if messages else "no_channel", "detail": str(len(messages)),
+                "at": now.isoformat()}  # fmt: skip
+        await self.store.journal(notice.code, notice.key, told)
         for message in messages:
-            entry = {"channel": message.call, "template": message.cause, "status": "queued",
-                     "detail": "", "at": now.isoformat()}  # fmt: skip
+            entry = told | {"channel": message.call, "status": "queued", "detail": ""}
             await self.store.journal(message.code, message.key, entry)
         return True
 
