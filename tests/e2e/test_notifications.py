@@ -4,9 +4,7 @@ applicant who chose none, or whose data was erased; through a gateway down for a
 a gateway that always fails (dead letters, redriven), the exchange service killed -9; and
 no phone number or e-mail address in any log, metric or dead letter."""
 
-import asyncio
 import json
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,10 +19,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from services.exchange.service.notice_templates import vn_time
 from shared.events.topics import INTAKE_APPLICANTS, NOTIFICATIONS, PORTAL_RECORDS, dead_letter_topic
 from shared.messaging.history import partitions_of
+from tests.support.dead_letter_tool import dead_letters
 from tests.support.intake_fixtures import APPLICANT, receipt
 from tests.support.kafka_clients import kafka_options
 from tests.support.smtp_mailbox import Mailbox, smtp_mailbox
-from tests.support.stack import ROOT, SERVICES, Stack, launched_stack
+from tests.support.stack import SERVICES, Stack, launched_stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -243,17 +242,6 @@ async def test_a_later_request_changes_the_choice(desk: Desk) -> None:
     assert len(await desk.sms(code)) == 1
 
 
-async def dead_letters(stack: Stack, *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.messaging.dead_letters", *args, "--topic", NOTIFICATIONS,
-        "--bootstrap", stack.bootstrap, cwd=ROOT, env=stack.env | {"REDRIVE_API_KEY": stack.key},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await process.communicate()
-    assert process.returncode == 0, output.decode()
-    return output.decode()
-
-
 async def test_a_gateway_down_a_minute_delays_and_one_always_failing_dead_letters(
     desk: Desk, stack: Stack
 ) -> None:
@@ -274,9 +262,11 @@ async def test_a_gateway_down_a_minute_delays_and_one_always_failing_dead_letter
 
     await wait_for(dead_lettered, within=60, what=f"{lost}'s SMS to be dead-lettered")
     await desk.client.delete(gateway)
-    listed = await dead_letters(stack, "list", "--reason", lost, "--since", since)
+    listed = await dead_letters(stack, NOTIFICATIONS, "list", "--reason", lost, "--since", since)
     assert "1 of " in listed
-    redriven = await dead_letters(stack, "redrive", "--reason", lost, "--since", since)
+    redriven = await dead_letters(
+        stack, NOTIFICATIONS, "redrive", "--reason", lost, "--since", since
+    )
     assert "redrove 1 of " in redriven
 
     async def delivered() -> bool:

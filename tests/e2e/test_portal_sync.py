@@ -7,7 +7,6 @@ and the exchange service killed -9 mid-stream."""
 import asyncio
 import json
 import signal
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -18,9 +17,10 @@ import pytest
 
 from shared.domain.business_calendar import VIETNAM
 from shared.events.topics import PORTAL_RECORDS
+from tests.support.dead_letter_tool import dead_letters
 from tests.support.intake_fixtures import receipt
 from tests.support.provable import assert_index_traces
-from tests.support.stack import ROOT, SERVICES, Stack, launched_stack
+from tests.support.stack import SERVICES, Stack, launched_stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -194,17 +194,6 @@ async def test_indicator_1_4_is_measured_in_the_766_answer_with_its_cells(stack:
         assert code in listed.json()["dossiers"]
 
 
-async def dead_letters(stack: Stack, *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.messaging.dead_letters", *args, "--topic", PORTAL_RECORDS,
-        "--bootstrap", stack.bootstrap, cwd=ROOT, env=stack.env | {"REDRIVE_API_KEY": stack.key},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await process.communicate()
-    assert process.returncode == 0, output.decode()
-    return output.decode()
-
-
 async def test_an_outage_and_a_failing_dossier_hold_only_that_dossier_until_redriven(
     stack: Stack,
 ) -> None:
@@ -237,10 +226,14 @@ async def test_an_outage_and_a_failing_dossier_hold_only_that_dossier_until_redr
         view = await wait_for(held, within=60, what=f"{failing} to be dead-lettered")
         assert "HTTP 500" in view["last"]["last_error"]
         assert await received(client, stack, failing) == []
-        listed = await dead_letters(stack, "list", "--reason", failing, "--since", since)
+        listed = await dead_letters(
+            stack, PORTAL_RECORDS, "list", "--reason", failing, "--since", since
+        )
         assert "1 of " in listed
         assert (await client.delete(f"{stack.url('portal')}/control")).status_code == 200
-        redriven = await dead_letters(stack, "redrive", "--reason", failing, "--since", since)
+        redriven = await dead_letters(
+            stack, PORTAL_RECORDS, "redrive", "--reason", failing, "--since", since
+        )
         assert "redrove 1 of " in redriven
         await all_arrive(client, stack, {failing: [2]})
 

@@ -27,7 +27,7 @@ def life(code: str, rng: random.Random) -> list[Event]:
         receipt.model_copy(update={"body": receipt.body.model_copy(update={"channel": channel})})
     ]
     if rng.random() < 0.1:
-        return _with_deadlines([*events, ev.receipt_refused(code, at + timedelta(minutes=30))])
+        return with_deadlines([*events, ev.receipt_refused(code, at + timedelta(minutes=30))])
     state, appointment = "processing", receipt.body.appointment_at
     for _ in range(rng.randrange(0, 6)):
         at += timedelta(hours=rng.choice([1, 5, 20, 50, 100, 300]))
@@ -43,7 +43,7 @@ def life(code: str, rng: random.Random) -> list[Event]:
         events.append(step)
         if state == "ended":
             break
-    return _with_deadlines(events)
+    return with_deadlines(events)
 
 
 def _step(
@@ -68,7 +68,7 @@ def _step(
     return ev.withdrawn(code, at), "ended"
 
 
-def _with_deadlines(events: list[lifecycle.DossierEvent]) -> list[Event]:
+def with_deadlines(events: list[lifecycle.DossierEvent]) -> list[Event]:
     """The dossier events and what the deadline domain publishes for them."""
     tracked: TrackedDossier | None = None
     out: list[Event] = []

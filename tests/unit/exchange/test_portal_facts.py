@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from demo.portal_standin import record_errors
-from services.deadline.domain.tracking import TrackedDossier, decide
 from services.exchange.domain.portal_facts import PortalFacts, apply_event
 from services.exchange.domain.portal_mapping import PortalMapping
 from shared.domain.business_calendar import VIETNAM, BusinessCalendar
@@ -17,24 +16,12 @@ from shared.events.envelope import Event
 from shared.events.portal import PortalRecord
 from shared.events.vocabulary import Channel, PaymentMethod
 from tests.support import dossier_events as ev
-from tests.support.lifecycles import history
+from tests.support.lifecycles import history, with_deadlines
 
 MAPPING = PortalMapping.from_file()
 CALENDAR = BusinessCalendar()
 CODE = "UBND.Q1-260105-0001"
 AT = datetime(2026, 1, 5, 8, tzinfo=VIETNAM)
-
-
-def with_deadlines(events: list[d.DossierEvent]) -> list[Event]:
-    tracked: TrackedDossier | None = None
-    out: list[Event] = []
-    for event in events:
-        out.append(event)
-        decision = decide(tracked, event, CALENDAR)
-        if decision is not None:
-            tracked = decision.dossier
-            out.extend(decision.events)
-    return out
 
 
 def fold(
